@@ -1,0 +1,63 @@
+"""Typed errors of the knowledge graph layer.
+
+Every error carries a stable machine ``code``, a human ``message`` and structured
+``details`` (file, line, column, field ...). ``api/errors.py`` maps them, in one place,
+to the JSON error shape ``{"error": {"code", "message", "details"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GujiError(Exception):
+    """Base of every error the guji packages raise on purpose."""
+
+    code = "guji_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = {k: v for k, v in details.items() if v is not None}
+
+    def __str__(self) -> str:  # message first, then the place it happened
+        where = ", ".join(f"{k}={v}" for k, v in self.details.items() if k in ("file", "line", "column", "field"))
+        return f"{self.message} ({where})" if where else self.message
+
+
+class NotFoundError(GujiError):
+    code = "not_found"
+
+
+class ValidationError(GujiError):
+    """Input that can not be accepted: a malformed file, a broken row, a bad character."""
+
+    code = "validation_error"
+
+
+class ConflictError(GujiError):
+    code = "conflict"
+
+
+class StoreError(GujiError):
+    code = "store_error"
+
+
+class QuerySyntaxError(GujiError):
+    """A SPARQL query that does not parse; details carry line and column."""
+
+    code = "query_syntax_error"
+
+
+class QueryRefusedError(GujiError):
+    """A SPARQL request that is well formed but not allowed here (update, SERVICE ...)."""
+
+    code = "query_refused"
+
+
+class QueryTimeoutError(GujiError):
+    code = "query_timeout"
+
+
+class QueryTooLargeError(GujiError):
+    code = "query_result_too_large"

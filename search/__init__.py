@@ -1,0 +1,1 @@
+"""search: the text normaliser and the search backends (embedded Tantivy, Elasticsearch)."""
