@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     sparql_timeout: float = Field(default=10.0, gt=0, description="Seconds a public SPARQL query may run")
     sparql_max_results: int = Field(default=10_000, gt=0, description="Rows (or triples) a query may return")
     sparql_allow_service: bool = Field(default=False, description="Allow SERVICE (federated) queries")
+    sparql_workers: int = Field(default=2, gt=0, description="Worker processes answering SPARQL queries")
 
     # projections (off unless configured)
     neo4j_uri: str | None = None

@@ -1,0 +1,47 @@
+"""The FastAPI application. ``create_app()`` builds settings and services once, never at import."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from api import errors
+from api.context import Context
+from api.deps import ContextDep
+from api.routes import sparql
+from api.settings import Settings, get_settings
+
+
+class Health(BaseModel):
+    status: str
+    store: str
+    quads: int
+    graphs: int
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    context = Context(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        context.close()
+
+    app = FastAPI(
+        title="guji",
+        version="0.1.0",
+        description="Knowledge annotation and discovery for Chinese ancient books (古籍): search, book pages, annotations, SPARQL.",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    errors.install(app)
+
+    @app.get("/healthz", response_model=Health, tags=["ops"])
+    def healthz(ctx: ContextDep) -> Health:
+        return Health(status="ok", store=str(ctx.settings.oxigraph_path), quads=ctx.store.count(), graphs=len(ctx.store.graphs()))
+
+    app.include_router(sparql.router)
+    return app

@@ -1,0 +1,209 @@
+"""The ``guji`` command line (Typer). Thin: parse arguments, call one service, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.context import SAMPLE_DIR, Context
+from api.settings import get_settings
+from kg.errors import GujiError
+from kg.ingest_kanripo import find_works, read_work
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="guji: knowledge annotation and discovery for Chinese ancient books (古籍)")
+err = Console(stderr=True)
+
+
+def fail(exc: GujiError) -> None:
+    err.print(f"[bold red]error[/]: {exc}")
+    raise typer.Exit(1)
+
+
+def _context(read_only: bool = False) -> Context:
+    try:
+        return Context(get_settings(), read_only=read_only)
+    except ValueError as exc:  # settings refused (e.g. placeholder secret in production)
+        err.print(f"[bold red]configuration error[/]: {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to listen on (default 127.0.0.1)")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 8000)")] = None,
+    sample: Annotated[bool, typer.Option("--sample/--no-sample", help="Ingest the bundled sample texts first when the store is empty")] = False,
+) -> None:
+    """Serve the API and web pages on the embedded stores under $GUJI_HOME."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    ctx = Context(settings)
+    if sample and ctx.store.count() == 0:
+        _ingest_kanripo(ctx, [SAMPLE_DIR / "kanripo"], quiet=False)
+    ctx.close()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+def _ingest_kanripo(ctx: Context, paths: list[Path], *, quiet: bool) -> int:
+    """Read and check every work first, then write each work's graph in one transaction."""
+    try:
+        works = find_works(paths)
+    except GujiError as exc:
+        fail(exc)
+    graphs = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=quiet) as progress:
+        task = progress.add_task("reading", total=len(works))
+        for w in works:
+            progress.update(task, description=f"reading {w.name}")
+            try:
+                graphs.append(read_work(w))
+            except GujiError as exc:
+                progress.stop()
+                fail(exc)  # nothing has been written yet
+            progress.advance(task)
+        task = progress.add_task("writing", total=len(graphs))
+        from kg.ingest_kanripo import graph_iri
+
+        total = 0
+        for wg in graphs:
+            progress.update(task, description=f"writing {wg.text_id}")
+            change = ctx.store.replace_graph(graph_iri(wg.text_id), wg.triples, agent="guji ingest")
+            total += len(wg.triples)
+            state = "unchanged" if change is None else f"+{change.added} -{change.removed}"
+            progress.console.print(f"{wg.text_id}: {wg.juan_count} juan, {wg.folio_count} folio sides, {wg.char_count} characters, {len(wg.triples)} triples ({state})")
+            for w in wg.warnings[:5]:
+                progress.console.print(f"  [yellow]warning[/]: {w}")
+            if len(wg.warnings) > 5:
+                progress.console.print(f"  [yellow]... {len(wg.warnings) - 5} more warnings[/]")
+            progress.advance(task)
+    return total
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Kanripo work folders, or folders of them")],
+    format: Annotated[str, typer.Option("--format", help="Input format")] = "kanripo",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Ingest sources into the canonical store (one named graph per source, idempotent)."""
+    if format != "kanripo":
+        err.print(f"[bold red]error[/]: unknown format {format!r}; supported: kanripo")
+        raise typer.Exit(2)
+    ctx = _context()
+    started = time.monotonic()
+    total = _ingest_kanripo(ctx, paths, quiet=quiet)
+    err.print(f"done in {time.monotonic() - started:.1f} s; {total} triples read; store holds {ctx.store.count()} quads")
+    ctx.close()
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="A Kanripo work folder or a folder of them")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Check a source without writing anything; exit 1 when it is invalid."""
+    problems: list[dict] = []
+    works = 0
+    try:
+        for w in find_works([path]):
+            works += 1
+            try:
+                wg = read_work(w)
+                problems += [{"severity": "warning", "work": w.name, "message": m} for m in wg.warnings]
+            except GujiError as exc:
+                problems.append({"severity": "violation", "work": w.name, "code": exc.code, "message": exc.message, **exc.details})
+    except GujiError as exc:
+        problems.append({"severity": "violation", "code": exc.code, "message": exc.message, **exc.details})
+    valid = not any(p["severity"] == "violation" for p in problems)
+    if as_json:
+        print(json.dumps({"valid": valid, "works": works, "problems": problems}, ensure_ascii=False, indent=2))
+    else:
+        for p in problems:
+            where = ", ".join(f"{k}={p[k]}" for k in ("file", "line", "column", "field") if k in p)
+            print(f"{p['severity'].upper()}: {p.get('work', '')} {p['message']}" + (f" ({where})" if where else ""))
+        print(f"{'valid' if valid else 'INVALID'}: {works} work(s), {len(problems)} problem(s)")
+    raise typer.Exit(0 if valid else 1)
+
+
+@app.command()
+def load(
+    files: Annotated[list[Path], typer.Argument(help="RDF files: Turtle, N-Triples, RDF/XML, JSON-LD, TriG, N-Quads")],
+    graph: Annotated[Optional[str], typer.Option(help="Named graph IRI (default: one graph per file)")] = None,
+) -> None:
+    """Load RDF files into named graphs (authority data, vocabularies, fixtures)."""
+    from kg.load import load_files
+
+    ctx = _context()
+    try:
+        for result in load_files(ctx.store, files, graph=graph, agent="guji load"):
+            state = "unchanged" if result.change is None else f"+{result.change.added} -{result.change.removed}"
+            err.print(f"{result.file}: {result.triples} triples into <{result.graph}> ({state})")
+    except GujiError as exc:
+        fail(exc)
+    finally:
+        ctx.close()
+
+
+@app.command()
+def sparql(
+    query: Annotated[str, typer.Argument(help="A SPARQL query, or - to read it from standard input")],
+    as_json: Annotated[bool, typer.Option("--json", help="SPARQL JSON results (SELECT/ASK)")] = False,
+    format: Annotated[Optional[str], typer.Option("--format", help="json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Seconds before the query is stopped")] = None,
+) -> None:
+    """Run a read-only SPARQL query against the public dataset."""
+    from kg.sparql import ResultFormat
+
+    text = sys.stdin.read() if query == "-" else query
+    names = {"json": ResultFormat.JSON, "xml": ResultFormat.XML, "csv": ResultFormat.CSV, "tsv": ResultFormat.TSV,
+             "turtle": ResultFormat.TURTLE, "ntriples": ResultFormat.NTRIPLES, "jsonld": ResultFormat.JSONLD, "rdfxml": ResultFormat.RDFXML}
+    if format and format not in names:
+        err.print(f"[bold red]error[/]: unknown format {format!r}; choose from {', '.join(names)}")
+        raise typer.Exit(2)
+    fmt = names[format] if format else (ResultFormat.JSON if as_json else None)
+    ctx = _context(read_only=True)
+    try:
+        default, named = ctx.public_dataset()
+        if fmt is None:
+            payload, used, info = ctx.sparql.run(text, ResultFormat.JSON, default_graph=default, named_graphs=named, timeout=timeout)
+            if info.returns_graph:
+                sys.stdout.write(payload.decode())
+            else:
+                _print_table(json.loads(payload))
+        else:
+            payload, used, info = ctx.sparql.run(text, fmt, default_graph=default, named_graphs=named, timeout=timeout)
+            sys.stdout.write(payload.decode())
+            if not payload.endswith(b"\n"):
+                sys.stdout.write("\n")
+    except GujiError as exc:
+        fail(exc)
+    finally:
+        ctx.close()
+
+
+def _print_table(data: dict) -> None:
+    from rich.table import Table
+
+    if "boolean" in data:
+        print("true" if data["boolean"] else "false")
+        return
+    variables = data["head"]["vars"]
+    table = Table(*variables, show_lines=False)
+    for b in data["results"]["bindings"]:
+        table.add_row(*[b[v]["value"] if v in b else "" for v in variables])
+    Console().print(table)
+    err.print(f"{len(data['results']['bindings'])} row(s)")
+
+
+def main() -> None:
+    app()

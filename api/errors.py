@@ -1,0 +1,49 @@
+"""One place maps every typed error to one JSON shape: ``{"error": {"code", "message", "details"}}``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kg import errors as kg
+
+STATUS: list[tuple[type[kg.GujiError], int]] = [
+    (kg.NotFoundError, 404),
+    (kg.ConflictError, 409),
+    (kg.QuerySyntaxError, 400),
+    (kg.QueryRefusedError, 403),
+    (kg.QueryTooLargeError, 400),
+    (kg.QueryTimeoutError, 503),
+    (kg.ValidationError, 422),
+    (kg.StoreError, 500),
+]
+
+
+def status_for(exc: kg.GujiError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(kg.GujiError)
+    async def _guji(_: Request, exc: kg.GujiError) -> JSONResponse:
+        headers = {"Retry-After": "30"} if isinstance(exc, kg.QueryTimeoutError) else None
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        return JSONResponse(error_body("validation_error", "the request is not valid", {"problems": problems}), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None))

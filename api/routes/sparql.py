@@ -1,0 +1,120 @@
+"""The SPARQL 1.1 Protocol (query operation only): GET, POST form, POST application/sparql-query."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from api.deps import ContextDep
+from kg.errors import QueryRefusedError, QuerySyntaxError
+from kg.sparql import GRAPH_FORMATS, SOLUTION_FORMATS, ResultFormat, inspect_query
+
+router = APIRouter(tags=["sparql"])
+
+_ALIASES = {
+    "application/json": ResultFormat.JSON,
+    "application/sparql-results+json": ResultFormat.JSON,
+    "application/sparql-results+xml": ResultFormat.XML,
+    "application/xml": ResultFormat.XML,
+    "text/xml": ResultFormat.XML,
+    "text/csv": ResultFormat.CSV,
+    "text/tab-separated-values": ResultFormat.TSV,
+    "text/turtle": ResultFormat.TURTLE,
+    "application/x-turtle": ResultFormat.TURTLE,
+    "application/n-triples": ResultFormat.NTRIPLES,
+    "text/plain": ResultFormat.NTRIPLES,
+    "application/ld+json": ResultFormat.JSONLD,
+    "application/rdf+xml": ResultFormat.RDFXML,
+}
+
+_DOC = """SPARQL 1.1 Protocol, query operation, read-only. SELECT/ASK answer as SPARQL JSON (default),
+XML, CSV or TSV; CONSTRUCT/DESCRIBE as Turtle (default), N-Triples, JSON-LD or RDF/XML, chosen by the
+Accept header. Updates and (unless enabled) SERVICE are refused; each query has a time limit and a
+result-size limit. Errors use the JSON error shape with line and column for syntax errors."""
+
+
+def negotiate(accept: str | None, returns_graph: bool) -> ResultFormat:
+    allowed = GRAPH_FORMATS if returns_graph else SOLUTION_FORMATS
+    default = ResultFormat.TURTLE if returns_graph else ResultFormat.JSON
+    if not accept:
+        return default
+    ranges = []
+    for i, part in enumerate(accept.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        media = fields[0].lower()
+        q = 1.0
+        for f in fields[1:]:
+            if f.startswith("q="):
+                try:
+                    q = float(f[2:])
+                except ValueError:
+                    q = 0.0
+        ranges.append((-q, i, media))
+    for _, _, media in sorted(ranges):
+        if media in ("*/*", "application/*", "text/*"):
+            return default
+        fmt = _ALIASES.get(media)
+        if fmt in allowed:
+            return fmt
+    names = ", ".join(f.value for f in allowed)
+    raise QueryRefusedError(f"none of the media types in Accept can carry this result; use one of {names}", accept=accept)
+
+
+def _run(ctx, query: str | None, params: dict[str, list[str]], accept: str | None) -> Response:
+    if not query:
+        raise QuerySyntaxError("missing the 'query' parameter (SPARQL 1.1 Protocol)")
+    info = inspect_query(query, allow_service=ctx.settings.sparql_allow_service)
+    fmt = negotiate(accept, info.returns_graph)
+    default, named = ctx.public_dataset(params.get("default-graph-uri"), params.get("named-graph-uri"))
+    payload, used, _ = ctx.sparql.run(query, fmt, default_graph=default, named_graphs=named)
+    media = used.value + ("; charset=utf-8" if used in (ResultFormat.CSV, ResultFormat.TSV, ResultFormat.TURTLE, ResultFormat.NTRIPLES) else "")
+    return Response(payload, media_type=media, headers={"Vary": "Accept", "Cache-Control": "public, max-age=60"})
+
+
+def _single(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name) or []
+    if len(values) > 1:
+        raise QuerySyntaxError(f"the '{name}' parameter must be given once, got {len(values)}")
+    return values[0] if values else None
+
+
+@router.get("/sparql", summary="SPARQL query (GET)", description=_DOC, response_class=Response,
+            responses={200: {"content": {f.value: {} for f in ResultFormat}}})
+async def sparql_get(request: Request, ctx: ContextDep) -> Response:
+    params = parse_qs(request.url.query, keep_blank_values=True)
+    if "update" in params:
+        raise QueryRefusedError("SPARQL Update is not allowed: this endpoint is read-only")
+    return await run_in_threadpool(_run, ctx, _single(params, "query"), params, request.headers.get("accept"))
+
+
+@router.post("/sparql", summary="SPARQL query (POST form or application/sparql-query)", description=_DOC,
+             response_class=Response, responses={200: {"content": {f.value: {} for f in ResultFormat}}})
+async def sparql_post(request: Request, ctx: ContextDep) -> Response:
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    params = parse_qs(request.url.query, keep_blank_values=True)
+    body = await request.body()
+    if ctype == "application/sparql-update":
+        raise QueryRefusedError("SPARQL Update is not allowed: this endpoint is read-only")
+    if ctype == "application/sparql-query":
+        try:
+            query = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise QuerySyntaxError(f"the query is not valid UTF-8 (byte {exc.start})") from None
+    elif ctype == "application/x-www-form-urlencoded":
+        try:
+            form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError as exc:
+            raise QuerySyntaxError(f"the form is not valid UTF-8 (byte {exc.start})") from None
+        if "update" in form:
+            raise QueryRefusedError("SPARQL Update is not allowed: this endpoint is read-only")
+        for k, v in form.items():
+            params.setdefault(k, []).extend(v)
+        query = _single(form, "query")
+    else:
+        raise QuerySyntaxError(
+            f"unsupported Content-Type {ctype or '(none)'}: use application/sparql-query or application/x-www-form-urlencoded"
+        )
+    return await run_in_threadpool(_run, ctx, query, params, request.headers.get("accept"))

@@ -1,0 +1,426 @@
+"""Kanripo repositories → the canonical graph.
+
+One Kanripo work (a folder ``KR2a0031/`` holding one folder per edition branch: ``master``,
+``WYG``, ``SBCK``, ``tls`` ...) becomes one named graph ``gg:kanripo/KR2a0031``:
+
+- a ``bf:Work``; per edition a ``bf:Instance``; per branch a digital copy (``bf:Item`` of an
+  electronic ``bf:Instance`` that reproduces the edition);
+- per juan file a ``guji:Juan`` holding the plain text and its layout (``kg.kanripo``);
+- per ``<pb:...>`` a ``guji:FolioSide`` with code-point offsets; per ``<md:...>`` a
+  ``guji:ParallelFolioBoundary`` naming the other edition;
+- the table of contents from ``Readme.org``; page images from ``_data/imglist``;
+- every ``#+PROPERTY`` header as data; each ``&KRnnnn;`` as a ``guji:NonUnicodeCharacter``.
+
+IRIs are derived from the source only (no blank nodes), so re-ingesting gives the same triples
+and the store's diff makes it a no-op.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import kanripo as fmt
+from kg.errors import ValidationError
+from kg.namespaces import BF, DCTERMS, GG, GUJI, GUJIV, ID, PROV, RDF, RDFS, XSD
+from kg.store import Change, OxigraphStore
+
+N = ox.NamedNode
+L = ox.Literal
+T = ox.Triple
+
+A = N(RDF + "type")
+LABEL = N(RDFS + "label")
+VALUE = N(RDF + "value")
+IS_PART_OF = N(DCTERMS + "isPartOf")
+IDENTIFIER = N(DCTERMS + "identifier")
+JSON_DT = N(RDF + "JSON")
+INT = N(XSD + "integer")
+
+# Kanripo's top-level divisions → the 四部 scheme (道/佛 are their own concepts, see ontologies/)
+KR_CLASSIFICATION = {"1": "jing", "2": "shi", "3": "zi", "4": "ji", "5": "dao", "6": "fo"}
+# branches that are Kanripo's own digital editions rather than reproductions of a printed one
+DIGITAL_EDITIONS = {"master": "Kanripo 校訂本 (master)", "tls": "TLS 本 (Thesaurus Linguae Sericae)"}
+_ID = re.compile(r"^[A-Z]{2}\d[a-z]\d{4}$")  # KR2a0031; our own samples use GJ
+_JUAN_FILE = re.compile(r"^([A-Z]{2}\d[a-z]\d{4})_(\w+)\.txt$")
+_TOC_LINK = re.compile(r"\[\[file:([^\]:]+?)(?:::([^\]]+))?\]\[([^\]]*)\]\]")
+_EDITION_ROW = re.compile(r"^\s*\|\s*([^|]+?)\s*\|\s*【?([^|】]*)】?\s*\|")
+_SAFE = re.compile(r"^[0-9A-Za-z._-]+$")
+
+
+def p(local: str) -> ox.NamedNode:
+    return N(GUJI + local)
+
+
+def bf(local: str) -> ox.NamedNode:
+    return N(BF + local)
+
+
+def work_iri(text_id: str) -> str:
+    return f"{ID}work/{text_id}"
+
+
+def graph_iri(text_id: str) -> str:
+    return f"{GG}kanripo/{text_id}"
+
+
+def is_work_dir(path: Path) -> bool:
+    return path.is_dir() and bool(_ID.match(path.name))
+
+
+def find_works(paths: list[Path]) -> list[Path]:
+    """Work folders named by the paths: a work folder itself, or a folder of work folders."""
+    works: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise ValidationError(f"no such file or directory: {path}", file=str(path))
+        if is_work_dir(path):
+            works.append(path)
+        elif path.is_dir():
+            found = sorted(c for c in path.iterdir() if is_work_dir(c))
+            if not found:
+                raise ValidationError(f"no Kanripo work folders (named like KR2a0031) in {path}", file=str(path))
+            works.extend(found)
+        else:
+            raise ValidationError(f"not a Kanripo work folder: {path}", file=str(path))
+    return works
+
+
+@dataclass
+class WorkGraph:
+    text_id: str
+    triples: list[ox.Triple] = field(default_factory=list)
+    juan_count: int = 0
+    folio_count: int = 0
+    char_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, s: ox.NamedNode, pred: ox.NamedNode, o: ox.NamedNode | ox.Literal) -> None:
+        self.triples.append(T(s, pred, o))
+
+
+def read_work(work_dir: Path) -> WorkGraph:
+    """Build the graph of one Kanripo work folder (nothing is written)."""
+    text_id = work_dir.name
+    wg = WorkGraph(text_id)
+    work = N(work_iri(text_id))
+    branches = sorted(d for d in work_dir.iterdir() if d.is_dir() and not d.name.startswith(("_", ".")))
+    if not branches:
+        raise ValidationError(f"{text_id}: no edition folders", file=str(work_dir))
+
+    readmes = {b.name: _read_readme(b / "Readme.org") for b in branches}
+    edition_labels: dict[str, str] = {}
+    for r in readmes.values():
+        edition_labels.update(r.editions)
+    image_bases = _read_imginfo(work_dir / "_data" / "imglist" / "imginfo.cfg")
+    known_editions = frozenset({b.name for b in branches} | set(edition_labels) | set(image_bases))
+
+    # -- the work ------------------------------------------------------------------------------
+    juans_by_branch = {b.name: _read_juans(b) for b in branches}
+    title = _work_title(readmes, juans_by_branch)
+    wg.add(work, A, bf("Work"))
+    wg.add(work, LABEL, L(title, language="zh-Hant"))
+    title_node = N(f"{work.value}/title")
+    wg.add(work, bf("title"), title_node)
+    wg.add(title_node, A, bf("Title"))
+    wg.add(title_node, bf("mainTitle"), L(title, language="zh-Hant"))
+    wg.add(work, IDENTIFIER, L(text_id))
+    ident = N(f"{work.value}/kanripo-id")
+    wg.add(work, bf("identifiedBy"), ident)
+    wg.add(ident, A, p("KanripoIdentifier"))
+    wg.add(ident, VALUE, L(text_id))
+    cls = KR_CLASSIFICATION.get(text_id[2])
+    if cls:
+        wg.add(work, p("classification"), N(f"{GUJIV}sibu/{cls}"))
+    cats = sorted({v for js in juans_by_branch.values() for _, j in js for k, v in j.properties if k == "CAT"})
+    for cat in cats:
+        wg.add(work, p("kanripoCategory"), L(cat))
+
+    # -- editions (instances) --------------------------------------------------------------------
+    def edition(code: str) -> ox.NamedNode:
+        return N(f"{ID}instance/{text_id}/{code}")
+
+    declared: set[str] = set()
+
+    def declare_edition(code: str) -> ox.NamedNode:
+        inst = edition(code)
+        if code in declared:
+            return inst
+        declared.add(code)
+        wg.add(inst, A, bf("Instance"))
+        wg.add(inst, bf("instanceOf"), work)
+        wg.add(inst, p("editionCode"), L(code))
+        label = edition_labels.get(code) or DIGITAL_EDITIONS.get(code)
+        if label:
+            wg.add(inst, LABEL, L(label, language="zh-Hant"))
+            wg.add(inst, bf("editionStatement"), L(label, language="zh-Hant"))
+        if code in DIGITAL_EDITIONS:
+            wg.add(inst, A, bf("Electronic"))
+        if code in image_bases:
+            wg.add(inst, p("imageBaseUrl"), L(image_bases[code]))
+        return inst
+
+    for code in sorted(edition_labels):
+        declare_edition(code)
+
+    # -- digital copies, one per branch ------------------------------------------------------------
+    folio_index: dict[tuple[str, str], list[ox.NamedNode]] = {}  # (edition, page) -> folio sides
+    gaiji: set[str] = set()
+    for branch in branches:
+        code = branch.name
+        inst = declare_edition(code)
+        if code in DIGITAL_EDITIONS:
+            electronic = inst
+        else:
+            electronic = N(f"{inst.value}/electronic")
+            wg.add(inst, bf("hasReproduction"), electronic)
+            wg.add(electronic, A, bf("Instance"))
+            wg.add(electronic, A, bf("Electronic"))
+            wg.add(electronic, bf("instanceOf"), work)
+            wg.add(electronic, bf("reproductionOf"), inst)
+            wg.add(electronic, LABEL, L(f"{title} {code} (Kanripo 電子本)", language="zh-Hant"))
+        item = N(f"{ID}item/{text_id}/{code}")
+        wg.add(item, A, bf("Item"))
+        wg.add(item, A, p("DigitalCopy"))
+        wg.add(item, bf("itemOf"), electronic)
+        wg.add(item, LABEL, L(f"{title} {code}", language="zh-Hant"))
+        wg.add(item, p("accessLevel"), N(f"{GUJIV}access-level/service"))
+        wg.add(item, p("sourceRepository"), L(f"kanripo:{text_id}/{code}"))
+        wg.add(item, p("editionCode"), L(code))  # shortcut for queries; the BIBFRAME path is itemOf/reproductionOf
+        base_codes = {v.strip() for _, j in juans_by_branch[code] for k, v in j.properties if k == "BASEEDITION" and v.strip()}
+        for base in sorted(base_codes):
+            if base != code:
+                wg.add(item, p("baseEdition"), declare_edition(base))
+                wg.add(item, N(PROV + "wasDerivedFrom"), declare_edition(base))
+
+        for seq, (juan_no, juan) in enumerate(juans_by_branch[code], start=1):
+            jn = N(f"{ID}text/{text_id}/{code}/{juan_no}")
+            wg.juan_count += 1
+            wg.char_count += len(juan.text)
+            wg.add(item, p("hasJuan"), jn)
+            wg.add(jn, A, p("Juan"))
+            wg.add(jn, IS_PART_OF, item)
+            wg.add(jn, p("sequence"), L(str(seq), datatype=INT))
+            wg.add(jn, p("juanNumber"), L(juan_no))
+            label = juan.property("JUAN")
+            if label:
+                wg.add(jn, p("juanLabel"), L(label, language="zh-Hant"))
+            wg.add(jn, p("text"), L(juan.text))
+            wg.add(jn, p("layout"), L(encode_layout(juan.layout), datatype=JSON_DT))
+            wg.add(jn, p("charCount"), L(str(len(juan.text)), datatype=INT))
+            wg.add(jn, p("sourceFile"), L(f"{text_id}_{juan_no}.txt"))
+            if juan.title:
+                wg.add(jn, p("fileTitle"), L(juan.title, language="zh-Hant"))
+            for i, (key, value) in enumerate(juan.properties, start=1):
+                prop = N(f"{jn.value}/property/{i}")
+                wg.add(jn, p("property"), prop)
+                wg.add(prop, A, p("PropertyValue"))
+                wg.add(prop, p("key"), L(key))
+                wg.add(prop, VALUE, L(value))
+            _add_folios(wg, jn, juan, known_editions, declare_edition, folio_index)
+            for _, src in juan.items(fmt.GAIJI):
+                gaiji.add(src[1:-1])
+
+        toc = readmes[code].toc
+        for n, (file, page, label) in enumerate(toc, start=1):
+            entry = N(f"{ID}toc/{text_id}/{code}/{n}")
+            wg.add(entry, A, p("TocEntry"))
+            wg.add(entry, IS_PART_OF, item)
+            wg.add(entry, p("sequence"), L(str(n), datatype=INT))
+            wg.add(entry, LABEL, L(label, language="zh-Hant"))
+            m = _JUAN_FILE.match(file)
+            target = None
+            if m:
+                juan_iri = N(f"{ID}text/{text_id}/{code}/{m.group(2)}")
+                if page:
+                    sides = [f for (ed, pg), fs in folio_index.items() if pg == page for f in fs if f.value.startswith(juan_iri.value + "/")]
+                    target = sides[0] if sides else None
+                if target is None and any(j == m.group(2) for j, _ in juans_by_branch[code]):
+                    target = juan_iri
+            if target is not None:
+                wg.add(entry, p("pointsTo"), target)
+            else:
+                wg.warnings.append(f"{code}/Readme.org: table-of-contents entry {label!r} points to {file}::{page or ''}, not found")
+
+    for local_id in sorted(gaiji):
+        ch = N(f"{ID}char/{local_id}")
+        wg.add(ch, A, p("NonUnicodeCharacter"))
+        wg.add(ch, p("localId"), L(local_id))
+        wg.add(ch, p("puaCodePoint"), L(f"U+{ord(fmt.gaiji_char(local_id)):04X}"))
+        wg.add(ch, p("source"), L("Kanripo"))
+
+    _add_images(wg, work_dir, folio_index)
+    return wg
+
+
+def _add_folios(wg: WorkGraph, jn: ox.NamedNode, juan: fmt.Juan, editions: frozenset[str],
+                declare_edition: Callable[[str], ox.NamedNode], folio_index: dict) -> None:
+    pages = [(o, k, s) for o, k, s in juan.layout if k in (fmt.PAGE, fmt.MILESTONE)]
+    own = [(o, s) for o, k, s in pages if k == fmt.PAGE]
+    seen: dict[str, int] = {}
+    for n, (offset, src) in enumerate(own):
+        ref = fmt.parse_page_ref(src[4:-1], editions)
+        end = own[n + 1][0] if n + 1 < len(own) else len(juan.text)
+        key = ref.page if _SAFE.match(ref.page or "") else f"pb{n + 1}"
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = f"{key}~{seen[key]}"
+        side = N(f"{jn.value}/{key}")
+        wg.folio_count += 1
+        wg.add(side, A, p("FolioSide"))
+        wg.add(side, IS_PART_OF, jn)
+        wg.add(side, p("sequence"), L(str(n + 1), datatype=INT))
+        wg.add(side, p("pageId"), L(ref.raw))
+        if ref.edition:
+            wg.add(side, p("ofEdition"), declare_edition(ref.edition))
+        if ref.folio is not None:
+            wg.add(side, p("folio"), L(str(ref.folio), datatype=INT))
+            wg.add(side, p("side"), L(ref.side))
+        wg.add(side, p("startOffset"), L(str(offset), datatype=INT))
+        wg.add(side, p("endOffset"), L(str(end), datatype=INT))
+        folio_index.setdefault((ref.edition, ref.page), []).append(side)
+    mseen: dict[str, int] = {}
+    for offset, kind, src in pages:
+        if kind != fmt.MILESTONE:
+            continue
+        ref = fmt.parse_page_ref(src[4:-1], editions)
+        key = f"{ref.edition}/{ref.page}" if _SAFE.match(ref.page or "") and _SAFE.match(ref.edition or "") else "x"
+        mseen[key] = mseen.get(key, 0) + 1
+        node = N(f"{jn.value}/md/{key}" + (f"~{mseen[key]}" if mseen[key] > 1 else ""))
+        wg.add(node, A, p("ParallelFolioBoundary"))
+        wg.add(node, IS_PART_OF, jn)
+        wg.add(node, p("pageId"), L(ref.raw))
+        if ref.edition:
+            wg.add(node, p("ofEdition"), declare_edition(ref.edition))
+        if ref.folio is not None:
+            wg.add(node, p("folio"), L(str(ref.folio), datatype=INT))
+            wg.add(node, p("side"), L(ref.side))
+        wg.add(node, p("startOffset"), L(str(offset), datatype=INT))
+
+
+def _add_images(wg: WorkGraph, work_dir: Path, folio_index: dict) -> None:
+    folder = work_dir / "_data" / "imglist"
+    if not folder.is_dir():
+        return
+    unmatched = 0
+    for path in sorted(folder.glob("*.txt")):
+        text = fmt.decode(path.read_bytes(), file=str(path))
+        for line_no, line in enumerate(text.splitlines(), start=1):
+            cols = line.split("\t")
+            if len(cols) < 3 or not cols[1].strip():
+                continue
+            parts = cols[1].split(None, 1)
+            if len(parts) != 2:
+                continue
+            sides = folio_index.get((parts[0], parts[1]))
+            if not sides:
+                unmatched += 1
+                continue
+            for side in sides:
+                wg.add(side, p("pageImage"), L(cols[2].strip()))
+    if unmatched:
+        wg.warnings.append(f"_data/imglist: {unmatched} image rows name a page with no matching <pb:> in any branch")
+
+
+@dataclass
+class _Readme:
+    title: str | None = None
+    editions: dict[str, str] = field(default_factory=dict)
+    toc: list[tuple[str, str | None, str]] = field(default_factory=list)
+
+
+def _read_readme(path: Path) -> _Readme:
+    r = _Readme()
+    if not path.is_file():
+        return r
+    text = fmt.decode(path.read_bytes(), file=str(path))
+    for line in text.splitlines():
+        if line.startswith("#+TITLE:"):
+            r.title = line[len("#+TITLE:"):].split(" / ")[0].strip()
+        m = _EDITION_ROW.match(line)
+        if m and m.group(2).strip():
+            r.editions[m.group(1).strip()] = m.group(2).strip()
+        for lm in _TOC_LINK.finditer(line):
+            r.toc.append((lm.group(1), lm.group(2), lm.group(3).strip()))
+    return r
+
+
+def _read_imginfo(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.optionxform = str  # edition codes are case-sensitive
+    try:
+        cp.read_string(fmt.decode(path.read_bytes(), file=str(path)))
+    except configparser.Error as exc:
+        raise ValidationError(f"cannot read image info: {exc}", file=str(path)) from None
+    out: dict[str, str] = {}
+    for section in cp.sections():
+        for key, value in cp.items(section):
+            if value.startswith(("http://", "https://")):
+                out[key] = value
+    return out
+
+
+def _read_juans(branch: Path) -> list[tuple[str, fmt.Juan]]:
+    out = []
+    for path in sorted(branch.glob("*.txt")):
+        m = _JUAN_FILE.match(path.name)
+        if not m:
+            continue
+        out.append((m.group(2), fmt.read_juan(path)))
+    return out
+
+
+def _work_title(readmes: dict[str, _Readme], juans: dict[str, list]) -> str:
+    for branch in ["master", *sorted(juans)]:
+        for _, j in juans.get(branch, []):
+            if j.title:
+                return j.title
+    for r in readmes.values():
+        if r.title:
+            return r.title
+    return next(iter(juans))
+
+
+def encode_layout(layout: list[tuple[int, str, str]]) -> str:
+    """Compact JSON: ``[offset, kind]`` when the source string is implied by the kind, else
+    ``[offset, kind, source]``."""
+    implied = {fmt.NEWLINE: "\n", fmt.LINE_END: "¶", fmt.NOTE_OPEN: "(", fmt.NOTE_SPLIT: "/", fmt.NOTE_CLOSE: ")"}
+    rows = [[o, k] if implied.get(k) == s else [o, k, s] for o, k, s in layout]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_layout(data: str) -> list[tuple[int, str, str]]:
+    implied = {fmt.NEWLINE: "\n", fmt.LINE_END: "¶", fmt.NOTE_OPEN: "(", fmt.NOTE_SPLIT: "/", fmt.NOTE_CLOSE: ")"}
+    return [(r[0], r[1], r[2] if len(r) > 2 else implied[r[1]]) for r in json.loads(data)]
+
+
+@dataclass
+class IngestResult:
+    text_id: str
+    graph: str
+    change: Change | None
+    triples: int
+    juans: int
+    folios: int
+    chars: int
+    warnings: list[str]
+
+
+def ingest_work(store: OxigraphStore, work_dir: Path, *, agent: str = "guji ingest") -> IngestResult:
+    wg = read_work(work_dir)
+    graph = graph_iri(wg.text_id)
+    change = store.replace_graph(graph, wg.triples, agent=agent)
+    return IngestResult(wg.text_id, graph, change, len(set(wg.triples)), wg.juan_count, wg.folio_count, wg.char_count, wg.warnings)
+
+
+def iter_ingest(store: OxigraphStore, paths: list[Path], *, agent: str = "guji ingest") -> Iterator[IngestResult]:
+    for work_dir in find_works(paths):
+        yield ingest_work(store, work_dir, agent=agent)

@@ -1,0 +1,347 @@
+"""Read-only SPARQL over the canonical store, with a time limit and a result-size limit.
+
+Queries run in worker processes that open the store read-only, so a query that runs too long is
+stopped for real (the worker is killed and replaced) instead of being abandoned while it keeps
+burning a core. The public dataset leaves out the change log and every preservation-level graph.
+
+Only the query language lives here; HTTP (the SPARQL 1.1 Protocol, content negotiation) is in
+``api/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing as mp
+import re
+import threading
+import time
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+from kg.errors import QueryRefusedError, QuerySyntaxError, QueryTimeoutError, QueryTooLargeError, StoreError
+from kg.namespaces import GG, PREFIXES
+
+# graphs the public never sees
+PRIVATE_GRAPH_PREFIXES = (GG + "changelog", GG + "preservation/", GG + "private/")
+
+
+class ResultFormat(str, Enum):
+    JSON = "application/sparql-results+json"
+    XML = "application/sparql-results+xml"
+    CSV = "text/csv"
+    TSV = "text/tab-separated-values"
+    TURTLE = "text/turtle"
+    NTRIPLES = "application/n-triples"
+    JSONLD = "application/ld+json"
+    RDFXML = "application/rdf+xml"
+
+    @property
+    def for_graphs(self) -> bool:
+        return self in GRAPH_FORMATS
+
+
+SOLUTION_FORMATS = (ResultFormat.JSON, ResultFormat.XML, ResultFormat.CSV, ResultFormat.TSV)
+GRAPH_FORMATS = (ResultFormat.TURTLE, ResultFormat.NTRIPLES, ResultFormat.JSONLD, ResultFormat.RDFXML)
+_OX_RDF = {
+    ResultFormat.TURTLE: ox.RdfFormat.TURTLE,
+    ResultFormat.NTRIPLES: ox.RdfFormat.N_TRIPLES,
+    ResultFormat.JSONLD: ox.RdfFormat.JSON_LD,
+    ResultFormat.RDFXML: ox.RdfFormat.RDF_XML,
+}
+
+_UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+_FORM_WORDS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+# strings, IRIs and comments are blanked before looking for keywords, so a literal "SERVICE" is harmless
+_LEXICAL = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
+_WORD = re.compile(r"[A-Za-z]+")
+_SYNTAX_AT = re.compile(r"error at (\d+):(\d+)")
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    form: str  # SELECT | ASK | CONSTRUCT | DESCRIBE
+    uses_service: bool
+
+    @property
+    def returns_graph(self) -> bool:
+        return self.form in ("CONSTRUCT", "DESCRIBE")
+
+
+def inspect_query(text: str, *, allow_service: bool = False) -> QueryInfo:
+    """Classify a request: refuse updates and (unless allowed) SERVICE; raise on syntax errors."""
+    blank = _LEXICAL.sub(lambda m: " " * len(m.group(0)), text)
+    words = [w.upper() for w in _WORD.findall(blank)]
+    form = next((w for w in words if w in _FORM_WORDS or w in _UPDATE_WORDS), None)
+    if form in _UPDATE_WORDS:
+        raise QueryRefusedError(
+            f"SPARQL Update ({form}) is not allowed: this endpoint is read-only",
+            operation=form,
+        )
+    uses_service = "SERVICE" in words
+    if uses_service and not allow_service:
+        raise QueryRefusedError(
+            "SERVICE (federated query) is disabled on this endpoint; an operator can enable it with GUJI_SPARQL_ALLOW_SERVICE=true",
+        )
+    check_syntax(text)
+    if form is None:
+        raise QuerySyntaxError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE", line=1, column=1)
+    return QueryInfo(form, uses_service)
+
+
+def check_syntax(text: str) -> None:
+    try:
+        # parsing happens before evaluation; on an empty store the evaluation costs nothing
+        result = ox.Store().query(text)
+        if isinstance(result, ox.QuerySolutions):
+            next(iter(result), None)
+    except SyntaxError as exc:
+        message = str(exc)
+        m = _SYNTAX_AT.search(message)
+        line, column = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+        raise QuerySyntaxError(f"SPARQL syntax error: {message}", line=line, column=column) from None
+    except (OSError, RuntimeError, ValueError):
+        pass  # evaluation-time problems show up for real in the worker
+
+
+def is_public_graph(iri: str) -> bool:
+    return not iri.startswith(PRIVATE_GRAPH_PREFIXES)
+
+
+# -- serialisation of solutions (pyoxigraph's serialiser cannot stop at a row limit) ------------
+
+def _term_json(t) -> dict:
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    if isinstance(t, ox.Literal):
+        out = {"type": "literal", "value": t.value}
+        if t.language:
+            out["xml:lang"] = t.language
+        elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = t.datatype.value
+        return out
+    return {"type": "triple", "value": {"subject": _term_json(t.subject), "predicate": _term_json(t.predicate), "object": _term_json(t.object)}}
+
+
+def _term_xml(t) -> str:
+    if isinstance(t, ox.NamedNode):
+        return f"<uri>{escape(t.value)}</uri>"
+    if isinstance(t, ox.BlankNode):
+        return f"<bnode>{escape(t.value)}</bnode>"
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return f"<literal xml:lang={quoteattr(t.language)}>{escape(t.value)}</literal>"
+        if t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            return f"<literal datatype={quoteattr(t.datatype.value)}>{escape(t.value)}</literal>"
+        return f"<literal>{escape(t.value)}</literal>"
+    return f"<literal>{escape(str(t))}</literal>"
+
+
+def serialize_solutions(variables: list[str], rows: list[list], fmt: ResultFormat) -> bytes:
+    if fmt is ResultFormat.JSON:
+        bindings = [{v: _term_json(t) for v, t in zip(variables, row) if t is not None} for row in rows]
+        return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}, ensure_ascii=False).encode()
+    if fmt is ResultFormat.XML:
+        out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']
+        out += [f"<variable name={quoteattr(v)}/>" for v in variables]
+        out.append("</head><results>")
+        for row in rows:
+            out.append("<result>")
+            out += [f"<binding name={quoteattr(v)}>{_term_xml(t)}</binding>" for v, t in zip(variables, row) if t is not None]
+            out.append("</result>")
+        out.append("</results></sparql>")
+        return "".join(out).encode()
+    if fmt is ResultFormat.CSV:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(variables)
+        for row in rows:
+            w.writerow(["" if t is None else (t.value if isinstance(t, (ox.NamedNode, ox.Literal)) else f"_:{t.value}" if isinstance(t, ox.BlankNode) else str(t)) for t in row])
+        return buf.getvalue().encode()
+    if fmt is ResultFormat.TSV:
+        lines = ["\t".join("?" + v for v in variables)]
+        for row in rows:
+            lines.append("\t".join("" if t is None else str(t).replace("\t", "\\t") for t in row))
+        return ("\n".join(lines) + "\n").encode()
+    raise QueryRefusedError(f"{fmt.value} is not a format for SELECT results")
+
+
+def serialize_boolean(value: bool, fmt: ResultFormat) -> bytes:
+    if fmt is ResultFormat.XML:
+        return f'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/><boolean>{str(value).lower()}</boolean></sparql>'.encode()
+    if fmt in (ResultFormat.CSV, ResultFormat.TSV):
+        return f"{str(value).lower()}\n".encode()
+    return json.dumps({"head": {}, "boolean": value}).encode()
+
+
+def serialize_triples(triples: list, fmt: ResultFormat) -> bytes:
+    if fmt is ResultFormat.TURTLE:
+        return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={k: v for k, v in PREFIXES.items()}) or b""
+    return ox.serialize(triples, format=_OX_RDF[fmt]) or b""
+
+
+def execute(store: ox.Store, text: str, fmt: ResultFormat, *, default_graph: list[str] | None,
+            named_graphs: list[str] | None, max_results: int) -> bytes:
+    """Evaluate and serialise, refusing more than ``max_results`` rows or triples."""
+    kwargs: dict = {}
+    if default_graph is not None:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph] or [ox.DefaultGraph()]
+    if named_graphs is not None:
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+    try:
+        result = store.query(text, **kwargs)
+    except SyntaxError as exc:
+        raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+    except (OSError, RuntimeError) as exc:
+        raise StoreError(f"query failed: {exc}") from None
+
+    def too_many(kind: str) -> QueryTooLargeError:
+        return QueryTooLargeError(
+            f"the result has more than {max_results} {kind}; add LIMIT/OFFSET to page through it, or download a dump",
+            limit=max_results,
+        )
+
+    if isinstance(result, ox.QueryBoolean):
+        if fmt.for_graphs:
+            fmt = ResultFormat.JSON
+        return serialize_boolean(bool(result), fmt)
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows = []
+        for solution in result:
+            rows.append([solution[v] for v in variables])
+            if len(rows) > max_results:
+                raise too_many("rows")
+        return serialize_solutions(variables, rows, ResultFormat.JSON if fmt.for_graphs else fmt)
+    triples = []
+    for t in result:
+        triples.append(t)
+        if len(triples) > max_results:
+            raise too_many("triples")
+    return serialize_triples(triples, fmt if fmt.for_graphs else ResultFormat.TURTLE)
+
+
+# -- worker processes ---------------------------------------------------------------------------
+
+def _worker_main(conn, store_path: str) -> None:  # pragma: no cover - runs in a child process
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        text, fmt_value, default_graph, named_graphs, max_results = job
+        try:
+            store = ox.Store.read_only(store_path)
+            payload = execute(store, text, ResultFormat(fmt_value), default_graph=default_graph,
+                              named_graphs=named_graphs, max_results=max_results)
+            del store
+            conn.send(("ok", payload))
+        except Exception as exc:  # sent back and re-raised as the same typed error
+            conn.send(("error", (type(exc).__name__, getattr(exc, "message", str(exc)), getattr(exc, "details", {}))))
+
+
+_ERRORS = {cls.__name__: cls for cls in (QuerySyntaxError, QueryRefusedError, QueryTooLargeError, StoreError)}
+
+
+class _Worker:
+    def __init__(self, ctx, store_path: str) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child, store_path), daemon=True, name="guji-sparql")
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class QueryRunner:
+    """Runs read-only queries against an on-disk store in killable worker processes."""
+
+    def __init__(self, store_path: Path | str, *, workers: int = 2, timeout: float = 10.0,
+                 max_results: int = 10_000, allow_service: bool = False) -> None:
+        self.store_path = str(store_path)
+        self.timeout = timeout
+        self.max_results = max_results
+        self.allow_service = allow_service
+        self._ctx = mp.get_context("spawn")
+        self._idle: list[_Worker] = []
+        self._size = workers
+        self._lock = threading.Lock()
+        self._slots = threading.Semaphore(workers)
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            while self._idle:
+                w = self._idle.pop()
+                if w.process.is_alive():
+                    return w
+                w.kill()
+        return _Worker(self._ctx, self.store_path)
+
+    def _give_back(self, w: _Worker) -> None:
+        with self._lock:
+            self._idle.append(w)
+
+    def run(self, text: str, fmt: ResultFormat | None = None, *, default_graph: list[str] | None = None,
+            named_graphs: list[str] | None = None, timeout: float | None = None) -> tuple[bytes, ResultFormat, QueryInfo]:
+        info = inspect_query(text, allow_service=self.allow_service)
+        if fmt is None:
+            fmt = ResultFormat.TURTLE if info.returns_graph else ResultFormat.JSON
+        elif info.returns_graph and not fmt.for_graphs:
+            fmt = ResultFormat.TURTLE
+        elif not info.returns_graph and fmt.for_graphs:
+            fmt = ResultFormat.JSON
+        limit = timeout or self.timeout
+        if not self._slots.acquire(timeout=limit):
+            raise QueryTimeoutError(f"the endpoint is busy: no query slot came free within {limit:g} s; retry later", timeout=limit)
+        try:
+            w = self._take()
+            started = time.monotonic()
+            w.conn.send((text, fmt.value, default_graph, named_graphs, self.max_results))
+            if not w.conn.poll(max(0.0, limit - (time.monotonic() - started))):
+                w.kill()
+                raise QueryTimeoutError(
+                    f"the query ran longer than the {limit:g} s limit and was stopped; narrow it (LIMIT, more specific patterns) or download a dump",
+                    timeout=limit,
+                )
+            status, payload = w.conn.recv()
+            self._give_back(w)
+        finally:
+            self._slots.release()
+        if status == "ok":
+            return payload, fmt, info
+        name, message, details = payload
+        raise _ERRORS.get(name, StoreError)(message, **details)
+
+    def close(self) -> None:
+        with self._lock:
+            for w in self._idle:
+                try:
+                    w.conn.send(None)
+                except (OSError, BrokenPipeError):
+                    pass
+                w.process.join(2)
+                if w.process.is_alive():
+                    w.kill()
+            self._idle.clear()
+
+
+def public_dataset(graphs: list[str], default_graph_uris: list[str] | None = None,
+                   named_graph_uris: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """The (default graph, named graphs) a public query sees, per the SPARQL Protocol parameters."""
+    public = [g for g in graphs if is_public_graph(g)]
+    allowed = set(public)
+    default = [g for g in default_graph_uris if g in allowed] if default_graph_uris else public
+    named = [g for g in named_graph_uris if g in allowed] if named_graph_uris else public
+    return default, named

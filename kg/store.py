@@ -1,0 +1,255 @@
+"""The canonical RDF store: one small interface, the embedded Oxigraph store on disk by default.
+
+Writes are graph-at-a-time and transactional: :meth:`OxigraphStore.replace_graph` turns the
+named graph of one source into exactly the given triples, and records a ``guji:Change`` in the
+change-log graph *in the same SPARQL Update request*, which Oxigraph runs as one transaction.
+Projections (Neo4j, the search index) read the change log after their own checkpoint, so a
+projection that is down loses nothing: it catches up from the log.
+
+rdflib's API is available over the same store (:meth:`OxigraphStore.rdflib_dataset`, through
+oxrdflib); hot paths (bulk writes, the SPARQL endpoint) use pyoxigraph directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from kg.errors import StoreError
+from kg.namespaces import GG, GUJI, PROV, RDF, XSD
+
+CHANGELOG = ox.NamedNode(GG + "changelog")
+_T = ox.NamedNode
+_RDF_TYPE = _T(RDF + "type")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the change log."""
+
+    sequence: int
+    graph: str
+    action: str  # "replace" | "drop"
+    added: int
+    removed: int
+    at: str
+    agent: str
+
+    @property
+    def iri(self) -> str:
+        return f"{GG}changelog/{self.sequence}"
+
+
+class Store(Protocol):
+    """What the rest of guji needs from a canonical store."""
+
+    def query(self, sparql: str, **dataset: object) -> object: ...
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple], *, agent: str) -> Change | None: ...
+    def drop_graph(self, graph: str, *, agent: str) -> Change | None: ...
+    def changes_since(self, sequence: int) -> list[Change]: ...
+    def graphs(self) -> list[str]: ...
+    def count(self, graph: str | None = None) -> int: ...
+
+
+class OxigraphStore:
+    """The embedded default: Oxigraph (RocksDB) in a directory on disk.
+
+    Open it once per process; a second process that needs the same directory while one writes
+    opens it read-only (:meth:`open_read_only`).
+    """
+
+    def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else None
+        self.read_only = read_only
+        self._write_lock = threading.Lock()
+        try:
+            if self.path is None:
+                self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(self.path))
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(self.path))
+        except OSError as exc:
+            hint = " (is `guji serve` or another guji command writing to it? stop it, or open it read-only)" if "lock" in str(exc).lower() else ""
+            raise StoreError(f"cannot open the RDF store at {self.path}: {exc}{hint}", path=str(self.path)) from None
+
+    @classmethod
+    def open_read_only(cls, path: Path | str) -> "OxigraphStore":
+        return cls(path, read_only=True)
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store, for hot paths."""
+        return self._store
+
+    def rdflib_dataset(self):
+        """rdflib's Dataset API over this very store (oxrdflib), for code that wants rdflib."""
+        import rdflib
+        from oxrdflib import OxigraphStore as RdflibOxigraph
+
+        return rdflib.Dataset(store=RdflibOxigraph(store=self._store))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def query(self, sparql: str, **dataset: object):
+        return self._store.query(sparql, **dataset)
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def count(self, graph: str | None = None) -> int:
+        if graph is None:
+            return len(self._store)
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, _T(graph)))
+
+    def triples(self, graph: str) -> Iterator[ox.Triple]:
+        for q in self._store.quads_for_pattern(None, None, None, _T(graph)):
+            yield q.triple
+
+    def changes_since(self, sequence: int = 0) -> list[Change]:
+        rows = self._store.query(
+            f"""PREFIX guji: <{GUJI}> PREFIX prov: <{PROV}>
+            SELECT ?seq ?g ?action ?added ?removed ?at ?agent WHERE {{ GRAPH <{CHANGELOG.value}> {{
+              ?c a guji:Change ; guji:sequence ?seq ; guji:graph ?g ; guji:action ?action ;
+                 guji:added ?added ; guji:removed ?removed ; prov:atTime ?at ; prov:wasAssociatedWith ?agent .
+              FILTER(?seq > {int(sequence)}) }} }} ORDER BY ?seq"""
+        )
+        return [
+            Change(int(r["seq"].value), r["g"].value, r["action"].value, int(r["added"].value),
+                   int(r["removed"].value), r["at"].value, r["agent"].value)
+            for r in rows
+        ]
+
+    def last_sequence(self) -> int:
+        rows = list(self._store.query(
+            f"PREFIX guji: <{GUJI}> SELECT (MAX(?s) AS ?m) WHERE {{ GRAPH <{CHANGELOG.value}> {{ ?c guji:sequence ?s }} }}"
+        ))
+        value = rows[0]["m"] if rows else None
+        return int(value.value) if value is not None else 0
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple], *, agent: str) -> Change | None:
+        """Make ``graph`` hold exactly ``triples``; log the change; all in one transaction.
+
+        Returns the change, or ``None`` when the graph already held exactly these triples
+        (re-ingesting the same source is a no-op and leaves no log entry).
+        """
+        self._require_writable()
+        g = _T(graph)
+        new = set(triples)
+        with self._write_lock:
+            old = {q.triple for q in self._store.quads_for_pattern(None, None, None, g)}
+            has_blank = any(_is_blank(t) for t in old) or any(_is_blank(t) for t in new)
+            if has_blank:
+                # blank nodes cannot be matched across documents: replace the graph whole
+                removed, added = old, new
+                if _canonical_digest(old) == _canonical_digest(new):
+                    return None
+            else:
+                removed, added = old - new, new - old
+            if not removed and not added:
+                return None
+            change = self._next_change(graph, "replace", len(added), len(removed), agent)
+            if not old:
+                # a new graph: one transactional extend() is several times faster than INSERT DATA
+                self._extend([ox.Quad(t.subject, t.predicate, t.object, g) for t in added]
+                             + [ox.Quad(t.subject, t.predicate, t.object, CHANGELOG) for t in _change_triples(change)], graph)
+                return change
+            parts = []
+            if has_blank:
+                parts.append(f"DROP SILENT GRAPH {g}")
+            elif removed:
+                parts.append("DELETE DATA { GRAPH " + str(g) + " { " + _ntriples(removed) + " } }")
+            parts.append(
+                "INSERT DATA { GRAPH " + str(g) + " { " + _ntriples(added) + " } "
+                "GRAPH " + str(CHANGELOG) + " { " + _ntriples(_change_triples(change)) + " } }"
+            )
+            self._update(" ;\n".join(parts), graph)
+            return change
+
+    def drop_graph(self, graph: str, *, agent: str) -> Change | None:
+        self._require_writable()
+        g = _T(graph)
+        with self._write_lock:
+            n = self.count(graph)
+            if n == 0:
+                return None
+            change = self._next_change(graph, "drop", 0, n, agent)
+            self._update(
+                f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {CHANGELOG} {{ {_ntriples(_change_triples(change))} }} }}",
+                graph,
+            )
+            return change
+
+    def flush(self) -> None:
+        if not self.read_only:
+            self._store.flush()
+
+    def close(self) -> None:
+        self.flush()
+        del self._store
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise StoreError("the RDF store is open read-only here", path=str(self.path))
+
+    def _next_change(self, graph: str, action: str, added: int, removed: int, agent: str) -> Change:
+        at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return Change(self.last_sequence() + 1, graph, action, added, removed, at, agent)
+
+    def _update(self, request: str, graph: str) -> None:
+        try:
+            self._store.update(request)
+        except (OSError, RuntimeError, SyntaxError) as exc:
+            raise StoreError(f"write to graph <{graph}> failed, nothing was written: {exc}", graph=graph) from None
+        self._store.flush()
+
+    def _extend(self, quads: list[ox.Quad], graph: str) -> None:
+        try:
+            self._store.extend(quads)
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(f"write to graph <{graph}> failed, nothing was written: {exc}", graph=graph) from None
+        self._store.flush()
+
+
+def _is_blank(t: ox.Triple) -> bool:
+    return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
+
+
+def _ntriples(triples: Iterable[ox.Triple]) -> str:
+    return " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
+
+
+def _canonical_digest(triples: set[ox.Triple]) -> str:
+    """A digest that ignores blank-node labels (good enough to detect an unchanged re-load)."""
+    def term(x: object) -> str:
+        return "_:b" if isinstance(x, ox.BlankNode) else str(x)
+
+    lines = sorted(f"{term(t.subject)} {t.predicate} {term(t.object)}" for t in triples)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _change_triples(c: Change) -> list[ox.Triple]:
+    s = _T(c.iri)
+    lit = ox.Literal
+    return [
+        ox.Triple(s, _RDF_TYPE, _T(GUJI + "Change")),
+        ox.Triple(s, _T(GUJI + "sequence"), lit(str(c.sequence), datatype=_T(XSD + "integer"))),
+        ox.Triple(s, _T(GUJI + "graph"), _T(c.graph)),
+        ox.Triple(s, _T(GUJI + "action"), lit(c.action)),
+        ox.Triple(s, _T(GUJI + "added"), lit(str(c.added), datatype=_T(XSD + "integer"))),
+        ox.Triple(s, _T(GUJI + "removed"), lit(str(c.removed), datatype=_T(XSD + "integer"))),
+        ox.Triple(s, _T(PROV + "atTime"), lit(c.at, datatype=_T(XSD + "dateTime"))),
+        ox.Triple(s, _T(PROV + "wasAssociatedWith"), lit(c.agent)),
+    ]

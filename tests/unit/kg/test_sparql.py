@@ -1,0 +1,117 @@
+import csv
+import io
+import json
+import time
+import xml.etree.ElementTree as ET
+
+import pyoxigraph as ox
+import pytest
+
+from kg.errors import QueryRefusedError, QuerySyntaxError, QueryTimeoutError, QueryTooLargeError
+from kg.sparql import QueryRunner, ResultFormat, inspect_query, public_dataset
+from kg.store import CHANGELOG, OxigraphStore
+
+N, L, T = ox.NamedNode, ox.Literal, ox.Triple
+G = "https://w3id.org/guji/graph/test/a"
+PRIVATE = "https://w3id.org/guji/graph/preservation/x"
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sparql") / "store"
+    store = OxigraphStore(path)
+    store.replace_graph(G, [T(N(f"http://e/s{i}"), N("http://e/p"), L(f"書{i}", language="zh-Hant")) for i in range(300)], agent="t")
+    store.replace_graph(PRIVATE, [T(N("http://e/secret"), N("http://e/p"), L("master file"))], agent="t")
+    graphs = store.graphs()
+    store.close()
+    r = QueryRunner(path, workers=1, timeout=5, max_results=250)
+    r.graphs = graphs
+    yield r
+    r.close()
+
+
+def run(runner, q, fmt=ResultFormat.JSON, **kw):
+    default, named = public_dataset(runner.graphs)
+    payload, used, info = runner.run(q, fmt, default_graph=default, named_graphs=named, **kw)
+    return payload, used
+
+
+@pytest.mark.parametrize("q, form", [
+    ("SELECT * WHERE { ?s ?p ?o }", "SELECT"),
+    ("PREFIX e: <http://e/> ASK { e:a e:b e:c }", "ASK"),
+    ("# comment with INSERT\nCONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT"),
+    ("DESCRIBE <http://e/s1>", "DESCRIBE"),
+    ('SELECT * WHERE { ?s ?p "DELETE SERVICE" }', "SELECT"),
+])
+def test_query_forms(q, form):
+    info = inspect_query(q)
+    assert info.form == form and not info.uses_service
+
+
+@pytest.mark.parametrize("q", ["INSERT DATA { <http://a> <http://b> <http://c> }", "DROP ALL",
+                               "PREFIX e: <http://e/> DELETE WHERE { ?s ?p ?o }", "LOAD <http://example.org/x>"])
+def test_updates_are_refused(q):
+    with pytest.raises(QueryRefusedError, match="read-only"):
+        inspect_query(q)
+
+
+def test_service_is_refused_unless_allowed():
+    q = "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"
+    with pytest.raises(QueryRefusedError, match="SERVICE"):
+        inspect_query(q)
+    assert inspect_query(q, allow_service=True).uses_service
+
+
+def test_syntax_error_has_line_and_column():
+    with pytest.raises(QuerySyntaxError) as info:
+        inspect_query("SELECT *\nWHERE { ?s ?p }")
+    # the parser reports where it gave up: at or just after the unexpected "}" (column 15)
+    assert info.value.details["line"] == 2 and 15 <= info.value.details["column"] <= 16
+
+
+def test_select_formats(runner):
+    q = "SELECT ?s ?o WHERE { ?s <http://e/p> ?o } ORDER BY ?s LIMIT 3"
+    data = json.loads(run(runner, q)[0])
+    assert data["head"]["vars"] == ["s", "o"] and len(data["results"]["bindings"]) == 3
+    assert data["results"]["bindings"][0]["o"] == {"type": "literal", "value": "書0", "xml:lang": "zh-hant"}
+    root = ET.fromstring(run(runner, q, ResultFormat.XML)[0])
+    assert len(root.findall(".//{http://www.w3.org/2005/sparql-results#}result")) == 3
+    rows = list(csv.reader(io.StringIO(run(runner, q, ResultFormat.CSV)[0].decode())))
+    assert rows[0] == ["s", "o"] and rows[1] == ["http://e/s0", "書0"]
+    tsv = run(runner, q, ResultFormat.TSV)[0].decode().splitlines()
+    assert tsv[0] == "?s\t?o" and tsv[1] == '<http://e/s0>\t"書0"@zh-hant'
+
+
+def test_construct_formats(runner):
+    q = "CONSTRUCT WHERE { <http://e/s1> ?p ?o }"
+    ttl, used = run(runner, q, ResultFormat.TURTLE)
+    assert used is ResultFormat.TURTLE
+    parsed = list(ox.parse(ttl, format=ox.RdfFormat.TURTLE))
+    assert len(parsed) == 1 and parsed[0].object == L("書1", language="zh-hant")
+    jsonld = json.loads(run(runner, q, ResultFormat.JSONLD)[0])
+    assert jsonld[0]["@id"] == "http://e/s1"
+    assert len(list(ox.parse(run(runner, q, ResultFormat.RDFXML)[0], format=ox.RdfFormat.RDF_XML))) == 1
+
+
+def test_preservation_graphs_are_not_public(runner):
+    data = json.loads(run(runner, 'ASK { ?s ?p "master file" }')[0])
+    assert data["boolean"] is False
+    data = json.loads(run(runner, 'ASK { GRAPH ?g { ?s ?p "master file" } }')[0])
+    assert data["boolean"] is False
+    data = json.loads(run(runner, f"ASK {{ GRAPH <{CHANGELOG.value}> {{ ?s ?p ?o }} }}")[0])
+    assert data["boolean"] is False
+
+
+def test_result_size_limit(runner):
+    with pytest.raises(QueryTooLargeError, match="more than 250 rows"):
+        run(runner, "SELECT * WHERE { ?s <http://e/p> ?o }")
+
+
+def test_long_query_is_stopped_and_the_runner_recovers(runner):
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p1 ?b . ?c ?p2 ?d . ?e ?p3 ?f . ?g ?p4 ?h }"
+    started = time.monotonic()
+    with pytest.raises(QueryTimeoutError, match="longer than the 0.5 s limit"):
+        run(runner, slow, timeout=0.5)
+    assert time.monotonic() - started < 5
+    data = json.loads(run(runner, "ASK { <http://e/s1> ?p ?o }")[0])
+    assert data["boolean"] is True

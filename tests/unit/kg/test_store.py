@@ -1,0 +1,102 @@
+import pyoxigraph as ox
+import pytest
+
+from kg.errors import StoreError
+from kg.store import CHANGELOG, OxigraphStore
+
+N, L, T = ox.NamedNode, ox.Literal, ox.Triple
+G = "https://w3id.org/guji/graph/test/a"
+
+
+def triples(n, start=0):
+    return [T(N(f"http://example.org/s{i}"), N("http://example.org/p"), L(f"值{i}")) for i in range(start, start + n)]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return OxigraphStore(tmp_path / "store")
+
+
+def test_replace_graph_writes_triples_and_one_change(store):
+    change = store.replace_graph(G, triples(10), agent="tester")
+    assert (change.sequence, change.graph, change.action, change.added, change.removed, change.agent) == (1, G, "replace", 10, 0, "tester")
+    assert store.count(G) == 10
+    assert store.changes_since(0) == [change]
+
+
+def test_replacing_with_the_same_triples_is_a_no_op(store):
+    store.replace_graph(G, triples(10), agent="t")
+    assert store.replace_graph(G, triples(10), agent="t") is None
+    assert store.last_sequence() == 1
+    assert store.count(G) == 10
+
+
+def test_replace_applies_the_difference(store):
+    store.replace_graph(G, triples(10), agent="t")
+    change = store.replace_graph(G, triples(8, start=4), agent="t")
+    assert (change.added, change.removed) == (2, 4)
+    assert {t.subject.value for t in store.triples(G)} == {f"http://example.org/s{i}" for i in range(4, 12)}
+    assert [c.sequence for c in store.changes_since(1)] == [2]
+
+
+def test_other_graphs_are_untouched(store):
+    other = G + "-other"
+    store.replace_graph(other, triples(3), agent="t")
+    store.replace_graph(G, triples(5), agent="t")
+    store.replace_graph(G, [], agent="t")
+    assert store.count(other) == 3 and store.count(G) == 0
+
+
+def test_blank_nodes_replace_the_graph_whole(store):
+    def doc(value):
+        b = ox.BlankNode()
+        return [T(N("http://example.org/x"), N("http://example.org/has"), b), T(b, N("http://example.org/v"), L(value))]
+
+    store.replace_graph(G, doc("1"), agent="t")
+    assert store.replace_graph(G, doc("1"), agent="t") is None  # same shape, fresh labels
+    change = store.replace_graph(G, doc("2"), agent="t")
+    assert (change.added, change.removed) == (2, 2)
+    assert store.count(G) == 2
+
+
+def test_drop_graph_logs_the_removal(store):
+    store.replace_graph(G, triples(4), agent="t")
+    change = store.drop_graph(G, agent="t")
+    assert (change.action, change.removed) == ("drop", 4)
+    assert store.count(G) == 0
+    assert store.drop_graph(G, agent="t") is None
+
+
+def test_change_log_lives_in_its_own_graph(store):
+    store.replace_graph(G, triples(1), agent="t")
+    assert CHANGELOG.value in store.graphs()
+    assert store.count(G) == 1  # no log triples leak into the data graph
+
+
+def test_read_only_store_refuses_writes_and_sees_data(tmp_path):
+    path = tmp_path / "s"
+    rw = OxigraphStore(path)
+    rw.replace_graph(G, triples(2), agent="t")
+    rw.close()
+    ro = OxigraphStore.open_read_only(path)
+    assert ro.count(G) == 2
+    with pytest.raises(StoreError, match="read-only"):
+        ro.replace_graph(G, triples(1), agent="t")
+
+
+def test_second_writer_gets_a_clear_error(tmp_path):
+    path = tmp_path / "s"
+    first = OxigraphStore(path)
+    with pytest.raises(StoreError, match="cannot open the RDF store"):
+        OxigraphStore(path)
+    first.close()
+
+
+def test_rdflib_api_sees_the_same_store(store):
+    import rdflib
+
+    store.replace_graph(G, triples(3), agent="t")
+    ds = store.rdflib_dataset()
+    g = ds.graph(rdflib.URIRef(G))
+    assert len(g) == 3
+    assert (rdflib.URIRef("http://example.org/s1"), rdflib.URIRef("http://example.org/p"), rdflib.Literal("值1")) in g
