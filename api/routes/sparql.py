@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
@@ -60,7 +60,7 @@ def negotiate(accept: str | None, returns_graph: bool) -> ResultFormat:
         if fmt in allowed:
             return fmt
     names = ", ".join(f.value for f in allowed)
-    raise QueryRefusedError(f"none of the media types in Accept can carry this result; use one of {names}", accept=accept)
+    raise HTTPException(406, f"none of the media types in Accept ({accept}) can carry this result; use one of {names}")
 
 
 def _run(ctx, query: str | None, params: dict[str, list[str]], accept: str | None) -> Response:
