@@ -1,0 +1,155 @@
+"""The small interface every search backend implements, and the engine-neutral request it runs.
+
+Backends (``search.backends``) only match and count: the service normalises the query, compiles it
+to the tree below, and builds snippets and ``matched_by`` from the stored original text. So both
+engines see the same tokens and give the same answers (``tests/contract`` checks that).
+
+Indexed fields (:class:`IndexDoc`), identical in both engines:
+
+- ``norm`` / ``exact``: the folded / unfolded match stream, one token per character, positions
+  consecutive (phrase = character sequence);
+- ``tail_norm`` / ``head_norm`` (and ``_exact``): the suffixes of the passage's match stream and the
+  prefixes of the next passage's, up to ``HEAD_CHARS`` long, as keywords. A phrase ``q`` crosses the
+  boundary at ``i`` when ``q[:i]`` is a suffix and ``q[i:]`` a prefix: two term lookups, so a phrase
+  over a folio boundary matches once, in the passage where it starts;
+- keyword facets ``dynasty category edition holding copy`` and ``source_id graph id``;
+- ``order``: the work-order sort key;
+- ``doc``: the stored JSON of the passage (original text and display fields).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, Union, runtime_checkable
+
+FACETS = ("dynasty", "category", "edition", "holding", "copy")
+FILTER_FIELDS = FACETS + ("source_id",)
+Sort = Literal["relevance", "work"]
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A sequence of characters that must stand next to each other (one character: a term)."""
+
+    chars: str
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Node
+
+
+Node = Union[Phrase, And, Or, Not]
+
+
+def crossing_splits(chars: str, limit: int) -> list[tuple[str, str]]:
+    """Ways ``chars`` can run over a passage boundary: (suffix of this passage, prefix of the next)."""
+    n = len(chars)
+    return [(chars[:i], chars[i:]) for i in range(max(1, n - limit), min(n - 1, limit) + 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineQuery:
+    root: Node
+    exact: bool = False
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    facets: tuple[str, ...] = FACETS
+    facet_size: int = 20
+    offset: int = 0
+    limit: int = 10
+    sort: Sort = "relevance"
+
+    @property
+    def field(self) -> str:
+        return "exact" if self.exact else "norm"
+
+
+@dataclass(slots=True)
+class EngineHit:
+    id: str
+    score: float | None
+    doc: dict[str, Any]  # the stored passage fields
+
+
+@dataclass(slots=True)
+class EngineResult:
+    total: int
+    hits: list[EngineHit]
+    facets: dict[str, list[tuple[str, int]]]
+
+
+@dataclass(slots=True)
+class IndexDoc:
+    """One passage as the engines index it (built by ``search.documents.to_index_doc``)."""
+
+    id: str
+    graph: str
+    source_id: str
+    norm: str  # characters separated by spaces
+    exact: str
+    tail_norm: list[str]
+    head_norm: list[str]
+    tail_exact: list[str]
+    head_exact: list[str]
+    order: str
+    keywords: dict[str, list[str]]  # facet field -> values
+    doc: dict[str, Any]  # stored
+
+
+Progress = Callable[[int], None]
+
+
+@runtime_checkable
+class SearchIndex(Protocol):
+    """What the service needs from a search engine. Backends are registered in ``search.backends``.
+
+    Indexes live behind an alias: :meth:`rebuild` fills a new version while searches still read
+    the current one, then switches the alias in one step and drops the old version.
+    """
+
+    name: str
+
+    def search(self, query: EngineQuery) -> EngineResult: ...
+
+    def add(self, docs: Iterable[IndexDoc]) -> int:
+        """Add (or replace, by ``id``) documents in the current version; visible after :meth:`commit`."""
+        ...
+
+    def delete_graph(self, graph: str) -> None:
+        """Delete every passage of one source graph (re-indexing a changed source)."""
+        ...
+
+    def commit(self) -> None: ...
+
+    def rebuild(self, docs: Iterable[IndexDoc], *, progress: Progress | None = None) -> int:
+        """Index ``docs`` into a new version and make it current; returns the number indexed."""
+        ...
+
+    def count(self) -> int: ...
+
+    def version(self) -> str | None:
+        """The version the alias points to (None when nothing was built yet)."""
+        ...
+
+    def checkpoint(self) -> int:
+        """The last change-log sequence applied to the current version (0 when unknown)."""
+        ...
+
+    def set_checkpoint(self, sequence: int) -> None: ...
+
+    def drop(self) -> None:
+        """Delete every version and the alias (tests, `guji index --drop`)."""
+        ...
+
+    def close(self) -> None: ...

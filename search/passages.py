@@ -1,0 +1,351 @@
+"""Passages: the unit the search index holds (see docs/adr/0003-search-indexed-unit.md).
+
+A passage is one folio side (葉 a/b) of one juan of one digital copy, as recorded by the
+``guji:FolioSide`` offsets in the store. A juan without folio sides is cut into windows of about
+:data:`WINDOW` characters (at a line end where there is one). Every passage knows the head of the
+passage after it in the same juan (``next_head``), so a phrase that runs over a folio boundary
+still matches, once, in the passage where it starts.
+
+:func:`passages_from_store` reads them from any object with a pyoxigraph-style ``.query(sparql)``
+(``kg.store.OxigraphStore``, a bare ``pyoxigraph.Store``), shaped as in docs/data-model.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from search.normalise import Normaliser
+
+GUJI = "https://w3id.org/guji/ontology#"
+GUJIV = "https://w3id.org/guji/vocab/"
+BF = "http://id.loc.gov/ontologies/bibframe/"
+ID = "https://w3id.org/guji/id/"
+
+# how many matched characters of the next passage a passage carries: a phrase of up to
+# HEAD_CHARS + 1 characters matches across a folio boundary
+HEAD_CHARS = 24
+WINDOW = 400  # characters per window when a juan has no folio sides
+
+_PREFIXES = f"""PREFIX guji: <{GUJI}>
+PREFIX bf: <{BF}>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+"""
+
+# 四部 (and Kanripo's 道/佛) concept local names → label, when the vocabulary is not loaded
+SIBU_LABELS = {"jing": "經部", "shi": "史部", "zi": "子部", "ji": "集部", "cong": "叢部", "dao": "道部", "fo": "佛部"}
+# which copies exist: item classes (and the class of the instance they are items of) → facet value
+COPY_CLASSES = {
+    GUJI + "PhysicalBook": "physical", GUJI + "MicrofilmCopy": "microfilm", GUJI + "DigitalCopy": "digital",
+}
+INSTANCE_COPY_CLASSES = {BF + "Electronic": "digital", BF + "Microform": "microfilm"}
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One indexed passage with everything a hit shows and every facet it is counted under."""
+
+    id: str  # stable key, e.g. "KR2a0031/WYG/001/1a"
+    graph: str  # the named graph it comes from (deleted and re-added together)
+    source_id: str  # e.g. the Kanripo id "KR2a0031"
+    title: str
+    edition: str  # edition code ("WYG", "SBCK", "master" ...)
+    juan: str  # juan number as the source writes it ("001")
+    juan_seq: int  # position of the juan in its copy
+    seq: int  # position of the passage in its juan
+    start: int  # code-point offsets of the passage in the juan's guji:text
+    end: int
+    text: str  # the original text of the passage, untouched
+    next_head: str = ""  # original text at the start of the next passage (boundary-crossing phrases)
+    folio: str | None = None  # "1a" (folio 1, side a); None for a window
+    edition_label: str | None = None
+    juan_label: str | None = None
+    author: str | None = None
+    dynasty: str | None = None
+    category: str | None = None  # 四部 label: 經部 史部 子部 集部 ...
+    holdings: tuple[str, ...] = ()  # libraries that hold a copy of the work
+    copies: tuple[str, ...] = ()  # which copies exist: physical, microfilm, digital
+    work: str | None = None  # IRIs, for links
+    item: str | None = None
+    juan_iri: str | None = None
+    iri: str | None = None  # the guji:FolioSide
+
+    @property
+    def order(self) -> str:
+        """Sort key for "work order": source, edition, juan, passage."""
+        return f"{self.source_id}\x1f{self.edition}\x1f{self.juan_seq:06d}\x1f{self.seq:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Folio:
+    start: int
+    end: int | None
+    folio: str | None
+    iri: str | None = None
+
+
+@dataclass(slots=True)
+class JuanText:
+    """One juan of one digital copy with the metadata its passages carry."""
+
+    graph: str
+    iri: str
+    text: str
+    juan: str
+    juan_seq: int
+    meta: dict[str, Any] = field(default_factory=dict)  # Passage fields shared by the whole juan
+    folios: list[Folio] = field(default_factory=list)
+
+
+# -- segmentation ------------------------------------------------------------------------------
+def segments(text: str, folios: Sequence[Folio]) -> list[tuple[int, int, Folio | None]]:
+    """Cut a juan into contiguous ``(start, end, folio)`` pieces covering the whole text.
+
+    Folio sides end where the next one starts (gaps and overlaps in the recorded offsets are
+    closed that way); text before the first side is its own piece. Without folio sides: windows.
+    """
+    n = len(text)
+    sides = sorted((f for f in folios if 0 <= f.start <= n), key=lambda f: f.start)
+    if not sides:
+        return [(s, e, None) for s, e in windows(text)]
+    out: list[tuple[int, int, Folio | None]] = []
+    if sides[0].start > 0:
+        out.append((0, sides[0].start, None))
+    for i, f in enumerate(sides):
+        end = sides[i + 1].start if i + 1 < len(sides) else n
+        if end > f.start:  # two sides at one offset: the empty one is skipped
+            out.append((f.start, end, f))
+    return out
+
+
+def windows(text: str, size: int = WINDOW) -> list[tuple[int, int]]:
+    """Windows of about ``size`` characters, cut after a line end or stop when one is near."""
+    out: list[tuple[int, int]] = []
+    start, n = 0, len(text)
+    while start < n:
+        end = min(start + size, n)
+        if end < n:
+            cut = max(text.rfind(c, start + size // 2, end) for c in "\n。¶")
+            if cut > start:
+                end = cut + 1
+        out.append((start, end))
+        start = end
+    return out or [(0, 0)]
+
+
+def head(text: str, normaliser: Normaliser, start: int = 0, chars: int = HEAD_CHARS) -> str:
+    """The shortest run of ``text`` from ``start`` that holds ``chars`` matched characters (or the rest)."""
+    count = 0
+    for i in range(start, len(text)):
+        if normaliser.is_matched(text[i]):
+            count += 1
+            if count == chars:
+                return text[start: i + 1]
+    return text[start:]
+
+
+def juan_passages(juan: JuanText, normaliser: Normaliser) -> list[Passage]:
+    pieces = [(s, e, f) for s, e, f in segments(juan.text, juan.folios)
+              if normaliser.keep(juan.text[s:e])]  # a piece with nothing to match is not indexed
+    key = juan.iri.removeprefix(ID + "text/")
+    out: list[Passage] = []
+    for seq, (s, e, f) in enumerate(pieces, start=1):
+        # what follows in the juan (a piece with nothing to match in between is skipped over)
+        next_head = head(juan.text, normaliser, e) if seq < len(pieces) else ""
+        label = f.folio if f else None
+        pid = f"{key}/{label}" if label else f"{key}/p{seq}"
+        out.append(Passage(
+            id=pid, graph=juan.graph, juan=juan.juan, juan_seq=juan.juan_seq, seq=seq, start=s, end=e,
+            text=juan.text[s:e], next_head=next_head, folio=label, juan_iri=juan.iri,
+            iri=f.iri if f else None, **juan.meta,
+        ))
+    # a folio label seen twice in one juan (a repeated <pb>) keeps ids unique
+    seen: dict[str, int] = defaultdict(int)
+    for i, p in enumerate(out):
+        seen[p.id] += 1
+        if seen[p.id] > 1:
+            out[i] = replace(p, id=f"{p.id}~{seen[p.id]}")
+    return out
+
+
+# -- reading the store -------------------------------------------------------------------------
+def _rows(store: Any, sparql: str) -> Iterator[dict[str, Any]]:
+    for sol in store.query(_PREFIXES + sparql):
+        yield sol
+
+
+def _v(sol: Any, name: str) -> str | None:
+    term = sol[name]
+    return None if term is None else term.value
+
+
+def _label_of(concept: str | None, labels: dict[str, str], fallback: dict[str, str] | None = None) -> str | None:
+    if concept is None:
+        return None
+    if concept in labels:
+        return labels[concept]
+    tail = concept.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    if fallback and tail in fallback:
+        return fallback[tail]
+    return tail if concept.startswith(("http://", "https://")) else concept
+
+
+def source_graphs(store: Any) -> list[str]:
+    """Named graphs that hold at least one juan, in IRI order."""
+    rows = _rows(store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?j a guji:Juan } } ORDER BY ?g")
+    return [_v(r, "g") for r in rows]
+
+
+def _concept_labels(store: Any) -> dict[str, str]:
+    """skos:prefLabel (zh-Hant first) of every concept, wherever the vocabulary is loaded."""
+    rank = {"zh-hant": 0, "zh": 1, "zh-hans": 2}
+    best: dict[str, tuple[int, str]] = {}
+    rows = _rows(store, "SELECT ?c ?l WHERE { GRAPH ?vg { ?c skos:prefLabel ?l } }")
+    for r in rows:
+        lang = (r["l"].language or "").lower()
+        score = rank.get(lang, 3)
+        c = _v(r, "c")
+        if c not in best or score < best[c][0]:
+            best[c] = (score, _v(r, "l"))
+    return {c: label for c, (_, label) in best.items()}
+
+
+def _works(store: Any, graph: str, labels: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Work-level metadata of the works described in ``graph``: source id, title, facets."""
+    works: dict[str, dict[str, Any]] = {}
+    rows = _rows(store, f"""SELECT ?work ?sid ?title ?main ?cls ?dyn WHERE {{
+      GRAPH <{graph}> {{ ?work a bf:Work .
+        OPTIONAL {{ ?work dcterms:identifier ?sid }}
+        OPTIONAL {{ ?work rdfs:label ?title }}
+        OPTIONAL {{ ?work bf:title/bf:mainTitle ?main }}
+        OPTIONAL {{ ?work guji:classification ?cls }}
+        OPTIONAL {{ ?work guji:dynasty ?dyn }} }} }}""")
+    for r in rows:
+        w = works.setdefault(_v(r, "work"), {"holdings": set(), "copies": set()})
+        w.setdefault("source_id", _v(r, "sid"))
+        w.setdefault("title", _v(r, "title") or _v(r, "main"))
+        cls = _v(r, "cls")
+        if cls and (cls.startswith(GUJIV + "sibu/") or "category" not in w):
+            w["category"] = _label_of(cls, labels, SIBU_LABELS)
+        if _v(r, "dyn"):
+            w.setdefault("dynasty", _label_of(_v(r, "dyn"), labels))
+    if not works:
+        return works
+    # copies and holdings of these works, wherever they are described (other submissions too)
+    values = " ".join(f"<{w}>" for w in works)
+    rows = _rows(store, f"""SELECT ?work ?itype ?ctype ?holder ?hlabel WHERE {{
+      VALUES ?work {{ {values} }}
+      GRAPH ?g1 {{ ?inst bf:instanceOf ?work }}
+      GRAPH ?g2 {{ ?item bf:itemOf ?inst }}
+      OPTIONAL {{ GRAPH ?g3 {{ ?item a ?itype }} }}
+      OPTIONAL {{ GRAPH ?g4 {{ ?inst a ?ctype }} }}
+      OPTIONAL {{ GRAPH ?g5 {{ ?item bf:heldBy ?holder }}
+                 OPTIONAL {{ GRAPH ?g6 {{ ?holder rdfs:label|skos:prefLabel ?hlabel }} }} }} }}""")
+    for r in rows:
+        w = works[_v(r, "work")]
+        kind = COPY_CLASSES.get(_v(r, "itype") or "") or INSTANCE_COPY_CLASSES.get(_v(r, "ctype") or "")
+        if kind:
+            w["copies"].add(kind)
+        holder = _v(r, "hlabel") or _v(r, "holder")
+        if holder:
+            w["holdings"].add(holder)
+    return works
+
+
+def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None) -> list[JuanText]:
+    """Every juan of ``graph`` with its folio sides and the work/edition metadata of its copy."""
+    labels = _concept_labels(store) if labels is None else labels
+    works = _works(store, graph, labels)
+    rows = _rows(store, f"""SELECT ?juan ?text ?num ?seq ?label ?item ?einst ?inst ?work ?code ?icode ?elabel WHERE {{
+      GRAPH <{graph}> {{
+        ?juan a guji:Juan ; guji:text ?text ; dcterms:isPartOf ?item .
+        OPTIONAL {{ ?juan guji:juanNumber ?num }}
+        OPTIONAL {{ ?juan guji:sequence ?seq }}
+        OPTIONAL {{ ?juan guji:juanLabel ?label }}
+        OPTIONAL {{ ?item guji:editionCode ?icode }}
+        OPTIONAL {{ ?item bf:itemOf ?einst .
+          OPTIONAL {{ ?einst bf:reproductionOf ?orig }}
+          BIND(COALESCE(?orig, ?einst) AS ?inst)
+          OPTIONAL {{ ?inst bf:instanceOf ?work }}
+          OPTIONAL {{ ?inst guji:editionCode ?code }}
+          OPTIONAL {{ ?inst rdfs:label ?elabel }} }} }} }}""")
+    juans: dict[str, JuanText] = {}
+    for r in rows:
+        iri = _v(r, "juan")
+        if iri in juans:
+            continue
+        work_iri = _v(r, "work")
+        w = works.get(work_iri or "", {})
+        if not w and len(works) == 1:  # a copy whose edition does not name its work
+            work_iri, w = next(iter(works.items()))
+        item = _v(r, "item")
+        num = _v(r, "num") or iri.rsplit("/", 1)[-1]
+        seq = _v(r, "seq")
+        edition = _v(r, "code") or _v(r, "icode") or item.rsplit("/", 1)[-1]
+        juans[iri] = JuanText(
+            graph=graph, iri=iri, text=_v(r, "text"), juan=num,
+            juan_seq=int(seq) if seq and seq.lstrip("-").isdigit() else 0,
+            meta={
+                "source_id": w.get("source_id") or graph.rstrip("/").rsplit("/", 1)[-1],
+                "title": w.get("title") or "", "edition": edition, "edition_label": _v(r, "elabel"),
+                "juan_label": _v(r, "label"), "dynasty": w.get("dynasty"), "category": w.get("category"),
+                "holdings": tuple(sorted(w.get("holdings", ()))), "copies": tuple(sorted(w.get("copies", ()))),
+                "work": work_iri, "item": item,
+            },
+        )
+    rows = _rows(store, f"""SELECT ?juan ?fs ?start ?end ?folio ?side WHERE {{
+      GRAPH <{graph}> {{ ?fs a guji:FolioSide ; dcterms:isPartOf ?juan ; guji:startOffset ?start .
+        OPTIONAL {{ ?fs guji:endOffset ?end }} OPTIONAL {{ ?fs guji:folio ?folio }} OPTIONAL {{ ?fs guji:side ?side }} }} }}""")
+    for r in rows:
+        j = juans.get(_v(r, "juan"))
+        if j is None:
+            continue
+        fs = _v(r, "fs")
+        folio, side = _v(r, "folio"), _v(r, "side")
+        label = f"{folio}{side or ''}" if folio else fs.rsplit("/", 1)[-1]
+        end = _v(r, "end")
+        j.folios.append(Folio(int(_v(r, "start")), int(end) if end else None, label, fs))
+    return sorted(juans.values(), key=lambda j: (j.meta["edition"], j.juan_seq, j.juan))
+
+
+def private_use_equivalents(store: Any) -> dict[str, str]:
+    """The 字符集外字 table: private-use character → its normalised form (guji:normalizedForm)."""
+    rows = _rows(store, """SELECT ?cp ?eq WHERE { GRAPH ?g {
+      ?c a guji:NonUnicodeCharacter ; guji:puaCodePoint ?cp ; guji:normalizedForm ?eq } }""")
+    out: dict[str, str] = {}
+    for r in rows:
+        cp, eq = _v(r, "cp"), _v(r, "eq")
+        try:
+            ch = chr(int(cp.upper().removeprefix("U+"), 16))
+        except ValueError:
+            continue
+        if len(eq) == 1:
+            out[ch] = eq
+    return out
+
+
+def passages_from_store(store: Any, normaliser: Normaliser, *, graphs: Iterable[str] | None = None,
+                        on_graph: Callable[[str, int], None] | None = None) -> Iterator[Passage]:
+    """Yield the passages of every source graph (or of ``graphs``), one graph at a time.
+
+    ``on_graph(graph, passages)`` is called after each graph (progress reporting).
+    """
+    labels = _concept_labels(store)
+    for g in (source_graphs(store) if graphs is None else graphs):
+        n = 0
+        for juan in juans_in_graph(store, g, labels):
+            for p in juan_passages(juan, normaliser):
+                n += 1
+                yield p
+        if on_graph:
+            on_graph(g, n)
+
+
+def passage_to_json(p: Passage) -> str:  # handy for debugging and fixtures
+    return json.dumps({f: getattr(p, f) for f in p.__dataclass_fields__}, ensure_ascii=False)

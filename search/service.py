@@ -1,0 +1,291 @@
+"""``SearchService``: normalise the query → search the index → snippets of the original text and
+``matched_by``. The CLI (``guji search``, ``guji index``) and ``GET /api/search`` call only this.
+
+Both engines index the same documents (``search.documents``) and answer the same engine-neutral
+query (``search.index``); everything users see is built here from the stored original text, so a
+hit looks the same whichever engine found it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from search.documents import to_index_doc
+from search.errors import SearchQueryError
+from search.index import FACETS, FILTER_FIELDS, EngineHit, EngineQuery, SearchIndex
+from search.normalise import Normaliser, get_normaliser
+from search.passages import passages_from_store, private_use_equivalents, source_graphs
+from search.query import compile_tree, parse
+
+MAX_SIZE = 100
+MAX_WINDOW = 10_000  # offset + size, as Elasticsearch's index.max_result_window
+SNIPPET_BEFORE = 20  # characters of context before the first match
+SNIPPET_LENGTH = 80  # characters a snippet aims for
+
+
+class FoldStepPublic(BaseModel):
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    kind: str
+    table: str
+
+    model_config = {"populate_by_name": True}
+
+
+class MatchedBy(BaseModel):
+    """A typed character that matched a different character of the text, and why."""
+
+    query: str = Field(description="the character as typed")
+    text: str = Field(description="the character in the original text")
+    how: Literal["simplified", "traditional", "variant", "compatibility", "private-use", "case"]
+    folded_to: str = Field(description="the canonical character both fold to")
+    steps: list[FoldStepPublic] = Field(description="the folding path, e.g. 爲→為 (variant), 為→为 (simplified)")
+
+
+class Highlight(BaseModel):
+    start: int = Field(description="code-point offset in the juan text (guji:text)")
+    end: int
+    text: str = Field(description="the original characters matched")
+
+
+class SearchHit(BaseModel):
+    id: str
+    source_id: str
+    title: str
+    edition: str
+    edition_label: str | None = None
+    juan: str
+    juan_label: str | None = None
+    folio: str | None = None
+    author: str | None = None
+    dynasty: str | None = None
+    category: str | None = None
+    snippet: str = Field(description="original text around the match, matches in <mark>…</mark>, HTML-escaped")
+    highlights: list[Highlight]
+    matched_by: list[MatchedBy]
+    score: float | None = None
+    work: str | None = None
+    item: str | None = None
+    juan_iri: str | None = None
+    iri: str | None = Field(default=None, description="the folio side (guji:FolioSide) of the passage")
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class SearchResult(BaseModel):
+    query: str
+    exact: bool
+    total: int
+    page: int
+    size: int
+    sort: str
+    hits: list[SearchHit]
+    facets: dict[str, list[FacetValue]]
+
+
+ProgressFn = Callable[[int, int], None]  # (sources done, sources in all)
+
+
+class SearchService:
+    """Search over one :class:`~search.index.SearchIndex`; ``store`` (optional) supplies the 外字 table."""
+
+    def __init__(self, index: SearchIndex, *, normaliser: Normaliser | None = None, store: Any = None) -> None:
+        self.index = index
+        self._normaliser = normaliser
+        self._store = store
+
+    @property
+    def normaliser(self) -> Normaliser:
+        if self._normaliser is None:
+            pua = private_use_equivalents(self._store) if self._store is not None else {}
+            self._normaliser = get_normaliser(pua)
+        return self._normaliser
+
+    # -- searching -----------------------------------------------------------------------------
+    def search(self, query: str, *, exact: bool = False, filters: Mapping[str, str | Sequence[str]] | None = None,
+               facets: bool | Sequence[str] = True, page: int = 1, size: int = 10,
+               sort: str = "relevance") -> SearchResult:
+        if page < 1:
+            raise SearchQueryError("page starts at 1", field="page")
+        if not 1 <= size <= MAX_SIZE:
+            raise SearchQueryError(f"size must be between 1 and {MAX_SIZE}", field="size")
+        if page * size > MAX_WINDOW:
+            raise SearchQueryError(f"results past the first {MAX_WINDOW} can not be paged to; narrow the query", field="page")
+        if sort not in ("relevance", "work"):
+            raise SearchQueryError("sort is 'relevance' or 'work'", field="sort")
+        norm = self.normaliser
+        root, positives = compile_tree(parse(query), norm.keep if exact else norm.fold)
+        engine_query = EngineQuery(
+            root=root, exact=exact, filters=self._filters(filters), facets=self._facets(facets),
+            offset=(page - 1) * size, limit=size, sort=sort,  # type: ignore[arg-type]
+        )
+        found = self.index.search(engine_query)
+        hits = [self._hit(h, positives, exact) for h in found.hits]
+        return SearchResult(
+            query=query, exact=exact, total=found.total, page=page, size=size, sort=sort, hits=hits,
+            facets={f: [FacetValue(value=v, count=c) for v, c in values] for f, values in found.facets.items()},
+        )
+
+    @staticmethod
+    def _filters(filters: Mapping[str, str | Sequence[str]] | None) -> dict[str, tuple[str, ...]]:
+        out: dict[str, tuple[str, ...]] = {}
+        for key, value in (filters or {}).items():
+            if key not in FILTER_FIELDS:
+                raise SearchQueryError(f"unknown filter {key!r}; filters: {', '.join(FILTER_FIELDS)}", field=f"filters.{key}")
+            values = (value,) if isinstance(value, str) else tuple(value)
+            values = tuple(v for v in values if v)
+            if values:
+                out[key] = values
+        return out
+
+    @staticmethod
+    def _facets(facets: bool | Sequence[str]) -> tuple[str, ...]:
+        if facets is True:
+            return FACETS
+        if not facets:
+            return ()
+        unknown = [f for f in facets if f not in FACETS]
+        if unknown:
+            raise SearchQueryError(f"unknown facet {unknown[0]!r}; facets: {', '.join(FACETS)}", field="facets")
+        return tuple(facets)
+
+    def _hit(self, hit: EngineHit, positives: list[tuple[str, str]], exact: bool) -> SearchHit:
+        d = hit.doc
+        text, nxt = d["text"], d.get("next_head") or ""
+        norm = self.normaliser
+        stream = norm.normalise(text + nxt, exact=exact)
+        own = len(norm.keep(text))  # a match must start in this passage (it may run into the next)
+        spans: list[tuple[int, int, str]] = []  # normalised [start, end), typed characters
+        for typed, chars in positives:
+            at = stream.chars.find(chars)
+            while 0 <= at < own:
+                spans.append((at, at + len(chars), norm.keep(typed)))
+                at = stream.chars.find(chars, at + 1)
+        spans.sort()
+        source = stream.source
+        offsets = stream.offsets if spans else []
+        highlights: list[Highlight] = []
+        marks: list[tuple[int, int]] = []
+        matched: dict[tuple[str, str], MatchedBy] = {}
+        for start, end, typed in spans:
+            o_start, o_end = offsets[start], offsets[end - 1] + 1
+            highlights.append(Highlight(start=d["start"] + o_start, end=d["start"] + o_end, text=source[o_start:o_end]))
+            marks.append((o_start, o_end))
+            for k, t in enumerate(typed):
+                found = source[offsets[start + k]]
+                if (t, found) not in matched and (why := norm.explain(t, found)) is not None:
+                    matched[(t, found)] = MatchedBy(
+                        query=why.query, text=why.text, how=why.how, folded_to=why.folded_to,  # type: ignore[arg-type]
+                        steps=[FoldStepPublic(**s.as_dict()) for s in why.steps])
+        return SearchHit(
+            id=d["id"], source_id=d["source_id"], title=d.get("title") or "", edition=d.get("edition") or "",
+            edition_label=d.get("edition_label"), juan=d.get("juan") or "", juan_label=d.get("juan_label"),
+            folio=d.get("folio"), author=d.get("author"), dynasty=d.get("dynasty"), category=d.get("category"),
+            snippet=_snippet(source, len(text), marks), highlights=highlights, matched_by=list(matched.values()),
+            score=hit.score, work=d.get("work"), item=d.get("item"), juan_iri=d.get("juan_iri"), iri=d.get("iri"),
+        )
+
+    # -- indexing ------------------------------------------------------------------------------
+    def build_index(self, store: Any, *, progress: ProgressFn | None = None) -> int:
+        """Rebuild the whole index from the store into a new version and switch to it."""
+        self._store = store
+        self._normaliser = get_normaliser(private_use_equivalents(store))
+        graphs = source_graphs(store)
+        checkpoint = _last_sequence(store)
+        done = 0
+
+        def on_graph(_graph: str, _n: int) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, len(graphs))
+
+        if progress:
+            progress(0, len(graphs))
+        norm = self._normaliser
+        docs = (to_index_doc(p, norm) for p in passages_from_store(store, norm, graphs=graphs, on_graph=on_graph))
+        n = self.index.rebuild(docs)
+        if checkpoint is not None:
+            self.index.set_checkpoint(checkpoint)
+        return n
+
+    def apply_changes(self, store: Any, changes: Iterable[Any]) -> int:
+        """Re-index the sources named by change-log entries: delete a source's passages, add them again.
+
+        ``changes`` are ``kg.store.Change`` records (or anything with a ``graph``, or graph IRIs).
+        Returns the number of passages written.
+        """
+        graphs: list[str] = []
+        last = None
+        for c in changes:
+            g = c if isinstance(c, str) else getattr(c, "graph", None) or c["graph"]
+            seq = getattr(c, "sequence", None)
+            last = seq if seq is not None else last
+            if g not in graphs:
+                graphs.append(g)
+        if not graphs:
+            return 0
+        self._store = store
+        self._normaliser = get_normaliser(private_use_equivalents(store))
+        norm = self._normaliser
+        n = 0
+        for g in graphs:
+            self.index.delete_graph(g)
+            n += self.index.add(to_index_doc(p, norm) for p in passages_from_store(store, norm, graphs=[g]))
+        if last is not None:
+            self.index.set_checkpoint(last)
+        self.index.commit()
+        return n
+
+    def sync(self, store: Any) -> int:
+        """Catch the index up with the store's change log since its checkpoint (idempotent)."""
+        if self.index.version() is None:
+            return self.build_index(store)
+        return self.apply_changes(store, store.changes_since(self.index.checkpoint()))
+
+    def pending(self, store: Any) -> list[Any]:
+        """Change-log entries the index has not applied yet (``guji sync --check``)."""
+        if self.index.version() is None:
+            return list(store.changes_since(0))
+        return list(store.changes_since(self.index.checkpoint()))
+
+
+def _last_sequence(store: Any) -> int | None:
+    fn = getattr(store, "last_sequence", None)
+    return fn() if fn else None
+
+
+def _snippet(source: str, own_end: int, marks: list[tuple[int, int]]) -> str:
+    """Original text around the first match, every match inside it wrapped in <mark>…</mark>."""
+    esc = lambda t: html.escape(t, quote=False)  # noqa: E731
+    if not marks:
+        end = min(own_end, SNIPPET_LENGTH)
+        return esc(source[:end]) + ("…" if end < own_end else "")
+    merged: list[list[int]] = []
+    for s, e in sorted(marks):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    start = max(0, merged[0][0] - SNIPPET_BEFORE)
+    end = min(len(source), max(start + SNIPPET_LENGTH, merged[0][1]))
+    out: list[str] = ["…"] if start > 0 else []
+    pos = start
+    for s, e in merged:
+        if s >= end:
+            break
+        e = min(e, max(end, merged[0][1]))
+        out.append(esc(source[pos:s]))
+        out.append("<mark>" + esc(source[s:e]) + "</mark>")
+        pos = e
+    out.append(esc(source[pos:end]))
+    if end < len(source):
+        out.append("…")
+    return "".join(out)

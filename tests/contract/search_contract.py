@@ -1,0 +1,238 @@
+"""The search contract: what every backend must do, run through ``SearchService``.
+
+A backend's test module subclasses :class:`SearchContract` and overrides one fixture,
+``index_factory``: a callable that returns a new, empty index of that backend.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from search.errors import SearchQueryError
+from search.passages import passages_from_store
+from search.service import SearchService
+from tests.contract import search_data as data
+
+
+def ids(result) -> set[str]:
+    return {h.id for h in result.hits}
+
+
+class SearchContract:
+    @pytest.fixture(scope="class")
+    @classmethod
+    def index_factory(cls):  # pragma: no cover - every backend overrides it
+        raise NotImplementedError
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def store(cls):
+        return data.build_store()
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def service(cls, index_factory, store):
+        svc = SearchService(index_factory(), store=store)
+        n = svc.build_index(store)
+        assert n > 0
+        yield svc
+        svc.index.drop()
+
+    def search(self, service, q, **kw):
+        kw.setdefault("size", 50)
+        return service.search(q, **kw)
+
+    # -- folding -------------------------------------------------------------------------------
+    @pytest.mark.parametrize("forms", [
+        ("为之不流", "為之不流", "爲之不流"),  # simplified, traditional, variant (SBCK 爲, WYG 為)
+        ("兵卫", "兵衛", "兵衞"),
+        ("会盟", "會盟", "㑹盟"),
+        ("有德者昌", "有徳者昌"),
+        ("列传", "列傳", "列𫝊"),
+    ])
+    def test_simplified_traditional_and_variant_forms_find_the_same_passages(self, service, forms):
+        found = [ids(self.search(service, f)) for f in forms]
+        assert found[0], f"{forms[0]} found nothing"
+        assert all(f == found[0] for f in found), dict(zip(forms, found))
+
+    def test_both_editions_are_found_whatever_form_each_prints(self, service):
+        r = self.search(service, "为之不流")
+        assert {(h.source_id, h.edition) for h in r.hits} == {("KR2b0003", "SBCK"), ("KR2b0003", "WYG")}
+        texts = {h.edition: h.highlights[0].text for h in r.hits}
+        assert texts == {"SBCK": "爲之不流", "WYG": "為之不流"}  # the original characters, not the folded ones
+
+    def test_exact_mode_does_not_fold(self, service):
+        assert {h.edition for h in self.search(service, "爲之不流", exact=True).hits} == {"SBCK"}
+        assert {h.edition for h in self.search(service, "為之不流", exact=True).hits} == {"WYG"}
+        assert self.search(service, "为之不流", exact=True).total == 0
+        hit = self.search(service, "爲之不流", exact=True).hits[0]
+        assert hit.matched_by == []
+
+    def test_private_use_character_matches_its_declared_equivalent(self, service):
+        r = self.search(service, "骑将灌婴")
+        assert [h.id for h in r.hits] == ["KR2b0003/SBCK/002/8a"]
+        why = {(m.query, m.text): m.how for m in r.hits[0].matched_by}
+        assert why[("骑", data.KIHAN)] == "private-use"
+        assert self.search(service, data.KIHAN + "將灌嬰", exact=True).total == 1
+
+    def test_matched_by_says_which_characters_were_folded_and_how(self, service):
+        hit = next(h for h in self.search(service, "为之不流").hits if h.edition == "SBCK")
+        why = {(m.query, m.text): m for m in hit.matched_by}
+        assert why[("为", "爲")].how == "variant"
+        assert [s.to for s in why[("为", "爲")].steps] == ["為", "为"]
+        hit = self.search(service, "皇帝纪").hits[0]
+        assert {(m.query, m.text, m.how) for m in hit.matched_by} == {("纪", "紀", "simplified")}
+        hit = self.search(service, "列傳").hits[0]
+        assert {(m.query, m.text, m.how) for m in hit.matched_by} == {("傳", "𫝊", "variant")}
+
+    def test_identical_characters_are_not_reported(self, service):
+        hit = self.search(service, "列𫝊").hits[0]
+        assert hit.matched_by == []
+
+    # -- phrases -------------------------------------------------------------------------------
+    def test_phrase_across_a_printed_line_end_matches(self, service):
+        # 頗為¶　重複: a line end and the next line's indentation lie between 為 and 重
+        r = self.search(service, "颇为重复")
+        assert [h.id for h in r.hits] == ["KR2a0031/WYG/001/1b"]
+        assert "<mark>頗為\u3000重複</mark>" in r.hits[0].snippet
+        # 東井秦之¶分野 crosses a line end in both editions (WYG also a source newline)
+        assert {h.edition for h in self.search(service, "秦之分野").hits} == {"SBCK", "WYG"}
+
+    def test_phrase_across_a_folio_boundary_matches_once_where_it_starts(self, service):
+        # SBCK 1a ends …謀弱秦合從, 1b begins 締交相與爲一…
+        r = self.search(service, "合从缔交")
+        assert sorted(h.id for h in r.hits) == ["KR2b0003/SBCK/002/1a", "KR2b0003/WYG/002/1b"]
+        hit = next(h for h in r.hits if h.edition == "SBCK")
+        assert hit.folio == "1a"
+        assert hit.highlights[0].text == "合從締交"
+        assert "<mark>合從締交</mark>" in hit.snippet
+
+    def test_highlights_point_into_the_original_juan_text(self, service):
+        for q in ("为之不流", "合从缔交", "颇为重复", "骑将灌婴"):
+            for h in self.search(service, q).hits:
+                text = data.juan_text(data.JUANS[h.juan_iri])
+                for hl in h.highlights:
+                    assert text[hl.start:hl.end] == hl.text
+
+    def test_single_character_and_supplementary_plane(self, service):
+        assert self.search(service, "𫝊", exact=True).total >= 2
+        assert ids(self.search(service, "传")) >= ids(self.search(service, "𫝊", exact=True))
+
+    def test_a_string_absent_from_the_corpus_finds_nothing(self, service):
+        r = self.search(service, "電腦網絡")
+        assert r.total == 0 and r.hits == []
+        assert self.search(service, "不流之爲").total == 0  # the characters exist, the sequence does not
+
+    def test_characters_are_never_matched_as_words(self, service):
+        # a \w+ tokenizer would make 水濉水爲之不流漢軍大敗圍王三匝 one token and miss this
+        assert self.search(service, "大敗").total >= 2
+
+    # -- boolean -------------------------------------------------------------------------------
+    def test_and_or_not(self, service):
+        both = ids(self.search(service, "楊涉 門下侍郎"))
+        assert both == {"KR2a0031/WYG/001/2a"}
+        either = ids(self.search(service, "灌婴 OR 颇为重复"))
+        assert either == {"KR2b0003/SBCK/002/8a", "KR2a0031/WYG/001/1b"}
+        without = ids(self.search(service, "杨涉 -门下侍郎"))
+        assert "KR2a0031/WYG/001/2a" not in without and "KR2a0031/WYG/001/1b" in without
+        grouped = ids(self.search(service, "漢軍 (大敗 OR 合從) -灌嬰"))
+        assert grouped == {"KR2b0003/WYG/002/9a"}
+
+    def test_query_errors_are_typed(self, service):
+        for bad in ("", "   ", "-只有否定", "「未閉", "，。"):
+            with pytest.raises(SearchQueryError):
+                service.search(bad)
+        with pytest.raises(SearchQueryError):
+            service.search("史", filters={"colour": "red"})
+        with pytest.raises(SearchQueryError):
+            service.search("史", size=0)
+
+    # -- filters, facets, paging, sort -----------------------------------------------------------
+    def test_facets_count_the_matching_passages(self, service):
+        r = self.search(service, "贞明二年")
+        assert r.total == 2
+        facets = {f: {v.value: v.count for v in values} for f, values in r.facets.items()}
+        assert facets["dynasty"] == {"宋": 2}
+        assert facets["category"] == {"史部": 2}
+        r = self.search(service, "漢")
+        facets = {f: {v.value: v.count for v in values} for f, values in r.facets.items()}
+        assert facets["edition"]["SBCK"] >= 1 and facets["edition"]["WYG"] >= 1
+        assert set(facets["copy"]) == {"digital", "physical", "microfilm"}
+        assert "國家圖書館" in facets["holding"]
+
+    def test_filters_narrow_and_combine(self, service):
+        all_ = self.search(service, "之")
+        han = self.search(service, "之", filters={"dynasty": "漢"})
+        assert 0 < han.total < all_.total
+        assert {h.source_id for h in han.hits} == {"KR2b0003"}
+        sbck = self.search(service, "之", filters={"dynasty": ["漢"], "edition": "SBCK"})
+        assert {h.edition for h in sbck.hits} == {"SBCK"}
+        held = self.search(service, "之", filters={"holding": "國家圖書館"})
+        assert held.total == han.total
+        assert self.search(service, "之", filters={"copy": "microfilm", "dynasty": "宋"}).total == 0
+        either = self.search(service, "之", filters={"dynasty": ["漢", "宋"]})
+        assert either.total == all_.total
+
+    def test_paging_is_stable_and_disjoint(self, service):
+        whole = service.search("之", size=100, sort="work")
+        pages = [service.search("之", size=2, page=p, sort="work") for p in range(1, 4)]
+        assert all(p.total == whole.total for p in pages)
+        seen = [h.id for p in pages for h in p.hits]
+        assert seen == [h.id for h in whole.hits][:6]
+        assert len(set(seen)) == len(seen)
+
+    def test_sort_by_work_order(self, service):
+        r = service.search("之", size=100, sort="work")
+        keys = [(h.source_id, h.edition, int(h.juan), h.id) for h in r.hits]
+        assert [k[:3] for k in keys] == sorted(k[:3] for k in keys)
+        sbck = [h.folio for h in r.hits if h.edition == "SBCK"]
+        assert sbck == ["1a", "1b", "8a"]  # 8b has no 之
+
+    def test_relevance_scores_descend(self, service):
+        r = service.search("楊涉", size=10)
+        scores = [h.score for h in r.hits]
+        assert all(s is not None for s in scores) and scores == sorted(scores, reverse=True)
+
+    def test_hits_carry_where_they_are(self, service):
+        hit = self.search(service, "骑将灌婴").hits[0]
+        d = hit.model_dump()
+        assert d["source_id"] == "KR2b0003" and d["title"] == "前漢紀"
+        assert (d["edition"], d["juan"], d["folio"]) == ("SBCK", "002", "8a")
+        assert d["edition_label"] == "四部叢刊" and d["dynasty"] == "漢" and d["category"] == "史部"
+        assert d["iri"].endswith("/002-8a") and d["juan_iri"].endswith("KR2b0003/SBCK/002")
+        assert set(d) >= {"snippet", "matched_by", "highlights"}
+
+    # -- index life cycle ----------------------------------------------------------------------
+    def test_rebuild_swaps_in_a_new_version(self, index_factory, store):
+        svc = SearchService(index_factory(), store=store)
+        try:
+            svc.build_index(store)
+            first = svc.index.version()
+            before = svc.search("為之不流").total
+            svc.build_index(store)
+            assert svc.index.version() != first
+            assert svc.search("為之不流").total == before
+            assert svc.index.count() == sum(1 for _ in passages_from_store(store, svc.normaliser))
+        finally:
+            svc.index.drop()
+
+    def test_apply_changes_reindexes_one_source(self, index_factory):
+        store = data.build_store()
+        svc = SearchService(index_factory(), store=store)
+        try:
+            svc.build_index(store)
+            total = svc.index.count()
+            assert svc.search("楊涉").total > 0
+            graph = f"{data.GG}kanripo/KR2a0031"
+            store.remove_graph(data._n(graph))
+            assert svc.apply_changes(store, [graph]) == 0
+            assert svc.search("楊涉").total == 0
+            assert svc.search("為之不流").total == 2  # other sources untouched
+            data.add_work(store, "KR2a0031", "五代史纂誤", "shi", "song", {
+                "WYG": ("四庫全書・文淵閣", "001", {"001": data.WYG_KR2a0031_001}),
+            })
+            n = svc.apply_changes(store, [graph, graph])
+            assert n == 3 and svc.index.count() == total
+            assert svc.search("楊涉").total > 0
+        finally:
+            svc.index.drop()
