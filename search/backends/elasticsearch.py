@@ -71,7 +71,7 @@ class ElasticsearchIndex:
             return fn(*args, **kwargs)
         except NotFoundError as exc:
             raise IndexNotFoundError(f"no search index {self.alias!r} on Elasticsearch (run `guji index`)",
-                                     details=str(exc)) from None
+                                     reason=str(exc)) from None
         except (ApiError, TransportError) as exc:
             raise SearchBackendError(f"Elasticsearch {what} failed: {exc}") from exc
 
@@ -148,8 +148,23 @@ class ElasticsearchIndex:
         return self._bulk(self.alias, docs)
 
     def delete_graph(self, graph: str) -> None:
-        self._call("delete", self.client.delete_by_query, index=self.alias, query={"term": {"graph": graph}},
-                   conflicts="proceed", refresh=True)
+        # _delete_by_query lives in the reindex module, which core Elasticsearch lacks: page through
+        # the ids with search_after and delete them in bulk
+        from elasticsearch import helpers
+
+        after: list[Any] | None = None
+        while True:
+            page = self._call("search", self.client.search, index=self.alias, query={"term": {"graph": graph}},
+                              sort=[{"id": "asc"}], size=5000, source=False, search_after=after)
+            hits = page["hits"]["hits"]
+            if not hits:
+                break
+            actions = [{"_op_type": "delete", "_index": h["_index"], "_id": h["_id"]} for h in hits]
+            try:
+                helpers.bulk(self.client, actions, raise_on_error=True)
+            except Exception as exc:
+                raise SearchBackendError(f"Elasticsearch bulk delete failed: {exc}") from exc
+            after = hits[-1]["sort"]
 
     def commit(self) -> None:
         self._call("refresh", self.client.indices.refresh, index=self.alias)
@@ -216,7 +231,7 @@ class ElasticsearchIndex:
     def search(self, q: EngineQuery) -> EngineResult:
         query = self._compile(q.root, q.exact)
         if q.filters:
-            query = {"bool": {"must": [query], "filter": [{"terms": {f: list(v)} for f, v in q.filters.items()}]}}
+            query = {"bool": {"must": [query], "filter": [{"terms": {f: list(v)}} for f, v in q.filters.items()]}}
         body: dict[str, Any] = {
             "query": query, "from": q.offset, "size": q.limit, "track_total_hits": True, "_source": ["doc"],
         }
