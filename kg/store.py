@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,6 +52,7 @@ class Store(Protocol):
 
     def query(self, sparql: str, **dataset: object) -> object: ...
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple], *, agent: str) -> Change | None: ...
+    def replace_graphs(self, graphs: Mapping[str, Iterable[ox.Triple]], *, agent: str) -> list[Change]: ...
     def drop_graph(self, graph: str, *, agent: str) -> Change | None: ...
     def changes_since(self, sequence: int) -> list[Change]: ...
     def graphs(self) -> list[str]: ...
@@ -143,52 +144,61 @@ class OxigraphStore:
         Returns the change, or ``None`` when the graph already held exactly these triples
         (re-ingesting the same source is a no-op and leaves no log entry).
         """
-        self._require_writable()
-        g = _T(graph)
-        new = set(triples)
-        with self._write_lock:
-            old = {q.triple for q in self._store.quads_for_pattern(None, None, None, g)}
-            has_blank = any(_is_blank(t) for t in old) or any(_is_blank(t) for t in new)
-            if has_blank:
-                # blank nodes cannot be matched across documents: replace the graph whole
-                removed, added = old, new
-                if _canonical_digest(old) == _canonical_digest(new):
-                    return None
-            else:
-                removed, added = old - new, new - old
-            if not removed and not added:
-                return None
-            change = self._next_change(graph, "replace", len(added), len(removed), agent)
-            if not old:
-                # a new graph: one transactional extend() is several times faster than INSERT DATA
-                self._extend([ox.Quad(t.subject, t.predicate, t.object, g) for t in added]
-                             + [ox.Quad(t.subject, t.predicate, t.object, CHANGELOG) for t in _change_triples(change)], graph)
-                return change
-            parts = []
-            if has_blank:
-                parts.append(f"DROP SILENT GRAPH {g}")
-            elif removed:
-                parts.append("DELETE DATA { GRAPH " + str(g) + " { " + _ntriples(removed) + " } }")
-            parts.append(
-                "INSERT DATA { GRAPH " + str(g) + " { " + _ntriples(added) + " } "
-                "GRAPH " + str(CHANGELOG) + " { " + _ntriples(_change_triples(change)) + " } }"
-            )
-            self._update(" ;\n".join(parts), graph)
-            return change
+        changes = self.replace_graphs({graph: triples}, agent=agent)
+        return changes[0] if changes else None
 
     def drop_graph(self, graph: str, *, agent: str) -> Change | None:
+        return self.replace_graph(graph, (), agent=agent)
+
+    def replace_graphs(self, graphs: Mapping[str, Iterable[ox.Triple]], *, agent: str) -> list[Change]:
+        """Replace several named graphs in ONE transaction (a package and its preservation graph,
+        an annotation moving from a private graph to a public one). An empty triple set drops the
+        graph. Returns one change per graph that actually changed."""
         self._require_writable()
-        g = _T(graph)
         with self._write_lock:
-            n = self.count(graph)
-            if n == 0:
-                return None
-            change = self._next_change(graph, "drop", 0, n, agent)
-            self._update(
-                f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {CHANGELOG} {{ {_ntriples(_change_triples(change))} }} }}",
-                graph,
-            )
-            return change
+            plans = []  # (graph node, old triples, removed, added, whole-graph replace?)
+            for graph, triples in graphs.items():
+                g = _T(graph)
+                new = set(triples)
+                old = {q.triple for q in self._store.quads_for_pattern(None, None, None, g)}
+                whole = any(_is_blank(t) for t in old) or any(_is_blank(t) for t in new)
+                if whole:
+                    # blank nodes cannot be matched across documents: replace the graph whole
+                    if _canonical_digest(old) == _canonical_digest(new):
+                        continue
+                    removed, added = old, new
+                else:
+                    removed, added = old - new, new - old
+                    if not removed and not added:
+                        continue
+                plans.append((g, old, removed, added, whole))
+            if not plans:
+                return []
+            sequence = self.last_sequence()
+            at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            changes = []
+            for g, old, removed, added, _ in plans:
+                sequence += 1
+                action = "drop" if old and not added and removed == old else "replace"
+                changes.append(Change(sequence, g.value, action, len(added), len(removed), at, agent))
+            log = [t for c in changes for t in _change_triples(c)]
+            label = ", ".join(f"<{g.value}>" for g, *_ in plans)
+            if all(not old for _, old, *_ in plans):
+                # only new graphs: one transactional extend() is several times faster than INSERT DATA
+                quads = [ox.Quad(t.subject, t.predicate, t.object, g) for g, _, _, added, _ in plans for t in added]
+                quads += [ox.Quad(t.subject, t.predicate, t.object, CHANGELOG) for t in log]
+                self._extend(quads, label)
+                return changes
+            parts = []
+            for g, old, removed, added, whole in plans:
+                if whole:
+                    parts.append(f"DROP SILENT GRAPH {g}")
+                elif removed:
+                    parts.append("DELETE DATA { GRAPH " + str(g) + " { " + _ntriples(removed) + " } }")
+            inserts = "".join(f"GRAPH {g} {{ {_ntriples(added)} }} " for g, _, _, added, _ in plans if added)
+            parts.append("INSERT DATA { " + inserts + "GRAPH " + str(CHANGELOG) + " { " + _ntriples(log) + " } }")
+            self._update(" ;\n".join(parts), label)
+            return changes
 
     def flush(self) -> None:
         if not self.read_only:
@@ -204,22 +214,18 @@ class OxigraphStore:
         if self.read_only:
             raise StoreError("the RDF store is open read-only here", path=str(self.path))
 
-    def _next_change(self, graph: str, action: str, added: int, removed: int, agent: str) -> Change:
-        at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        return Change(self.last_sequence() + 1, graph, action, added, removed, at, agent)
-
     def _update(self, request: str, graph: str) -> None:
         try:
             self._store.update(request)
         except (OSError, RuntimeError, SyntaxError) as exc:
-            raise StoreError(f"write to graph <{graph}> failed, nothing was written: {exc}", graph=graph) from None
+            raise StoreError(f"write to {graph} failed, nothing was written: {exc}", graph=graph) from None
         self._store.flush()
 
     def _extend(self, quads: list[ox.Quad], graph: str) -> None:
         try:
             self._store.extend(quads)
         except (OSError, RuntimeError) as exc:
-            raise StoreError(f"write to graph <{graph}> failed, nothing was written: {exc}", graph=graph) from None
+            raise StoreError(f"write to {graph} failed, nothing was written: {exc}", graph=graph) from None
         self._store.flush()
 
 

@@ -100,3 +100,38 @@ def test_rdflib_api_sees_the_same_store(store):
     g = ds.graph(rdflib.URIRef(G))
     assert len(g) == 3
     assert (rdflib.URIRef("http://example.org/s1"), rdflib.URIRef("http://example.org/p"), rdflib.Literal("值1")) in g
+
+
+def test_replace_graphs_is_one_transaction_with_one_change_per_graph(store):
+    a, b = G + "/private", G + "/public"
+    store.replace_graph(a, triples(3), agent="t")
+    changes = store.replace_graphs({a: [], b: triples(3)}, agent="reviewer")
+    assert [(c.graph, c.action, c.added, c.removed) for c in changes] == [(a, "drop", 0, 3), (b, "replace", 3, 0)]
+    assert store.count(a) == 0 and store.count(b) == 3
+    assert [c.sequence for c in store.changes_since(0)] == [1, 2, 3]
+
+
+def test_a_failed_multi_graph_write_leaves_everything_as_it_was(store, monkeypatch):
+    a, b = G + "/a", G + "/b"
+    store.replace_graph(a, triples(3), agent="t")
+    before = store.count()
+    # the failure is made for real by Oxigraph: a SPARQL Update with an unparseable second half
+    store._store = _FailingUpdate(store.oxigraph)
+    with pytest.raises(StoreError, match="nothing was written"):
+        store.replace_graphs({a: triples(2), b: triples(5, start=10)}, agent="t")
+    store._store = store._store.inner
+    assert store.count() == before and store.count(b) == 0 and store.last_sequence() == 1
+
+
+class _FailingUpdate:
+    """Passes everything through but appends an operation that fails at execution time
+    (a non-silent DROP of a graph that does not exist) to the real update request."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def update(self, request):
+        return self.inner.update(request + " ;\nDROP GRAPH <https://w3id.org/guji/graph/does-not-exist>")
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
