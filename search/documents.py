@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search.index import IndexDoc
+from search.index import BRIDGE_MARK, IndexDoc
 from search.normalise import Normaliser
 from search.passages import HEAD_CHARS, Passage
 
@@ -12,22 +12,18 @@ STORED = ("id", "source_id", "title", "edition", "edition_label", "juan", "juan_
           "juan_iri", "iri", "graph")
 
 
-def _suffixes(s: str, limit: int) -> list[str]:
-    return [s[-i:] for i in range(1, min(limit, len(s)) + 1)]
-
-
-def _prefixes(s: str, limit: int) -> list[str]:
-    return [s[:i] for i in range(1, min(limit, len(s)) + 1)]
+def _bridge(own: str, following: str) -> str:
+    """The end of this passage, the boundary mark, the start of the next, one token each."""
+    return " ".join(own[-HEAD_CHARS:] + BRIDGE_MARK + following[:HEAD_CHARS])
 
 
 def to_index_doc(p: Passage, normaliser: Normaliser) -> IndexDoc:
     norm, exact = normaliser.fold(p.text), normaliser.keep(p.text)
     if p.next_head:
-        head_norm = _prefixes(normaliser.fold(p.next_head), HEAD_CHARS)
-        head_exact = _prefixes(normaliser.keep(p.next_head), HEAD_CHARS)
-        tail_norm, tail_exact = _suffixes(norm, HEAD_CHARS), _suffixes(exact, HEAD_CHARS)
+        bridge_norm = _bridge(norm, normaliser.fold(p.next_head))
+        bridge_exact = _bridge(exact, normaliser.keep(p.next_head))
     else:  # the end of a juan: nothing runs on
-        head_norm = head_exact = tail_norm = tail_exact = []
+        bridge_norm = bridge_exact = ""
     keywords = {
         "dynasty": [p.dynasty] if p.dynasty else [],
         "category": [p.category] if p.category else [],
@@ -38,7 +34,7 @@ def to_index_doc(p: Passage, normaliser: Normaliser) -> IndexDoc:
     return IndexDoc(
         id=p.id, graph=p.graph, source_id=p.source_id,
         norm=" ".join(norm), exact=" ".join(exact),
-        tail_norm=tail_norm, head_norm=head_norm, tail_exact=tail_exact, head_exact=head_exact,
+        bridge_norm=bridge_norm, bridge_exact=bridge_exact,
         order=p.order, keywords=keywords,
         doc={k: getattr(p, k) for k in STORED},
     )

@@ -8,10 +8,11 @@ Indexed fields (:class:`IndexDoc`), identical in both engines:
 
 - ``norm`` / ``exact``: the folded / unfolded match stream, one token per character, positions
   consecutive (phrase = character sequence);
-- ``tail_norm`` / ``head_norm`` (and ``_exact``): the suffixes of the passage's match stream and the
-  prefixes of the next passage's, up to ``HEAD_CHARS`` long, as keywords. A phrase ``q`` crosses the
-  boundary at ``i`` when ``q[:i]`` is a suffix and ``q[i:]`` a prefix: two term lookups, so a phrase
-  over a folio boundary matches once, in the passage where it starts;
+- ``bridge_norm`` / ``bridge_exact``: the last ``HEAD_CHARS`` characters of the passage, a boundary
+  mark token, the first ``HEAD_CHARS`` of the next passage. A phrase ``q`` that runs over the
+  boundary after ``i`` characters is the phrase ``q[:i] MARK q[i:]`` there: the mark forces the
+  match to straddle the boundary, so a phrase over a folio boundary matches once, in the passage
+  where it starts, and a phrase inside one passage never matches its neighbour's bridge;
 - keyword facets ``dynasty category edition holding copy`` and ``source_id graph id``;
 - ``order``: the work-order sort key;
 - ``doc``: the stored JSON of the passage (original text and display fields).
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, Union, runtime_checkable
 
+BRIDGE_MARK = "|"  # never in a match stream (punctuation is not matched), so only the bridge has it
 FACETS = ("dynasty", "category", "edition", "holding", "copy")
 FILTER_FIELDS = FACETS + ("source_id",)
 Sort = Literal["relevance", "work"]
@@ -98,10 +100,8 @@ class IndexDoc:
     source_id: str
     norm: str  # characters separated by spaces
     exact: str
-    tail_norm: list[str]
-    head_norm: list[str]
-    tail_exact: list[str]
-    head_exact: list[str]
+    bridge_norm: str  # "" at the end of a juan
+    bridge_exact: str
     order: str
     keywords: dict[str, list[str]]  # facet field -> values
     doc: dict[str, Any]  # stored

@@ -19,12 +19,12 @@ from typing import Any
 
 from search.errors import IndexNotFoundError, SearchBackendError
 from search.index import (
-    And, EngineHit, EngineQuery, EngineResult, IndexDoc, Node, Not, Or, Phrase, Progress, crossing_splits,
+    BRIDGE_MARK, And, EngineHit, EngineQuery, EngineResult, IndexDoc, Node, Not, Or, Phrase, Progress, crossing_splits,
 )
 from search.passages import HEAD_CHARS
 
 _KEYWORDS = ("dynasty", "category", "edition", "holding", "copy")
-_MATCH_FIELDS = ("norm", "exact", "tail_norm", "head_norm", "tail_exact", "head_exact")
+_MATCH_FIELDS = ("norm", "exact", "bridge_norm", "bridge_exact")
 
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -33,9 +33,7 @@ MAPPINGS: dict[str, Any] = {
         "id": {"type": "keyword"},
         "graph": {"type": "keyword"},
         "source_id": {"type": "keyword"},
-        "norm": {"type": "text", "analyzer": "whitespace", "index_options": "positions"},
-        "exact": {"type": "text", "analyzer": "whitespace", "index_options": "positions"},
-        **{f: {"type": "keyword"} for f in ("tail_norm", "head_norm", "tail_exact", "head_exact")},
+        **{f: {"type": "text", "analyzer": "whitespace", "index_options": "positions"} for f in _MATCH_FIELDS},
         **{f: {"type": "keyword"} for f in _KEYWORDS},
         "order": {"type": "keyword"},
         "doc": {"type": "object", "enabled": False},
@@ -111,8 +109,7 @@ class ElasticsearchIndex:
     def _source(d: IndexDoc) -> dict[str, Any]:
         src: dict[str, Any] = {
             "id": d.id, "graph": d.graph, "source_id": d.source_id, "norm": d.norm, "exact": d.exact,
-            "tail_norm": d.tail_norm, "head_norm": d.head_norm, "tail_exact": d.tail_exact,
-            "head_exact": d.head_exact, "order": d.order, "doc": d.doc,
+            "bridge_norm": d.bridge_norm, "bridge_exact": d.bridge_exact, "order": d.order, "doc": d.doc,
         }
         src.update(d.keywords)
         return src
@@ -215,8 +212,7 @@ class ElasticsearchIndex:
             splits = crossing_splits(chars, HEAD_CHARS)
             if not splits:
                 return main
-            crossing = [{"bool": {"filter": [{"term": {f"tail_{field}": a}}, {"term": {f"head_{field}": b}}]}}
-                        for a, b in splits]
+            crossing = [{"match_phrase": {f"bridge_{field}": " ".join([*a, BRIDGE_MARK, *b])}} for a, b in splits]
             return {"bool": {"should": [main, *crossing], "minimum_should_match": 1}}
         if isinstance(node, And):
             must = [self._compile(i, exact) for i in node.items if not isinstance(i, Not)]

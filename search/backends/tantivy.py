@@ -25,7 +25,7 @@ from tantivy import Occur, Query
 
 from search.errors import IndexNotFoundError, SearchBackendError
 from search.index import (
-    And, EngineHit, EngineQuery, EngineResult, IndexDoc, Node, Not, Or, Phrase, Progress, crossing_splits,
+    BRIDGE_MARK, And, EngineHit, EngineQuery, EngineResult, IndexDoc, Node, Not, Or, Phrase, Progress, crossing_splits,
 )
 from search.passages import HEAD_CHARS
 
@@ -38,10 +38,8 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("graph", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("source_id", tokenizer_name="raw", index_option="basic", fast=True)
-    for f in ("norm", "exact"):
+    for f in ("norm", "exact", "bridge_norm", "bridge_exact"):
         sb.add_text_field(f, tokenizer_name="whitespace", index_option="position")
-    for f in ("tail_norm", "head_norm", "tail_exact", "head_exact"):
-        sb.add_text_field(f, tokenizer_name="raw", index_option="basic")
     for f in _KEYWORDS:
         sb.add_text_field(f, tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("order", tokenizer_name="raw", index_option="basic", fast=True)
@@ -114,10 +112,7 @@ class TantivyIndex:
     # -- writing -------------------------------------------------------------------------------
     def _doc(self, d: IndexDoc) -> tantivy.Document:
         doc = tantivy.Document(id=d.id, graph=d.graph, source_id=d.source_id, norm=d.norm, exact=d.exact,
-                               order=d.order)
-        for f in ("tail_norm", "head_norm", "tail_exact", "head_exact"):
-            for v in getattr(d, f):
-                doc.add_text(f, v)
+                               bridge_norm=d.bridge_norm, bridge_exact=d.bridge_exact, order=d.order)
         for f, values in d.keywords.items():
             for v in values:
                 doc.add_text(f, v)
@@ -236,10 +231,9 @@ class TantivyIndex:
             splits = crossing_splits(chars, HEAD_CHARS)
             if not splits:
                 return main
-            tail, head = f"tail_{field}", f"head_{field}"
+            bridge = f"bridge_{field}"
             return Query.boolean_query([(Occur.Should, main)] + [
-                (Occur.Should, Query.boolean_query([(Occur.Must, self._term(tail, a)), (Occur.Must, self._term(head, b))]))
-                for a, b in splits])
+                (Occur.Should, Query.phrase_query(self.schema, bridge, [*a, BRIDGE_MARK, *b])) for a, b in splits])
         if isinstance(node, And):
             subs = [(Occur.MustNot, self._compile(i.item, exact)) if isinstance(i, Not)
                     else (Occur.Must, self._compile(i, exact)) for i in node.items]

@@ -1,0 +1,1 @@
+"""Benchmarks: runnable programs that print tables (``python -m bench.<name>``), not timed tests."""

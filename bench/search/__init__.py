@@ -1,0 +1,1 @@
+"""Search benchmark: ``python -m bench.search`` (see bench/search/__main__.py)."""
