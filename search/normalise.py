@@ -71,7 +71,7 @@ class FoldStep:
     table: str  # opencc | char-converter | yitizi | guji-supplement | unicode | store
 
     def as_dict(self) -> dict[str, str]:
-        return {"from": self.source, "to": self.target, "kind": self.kind, "table": self.table}
+        return {"source": self.source, "target": self.target, "kind": self.kind, "table": self.table}
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,12 +28,10 @@ SNIPPET_LENGTH = 80  # characters a snippet aims for
 
 
 class FoldStepPublic(BaseModel):
-    from_: str = Field(alias="from", serialization_alias="from")
-    to: str
-    kind: str
-    table: str
-
-    model_config = {"populate_by_name": True}
+    source: str
+    target: str
+    kind: str = Field(description="simplified | variant | compatibility | private-use | case")
+    table: str = Field(description="where the mapping comes from: opencc, char-converter, yitizi, guji-supplement, unicode, store")
 
 
 class MatchedBy(BaseModel):

@@ -79,7 +79,7 @@ class SearchContract:
         hit = next(h for h in self.search(service, "为之不流").hits if h.edition == "SBCK")
         why = {(m.query, m.text): m for m in hit.matched_by}
         assert why[("为", "爲")].how == "variant"
-        assert [s.to for s in why[("为", "爲")].steps] == ["為", "为"]
+        assert [s.target for s in why[("为", "爲")].steps] == ["為", "为"]
         hit = self.search(service, "皇帝纪").hits[0]
         assert {(m.query, m.text, m.how) for m in hit.matched_by} == {("纪", "紀", "simplified")}
         hit = self.search(service, "列傳").hits[0]
