@@ -201,29 +201,8 @@ def read_work(work_dir: Path) -> WorkGraph:
 
         for seq, (juan_no, juan) in enumerate(juans_by_branch[code], start=1):
             jn = N(f"{ID}text/{text_id}/{code}/{juan_no}")
-            wg.juan_count += 1
-            wg.char_count += len(juan.text)
-            wg.add(item, p("hasJuan"), jn)
-            wg.add(jn, A, p("Juan"))
-            wg.add(jn, IS_PART_OF, item)
-            wg.add(jn, p("sequence"), L(str(seq), datatype=INT))
-            wg.add(jn, p("juanNumber"), L(juan_no))
-            label = juan.property("JUAN")
-            if label:
-                wg.add(jn, p("juanLabel"), L(label, language="zh-Hant"))
-            wg.add(jn, p("text"), L(juan.text))
-            wg.add(jn, p("layout"), L(encode_layout(juan.layout), datatype=JSON_DT))
-            wg.add(jn, p("charCount"), L(str(len(juan.text)), datatype=INT))
-            wg.add(jn, p("sourceFile"), L(f"{text_id}_{juan_no}.txt"))
-            if juan.title:
-                wg.add(jn, p("fileTitle"), L(juan.title, language="zh-Hant"))
-            for i, (key, value) in enumerate(juan.properties, start=1):
-                prop = N(f"{jn.value}/property/{i}")
-                wg.add(jn, p("property"), prop)
-                wg.add(prop, A, p("PropertyValue"))
-                wg.add(prop, p("key"), L(key))
-                wg.add(prop, VALUE, L(value))
-            _add_folios(wg, jn, juan, known_editions, declare_edition, folio_index)
+            add_juan(wg, item, jn, seq, juan_no, juan, source_file=f"{text_id}_{juan_no}.txt",
+                     editions=known_editions, declare_edition=declare_edition, folio_index=folio_index)
             for _, src in juan.items(fmt.GAIJI):
                 gaiji.add(src[1:-1])
 
@@ -259,8 +238,37 @@ def read_work(work_dir: Path) -> WorkGraph:
     return wg
 
 
+def add_juan(wg: WorkGraph, item: ox.NamedNode, jn: ox.NamedNode, seq: int, juan_no: str, juan: fmt.Juan, *,
+             source_file: str, editions: frozenset[str] = frozenset(),
+             declare_edition: Callable[[str], ox.NamedNode] | None = None, folio_index: dict | None = None) -> None:
+    """The triples of one juan of a digital copy: text, layout, headers as data, folio sides."""
+    wg.juan_count += 1
+    wg.char_count += len(juan.text)
+    wg.add(item, p("hasJuan"), jn)
+    wg.add(jn, A, p("Juan"))
+    wg.add(jn, IS_PART_OF, item)
+    wg.add(jn, p("sequence"), L(str(seq), datatype=INT))
+    wg.add(jn, p("juanNumber"), L(juan_no))
+    label = juan.property("JUAN")
+    if label:
+        wg.add(jn, p("juanLabel"), L(label, language="zh-Hant"))
+    wg.add(jn, p("text"), L(juan.text))
+    wg.add(jn, p("layout"), L(encode_layout(juan.layout), datatype=JSON_DT))
+    wg.add(jn, p("charCount"), L(str(len(juan.text)), datatype=INT))
+    wg.add(jn, p("sourceFile"), L(source_file))
+    if juan.title:
+        wg.add(jn, p("fileTitle"), L(juan.title, language="zh-Hant"))
+    for i, (key, value) in enumerate(juan.properties, start=1):
+        prop = N(f"{jn.value}/property/{i}")
+        wg.add(jn, p("property"), prop)
+        wg.add(prop, A, p("PropertyValue"))
+        wg.add(prop, p("propertyName"), L(key))
+        wg.add(prop, VALUE, L(value))
+    _add_folios(wg, jn, juan, editions, declare_edition, folio_index if folio_index is not None else {})
+
+
 def _add_folios(wg: WorkGraph, jn: ox.NamedNode, juan: fmt.Juan, editions: frozenset[str],
-                declare_edition: Callable[[str], ox.NamedNode], folio_index: dict) -> None:
+                declare_edition: Callable[[str], ox.NamedNode] | None, folio_index: dict) -> None:
     pages = [(o, k, s) for o, k, s in juan.layout if k in (fmt.PAGE, fmt.MILESTONE)]
     own = [(o, s) for o, k, s in pages if k == fmt.PAGE]
     seen: dict[str, int] = {}
@@ -277,7 +285,7 @@ def _add_folios(wg: WorkGraph, jn: ox.NamedNode, juan: fmt.Juan, editions: froze
         wg.add(side, IS_PART_OF, jn)
         wg.add(side, p("sequence"), L(str(n + 1), datatype=INT))
         wg.add(side, p("pageId"), L(ref.raw))
-        if ref.edition:
+        if ref.edition and declare_edition is not None:
             wg.add(side, p("ofEdition"), declare_edition(ref.edition))
         if ref.folio is not None:
             wg.add(side, p("folio"), L(str(ref.folio), datatype=INT))
@@ -296,7 +304,7 @@ def _add_folios(wg: WorkGraph, jn: ox.NamedNode, juan: fmt.Juan, editions: froze
         wg.add(node, A, p("ParallelFolioBoundary"))
         wg.add(node, IS_PART_OF, jn)
         wg.add(node, p("pageId"), L(ref.raw))
-        if ref.edition:
+        if ref.edition and declare_edition is not None:
             wg.add(node, p("ofEdition"), declare_edition(ref.edition))
         if ref.folio is not None:
             wg.add(node, p("folio"), L(str(ref.folio), datatype=INT))

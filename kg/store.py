@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
 
 from kg.errors import StoreError
-from kg.namespaces import GG, GUJI, PROV, RDF, XSD
+from kg.namespaces import GG, GUJI, ID, PROV, RDF, XSD
 
 CHANGELOG = ox.NamedNode(GG + "changelog")
+AGENT = ID + "agent/account/"  # who wrote: a user name or a tool such as "guji ingest"
 _T = ox.NamedNode
 _RDF_TYPE = _T(RDF + "type")
 
@@ -119,13 +121,13 @@ class OxigraphStore:
         rows = self._store.query(
             f"""PREFIX guji: <{GUJI}> PREFIX prov: <{PROV}>
             SELECT ?seq ?g ?action ?added ?removed ?at ?agent WHERE {{ GRAPH <{CHANGELOG.value}> {{
-              ?c a guji:Change ; guji:sequence ?seq ; guji:graph ?g ; guji:action ?action ;
-                 guji:added ?added ; guji:removed ?removed ; prov:atTime ?at ; prov:wasAssociatedWith ?agent .
+              ?c a guji:Change ; guji:sequence ?seq ; guji:changedGraph ?g ; guji:changeAction ?action ;
+                 guji:addedCount ?added ; guji:removedCount ?removed ; prov:endedAtTime ?at ; prov:wasAssociatedWith ?agent .
               FILTER(?seq > {int(sequence)}) }} }} ORDER BY ?seq"""
         )
         return [
             Change(int(r["seq"].value), r["g"].value, r["action"].value, int(r["added"].value),
-                   int(r["removed"].value), r["at"].value, r["agent"].value)
+                   int(r["removed"].value), r["at"].value, unquote(r["agent"].value.removeprefix(AGENT)))
             for r in rows
         ]
 
@@ -252,10 +254,11 @@ def _change_triples(c: Change) -> list[ox.Triple]:
     return [
         ox.Triple(s, _RDF_TYPE, _T(GUJI + "Change")),
         ox.Triple(s, _T(GUJI + "sequence"), lit(str(c.sequence), datatype=_T(XSD + "integer"))),
-        ox.Triple(s, _T(GUJI + "graph"), _T(c.graph)),
-        ox.Triple(s, _T(GUJI + "action"), lit(c.action)),
-        ox.Triple(s, _T(GUJI + "added"), lit(str(c.added), datatype=_T(XSD + "integer"))),
-        ox.Triple(s, _T(GUJI + "removed"), lit(str(c.removed), datatype=_T(XSD + "integer"))),
-        ox.Triple(s, _T(PROV + "atTime"), lit(c.at, datatype=_T(XSD + "dateTime"))),
-        ox.Triple(s, _T(PROV + "wasAssociatedWith"), lit(c.agent)),
+        ox.Triple(s, _RDF_TYPE, _T(PROV + "Activity")),
+        ox.Triple(s, _T(GUJI + "changedGraph"), _T(c.graph)),
+        ox.Triple(s, _T(GUJI + "changeAction"), lit(c.action)),
+        ox.Triple(s, _T(GUJI + "addedCount"), lit(str(c.added), datatype=_T(XSD + "integer"))),
+        ox.Triple(s, _T(GUJI + "removedCount"), lit(str(c.removed), datatype=_T(XSD + "integer"))),
+        ox.Triple(s, _T(PROV + "endedAtTime"), lit(c.at, datatype=_T(XSD + "dateTime"))),
+        ox.Triple(s, _T(PROV + "wasAssociatedWith"), _T(AGENT + quote(c.agent, safe=""))),
     ]

@@ -1,0 +1,449 @@
+"""Reading a submission package (a BagIt bag) into checked rows, collecting every problem.
+
+Nothing here writes anywhere. Each problem names the file, the row (the line where the record
+starts; the header is line 1), the field, and says what is wrong in Chinese and English.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import re
+import shutil
+import tempfile
+import unicodedata
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import bagit
+
+from kg import kanripo
+from kg.errors import ValidationError
+from kg.package import vocab
+from kg.package.report import Report
+from kg.package.schema import PACKAGE_VERSION, SUBMISSION_FIELDS, TABLES, Column, Kind, Need, Table
+
+logging.getLogger("bagit").setLevel(logging.CRITICAL)  # bagit logs every file; problems come back as exceptions
+
+MAX_UNPACKED_BYTES = 8 * 1024**3
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_LIST_SPLIT = re.compile(r"[；;]")
+
+
+def is_private_use(ch: str) -> bool:
+    return unicodedata.category(ch) == "Co"
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, str]
+
+    def get(self, name: str) -> str:
+        return self.values.get(name, "")
+
+
+@dataclass
+class Package:
+    root: Path
+    bag_info: dict[str, str]
+    submission: dict
+    tables: dict[str, list[Row]] = field(default_factory=dict)
+    texts: dict[str, tuple[Row, kanripo.Juan]] = field(default_factory=dict)  # file_id -> (files row, parsed text)
+    declared_pua: dict[str, Row] = field(default_factory=dict)  # PUA char -> gaiji row
+
+    def rows(self, table: str) -> list[Row]:
+        return self.tables.get(table, [])
+
+    def index(self, table: str, key: str) -> dict[str, Row]:
+        return {r.get(key): r for r in self.rows(table) if r.get(key)}
+
+
+class Unpacked:
+    """A package path as a directory: a bag directory as it is, a .zip unpacked to a temp dir."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._tmp: str | None = None
+
+    def __enter__(self) -> Path:
+        if self.path.is_dir():
+            return self.path
+        if not self.path.exists():
+            raise ValidationError(f"no such package: {self.path}", file=str(self.path))
+        if not zipfile.is_zipfile(self.path):
+            raise ValidationError("a package is a BagIt directory or a .zip of one", file=str(self.path))
+        self._tmp = tempfile.mkdtemp(prefix="guji-package-")
+        with zipfile.ZipFile(self.path) as zf:
+            total = 0
+            for info in zf.infolist():
+                target = Path(self._tmp, info.filename).resolve()
+                if not str(target).startswith(str(Path(self._tmp).resolve())):
+                    raise ValidationError(f"zip entry escapes the package: {info.filename}", file=str(self.path))
+                total += info.file_size
+                if total > MAX_UNPACKED_BYTES:
+                    raise ValidationError(f"the package unpacks to more than {MAX_UNPACKED_BYTES} bytes", file=str(self.path))
+            zf.extractall(self._tmp)
+        entries = [p for p in Path(self._tmp).iterdir()]
+        # a zip of the bag folder holds one top-level folder
+        if len(entries) == 1 and entries[0].is_dir() and not (Path(self._tmp) / "bagit.txt").exists():
+            return entries[0]
+        return Path(self._tmp)
+
+    def __exit__(self, *exc) -> None:
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def _decode(data: bytes, file: str, report: Report) -> str | None:
+    try:
+        return kanripo.decode(data, file=file)
+    except ValidationError as exc:
+        report.violation("invalid_utf8", file, f"文件不是有效的 UTF-8 编码：{exc.message}", f"{exc.message}; save the file as UTF-8",
+                         row=exc.details.get("line"), column=exc.details.get("column"))
+        return None
+
+
+def read_package(root: Path, report: Report) -> Package | None:
+    """Check the bag and read every table. Returns None when the package can't be read at all."""
+    try:
+        bag = bagit.Bag(str(root))
+    except bagit.BagError as exc:
+        report.violation("not_a_bag", "bagit.txt", f"不是有效的 BagIt 包：{exc}", f"not a BagIt bag (RFC 8493): {exc}")
+        return None
+    try:
+        bag.validate(processes=1)
+    except bagit.BagValidationError as exc:
+        details = exc.details or [exc]
+        for d in details:
+            path = getattr(d, "path", None) or "manifest-sha256.txt"
+            if isinstance(d, bagit.ChecksumMismatch):
+                report.violation("checksum_mismatch", path, f"校验值不符：清单记为 {d.expected}，实际为 {d.found}",
+                                 f"checksum mismatch: the manifest says {d.expected}, the file has {d.found}", field=d.algorithm)
+            elif isinstance(d, bagit.FileMissing):
+                report.violation("file_missing", path, "清单中列出的文件不存在", "a file listed in the manifest is missing")
+            elif isinstance(d, bagit.UnexpectedFile):
+                report.violation("file_not_in_manifest", path, "文件未列入清单", "a payload file is not listed in the manifest")
+            else:
+                report.violation("bag_invalid", path, f"BagIt 校验失败：{d}", f"BagIt validation failed: {d}")
+    except bagit.BagError as exc:
+        report.violation("bag_invalid", "bagit.txt", f"BagIt 校验失败：{exc}", f"BagIt validation failed: {exc}")
+    data = root / "data"
+    submission = _read_submission(data / "submission.json", report)
+    pkg = Package(root, dict(bag.info), submission or {})
+    for table in TABLES:
+        path = data / table.file
+        if not path.is_file():
+            if table.required:
+                report.violation("table_missing", f"data/{table.file}", f"缺少必备表格 {table.file}（{table.zh}）",
+                                 f"the mandatory table {table.file} ({table.zh}) is missing")
+            continue
+        pkg.tables[table.file.removesuffix(".csv")] = _read_table(path, table, report)
+    pkg.declared_pua = {chr(int(r.get("pua")[2:], 16)): r for r in pkg.rows("gaiji")
+                        if re.match(r"^U\+[0-9A-Fa-f]{4,6}$", r.get("pua")) and _is_pua_code(r.get("pua"))}
+    return pkg
+
+
+def _is_pua_code(value: str) -> bool:
+    code = int(value[2:], 16)
+    return code <= 0x10FFFF and is_private_use(chr(code))
+
+
+def _read_submission(path: Path, report: Report) -> dict | None:
+    file = "data/submission.json"
+    if not path.is_file():
+        report.violation("table_missing", file, "缺少提交说明 submission.json（数据提交说明表）",
+                         "the submission description data/submission.json is missing")
+        return None
+    text = _decode(path.read_bytes(), file, report)
+    if text is None:
+        return None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        report.violation("invalid_json", file, f"JSON 语法错误：{exc.msg}", f"JSON syntax error: {exc.msg}", row=exc.lineno, column=exc.colno)
+        return None
+    if not isinstance(doc, dict):
+        report.violation("invalid_json", file, "提交说明须为 JSON 对象", "the submission description must be a JSON object")
+        return None
+    for key, label in SUBMISSION_FIELDS.items():
+        if doc.get(key) in (None, "", {}):
+            report.violation("missing_value", file, f"缺少必填项 {key}（{label}）", f"missing mandatory field {key} ({label})", field=key)
+    if doc.get("package_version") not in (None, PACKAGE_VERSION):
+        report.violation("unsupported_version", file, f"不支持的格式版本 {doc.get('package_version')}，应为 {PACKAGE_VERSION}",
+                         f"unsupported package_version {doc.get('package_version')!r}; this server reads version {PACKAGE_VERSION}",
+                         field="package_version")
+    if doc.get("date") and not (isinstance(doc["date"], str) and _valid_date(doc["date"])):
+        report.violation("bad_date", file, "提交日期须为 YYYY-MM-DD", "date must be YYYY-MM-DD", field="date", value=str(doc["date"]))
+    return doc
+
+
+def _valid_date(value: str) -> bool:
+    if not _DATE.match(value):
+        return False
+    parts = [int(p) for p in value.split("-")]
+    try:
+        date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+        return True
+    except ValueError:
+        return False
+
+
+def _read_table(path: Path, table: Table, report: Report) -> list[Row]:
+    file = f"data/{table.file}"
+    raw = path.read_bytes()
+    text = _decode(raw, file, report)
+    if text is None:
+        return []
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a spreadsheet's byte-order mark is not part of the header
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[Row] = []
+    try:
+        header = next(reader, None)
+        if not header:
+            report.violation("empty_table", file, "表格为空（缺少表头）", "the table is empty (no header row)", row=1)
+            return []
+        header = [h.strip() for h in header]
+        for col in table.columns:
+            if col.name not in header and col.need is Need.MANDATORY:
+                report.violation("column_missing", file, f"缺少必备列 {col.name}（{col.zh}）", f"mandatory column {col.name} ({col.zh}) is missing", row=1, field=col.name)
+        for name in header:
+            if name not in table.names:
+                report.warning("unknown_column", file, f"未知列 {name}，将被忽略", f"unknown column {name} is ignored", row=1, field=name)
+        start = reader.line_num + 1
+        for record in reader:
+            line = start
+            start = reader.line_num + 1
+            if not record or all(not v.strip() for v in record):
+                continue
+            if len(record) != len(header):
+                report.violation("wrong_field_count", file,
+                                 f"第 {line} 行有 {len(record)} 个字段，表头有 {len(header)} 个（行不完整或多出分隔符）",
+                                 f"row has {len(record)} fields but the header has {len(header)} (a truncated or broken row)", row=line)
+                continue
+            rows.append(Row(line, dict(zip(header, record))))
+        if text and not text.endswith(("\n", "\r")) and rows and rows[-1].line == line:
+            pass  # a last line without newline is fine when it is complete
+    except csv.Error as exc:
+        report.violation("csv_syntax", file, f"CSV 语法错误：{exc}", f"CSV syntax error: {exc}", row=reader.line_num)
+    for row in rows:
+        _check_row(row, table, file, report)
+    _check_unique(rows, table, file, report)
+    return rows
+
+
+def _check_row(row: Row, table: Table, file: str, report: Report) -> None:
+    for col in table.columns:
+        value = row.get(col.name)
+        where = {"row": row.line, "field": col.name}
+        if not value.strip():
+            if col.need is Need.MANDATORY:
+                report.violation("missing_value", file, f"必填项 {col.name}（{col.zh}）为空", f"mandatory field {col.name} ({col.zh}) is empty", **where)
+            elif col.need is Need.RECOMMENDED:
+                report.warning("recommended_value", file, f"建议填写 {col.name}（{col.zh}）", f"recommended field {col.name} ({col.zh}) is empty", **where)
+            continue
+        if value != value.strip():
+            report.warning("surrounding_space", file, f"{col.name} 首尾有空白字符", f"{col.name} has leading or trailing white space", value=value, **where)
+        v = value.strip()
+        if col.kind is Kind.INT:
+            if not re.fullmatch(r"-?\d+", v):
+                report.violation("not_an_integer", file, f"{col.name}（{col.zh}）须为整数", f"{col.name} ({col.zh}) must be an integer", value=value, **where)
+                continue
+        elif col.kind is Kind.DECIMAL:
+            try:
+                Decimal(v)
+            except InvalidOperation:
+                report.violation("not_a_number", file, f"{col.name}（{col.zh}）须为数字", f"{col.name} ({col.zh}) must be a number", value=value, **where)
+                continue
+        elif col.kind is Kind.DATE and not _valid_date(v):
+            report.violation("bad_date", file, f"{col.name}（{col.zh}）须为 YYYY、YYYY-MM 或 YYYY-MM-DD 的有效日期",
+                             f"{col.name} ({col.zh}) must be a valid date YYYY, YYYY-MM or YYYY-MM-DD", value=value, **where)
+            continue
+        elif col.kind is Kind.SHA256 and not _SHA256.match(v):
+            report.violation("bad_sha256", file, "SHA-256 须为 64 位小写十六进制", "sha256 must be 64 lower-case hex digits", value=value, **where)
+            continue
+        elif col.kind is Kind.CONCEPT and vocab.lookup(col.scheme, v) is None:
+            report.violation("unknown_concept", file, f"{col.name}（{col.zh}）的值“{v}”不在词表 {col.scheme} 中",
+                             f"{col.name} ({col.zh}): {v!r} is not in the {col.scheme} vocabulary (accepted: {vocab.choices(col.scheme)})",
+                             value=value, **where)
+            continue
+        if col.pattern and not re.fullmatch(col.pattern, v):
+            report.violation("bad_format", file, f"{col.name}（{col.zh}）格式不符：{col.en}", f"{col.name} ({col.zh}) has the wrong form: {col.en or col.pattern}",
+                             value=value, **where)
+
+
+def _check_unique(rows: list[Row], table: Table, file: str, report: Report) -> None:
+    for col in table.columns:
+        if not col.unique:
+            continue
+        seen: dict[str, int] = {}
+        for row in rows:
+            v = row.get(col.name).strip()
+            if not v:
+                continue
+            if v in seen:
+                report.violation("duplicate", file, f"{col.name} 重复：与第 {seen[v]} 行相同", f"duplicate {col.name}: the same as row {seen[v]}",
+                                 row=row.line, field=col.name, value=v)
+            else:
+                seen[v] = row.line
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_references(pkg: Package, report: Report) -> None:
+    """Cross-table checks: references resolve, derivations point somewhere, frames do not overlap,
+    files are where they say with the checksum they say, private-use characters are declared."""
+    books, reels, files = pkg.index("books", "book_id"), pkg.index("reels", "reel_id"), pkg.index("files", "file_id")
+    targets = {"books": books, "reels": reels, "files": files}
+    for name, table in ((t.file.removesuffix(".csv"), t) for t in TABLES):
+        for row in pkg.rows(name):
+            for col in table.columns:
+                v = row.get(col.name).strip()
+                if col.kind is Kind.REF and v and v not in targets[col.ref]:
+                    report.violation("dangling_reference", f"data/{table.file}", f"{col.name}“{v}”在 {col.ref}.csv 中不存在",
+                                     f"{col.name} {v!r} does not exist in {col.ref}.csv", row=row.line, field=col.name, value=v)
+    for name, table in (("reels", "reels.csv"), ("files", "files.csv")):
+        for row in pkg.rows(name):
+            src = row.get("derived_from").strip()
+            kind, _, ref = src.partition(":")
+            if kind == "reel" and ref not in reels or kind == "file" and ref not in files:
+                report.violation("derived_from_nowhere", f"data/{table}", f"来源“{src}”指向不存在的{'胶卷' if kind == 'reel' else '文件'}",
+                                 f"derived_from {src!r} points to a {kind} that is not in this package", row=row.line, field="derived_from", value=src)
+            own = row.get("reel_id" if name == "reels" else "file_id").strip()
+            if src == f"{name[:-1]}:{own}":
+                report.violation("derived_from_itself", f"data/{table}", "来源不能是其自身", "a copy cannot be derived from itself",
+                                 row=row.line, field="derived_from", value=src)
+    _check_derivation_cycles(pkg, report)
+    _check_frames(pkg, report)
+    _check_files(pkg, report)
+    _check_gaiji(pkg, report)
+    _check_private_use(pkg, report)
+    _check_counts(pkg, report)
+
+
+def _check_derivation_cycles(pkg: Package, report: Report) -> None:
+    edges = {}
+    for name in ("reels", "files"):
+        key = "reel_id" if name == "reels" else "file_id"
+        for row in pkg.rows(name):
+            edges[f"{name[:-1]}:{row.get(key).strip()}"] = (row.get("derived_from").strip(), name, row)
+    for start, (_, name, row) in edges.items():
+        seen, node = {start}, edges[start][0]
+        while node in edges:
+            if node in seen:
+                report.violation("derivation_cycle", f"data/{name}.csv", f"来源关系成环：{start} 经由 {node} 回到自身",
+                                 f"derived_from forms a cycle through {node}", row=row.line, field="derived_from", value=start)
+                break
+            seen.add(node)
+            node = edges[node][0]
+
+
+def _check_frames(pkg: Package, report: Report) -> None:
+    by_reel: dict[str, list[Row]] = defaultdict(list)
+    for row in pkg.rows("frames"):
+        try:
+            a, b = int(row.get("frame_start")), int(row.get("frame_end"))
+        except ValueError:
+            continue  # already reported as not an integer
+        if a < 1 or b < a:
+            report.violation("bad_frame_range", "data/frames.csv", f"画幅范围 {a}-{b} 无效（起始须≥1且不大于终止）",
+                             f"frame range {a}-{b} is invalid (start must be >= 1 and not after the end)", row=row.line, field="frame_end")
+            continue
+        by_reel[row.get("reel_id").strip()].append(row)
+    for reel, rows in by_reel.items():
+        rows.sort(key=lambda r: int(r.get("frame_start")))
+        for prev, row in zip(rows, rows[1:]):
+            if int(row.get("frame_start")) <= int(prev.get("frame_end")):
+                report.violation("overlapping_frames", "data/frames.csv",
+                                 f"胶卷 {reel} 上的画幅 {row.get('frame_start')}-{row.get('frame_end')} 与第 {prev.line} 行的 {prev.get('frame_start')}-{prev.get('frame_end')} 重叠",
+                                 f"frames {row.get('frame_start')}-{row.get('frame_end')} on reel {reel} overlap frames {prev.get('frame_start')}-{prev.get('frame_end')} of row {prev.line}",
+                                 row=row.line, field="frame_start", value=reel)
+
+
+def _check_files(pkg: Package, report: Report) -> None:
+    data = pkg.root / "data"
+    for row in pkg.rows("files"):
+        if row.get("format").strip().startswith("image/") and not row.get("resolution_dpi").strip():
+            report.warning("recommended_value", "data/files.csv", "图像文件建议填写 resolution_dpi（分辨率）",
+                           "recommended for an image: resolution_dpi", row=row.line, field="resolution_dpi")
+        level = vocab.lookup("access-level", row.get("level").strip() or "-")
+        if level is None or not level.endswith("/service"):
+            continue  # preservation masters are not in the package: only their location and checksum
+        rel = row.get("path").strip()
+        path = (data / rel).resolve()
+        if not str(path).startswith(str(data.resolve())) or not path.is_file():
+            report.violation("file_not_in_package", "data/files.csv", f"服务级文件 {rel} 不在包内 data/ 目录中",
+                             f"service-level file {rel} is not in the package under data/", row=row.line, field="path", value=rel)
+            continue
+        size = path.stat().st_size
+        if row.get("size").strip().isdigit() and int(row.get("size")) != size:
+            report.violation("size_mismatch", "data/files.csv", f"字节数不符：表中为 {row.get('size')}，文件为 {size}",
+                             f"size mismatch: the table says {row.get('size')}, the file has {size} bytes", row=row.line, field="size")
+        digest = sha256_of(path)
+        if _SHA256.match(row.get("sha256").strip()) and row.get("sha256").strip() != digest:
+            report.violation("checksum_mismatch", "data/files.csv", f"SHA-256 不符：表中为 {row.get('sha256')}，文件为 {digest}",
+                             f"sha256 mismatch: the table says {row.get('sha256')}, the file has {digest}", row=row.line, field="sha256")
+        if row.get("format").strip() == "text/plain" and rel.endswith(".txt"):
+            text = _decode(path.read_bytes(), f"data/{rel}", report)
+            if text is not None:
+                pkg.texts[row.get("file_id").strip()] = (row, kanripo.parse_juan(text, file=f"data/{rel}"))
+
+
+def _check_gaiji(pkg: Package, report: Report) -> None:
+    for row in pkg.rows("gaiji"):
+        pua = row.get("pua").strip()
+        if re.fullmatch(r"U\+[0-9A-Fa-f]{4,6}", pua) and not _is_pua_code(pua):
+            report.violation("not_private_use", "data/gaiji.csv", f"{pua} 不是私用区码位", f"{pua} is not a private-use code point",
+                             row=row.line, field="pua", value=pua)
+        img = row.get("glyph_image").strip()
+        if img and not (pkg.root / "data" / img).is_file():
+            report.violation("file_not_in_package", "data/gaiji.csv", f"字形图 {img} 不在包内", f"glyph image {img} is not in the package",
+                             row=row.line, field="glyph_image", value=img)
+
+
+def _check_private_use(pkg: Package, report: Report) -> None:
+    """Every private-use character in a table or a text must be declared in gaiji.csv."""
+    declared = pkg.declared_pua
+    for name, rows in pkg.tables.items():
+        if name == "gaiji":
+            continue
+        for row in rows:
+            for col, value in row.values.items():
+                for i, ch in enumerate(value):
+                    if is_private_use(ch) and ch not in declared:
+                        report.violation("undeclared_private_use", f"data/{name}.csv",
+                                         f"私用区字符 U+{ord(ch):04X}（第 {i + 1} 个字符）未在 gaiji.csv 中登记",
+                                         f"private-use character U+{ord(ch):04X} (character {i + 1}) is not declared in gaiji.csv",
+                                         row=row.line, field=col, value=f"U+{ord(ch):04X}")
+    for file_id, (row, juan) in pkg.texts.items():
+        for i, ch in enumerate(juan.text):
+            if is_private_use(ch) and ch not in declared and kanripo.gaiji_id(ch) is None:
+                report.violation("undeclared_private_use", f"data/{row.get('path').strip()}",
+                                 f"私用区字符 U+{ord(ch):04X} 未在 gaiji.csv 中登记",
+                                 f"private-use character U+{ord(ch):04X} at text offset {i} is not declared in gaiji.csv",
+                                 value=f"U+{ord(ch):04X}")
+
+
+def _check_counts(pkg: Package, report: Report) -> None:
+    counts = pkg.submission.get("counts")
+    if not isinstance(counts, dict):
+        return
+    for key in ("books", "reels", "files", "gaiji"):
+        if key in counts and counts[key] != len(pkg.rows(key)):
+            report.violation("count_mismatch", "data/submission.json", f"提交说明中 {key} 数量为 {counts[key]}，实际为 {len(pkg.rows(key))}",
+                             f"counts.{key} says {counts[key]} but {key}.csv has {len(pkg.rows(key))} rows", field=f"counts.{key}")
