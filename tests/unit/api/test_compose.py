@@ -127,6 +127,8 @@ def test_guji_environment_names_are_fields_of_the_settings_object(services):
     prefix = Settings.model_config["env_prefix"]
     known = {prefix + field.upper() for field in Settings.model_fields}
     used = {key for s in services.values() for key in env_of(s) if key.startswith(prefix)}
+    # ${GUJI_...} interpolations anywhere in the file count too
+    used |= {m.group(1) for m in _VAR.finditer(COMPOSE.read_text(encoding="utf-8")) if (m.group(1) or "").startswith(prefix)}
     assert used, "the api service is configured through GUJI_* variables"
     assert used <= known, f"not fields of api.settings.Settings: {sorted(used - known)}"
     for key in ("GUJI_NEO4J_URI", "GUJI_ES_URL", "GUJI_SECRET_KEY", "GUJI_ENVIRONMENT", "GUJI_HOME"):
