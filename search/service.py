@@ -120,6 +120,7 @@ class SearchService:
             raise SearchQueryError("sort is 'relevance' or 'work'", field="sort")
         norm = self.normaliser
         root, positives = compile_tree(parse(query), norm.keep if exact else norm.fold)
+        positives = [(norm.keep(typed), chars) for typed, chars in positives]  # typed, aligned with chars
         engine_query = EngineQuery(
             root=root, exact=exact, filters=self._filters(filters), facets=self._facets(facets),
             offset=(page - 1) * size, limit=size, sort=sort,  # type: ignore[arg-type]
@@ -164,29 +165,29 @@ class SearchService:
         for typed, chars in positives:
             at = stream.chars.find(chars)
             while 0 <= at < own:
-                spans.append((at, at + len(chars), norm.keep(typed)))
+                spans.append((at, at + len(chars), typed))
                 at = stream.chars.find(chars, at + 1)
         spans.sort()
         source = stream.source
         offsets = stream.offsets if spans else []
         highlights: list[Highlight] = []
         marks: list[tuple[int, int]] = []
-        matched: dict[tuple[str, str], MatchedBy] = {}
+        matched: dict[tuple[str, str], MatchedBy | None] = {}
+        base = d["start"]
         for start, end, typed in spans:
             o_start, o_end = offsets[start], offsets[end - 1] + 1
-            highlights.append(Highlight(start=d["start"] + o_start, end=d["start"] + o_end, text=source[o_start:o_end]))
+            highlights.append(Highlight.model_construct(start=base + o_start, end=base + o_end, text=source[o_start:o_end]))
             marks.append((o_start, o_end))
             for k, t in enumerate(typed):
-                found = source[offsets[start + k]]
-                if (t, found) not in matched and (why := norm.explain(t, found)) is not None:
-                    matched[(t, found)] = MatchedBy(
-                        query=why.query, text=why.text, how=why.how, folded_to=why.folded_to,  # type: ignore[arg-type]
-                        steps=[FoldStepPublic(**s.as_dict()) for s in why.steps])
+                pair = (t, source[offsets[start + k]])
+                if pair not in matched:
+                    matched[pair] = _matched_by(norm, *pair)
         return SearchHit(
             id=d["id"], source_id=d["source_id"], title=d.get("title") or "", edition=d.get("edition") or "",
             edition_label=d.get("edition_label"), juan=d.get("juan") or "", juan_label=d.get("juan_label"),
             folio=d.get("folio"), author=d.get("author"), dynasty=d.get("dynasty"), category=d.get("category"),
-            snippet=_snippet(source, len(text), marks), highlights=highlights, matched_by=list(matched.values()),
+            snippet=_snippet(source, len(text), marks), highlights=highlights,
+            matched_by=[m for m in matched.values() if m is not None],
             score=hit.score, work=d.get("work"), item=d.get("item"), juan_iri=d.get("juan_iri"), iri=d.get("iri"),
         )
 
@@ -253,6 +254,15 @@ class SearchService:
         if self.index.version() is None:
             return list(store.changes_since(0))
         return list(store.changes_since(self.index.checkpoint()))
+
+
+def _matched_by(norm: Normaliser, typed: str, found: str) -> MatchedBy | None:
+    why = norm.explain(typed, found)
+    if why is None:
+        return None
+    return MatchedBy.model_construct(
+        query=why.query, text=why.text, how=why.how, folded_to=why.folded_to,
+        steps=[FoldStepPublic.model_construct(**s.as_dict()) for s in why.steps])
 
 
 def _last_sequence(store: Any) -> int | None:

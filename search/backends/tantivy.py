@@ -60,6 +60,7 @@ class TantivyIndex:
         self._index_version: str | None = None
         self._current_stamp: int | None = None
         self._writer: Any = None
+        self._current_path = str(self.root / "CURRENT")
 
     # -- versions ------------------------------------------------------------------------------
     @property
@@ -76,7 +77,7 @@ class TantivyIndex:
         """The index ``CURRENT`` names, reopened when another process switched it."""
         with self._lock:
             try:
-                stamp = self._current_file.stat().st_mtime_ns
+                stamp = os.stat(self._current_path).st_mtime_ns
             except FileNotFoundError:
                 raise IndexNotFoundError(f"no search index at {self.root} (run `guji index`)", path=str(self.root)) from None
             if self._index is None or stamp != self._current_stamp:
