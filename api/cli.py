@@ -89,29 +89,115 @@ def _ingest_kanripo(ctx: Context, paths: list[Path], *, quiet: bool) -> int:
     return total
 
 
+def _detect_format(path: Path) -> str:
+    if path.suffix.lower() == ".zip" or (path / "bagit.txt").is_file():
+        return "package"
+    return "kanripo"
+
+
+def _report_projections(ctx: Context) -> None:
+    for name, outcome in ctx.sync_projections().items():
+        if isinstance(outcome, str):
+            err.print(f"[yellow]warning[/]: {name} {outcome}; nothing is lost: run `guji sync` when it is back")
+        else:
+            err.print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in outcome.items()))
+
+
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Kanripo work folders, or folders of them")],
-    format: Annotated[str, typer.Option("--format", help="Input format")] = "kanripo",
+    paths: Annotated[list[Path], typer.Argument(help="Kanripo work folders (or folders of them), or submission packages")],
+    format: Annotated[Optional[str], typer.Option("--format", help="kanripo or package (default: detected)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    no_sync: Annotated[bool, typer.Option("--no-sync", help="Do not update the search index and Neo4j now")] = False,
 ) -> None:
-    """Ingest sources into the canonical store (one named graph per source, idempotent)."""
-    if format != "kanripo":
-        err.print(f"[bold red]error[/]: unknown format {format!r}; supported: kanripo")
+    """Ingest sources into the canonical store (one named graph per source, idempotent), then
+    bring the search index and Neo4j up to date from the change log."""
+    formats = {format} if format else {_detect_format(p) for p in paths}
+    if not formats <= {"kanripo", "package"} or len(formats) > 1:
+        err.print(f"[bold red]error[/]: give one format at a time: kanripo or package (got {', '.join(sorted(formats))})")
         raise typer.Exit(2)
     ctx = _context()
     started = time.monotonic()
-    total = _ingest_kanripo(ctx, paths, quiet=quiet)
-    err.print(f"done in {time.monotonic() - started:.1f} s; {total} triples read; store holds {ctx.store.count()} quads")
+    if formats == {"kanripo"}:
+        total = _ingest_kanripo(ctx, paths, quiet=quiet)
+        err.print(f"done in {time.monotonic() - started:.1f} s; {total} triples read; store holds {ctx.store.count()} quads")
+    else:
+        from kg.package import ingest_package
+
+        for path in paths:
+            result = ingest_package(ctx.store, path, agent="guji ingest")
+            print(result.report.to_text())
+            if not result.report.valid:
+                err.print(f"[bold red]refused[/]: {path} is invalid; nothing was written")
+                ctx.close()
+                raise typer.Exit(1)
+            state = ", ".join(f"<{c.graph}> +{c.added} -{c.removed}" for c in result.changes) or "unchanged"
+            err.print(f"{path}: ingested ({state})")
+    if not no_sync:
+        _report_projections(ctx)
     ctx.close()
 
 
 @app.command()
+def sync(
+    check: Annotated[bool, typer.Option("--check", help="Report drift between the store and the projections; change nothing")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the projections from scratch")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Bring Neo4j and the search index in line with the RDF store (idempotent)."""
+    ctx = _context()
+    try:
+        if check:
+            report: dict = {}
+            if ctx.neo4j is not None:
+                report["neo4j"] = ctx.neo4j.check(ctx.store)
+            pending = ctx.search.pending(ctx.store)
+            report["search"] = {"in_sync": not pending, "pending_changes": len(pending)}
+            in_sync = all(r["in_sync"] for r in report.values())
+            if as_json:
+                print(json.dumps({"in_sync": in_sync, **report}, ensure_ascii=False, indent=2))
+            else:
+                for name, r in report.items():
+                    print(f"{name}: {'in sync' if r['in_sync'] else 'DRIFT'}")
+                    for d in r.get("drift", []):
+                        print(f"  {d['kind']} {d['name']}: rdf={d['rdf']} neo4j={d['neo4j']}")
+                    if "labels" in r:
+                        print("  labels: " + ", ".join(f"{k} {v}" for k, v in r["labels"].items()))
+                        print("  relationships: " + ", ".join(f"{k} {v}" for k, v in r["relationships"].items()))
+                        print(f"  sampled nodes: {r['sampled_nodes']}")
+                    if "pending_changes" in r:
+                        print(f"  pending changes: {r['pending_changes']}")
+            raise typer.Exit(0 if in_sync else 1)
+        if rebuild:
+            outcome = {"search": {"passages": ctx.search.build_index(ctx.store)}}
+            if ctx.neo4j is not None:
+                outcome["neo4j"] = ctx.neo4j.sync(ctx.store, rebuild=True)
+        else:
+            outcome = ctx.sync_projections()
+        failed = [k for k, v in outcome.items() if isinstance(v, str)]
+        print(json.dumps(outcome, ensure_ascii=False) if as_json else "\n".join(f"{k}: {v}" for k, v in outcome.items()))
+        raise typer.Exit(1 if failed else 0)
+    except GujiError as exc:
+        fail(exc)
+    finally:
+        ctx.close()
+
+
+@app.command()
 def validate(
-    path: Annotated[Path, typer.Argument(help="A Kanripo work folder or a folder of them")],
+    path: Annotated[Path, typer.Argument(help="A submission package (BagIt folder or .zip), or Kanripo work folder(s)")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
-    """Check a source without writing anything; exit 1 when it is invalid."""
+    """Check a source without writing anything (样例数据审核); exit 1 when it is invalid."""
+    if _detect_format(path) == "package":
+        from kg.package import validate_package
+
+        try:
+            report = validate_package(path).report
+        except GujiError as exc:
+            fail(exc)
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if as_json else report.to_text())
+        raise typer.Exit(0 if report.valid else 1)
     problems: list[dict] = []
     works = 0
     try:
@@ -203,6 +289,11 @@ def _print_table(data: dict) -> None:
         table.add_row(*[b[v]["value"] if v in b else "" for v in variables])
     Console().print(table)
     err.print(f"{len(data['results']['bindings'])} row(s)")
+
+
+from api import cli_search  # noqa: E402  (commands owned by the search package's CLI module)
+
+cli_search.register(app)
 
 
 def main() -> None:

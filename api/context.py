@@ -45,6 +45,40 @@ class Context:
             allow_service=s.sparql_allow_service,
         )
 
+    @cached_property
+    def search(self):
+        from search.backends import index_from_settings
+        from search.service import SearchService
+
+        return SearchService(index_from_settings(self.settings), store=self.store)
+
+    @cached_property
+    def neo4j(self):
+        """The Neo4j projection, or None when GUJI_NEO4J_URI is not set."""
+        if not self.settings.neo4j_uri:
+            return None
+        from kg.projection.neo4j import Neo4jProjection
+
+        s = self.settings
+        return Neo4jProjection(s.neo4j_uri, user=s.neo4j_user, password=s.neo4j_password, database=s.neo4j_database)
+
+    def sync_projections(self) -> dict[str, dict | str]:
+        """Catch every configured projection up with the change log. A projection that is down
+        loses nothing: it is reported here and catches up at the next sync."""
+        from kg.errors import GujiError
+
+        out: dict[str, dict | str] = {}
+        try:
+            out["search"] = {"passages": self.search.sync(self.store)}
+        except GujiError as exc:
+            out["search"] = f"not synced: {exc}"
+        if self.neo4j is not None:
+            try:
+                out["neo4j"] = self.neo4j.sync(self.store)
+            except GujiError as exc:
+                out["neo4j"] = f"not synced: {exc}"
+        return out
+
     def public_dataset(self, default_graph_uris: list[str] | None = None,
                        named_graph_uris: list[str] | None = None) -> tuple[list[str], list[str]]:
         return public_dataset(self.store.graphs(), default_graph_uris, named_graph_uris)
@@ -52,5 +86,7 @@ class Context:
     def close(self) -> None:
         if "sparql" in self.__dict__:
             self.sparql.close()
+        if self.__dict__.get("neo4j") is not None:
+            self.neo4j.close()
         if "store" in self.__dict__:
             self.store.close()

@@ -99,7 +99,7 @@ def parse_page_ref(raw: str, editions: frozenset[str] = frozenset()) -> PageRef:
     """
     rest = raw
     text_id = None
-    m = re.match(r"(KR[0-9a-z]+)_", rest)
+    m = re.match(r"([A-Z]{2}\d[a-z]\d{4})_", rest)
     if m:
         text_id, rest = m.group(1), rest[m.end():]
     edition = ""

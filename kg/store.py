@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -131,6 +132,13 @@ class OxigraphStore:
             for r in rows
         ]
 
+    def store_id(self) -> str | None:
+        """A random id given to the store with its first change; projections remember it so that a
+        projection pointed at another store rebuilds instead of trusting its checkpoint."""
+        for q in self._store.quads_for_pattern(CHANGELOG, _T(GUJI + "storeId"), None, CHANGELOG):
+            return q.object.value
+        return None
+
     def last_sequence(self) -> int:
         rows = list(self._store.query(
             f"PREFIX guji: <{GUJI}> SELECT (MAX(?s) AS ?m) WHERE {{ GRAPH <{CHANGELOG.value}> {{ ?c guji:sequence ?s }} }}"
@@ -184,6 +192,8 @@ class OxigraphStore:
                 action = "drop" if old and not added and removed == old else "replace"
                 changes.append(Change(sequence, g.value, action, len(added), len(removed), at, agent))
             log = [t for c in changes for t in _change_triples(c)]
+            if self.store_id() is None:
+                log.append(ox.Triple(CHANGELOG, _T(GUJI + "storeId"), ox.Literal(str(uuid.uuid4()))))
             label = ", ".join(f"<{g.value}>" for g, *_ in plans)
             if all(not old for _, old, *_ in plans):
                 # only new graphs: one transactional extend() is several times faster than INSERT DATA

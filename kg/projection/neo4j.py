@@ -1,0 +1,320 @@
+"""The Neo4j projection: a property graph derived from the canonical RDF store, rebuildable.
+
+What is projected (only public graphs: never preservation, private or the change log):
+- nodes: resources typed with one of the classes in ``LABELS`` (works, editions, physical books,
+  microfilm copies and reels, digital copies, juan, persons, organisations, annotations ...),
+  keyed by ``iri``, with their literal properties (``guji:text`` and ``guji:layout`` excepted)
+  and ``graphs``: the named graphs that state them;
+- relationships: every IRI-to-IRI triple between two projected nodes, typed by the predicate
+  (``bf:itemOf`` → ``ITEM_OF``, ``prov:wasDerivedFrom`` → ``WAS_DERIVED_FROM``), with ``graph``.
+
+Sync is driven by the change log: the graphs named by changes after Neo4j's checkpoint are
+re-projected from the store's current state (delete what the graph stated, write it again),
+in batched ``UNWIND`` statements, then the checkpoint moves. Re-running is harmless, so a
+Neo4j that was down catches up from the log when it is back; a Neo4j without checkpoint is
+rebuilt from scratch.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.errors import StoreError
+from kg.namespaces import BF, GG, GUJI, OA, PREMIS, PROV, RDF, SKOS
+from kg.sparql import is_public_graph
+from kg.store import OxigraphStore
+
+BATCH = 1000
+RDF_TYPE = RDF + "type"
+SKIP_PROPERTIES = {GUJI + "text", GUJI + "layout"}
+NOT_PROJECTED_GRAPHS = (GG + "ontology", GG + "vocab")
+
+# RDF class → Neo4j label. A resource gets every label its types map to.
+LABELS: dict[str, str] = {
+    BF + "Work": "Work",
+    BF + "Instance": "Edition",
+    BF + "Microform": "Microform",
+    BF + "Electronic": "Electronic",
+    BF + "Item": "Item",
+    GUJI + "PhysicalBook": "PhysicalBook",
+    GUJI + "MicrofilmCopy": "MicrofilmCopy",
+    GUJI + "MicrofilmReel": "Reel",
+    GUJI + "FrameRange": "FrameRange",
+    GUJI + "DigitalCopy": "DigitalCopy",
+    GUJI + "Juan": "Juan",
+    GUJI + "InspectionEvent": "Inspection",
+    GUJI + "Submission": "Submission",
+    GUJI + "NonUnicodeCharacter": "NonUnicodeCharacter",
+    PREMIS + "File": "File",
+    BF + "Person": "Person",
+    BF + "Organization": "Organization",
+    BF + "Contribution": "Contribution",
+    GUJI + "Person": "Person",
+    GUJI + "Place": "Place",
+    GUJI + "Office": "Office",
+    GUJI + "ReignEra": "ReignEra",
+    GUJI + "Event": "Event",
+    OA + "Annotation": "Annotation",
+}
+
+
+def rel_type(predicate: str) -> str:
+    local = re.split(r"[#/]", predicate)[-1]
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", local).upper()
+
+
+def prop_name(predicate: str) -> str:
+    return re.split(r"[#/]", predicate)[-1]
+
+
+def _value(term) -> Any:
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value if term.datatype else ""
+        if dt.endswith(("#integer", "#int", "#long", "#nonNegativeInteger")):
+            try:
+                return int(term.value)
+            except ValueError:
+                return term.value
+        if dt.endswith(("#decimal", "#double", "#float")):
+            try:
+                return float(term.value)
+            except ValueError:
+                return term.value
+        if dt.endswith("#boolean"):
+            return term.value == "true"
+        return term.value
+    return str(term.value)
+
+
+@dataclass
+class GraphModel:
+    """What one named graph contributes to the property graph."""
+
+    graph: str
+    nodes: dict[str, set[str]] = field(default_factory=dict)  # iri -> labels
+    props: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rels: set[tuple[str, str, str]] = field(default_factory=set)  # (from iri, type, to iri)
+
+
+def projected_graphs(store: OxigraphStore) -> list[str]:
+    return [g for g in store.graphs() if is_public_graph(g) and not g.startswith(NOT_PROJECTED_GRAPHS)]
+
+
+def typed_nodes(store: OxigraphStore, graphs: list[str]) -> dict[str, set[str]]:
+    """iri → labels over the given graphs (a node typed in one graph may be linked from another)."""
+    values = " ".join(f"<{c}>" for c in LABELS)
+    rows = store.query(
+        f"SELECT DISTINCT ?s ?t WHERE {{ VALUES ?t {{ {values} }} ?s <{RDF_TYPE}> ?t }}",
+        default_graph=[ox.NamedNode(g) for g in graphs] or [ox.DefaultGraph()],
+    )
+    out: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        if isinstance(r["s"], ox.NamedNode):
+            out[r["s"].value].add(LABELS[r["t"].value])
+    return out
+
+
+def model_of(store: OxigraphStore, graph: str, known: dict[str, set[str]]) -> GraphModel:
+    m = GraphModel(graph)
+    triples = list(store.triples(graph))
+    for t in triples:
+        if t.predicate.value == RDF_TYPE and t.object.value in LABELS and isinstance(t.subject, ox.NamedNode):
+            m.nodes.setdefault(t.subject.value, set()).add(LABELS[t.object.value])
+    for t in triples:
+        s = t.subject.value if isinstance(t.subject, ox.NamedNode) else None
+        if s is None or s not in known:
+            continue
+        p = t.predicate.value
+        if isinstance(t.object, ox.Literal):
+            if s in m.nodes and p not in SKIP_PROPERTIES:
+                m.props.setdefault(s, {}).setdefault(prop_name(p), []).append(_value(t.object))
+        elif isinstance(t.object, ox.NamedNode) and p != RDF_TYPE and t.object.value in known:
+            m.rels.add((s, rel_type(p), t.object.value))
+    for iri, props in m.props.items():
+        for k, v in list(props.items()):
+            props[k] = v[0] if len(v) == 1 else sorted(v, key=str)
+    return m
+
+
+class Neo4jProjection:
+    """Keeps a Neo4j database in line with the store. Connects lazily."""
+
+    CHECKPOINT = "neo4j"
+
+    def __init__(self, uri: str, *, user: str = "neo4j", password: str | None = None, database: str = "neo4j") -> None:
+        self.uri, self.user, self.password, self.database = uri, user, password, database
+        self._driver = None
+
+    @property
+    def driver(self):
+        if self._driver is None:
+            from neo4j import GraphDatabase
+
+            auth = (self.user, self.password) if self.password else None
+            self._driver = GraphDatabase.driver(self.uri, auth=auth, connection_timeout=10)
+        return self._driver
+
+    def close(self) -> None:
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
+
+    def _run(self, query: str, **params):
+        try:
+            records, _, _ = self.driver.execute_query(query, params, database_=self.database)
+        except Exception as exc:  # the driver raises several unrelated types for "down"
+            raise StoreError(f"Neo4j at {self.uri} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                             uri=self.uri) from None
+        return records
+
+    # -- checkpoint --------------------------------------------------------------------------------
+
+    def checkpoint(self, store: OxigraphStore | None = None) -> int | None:
+        """The last change projected, or None when Neo4j holds no projection of this store."""
+        rows = self._run("MATCH (c:GujiCheckpoint {name: $name}) RETURN c.sequence AS s, c.store AS store", name=self.CHECKPOINT)
+        if not rows:
+            return None
+        if store is not None and rows[0]["store"] != store.store_id():
+            return None  # a projection of another store: rebuild
+        return rows[0]["s"]
+
+    def _set_checkpoint(self, store: OxigraphStore, sequence: int) -> None:
+        self._run("MERGE (c:GujiCheckpoint {name: $name}) SET c.sequence = $s, c.store = $store",
+                  name=self.CHECKPOINT, s=sequence, store=store.store_id())
+
+    def ensure_schema(self) -> None:
+        self._run("CREATE CONSTRAINT guji_resource_iri IF NOT EXISTS FOR (n:Resource) REQUIRE n.iri IS UNIQUE")
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def sync(self, store: OxigraphStore, *, rebuild: bool = False) -> dict:
+        """Bring Neo4j in line with the store; returns what was done."""
+        self.ensure_schema()
+        last = store.last_sequence()
+        checkpoint = None if rebuild else self.checkpoint(store)
+        graphs = projected_graphs(store)
+        if checkpoint is None:
+            self._run("MATCH (n:Resource) DETACH DELETE n")
+            todo = graphs
+        else:
+            todo = sorted({c.graph for c in store.changes_since(checkpoint)})
+        known = typed_nodes(store, graphs)
+        stats = Counter()
+        for graph in todo:
+            self._remove_graph(graph)
+            if graph in graphs:
+                m = model_of(store, graph, known)
+                self._write(m)
+                stats["nodes"] += len(m.nodes)
+                stats["relationships"] += len(m.rels)
+        self._set_checkpoint(store, last)
+        return {"graphs": len(todo), "from": checkpoint, "to": last, **stats}
+
+    def _remove_graph(self, graph: str) -> None:
+        """Undo what a graph stated. A node no graph states any more loses its labels and
+        properties; it is deleted unless other graphs' relationships still point at it (then it
+        waits, bare, for the graph that types it to be projected again)."""
+        self._run("MATCH ()-[r {graph: $g}]->() DELETE r", g=graph)
+        all_labels = ":".join(f"`{lab}`" for lab in sorted(set(LABELS.values())))
+        self._run(
+            "MATCH (n:Resource) WHERE $g IN n.graphs SET n.graphs = [x IN n.graphs WHERE x <> $g] "
+            f"WITH n WHERE size(n.graphs) = 0 REMOVE n:{all_labels} SET n = {{iri: n.iri, graphs: []}}",
+            g=graph)
+        self._run("MATCH (n:Resource) WHERE size(n.graphs) = 0 AND NOT (n)--() DELETE n")
+
+    def _write(self, m: GraphModel) -> None:
+        by_labels: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+        for iri, labels in m.nodes.items():
+            by_labels[tuple(sorted(labels))].append({"iri": iri, "props": m.props.get(iri, {})})
+        for labels, rows in by_labels.items():
+            label_clause = "".join(f":`{lab}`" for lab in labels)
+            for i in range(0, len(rows), BATCH):
+                self._run(
+                    f"UNWIND $rows AS row MERGE (n:Resource {{iri: row.iri}}) SET n{label_clause} SET n += row.props "
+                    "SET n.graphs = CASE WHEN n.graphs IS NULL THEN [$g] WHEN $g IN n.graphs THEN n.graphs ELSE n.graphs + $g END",
+                    rows=rows[i:i + BATCH], g=m.graph,
+                )
+        # nodes referenced here but typed in another graph: make sure they exist (their own graph labels them)
+        by_type: dict[str, list[dict]] = defaultdict(list)
+        for s, t, o in m.rels:
+            by_type[t].append({"s": s, "o": o})
+        for t, rows in by_type.items():
+            for i in range(0, len(rows), BATCH):
+                self._run(
+                    f"UNWIND $rows AS row MERGE (a:Resource {{iri: row.s}}) ON CREATE SET a.graphs = [] "
+                    f"MERGE (b:Resource {{iri: row.o}}) ON CREATE SET b.graphs = [] "
+                    f"MERGE (a)-[r:`{t}` {{graph: $g}}]->(b)",
+                    rows=rows[i:i + BATCH], g=m.graph,
+                )
+
+    # -- checking ----------------------------------------------------------------------------------
+
+    def check(self, store: OxigraphStore, *, sample: int = 25, seed: int = 0) -> dict:
+        """Compare counts per label and relationship type, and a sample of nodes. Empty drift = in line."""
+        graphs = projected_graphs(store)
+        known = typed_nodes(store, graphs)
+        nodes: dict[str, set[str]] = defaultdict(set)
+        props: dict[str, dict] = {}
+        rels: set[tuple[str, str, str, str]] = set()
+        for g in graphs:
+            m = model_of(store, g, known)
+            for iri, labels in m.nodes.items():
+                nodes[iri] |= labels
+                props.setdefault(iri, {}).update(m.props.get(iri, {}))
+            rels |= {(s, t, o, g) for s, t, o in m.rels}
+        want_labels = Counter(lab for labels in nodes.values() for lab in labels)
+        want_rels = Counter(t for _, t, _, _ in rels)
+        got_labels = {r["label"]: r["n"] for r in self._run(
+            "MATCH (n:Resource) WHERE size(n.graphs) > 0 UNWIND labels(n) AS label WITH label, count(*) AS n WHERE label <> 'Resource' RETURN label, n")}
+        got_rels = {r["t"]: r["n"] for r in self._run("MATCH ()-[r]->() RETURN type(r) AS t, count(*) AS n")}
+        drift = []
+        for lab in sorted(set(want_labels) | set(got_labels)):
+            if want_labels.get(lab, 0) != got_labels.get(lab, 0):
+                drift.append({"kind": "label", "name": lab, "rdf": want_labels.get(lab, 0), "neo4j": got_labels.get(lab, 0)})
+        for t in sorted(set(want_rels) | set(got_rels)):
+            if want_rels.get(t, 0) != got_rels.get(t, 0):
+                drift.append({"kind": "relationship", "name": t, "rdf": want_rels.get(t, 0), "neo4j": got_rels.get(t, 0)})
+        rng = random.Random(seed)
+        picked = rng.sample(sorted(nodes), min(sample, len(nodes)))
+        found = {r["iri"]: r for r in self._run(
+            "UNWIND $iris AS iri MATCH (n:Resource {iri: iri}) RETURN n.iri AS iri, labels(n) AS labels, properties(n) AS props",
+            iris=picked)}
+        for iri in picked:
+            rec = found.get(iri)
+            if rec is None:
+                drift.append({"kind": "node", "name": iri, "rdf": "present", "neo4j": "missing"})
+                continue
+            if set(rec["labels"]) - {"Resource"} != nodes[iri]:
+                drift.append({"kind": "node-labels", "name": iri, "rdf": sorted(nodes[iri]), "neo4j": sorted(set(rec["labels"]) - {"Resource"})})
+            stored = {k: v for k, v in rec["props"].items() if k not in ("iri", "graphs")}
+            if stored != props.get(iri, {}):
+                drift.append({"kind": "node-properties", "name": iri, "rdf": props.get(iri, {}), "neo4j": stored})
+        checkpoint = self.checkpoint(store)
+        last = store.last_sequence()
+        if checkpoint != last:
+            drift.append({"kind": "checkpoint", "name": "change log", "rdf": last, "neo4j": checkpoint})
+        return {
+            "in_sync": not drift,
+            "labels": dict(sorted(want_labels.items())),
+            "relationships": dict(sorted(want_rels.items())),
+            "sampled_nodes": len(picked),
+            "drift": drift,
+        }
+
+    def neighbourhood(self, iri: str, *, limit: int = 50) -> dict:
+        rows = self._run(
+            "MATCH (n:Resource {iri: $iri}) OPTIONAL MATCH (n)-[r]-(m:Resource) "
+            "RETURN n.iri AS iri, labels(n) AS labels, n.label AS label, "
+            "collect(DISTINCT {type: type(r), out: startNode(r) = n, iri: m.iri, labels: labels(m), label: m.label})[..$limit] AS edges",
+            iri=iri, limit=limit)
+        if not rows or rows[0]["iri"] is None:
+            return {"iri": iri, "found": False, "edges": []}
+        r = rows[0]
+        return {"iri": iri, "found": True, "labels": sorted(set(r["labels"]) - {"Resource"}), "label": r["label"],
+                "edges": [e for e in r["edges"] if e["iri"] is not None]}
