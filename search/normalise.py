@@ -260,12 +260,17 @@ def _encodable(ch: str, codec: str) -> bool:
     return True
 
 
+# Planes 2-3 are ideographs, 4-13 unassigned, 15-16 private use: nothing there is dropped.
+_DROP_SCAN = ((0, 0x1FFFF), (0xE0000, 0xE0FFF))
+
+
 def _drop_table() -> dict[int, None]:
     cat = unicodedata.category
     drop: dict[int, None] = {}
-    for cp in range(0x110000):
-        if cat(chr(cp)) in _DROP_CATEGORIES and not any(lo <= cp <= hi for lo, hi in _KEEP_RANGES):
-            drop[cp] = None
+    for lo, hi in _DROP_SCAN:
+        for cp in range(lo, hi + 1):
+            if cat(chr(cp)) in _DROP_CATEGORIES and not any(k_lo <= cp <= k_hi for k_lo, k_hi in _KEEP_RANGES):
+                drop[cp] = None
     return drop
 
 
@@ -277,6 +282,7 @@ def _build_tables() -> _Tables:
     t2s = _opencc_t2s(cjk)
     v2t = _load_char_converter()
     supplement = _load_supplement()
+    yitizi_data = yitizi.yitizi_data
     standard_cache: dict[str, bool] = {}
 
     def standard(ch: str) -> bool:
@@ -301,7 +307,7 @@ def _build_tables() -> _Tables:
             return FoldStep(ch, target, "variant", "char-converter")
         if ch in t2s:
             return FoldStep(ch, t2s[ch], "simplified", "opencc")
-        if not standard(ch):
+        if ch in yitizi_data and not standard(ch):
             variants = yitizi.get(ch)
             pick = next((v for v in variants if _encodable(v, "big5")), None) or next(
                 (v for v in variants if standard(v)), None)
@@ -309,8 +315,11 @@ def _build_tables() -> _Tables:
                 return FoldStep(ch, pick, "variant", "yitizi")
         return None
 
-    candidates = set(cjk) | set(v2t) | set(supplement) | {chr(c) for c in range(0x41, 0x5B)}
-    candidates.update(k for k in _yitizi_keys() if ord(k) not in drop)
+    # only characters some table (or a compatibility block) maps can have a path
+    compat = [chr(cp) for lo, hi in ((0x2E80, 0x2FDF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x2F800, 0x2FA1F))
+              for cp in range(lo, hi + 1)]
+    candidates = set(t2s) | set(v2t) | set(supplement) | set(compat) | {chr(c) for c in range(0x41, 0x5B)}
+    candidates.update(k for k in yitizi_data if len(k) == 1 and ord(k) not in drop)
     paths: dict[str, tuple[FoldStep, ...]] = {}
     for ch in candidates:
         if ord(ch) in drop:
@@ -340,12 +349,6 @@ def _build_tables() -> _Tables:
             steps = steps + more
         paths[ch] = steps
     return _Tables(paths, drop)
-
-
-def _yitizi_keys() -> Iterable[str]:
-    import yitizi
-
-    return yitizi.yitizi_data.keys()
 
 
 @cache
