@@ -12,7 +12,6 @@ still matches, once, in the passage where it starts.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -241,7 +240,7 @@ def _works(store: Any, graph: str, labels: dict[str, str]) -> dict[str, dict[str
     values = " ".join(f"<{w}>" for w in works)
     rows = _rows(store, f"""SELECT ?work ?itype ?ctype ?holder ?hlabel WHERE {{
       VALUES ?work {{ {values} }}
-      GRAPH ?g1 {{ ?inst bf:instanceOf ?work }}
+      GRAPH ?g1 {{ ?inst bf:reproductionOf*/bf:instanceOf ?work }}
       GRAPH ?g2 {{ ?item bf:itemOf ?inst }}
       OPTIONAL {{ GRAPH ?g3 {{ ?item a ?itype }} }}
       OPTIONAL {{ GRAPH ?g4 {{ ?inst a ?ctype }} }}
@@ -262,7 +261,7 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None)
     """Every juan of ``graph`` with its folio sides and the work/edition metadata of its copy."""
     labels = _concept_labels(store) if labels is None else labels
     works = _works(store, graph, labels)
-    rows = _rows(store, f"""SELECT ?juan ?text ?num ?seq ?label ?item ?einst ?inst ?work ?code ?icode ?elabel WHERE {{
+    rows = _rows(store, f"""SELECT ?juan ?text ?num ?seq ?label ?item ?einst ?inst ?work ?code ?icode ?elabel ?idyn WHERE {{
       GRAPH <{graph}> {{
         ?juan a guji:Juan ; guji:text ?text ; dcterms:isPartOf ?item .
         OPTIONAL {{ ?juan guji:juanNumber ?num }}
@@ -274,7 +273,8 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None)
           BIND(COALESCE(?orig, ?einst) AS ?inst)
           OPTIONAL {{ ?inst bf:instanceOf ?work }}
           OPTIONAL {{ ?inst guji:editionCode ?code }}
-          OPTIONAL {{ ?inst rdfs:label ?elabel }} }} }} }}""")
+          OPTIONAL {{ ?inst rdfs:label ?elabel }}
+          OPTIONAL {{ ?inst guji:dynasty ?idyn }} }} }} }}""")
     juans: dict[str, JuanText] = {}
     for r in rows:
         iri = _v(r, "juan")
@@ -294,7 +294,9 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None)
             meta={
                 "source_id": w.get("source_id") or graph.rstrip("/").rsplit("/", 1)[-1],
                 "title": w.get("title") or "", "edition": edition, "edition_label": _v(r, "elabel"),
-                "juan_label": _v(r, "label"), "dynasty": w.get("dynasty"), "category": w.get("category"),
+                "juan_label": _v(r, "label"), "category": w.get("category"),
+                # the edition's dynasty (a Ming woodblock print) when recorded, else the work's
+                "dynasty": _label_of(_v(r, "idyn"), labels) or w.get("dynasty"),
                 "holdings": tuple(sorted(w.get("holdings", ()))), "copies": tuple(sorted(w.get("copies", ()))),
                 "work": work_iri, "item": item,
             },
@@ -346,6 +348,3 @@ def passages_from_store(store: Any, normaliser: Normaliser, *, graphs: Iterable[
         if on_graph:
             on_graph(g, n)
 
-
-def passage_to_json(p: Passage) -> str:  # handy for debugging and fixtures
-    return json.dumps({f: getattr(p, f) for f in p.__dataclass_fields__}, ensure_ascii=False)

@@ -27,7 +27,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bench.search.poetry import read_poems
@@ -98,19 +97,6 @@ def percentile(values: list[float], q: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def time_queries(fn: Callable[[str], object], queries: list[tuple[str, str]], rounds: int = 2) -> dict[str, float]:
-    for _, q in queries[:20]:  # warm up caches and JIT-less paths
-        fn(q)
-    lat: list[float] = []
-    for _ in range(rounds):
-        for _, q in queries:
-            t = time.perf_counter()
-            fn(q)
-            lat.append((time.perf_counter() - t) * 1000)
-    return {"p50": percentile(lat, 0.5), "p95": percentile(lat, 0.95), "p99": percentile(lat, 0.99),
-            "mean": statistics.fmean(lat), "n": len(lat)}
-
-
 def es_answers(url: str) -> bool:
     try:
         from elasticsearch import Elasticsearch
@@ -128,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store", type=Path, help="Oxigraph directory to (re)use for the Kanripo ingest")
     ap.add_argument("--work", type=Path, help="directory for the Tantivy index (default: a temporary one)")
     ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--rounds", type=int, default=3, help="times each query is run per engine")
     ap.add_argument("--engines", default="tantivy,elasticsearch")
     ap.add_argument("--es-url", default=os.environ.get("GUJI_TEST_ES_URL", "http://127.0.0.1:9200"))
     ap.add_argument("--no-poetry", action="store_true")
@@ -177,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{len(queries)} queries, e.g. {[q for _, q in queries[:6]]}")
 
     engines: dict[str, dict[str, float]] = {}
+    services: dict[str, SearchService] = {}
     for name in [e.strip() for e in args.engines.split(",") if e.strip()]:
         if name == "tantivy":
             from search.backends.tantivy import TantivyIndex
@@ -191,27 +179,45 @@ def main(argv: list[str] | None = None) -> int:
             index = ElasticsearchIndex(args.es_url, prefix="guji-bench")
         else:
             raise SystemExit(f"unknown engine {name}")
-        svc = SearchService(index, normaliser=norm)
         log(f"{name}: indexing {len(passages)} passages")
         t = time.perf_counter()
         n = index.rebuild(to_index_doc(p, norm) for p in passages)
         index_s = time.perf_counter() - t
-        log(f"{name}: {n} docs in {index_s:.1f}s; querying")
-        res = {"docs": n, "index_s": index_s, "docs_per_s": n / index_s}
-        hits = [svc.search(q).total for _, q in queries]
-        res["zero_hit_queries"] = sum(1 for h in hits if h == 0)
-        res["median_total"] = statistics.median(hits)
-        res.update({f"svc_{k}": v for k, v in time_queries(lambda q: svc.search(q), queries).items()})
-        res.update({f"nofacet_{k}": v for k, v in time_queries(lambda q: svc.search(q, facets=False), queries, 1).items()})
-        by_kind = {}
+        log(f"{name}: {n} docs in {index_s:.1f}s")
+        engines[name] = {"docs": n, "index_s": index_s, "docs_per_s": n / index_s}
+        services[name] = SearchService(index, normaliser=norm)
+
+    # queries: the engines take turns on every query (order alternating), so a busy machine
+    # slows both alike and the comparison stays fair
+    log("querying")
+    names = list(services)
+    for svc in services.values():
+        for _, q in queries[:30]:
+            svc.search(q)
+    lat: dict[tuple[str, bool], list[tuple[str, float]]] = {(n, f): [] for n in names for f in (True, False)}
+    for r in range(args.rounds):
+        for i, (kind, q) in enumerate(queries):
+            order = names if (i + r) % 2 == 0 else names[::-1]
+            for facets in (True, False):
+                for name in order:
+                    t = time.perf_counter()
+                    services[name].search(q, facets=facets)
+                    lat[(name, facets)].append((kind, (time.perf_counter() - t) * 1000))
+    for name in names:
+        res = engines[name]
+        totals = [services[name].search(q, facets=False).total for _, q in queries]
+        res["zero_hit_queries"] = sum(1 for h in totals if h == 0)
+        res["median_total"] = statistics.median(totals)
+        res["max_total"] = max(totals)
+        with_f = [ms for _, ms in lat[(name, True)]]
+        res.update({"svc_p50": percentile(with_f, 0.5), "svc_p95": percentile(with_f, 0.95),
+                    "svc_p99": percentile(with_f, 0.99), "svc_mean": statistics.fmean(with_f)})
+        res["nofacet_p95"] = percentile([ms for _, ms in lat[(name, False)]], 0.95)
         for kind in ("traditional", "simplified", "variant"):
-            sub = [(k, q) for k, q in queries if k == kind]
-            by_kind[kind] = time_queries(lambda q: svc.search(q), sub, 1)["p95"]
-        res.update({f"p95_{k}": v for k, v in by_kind.items()})
-        engines[name] = res
-        if name == "elasticsearch":
-            index.drop()
-            index.close()
+            res[f"p95_{kind}"] = percentile([ms for k, ms in lat[(name, True)] if k == kind], 0.95)
+    if "elasticsearch" in services:
+        services["elasticsearch"].index.drop()
+        services["elasticsearch"].index.close()
 
     # -- report ------------------------------------------------------------------------------
     print()
@@ -219,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(passages) - kanripo_n:,} poems), {total_chars:,} characters; {len(queries)} queries "
           f"(2-8 chars: {sum(1 for k, _ in queries if k == 'traditional')} traditional, "
           f"{sum(1 for k, _ in queries if k == 'simplified')} simplified, {sum(1 for k, _ in queries if k == 'variant')} variant), "
-          f"each run twice after a warm-up")
+          f"each run {args.rounds} times per engine, engines taking turns, after a warm-up")
     print()
     print("normaliser (one core)                       chars/s")
     print(f"  OpenCC C++ t2s alone (reference)        {opencc_cps / 1e6:8.1f} M")
@@ -227,12 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  normalise + offsets (snippet time)      {aligned_cps / 1e6:8.1f} M")
     print(f"  passage -> index document               {doc_rate:10,.0f} docs/s")
     print()
-    names = list(engines)
     rows = [
         ("documents", "docs", "{:,.0f}"),
         ("indexing end to end (docs/s)", "docs_per_s", "{:,.0f}"),
         ("indexing time (s)", "index_s", "{:.1f}"),
-        ("query p50 (ms)", "svc_p50", "{:.2f}"),
+        ("query p50 (ms), top 10 + facets", "svc_p50", "{:.2f}"),
         ("query p95 (ms)", "svc_p95", "{:.2f}"),
         ("query p99 (ms)", "svc_p99", "{:.2f}"),
         ("query mean (ms)", "svc_mean", "{:.2f}"),
@@ -242,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         ("query p95 without facets (ms)", "nofacet_p95", "{:.2f}"),
         ("queries with no hit", "zero_hit_queries", "{:.0f}"),
         ("median hits per query", "median_total", "{:,.0f}"),
+        ("most hits for one query", "max_total", "{:,.0f}"),
     ]
     header = f"{'':34}" + "".join(f"{n:>16}" for n in names)
     if len(names) == 2:

@@ -123,3 +123,11 @@ def test_real_kanripo_work_through_the_ingest(kanripo_dir: Path):
     # every boundary: the end of a side and the head of the next make one continuous text
     for a, b in zip(wyg, wyg[1:]):
         assert a.end == b.start and b.text.startswith(a.next_head[: len(b.text)])
+
+
+def test_the_editions_dynasty_wins_over_the_works():
+    store = data.build_store()
+    g = data._Graph(store, f"{data.GG}kanripo/KR2b0003")
+    g.add(f"{data.ID}instance/KR2b0003/SBCK", data.GUJI + "dynasty", f"{data.GUJIV}dynasty/ming")
+    ps = list(passages_from_store(store, get_normaliser()))
+    assert {p.edition: p.dynasty for p in ps if p.source_id == "KR2b0003"} == {"SBCK": "ming", "WYG": "漢"}
