@@ -28,6 +28,7 @@ ID = "https://w3id.org/guji/id/"
 # HEAD_CHARS + 1 characters matches across a folio boundary
 HEAD_CHARS = 24
 WINDOW = 400  # characters per window when a juan has no folio sides
+MAX_PASSAGE = 3 * WINDOW  # a longer folio side (a source with missing page breaks) is cut into windows
 
 _PREFIXES = f"""PREFIX guji: <{GUJI}>
 PREFIX bf: <{BF}>
@@ -150,15 +151,19 @@ def head(text: str, normaliser: Normaliser, start: int = 0, chars: int = HEAD_CH
 
 
 def juan_passages(juan: JuanText, normaliser: Normaliser) -> list[Passage]:
-    pieces = [(s, e, f) for s, e, f in segments(juan.text, juan.folios)
-              if normaliser.keep(juan.text[s:e])]  # a piece with nothing to match is not indexed
+    pieces: list[tuple[int, int, Folio | None, int]] = []  # start, end, folio side, part of that side
+    for s, e, f in segments(juan.text, juan.folios):
+        parts = windows(juan.text[s:e]) if e - s > MAX_PASSAGE else [(0, e - s)]
+        for part, (ws, we) in enumerate(parts, start=1):
+            if normaliser.keep(juan.text[s + ws:s + we]):  # a piece with nothing to match is not indexed
+                pieces.append((s + ws, s + we, f, part))
     key = juan.iri.removeprefix(ID + "text/")
     out: list[Passage] = []
-    for seq, (s, e, f) in enumerate(pieces, start=1):
+    for seq, (s, e, f, part) in enumerate(pieces, start=1):
         # what follows in the juan (a piece with nothing to match in between is skipped over)
         next_head = head(juan.text, normaliser, e) if seq < len(pieces) else ""
         label = f.folio if f else None
-        pid = f"{key}/{label}" if label else f"{key}/p{seq}"
+        pid = (f"{key}/{label}" + (f".{part}" if part > 1 else "")) if label else f"{key}/p{seq}"
         out.append(Passage(
             id=pid, graph=juan.graph, juan=juan.juan, juan_seq=juan.juan_seq, seq=seq, start=s, end=e,
             text=juan.text[s:e], next_head=next_head, folio=label, juan_iri=juan.iri,

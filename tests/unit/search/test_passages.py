@@ -131,3 +131,14 @@ def test_the_editions_dynasty_wins_over_the_works():
     g.add(f"{data.ID}instance/KR2b0003/SBCK", data.GUJI + "dynasty", f"{data.GUJIV}dynasty/ming")
     ps = list(passages_from_store(store, get_normaliser()))
     assert {p.edition: p.dynasty for p in ps if p.source_id == "KR2b0003"} == {"SBCK": "ming", "WYG": "漢"}
+
+
+def test_a_folio_side_too_long_to_be_one_passage_is_cut_but_keeps_its_folio():
+    text = "甲" * 10 + "天下之至誠。" * 400  # 史記 master has sides of 27k characters (missing <pb:>)
+    juan = JuanText(graph="g", iri=f"{data.ID}text/X/ed/001", text=text, juan="001", juan_seq=1,
+                    meta={"source_id": "X", "title": "t", "edition": "ed"},
+                    folios=[Folio(0, 10, "1a"), Folio(10, None, "1b")])
+    ps = juan_passages(juan, get_normaliser())
+    assert ps[0].id == "X/ed/001/1a" and [p.folio for p in ps[1:]] == ["1b"] * (len(ps) - 1)
+    assert ps[1].id == "X/ed/001/1b" and ps[2].id == "X/ed/001/1b.2"
+    assert max(len(p.text) for p in ps) <= 400 and "".join(p.text for p in ps) == text
