@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.settings import Settings
 from kg.sparql import QueryRunner, public_dataset
 from kg.store import OxigraphStore
+
+if TYPE_CHECKING:
+    from annotation.service import AnnotationService
+    from api.auth import AuthService, UserStore
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "samples"
 
@@ -78,6 +83,24 @@ class Context:
             except GujiError as exc:
                 out["neo4j"] = f"not synced: {exc}"
         return out
+
+    @cached_property
+    def users(self) -> "UserStore":
+        from api.auth import UserStore
+
+        return UserStore(self.settings.users_path, fast_hashing=self.settings.environment == "test")
+
+    @cached_property
+    def auth(self) -> "AuthService":
+        from api.auth import AuthService, TokenSigner
+
+        return AuthService(self.users, TokenSigner(self.settings.secret_key, self.settings.token_ttl_seconds))
+
+    @cached_property
+    def annotations(self) -> "AnnotationService":
+        from annotation.service import AnnotationService
+
+        return AnnotationService(self.store)
 
     def public_dataset(self, default_graph_uris: list[str] | None = None,
                        named_graph_uris: list[str] | None = None) -> tuple[list[str], list[str]]:

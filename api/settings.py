@@ -46,6 +46,10 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
 
+    # users and annotations
+    token_ttl_seconds: int = Field(default=3600, gt=0, description="Lifetime of a token from POST /auth/token")
+    annotation_page_size: int = Field(default=100, gt=0, le=1000, description="Annotations per container page")
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
@@ -55,6 +59,10 @@ class Settings(BaseSettings):
     @property
     def oxigraph_path(self) -> Path:
         return self.store_path or self.home / "oxigraph"
+
+    @property
+    def users_path(self) -> Path:
+        return self.home / "users.sqlite3"
 
     @property
     def search_path(self) -> Path:
