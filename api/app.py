@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from api import errors
 from api.context import Context
 from api.deps import ContextDep
-from api.routes import sparql
+from api.routes import catalog, search, sparql
 from api.settings import Settings, get_settings
 
 
@@ -44,4 +44,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Health(status="ok", store=str(ctx.settings.oxigraph_path), quads=ctx.store.count(), graphs=len(ctx.store.graphs()))
 
     app.include_router(sparql.router)
+    app.include_router(search.router)
+    app.include_router(catalog.router)
     return app

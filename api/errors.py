@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg import errors as kg
+from search import errors as search
 
 STATUS: list[tuple[type[kg.GujiError], int]] = [
     (kg.NotFoundError, 404),
@@ -18,6 +19,9 @@ STATUS: list[tuple[type[kg.GujiError], int]] = [
     (kg.QueryTimeoutError, 503),
     (kg.ValidationError, 422),
     (kg.StoreError, 500),
+    (search.SearchQueryError, 400),
+    (search.IndexNotFoundError, 503),
+    (search.SearchBackendError, 503),
 ]
 
 

@@ -169,7 +169,7 @@ class OxigraphStore:
             plans = []  # (graph node, old triples, removed, added, whole-graph replace?)
             for graph, triples in graphs.items():
                 g = _T(graph)
-                new = set(triples)
+                new = set(_canonical(triples))
                 old = {q.triple for q in self._store.quads_for_pattern(None, None, None, g)}
                 whole = any(_is_blank(t) for t in old) or any(_is_blank(t) for t in new)
                 if whole:
@@ -239,6 +239,29 @@ class OxigraphStore:
         except (OSError, RuntimeError) as exc:
             raise StoreError(f"write to {graph} failed, nothing was written: {exc}", graph=graph) from None
         self._store.flush()
+
+
+_CANONICAL_TYPES = {XSD + t for t in ("decimal", "integer", "double", "float", "boolean", "int", "long", "short", "byte",
+                                        "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger",
+                                        "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
+
+
+def _canonical(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
+    """Numbers and booleans as Oxigraph stores them ("1.10"^^xsd:decimal is kept as "1.1"), so that
+    comparing with what the store holds finds no false differences."""
+    scratch = None
+    seen: dict[ox.Literal, ox.Literal] = {}
+    for t in triples:
+        o = t.object
+        if isinstance(o, ox.Literal) and o.datatype.value in _CANONICAL_TYPES:
+            if o not in seen:
+                scratch = scratch or ox.Store()
+                scratch.add(ox.Quad(_T("urn:x"), _T("urn:p"), o))
+                seen[o] = next(iter(scratch)).object
+                scratch.clear()
+            if seen[o] != o:
+                t = ox.Triple(t.subject, t.predicate, seen[o])
+        yield t
 
 
 def _is_blank(t: ox.Triple) -> bool:

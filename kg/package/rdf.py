@@ -370,7 +370,7 @@ def _microfilm(pg: PackageGraphs, iris: _Iris, pkg: Package) -> None:
         ev = pg.node(f"{reel.value}/event/creation", row, F)
         pg.add(ev, A, premis("Event"))
         pg.add(ev, A, prov("Activity"))
-        pg.add(ev, premis("eventType"), N("http://id.loc.gov/vocabulary/preservation/eventType/cre"))
+        pg.add(ev, A, N("http://id.loc.gov/vocabulary/preservation/eventType/cre"))  # PREMIS 3 types events by the LC vocabulary
         pg.add(ev, prov("generated"), reel)
         if src:
             pg.add(ev, prov("used"), N(src))

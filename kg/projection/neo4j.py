@@ -157,7 +157,8 @@ class Neo4jProjection:
             from neo4j import GraphDatabase
 
             auth = (self.user, self.password) if self.password else None
-            self._driver = GraphDatabase.driver(self.uri, auth=auth, connection_timeout=10)
+            # fail fast when Neo4j is down: the change log keeps everything for the next sync
+            self._driver = GraphDatabase.driver(self.uri, auth=auth, connection_timeout=5, max_transaction_retry_time=5)
         return self._driver
 
     def close(self) -> None:

@@ -1,0 +1,35 @@
+"""GET /api/search: the public search over the passages of every digital copy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import ContextDep
+from search.service import SearchResult
+
+router = APIRouter(prefix="/api", tags=["search"])
+
+FILTERS = ("dynasty", "category", "edition", "holding", "copy", "source_id")
+
+
+@router.get("/search", response_model=SearchResult, summary="Search in simplified, traditional or variant characters")
+async def search(
+    ctx: ContextDep,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="characters; space = AND, OR, -NOT, \"phrase\"")],
+    exact: Annotated[bool, Query(description="match only the characters as typed (no folding)")] = False,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 10,
+    sort: Annotated[str, Query(pattern="^(relevance|work)$")] = "relevance",
+    dynasty: Annotated[list[str] | None, Query()] = None,
+    category: Annotated[list[str] | None, Query()] = None,
+    edition: Annotated[list[str] | None, Query()] = None,
+    holding: Annotated[list[str] | None, Query()] = None,
+    copy: Annotated[list[str] | None, Query()] = None,
+    source_id: Annotated[list[str] | None, Query()] = None,
+) -> SearchResult:
+    given = dict(dynasty=dynasty, category=category, edition=edition, holding=holding, copy=copy, source_id=source_id)
+    filters = {k: v for k, v in given.items() if v}
+    return await run_in_threadpool(ctx.search.search, q, exact=exact, filters=filters, page=page, size=size, sort=sort)

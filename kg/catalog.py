@@ -1,0 +1,234 @@
+"""Reading the catalogue out of the store: book pages with all their copies, works, items, reel
+frames, and the neighbourhood of a resource.
+
+Public reads see only the public dataset (no preservation-level files, no private graphs);
+``include_preservation=True`` is for roles allowed to see preservation metadata.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from kg.errors import NotFoundError
+from kg.namespaces import ID, sparql_prefixes
+from kg.sparql import public_dataset
+from kg.store import OxigraphStore
+
+PREFIXES = sparql_prefixes()
+
+
+class Catalog:
+    def __init__(self, store: OxigraphStore) -> None:
+        self.store = store
+
+    def _select(self, query: str, *, include_preservation: bool = False, **bindings: ox.NamedNode | ox.Literal) -> list[dict]:
+        graphs = self.store.graphs()
+        if include_preservation:
+            default = [g for g in graphs if not g.endswith("/changelog")]
+        else:
+            default, _ = public_dataset(graphs)
+        if bindings:  # bind through VALUES at the top of the WHERE block (terms serialise escaped)
+            names = " ".join(f"?{k}" for k in bindings)
+            values = " ".join(str(v) for v in bindings.values())
+            at = query.index("{", query.upper().index("WHERE")) + 1
+            query = f"{query[:at]} VALUES ({names}) {{ ({values}) }} {query[at:]}"
+        rows = self.store.query(PREFIXES + query, default_graph=[ox.NamedNode(g) for g in default] or [ox.DefaultGraph()])
+        return [{v.value: (None if r[v] is None else r[v].value) for v in rows.variables} for r in rows]
+
+    # -- physical books and their copies ----------------------------------------------------------
+
+    def book(self, census_no: str, *, include_preservation: bool = False) -> dict:
+        """The physical book with its edition, work, microfilm and digital copies and the derivation chain."""
+        item = ox.NamedNode(f"{ID}item/census/{quote(census_no, safe='')}")
+        kw = {"include_preservation": include_preservation}
+        rows = self._select("""
+            SELECT ?label ?title ?library ?libraryName ?callNumber ?edition ?editionStatement ?editionType ?date ?year
+                   ?juanCount ?volumes ?extant ?missing ?work ?hangkuan ?frameSize ?banxin ?yuwei ?bianlan ?binding ?grade ?note WHERE {
+              ?item a guji:PhysicalBook ; bf:itemOf ?edition ; rdfs:label ?label .
+              ?edition bf:instanceOf ?work . ?work rdfs:label ?title .
+              OPTIONAL { ?item bf:heldBy ?library . ?library rdfs:label ?libraryName }
+              OPTIONAL { ?item bf:shelfMark/rdf:value ?callNumber }
+              OPTIONAL { ?item guji:volumeCount ?volumes } OPTIONAL { ?item guji:juanExtant ?extant }
+              OPTIONAL { ?item guji:juanMissing ?missing } OPTIONAL { ?item guji:grade ?grade } OPTIONAL { ?item bf:note ?note }
+              OPTIONAL { ?edition bf:editionStatement ?editionStatement } OPTIONAL { ?edition guji:editionType ?editionType }
+              OPTIONAL { ?edition bf:provisionActivityStatement ?date } OPTIONAL { ?edition guji:year ?year }
+              OPTIONAL { ?edition guji:juanCount ?juanCount } OPTIONAL { ?edition guji:hangkuan ?hangkuan }
+              OPTIONAL { ?edition guji:frameSize ?frameSize } OPTIONAL { ?edition guji:banxin ?banxin }
+              OPTIONAL { ?edition guji:yuwei ?yuwei } OPTIONAL { ?edition guji:bianlan ?bianlan } OPTIONAL { ?edition bf:binding ?binding }
+            }""", item=item, **kw)
+        if not rows:
+            raise NotFoundError(f"no physical book with census number {census_no}", census_no=census_no)
+        b = rows[0]
+        seals = [r["seal"] for r in self._select("SELECT ?seal WHERE { ?item guji:seal ?seal } ORDER BY ?seal", item=item, **kw)]
+        film = self._select("""
+            SELECT ?copy ?label ?generation ?polarity ?ratio ?derivedFrom ?method ?created ?unit WHERE {
+              ?copy a guji:MicrofilmCopy ; bf:itemOf ?mf ; rdfs:label ?label . ?mf bf:reproductionOf/^bf:itemOf ?item ; bf:generation ?generation .
+              OPTIONAL { ?mf bf:polarity ?polarity } OPTIONAL { ?mf bf:reductionRatio/rdfs:label ?ratio }
+              OPTIONAL { ?copy prov:wasDerivedFrom ?derivedFrom } OPTIONAL { ?copy guji:derivationMethod ?method }
+              OPTIONAL { ?copy dcterms:created ?created } OPTIONAL { ?copy prov:wasAttributedTo/rdfs:label ?unit }
+            } ORDER BY ?copy""", item=item, **kw)
+        reels = self._select("""
+            SELECT ?copy ?reel ?reelId ?base ?location ?start ?end ?juan ?folioStart ?folioEnd WHERE {
+              ?copy a guji:MicrofilmCopy ; bf:itemOf/bf:reproductionOf/^bf:itemOf ?item ; guji:onReel ?reel .
+              ?reel dcterms:identifier ?reelId .
+              OPTIONAL { ?reel bf:baseMaterial ?base } OPTIONAL { ?reel bf:physicalLocation ?location }
+              OPTIONAL { ?copy guji:frameRange ?fr . ?fr guji:onReel ?reel ; guji:startFrame ?start ; guji:endFrame ?end .
+                         OPTIONAL { ?fr guji:juanNumber ?juan } OPTIONAL { ?fr guji:startFolio ?folioStart } OPTIONAL { ?fr guji:endFolio ?folioEnd } }
+            } ORDER BY ?reelId ?start""", item=item, **kw)
+        inspections = self._select("""
+            SELECT ?reel ?date ?type ?level ?density ?note WHERE {
+              ?copy a guji:MicrofilmCopy ; bf:itemOf/bf:reproductionOf/^bf:itemOf ?item ; guji:onReel ?reel .
+              ?ev a guji:InspectionEvent ; prov:used ?reel ; prov:endedAtTime ?date ; guji:inspectionType ?type .
+              OPTIONAL { ?ev guji:vinegarSyndromeLevel ?level } OPTIONAL { ?ev guji:density ?density } OPTIONAL { ?ev premis:outcomeNote ?note }
+            } ORDER BY ?reel ?date""", item=item, **kw)
+        digital = self._select("""
+            SELECT ?copy ?label ?level ?derivedFrom ?method WHERE {
+              ?copy a guji:DigitalCopy ; bf:itemOf/bf:reproductionOf/^bf:itemOf ?item ; rdfs:label ?label ; guji:accessLevel ?level .
+              OPTIONAL { ?copy prov:wasDerivedFrom ?derivedFrom } OPTIONAL { ?copy guji:derivationMethod ?method }
+            } ORDER BY ?copy""", item=item, **kw)
+        files = self._select("""
+            SELECT ?copy ?file ?fileId ?name ?format ?size ?sha256 ?level WHERE {
+              ?copy a guji:DigitalCopy ; bf:itemOf/bf:reproductionOf/^bf:itemOf ?item .
+              ?file dcterms:isPartOf ?copy ; dcterms:identifier ?fileId ; premis:originalName ?name ; dcterms:format ?format ; guji:accessLevel ?level .
+              OPTIONAL { ?file premis:size ?size } OPTIONAL { ?file premis:fixity/rdf:value ?sha256 }
+            } ORDER BY ?fileId""", item=item, **kw)
+        texts = self._select("""
+            SELECT ?copy ?juan ?number ?label ?chars WHERE {
+              ?copy a guji:DigitalCopy ; bf:itemOf/bf:reproductionOf/^bf:itemOf ?item .
+              ?juan a guji:Juan ; dcterms:isPartOf ?copy ; guji:juanNumber ?number ; guji:charCount ?chars .
+              OPTIONAL { ?juan guji:juanLabel ?label }
+            } ORDER BY ?number""", item=item, **kw)
+
+        reels_by_copy: dict[str, dict[str, dict]] = defaultdict(dict)
+        for r in reels:
+            reel = reels_by_copy[r["copy"]].setdefault(r["reelId"], {
+                "iri": r["reel"], "reel_id": r["reelId"], "base": r["base"], "location": r["location"], "frames": []})
+            if r["start"] is not None:
+                reel["frames"].append({"start": int(r["start"]), "end": int(r["end"]), "juan": r["juan"],
+                                       "folio_start": r["folioStart"], "folio_end": r["folioEnd"]})
+        files_by_copy: dict[str, list] = defaultdict(list)
+        for f in files:
+            files_by_copy[f["copy"]].append({k: f[k] for k in ("file", "fileId", "name", "format", "size", "sha256", "level")})
+        texts_by_copy: dict[str, list] = defaultdict(list)
+        for t in texts:
+            texts_by_copy[t["copy"]].append({"iri": t["juan"], "juan": t["number"], "label": t["label"], "chars": int(t["chars"])})
+
+        chain = [{"from": c["copy"], "to": c["derivedFrom"], "method": c["method"]} for c in film + digital if c["derivedFrom"]]
+        return {
+            "iri": item.value,
+            "census_no": census_no,
+            "label": b["label"],
+            "title": b["title"],
+            "work": b["work"],
+            "edition": {k: b[k] for k in ("edition", "editionStatement", "editionType", "date", "year", "juanCount",
+                                          "hangkuan", "frameSize", "banxin", "yuwei", "bianlan", "binding")},
+            "holding_library": {"iri": b["library"], "name": b["libraryName"]},
+            "call_number": b["callNumber"],
+            "volumes": b["volumes"], "juan_extant": b["extant"], "juan_missing": b["missing"], "grade": b["grade"],
+            "seals": seals, "note": b["note"],
+            "microfilm": [{**{k: c[k] for k in ("label", "generation", "polarity", "ratio", "derivedFrom", "method", "created", "unit")},
+                           "iri": c["copy"], "reels": list(reels_by_copy[c["copy"]].values()),
+                           "inspections": [i for i in inspections if i["reel"] in {r["iri"] for r in reels_by_copy[c["copy"]].values()}]}
+                          for c in film],
+            "digital": [{"iri": c["copy"], "label": c["label"], "level": c["level"], "derivedFrom": c["derivedFrom"], "method": c["method"],
+                         "files": files_by_copy[c["copy"]], "texts": texts_by_copy[c["copy"]]} for c in digital],
+            "derivations": chain,
+        }
+
+    def reel_frame(self, reel_id: str, frame: int) -> dict:
+        """Which book, juan and folios a frame of a reel shows."""
+        rows = self._select("""
+            SELECT ?reel ?book ?census ?title ?generation ?start ?end ?juan ?folioStart ?folioEnd WHERE {
+              ?reel a guji:MicrofilmReel ; dcterms:identifier ?reelId .
+              ?copy guji:onReel ?reel ; bf:itemOf ?mf . ?mf bf:generation ?generation ; bf:reproductionOf ?edition .
+              ?book a guji:PhysicalBook ; bf:itemOf ?edition ; bf:identifiedBy/rdf:value ?census .
+              ?edition bf:instanceOf/rdfs:label ?title .
+              OPTIONAL { ?copy guji:frameRange ?fr . ?fr guji:onReel ?reel ; guji:startFrame ?start ; guji:endFrame ?end .
+                         OPTIONAL { ?fr guji:juanNumber ?juan } OPTIONAL { ?fr guji:startFolio ?folioStart } OPTIONAL { ?fr guji:endFolio ?folioEnd } }
+            }""", reelId=ox.Literal(reel_id))
+        if not rows:
+            raise NotFoundError(f"no reel {reel_id}", reel=reel_id)
+        for r in rows:
+            if r["start"] is not None and int(r["start"]) <= frame <= int(r["end"]):
+                return {"reel": reel_id, "frame": frame, "reel_iri": r["reel"], "book": r["book"], "census_no": r["census"],
+                        "title": r["title"], "generation": r["generation"], "juan": r["juan"],
+                        "frames": {"start": int(r["start"]), "end": int(r["end"])},
+                        "folios": {"start": r["folioStart"], "end": r["folioEnd"]}}
+        ranges = sorted((int(r["start"]), int(r["end"])) for r in rows if r["start"] is not None)
+        raise NotFoundError(f"frame {frame} of reel {reel_id} is not in any recorded frame range ({', '.join(f'{a}-{b}' for a, b in ranges) or 'none'})",
+                            reel=reel_id, frame=frame)
+
+    # -- works and items --------------------------------------------------------------------------
+
+    def work(self, identifier: str) -> dict:
+        rows = self._select("""
+            SELECT ?work ?title ?classification WHERE { ?work a bf:Work ; dcterms:identifier ?id ; rdfs:label ?title .
+              OPTIONAL { ?work guji:classification ?classification } }""", id=ox.Literal(identifier))
+        if not rows:
+            raise NotFoundError(f"no work {identifier}", work=identifier)
+        w = rows[0]
+        copies = self._select("""
+            SELECT ?item ?code ?label (COUNT(DISTINCT ?juan) AS ?juans) (COUNT(DISTINCT ?folio) AS ?folios) WHERE {
+              ?item a guji:DigitalCopy ; bf:itemOf/bf:instanceOf ?work ; rdfs:label ?label .
+              OPTIONAL { ?item guji:editionCode ?code }
+              OPTIONAL { ?juan dcterms:isPartOf ?item ; a guji:Juan . OPTIONAL { ?folio dcterms:isPartOf ?juan ; a guji:FolioSide } }
+            } GROUP BY ?item ?code ?label ORDER BY ?code""", work=ox.NamedNode(w["work"]))
+        editions = self._select("""
+            SELECT ?edition ?code ?label WHERE { ?edition a bf:Instance ; bf:instanceOf ?work .
+              OPTIONAL { ?edition guji:editionCode ?code } OPTIONAL { ?edition rdfs:label ?label }
+              FILTER NOT EXISTS { ?edition a bf:Electronic ; bf:reproductionOf ?x } } ORDER BY ?code""", work=ox.NamedNode(w["work"]))
+        return {"iri": w["work"], "id": identifier, "title": w["title"], "classification": w["classification"],
+                "editions": editions,
+                "copies": [{**c, "juans": int(c["juans"]), "folios": int(c["folios"])} for c in copies]}
+
+    def item(self, path: str) -> dict:
+        iri = ox.NamedNode(f"{ID}item/{path}")
+        rows = self._select("""
+            SELECT ?type ?label ?instance ?level WHERE { ?item a bf:Item ; a ?type ; bf:itemOf ?instance .
+              OPTIONAL { ?item rdfs:label ?label } OPTIONAL { ?item guji:accessLevel ?level } }""", item=iri)
+        if not rows:
+            raise NotFoundError(f"no item {path}", item=path)
+        toc = self._select("""
+            SELECT ?seq ?label ?target WHERE { ?e a guji:TocEntry ; dcterms:isPartOf ?item ; guji:sequence ?seq ; rdfs:label ?label .
+              OPTIONAL { ?e guji:pointsTo ?target } } ORDER BY ?seq""", item=iri)
+        juans = self._select("""
+            SELECT ?juan ?number ?label ?chars (COUNT(?f) AS ?folios) WHERE { ?juan a guji:Juan ; dcterms:isPartOf ?item ;
+              guji:juanNumber ?number ; guji:charCount ?chars . OPTIONAL { ?juan guji:juanLabel ?label }
+              OPTIONAL { ?f a guji:FolioSide ; dcterms:isPartOf ?juan } } GROUP BY ?juan ?number ?label ?chars ORDER BY ?number""", item=iri)
+        return {"iri": iri.value, "types": sorted({r["type"] for r in rows}), "label": rows[0]["label"],
+                "instance": rows[0]["instance"], "access_level": rows[0]["level"],
+                "toc": [{"sequence": int(t["seq"]), "label": t["label"], "target": t["target"]} for t in toc],
+                "juans": [{"iri": j["juan"], "juan": j["number"], "label": j["label"], "chars": int(j["chars"]),
+                           "folios": int(j["folios"])} for j in juans]}
+
+    def juan_text(self, iri: str) -> dict:
+        rows = self._select("""
+            SELECT ?text ?layout ?item WHERE { ?juan a guji:Juan ; guji:text ?text ; guji:layout ?layout ; dcterms:isPartOf ?item }""",
+                            juan=ox.NamedNode(iri))
+        if not rows:
+            raise NotFoundError(f"no text {iri}", text=iri)
+        folios = self._select("""
+            SELECT ?folio ?page ?start ?end ?image WHERE { ?folio a guji:FolioSide ; dcterms:isPartOf ?juan ; guji:pageId ?page ;
+              guji:startOffset ?start ; guji:endOffset ?end . OPTIONAL { ?folio guji:pageImage ?image } } ORDER BY ?start""",
+                              juan=ox.NamedNode(iri))
+        return {"iri": iri, "item": rows[0]["item"], "text": rows[0]["text"], "layout": rows[0]["layout"],
+                "folios": [{"iri": f["folio"], "page": f["page"], "start": int(f["start"]), "end": int(f["end"]), "image": f["image"]}
+                           for f in folios]}
+
+    def neighbourhood(self, iri: str, *, limit: int = 50) -> dict:
+        """Resources linked to ``iri`` in either direction, with labels (the SPARQL fallback of the graph view)."""
+        node = ox.NamedNode(iri)
+        out = self._select(f"""
+            SELECT ?p ?o ?label WHERE {{ ?s ?p ?o . FILTER(isIRI(?o) && ?p != rdf:type) OPTIONAL {{ ?o rdfs:label ?label }} }} LIMIT {int(limit)}""", s=node)
+        inc = self._select(f"""
+            SELECT ?p ?s ?label WHERE {{ ?s ?p ?o . FILTER(isIRI(?s)) OPTIONAL {{ ?s rdfs:label ?label }} }} LIMIT {int(limit)}""", o=node)
+        me = self._select("SELECT ?label ?type WHERE { OPTIONAL { ?s rdfs:label ?label } OPTIONAL { ?s a ?type } }", s=node)
+        if not out and not inc and not any(r["type"] for r in me):
+            raise NotFoundError(f"nothing is known about {iri}", iri=iri)
+        return {"iri": iri, "label": next((r["label"] for r in me if r["label"]), None),
+                "types": sorted({r["type"] for r in me if r["type"]}),
+                "edges": [{"predicate": r["p"], "iri": r["o"], "label": r["label"], "out": True} for r in out]
+                + [{"predicate": r["p"], "iri": r["s"], "label": r["label"], "out": False} for r in inc]}
