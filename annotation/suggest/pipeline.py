@@ -1,0 +1,190 @@
+"""The spaCy pipeline: one token per character, never a word segmenter.
+
+    tokenizer        spaCy's Chinese tokenizer with ``segmenter = "char"`` (checked at build time):
+                     every code point is a token, so a span can start and end at any character
+                     and token offsets are code-point offsets into the line
+    guji_features    folds each character (traditional→simplified) into ``NORM``, the folded
+                     character bigram into ``LEMMA``, and the gazetteer's leftmost-longest match
+                     (B-/I-label) into ``TAG``; keeps the gazetteer spans in ``doc.spans["gazetteer"]``
+    ner              (model mode only) spaCy's transition-based NER over those three features
+    guji_patterns    《…》 book titles and reign-era dates → ``doc.spans["patterns"]``
+    guji_merge       one non-overlapping list → ``doc.spans["suggestions"]``
+
+``guji_features`` and ``ner`` are what a trained model directory holds (``nlp.to_disk``); the
+gazetteer is saved inside it so that the model sees at run time the same features it was trained
+with. The pattern and merge components are added at run time: they carry no learned state.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span as SpacySpan
+
+from .dates import CLAUSE_BREAK, DateFinder, DateResolver, ReignCalendar
+from .gazetteer import Gazetteer
+from .normalize import fold
+
+TOKENIZER_CONFIG = {"nlp": {"tokenizer": {"segmenter": "char"}}}
+GAZ_SPANS, PATTERN_SPANS, SUGGESTION_SPANS = "gazetteer", "patterns", "suggestions"
+
+_BOOK = re.compile(r"《([^《》\n]{1,60})》")
+
+if not Doc.has_extension("guji_dates"):
+    Doc.set_extension("guji_dates", default=None)  # {(start, end): [DateReading, ...]}
+
+
+def blank_pipeline() -> Language:
+    nlp = spacy.blank("zh", config=TOKENIZER_CONFIG)
+    segmenter = getattr(nlp.tokenizer, "segmenter", None)
+    if str(getattr(segmenter, "value", segmenter)) != "char":  # never let a word segmenter in
+        raise RuntimeError(f"spaCy Chinese tokenizer is not in character mode: {segmenter!r}")
+    return nlp
+
+
+class FeatureComponent:
+    """Folded character (NORM), folded bigram (LEMMA) and gazetteer match (TAG) for every token."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.name = name
+        self.gazetteer = Gazetteer()
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        folded = fold(text)
+        tags = ["O"] * len(text)
+        spans = []
+        for start, end, label in self.gazetteer.match(folded):
+            tags[start] = f"B-{label}"
+            for k in range(start + 1, end):
+                tags[k] = f"I-{label}"
+            span = doc.char_span(start, end, label=label)
+            if span is not None:
+                spans.append(span)
+        for token in doc:
+            i = token.idx
+            token.norm_ = folded[i : i + len(token.text)]
+            token.lemma_ = folded[i : i + len(token.text) + 1]
+            token.tag_ = tags[i]
+        doc.spans[GAZ_SPANS] = spans
+        return doc
+
+    def to_disk(self, path: Path, exclude=()) -> None:
+        self.gazetteer.to_json(Path(path) / "gazetteer.json")
+
+    def from_disk(self, path: Path, exclude=()) -> "FeatureComponent":
+        self.gazetteer = Gazetteer.from_json(Path(path) / "gazetteer.json")
+        return self
+
+
+@Language.factory("guji_features")
+def make_features(nlp: Language, name: str) -> FeatureComponent:
+    return FeatureComponent(nlp, name)
+
+
+class PatternComponent:
+    """《…》 → BOOK (the title inside the brackets); reign-era dates → DATE with their readings."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.name = name
+        self.finder: DateFinder | None = None
+        self.resolver: DateResolver | None = None
+
+    def configure(self, calendar: ReignCalendar) -> None:
+        self.finder = DateFinder(calendar)
+        self.resolver = DateResolver(calendar)
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        spans = []
+        for m in _BOOK.finditer(text):
+            span = doc.char_span(m.start(1), m.end(1), label="BOOK")
+            if span is not None:
+                spans.append(span)
+        readings = {}
+        if self.finder is not None:
+            taken = {i for s in spans for i in range(s.start_char, s.end_char)}
+            for found in self.finder.find(fold(text)):
+                if any(i in taken for i in range(found.start, found.end)):
+                    continue
+                span = doc.char_span(found.start, found.end, label="DATE")
+                if span is None:
+                    continue
+                context = CLAUSE_BREAK.split(text[: found.start])[-1][-12:] if found.anchored else ""
+                readings[(found.start, found.end)] = self.resolver.readings(text[found.start : found.end], context)
+                spans.append(span)
+        doc.spans[PATTERN_SPANS] = spans
+        doc._.guji_dates = readings
+        return doc
+
+
+@Language.factory("guji_patterns")
+def make_patterns(nlp: Language, name: str) -> PatternComponent:
+    return PatternComponent(nlp, name)
+
+
+class MergeComponent:
+    """Patterns first (they are exact), then model entities, else gazetteer spans; no overlaps."""
+
+    def __init__(self, nlp: Language, name: str, use_ents: bool = True, use_gazetteer: bool = False) -> None:
+        self.name = name
+        self.use_ents = use_ents
+        self.use_gazetteer = use_gazetteer
+
+    def __call__(self, doc: Doc) -> Doc:
+        taken = [False] * len(doc)
+        chosen: list[SpacySpan] = []
+        layers = [("pattern", list(doc.spans.get(PATTERN_SPANS, [])))]
+        if self.use_ents:
+            layers.append(("model", list(doc.ents)))
+        if self.use_gazetteer:
+            layers.append(("gazetteer", list(doc.spans.get(GAZ_SPANS, []))))
+        for source, spans in layers:
+            for span in spans:
+                if any(taken[span.start : span.end]):
+                    continue
+                for k in range(span.start, span.end):
+                    taken[k] = True
+                chosen.append(SpacySpan(doc, span.start, span.end, label=span.label_, kb_id=source))
+        doc.spans[SUGGESTION_SPANS] = sorted(chosen, key=lambda s: s.start)
+        return doc
+
+
+@Language.factory("guji_merge", default_config={"use_ents": True, "use_gazetteer": False})
+def make_merge(nlp: Language, name: str, use_ents: bool, use_gazetteer: bool) -> MergeComponent:
+    return MergeComponent(nlp, name, use_ents, use_gazetteer)
+
+
+def ner_config(width: int = 96, depth: int = 4, rows: int = 6000) -> dict:
+    """A small CNN over character features; trains in minutes on two CPU cores."""
+    return {
+        "model": {
+            "@architectures": "spacy.TransitionBasedParser.v2",
+            "state_type": "ner",
+            "extra_state_tokens": False,
+            "hidden_width": 64,
+            "maxout_pieces": 2,
+            "use_upper": True,
+            "nO": None,
+            "tok2vec": {
+                "@architectures": "spacy.Tok2Vec.v2",
+                "embed": {
+                    "@architectures": "spacy.MultiHashEmbed.v2",
+                    "width": width,
+                    "attrs": ["NORM", "LEMMA", "TAG"],
+                    "rows": [rows, rows, 50],
+                    "include_static_vectors": False,
+                },
+                "encode": {
+                    "@architectures": "spacy.MaxoutWindowEncoder.v2",
+                    "width": width,
+                    "window_size": 1,
+                    "maxout_pieces": 3,
+                    "depth": depth,
+                },
+            },
+        }
+    }

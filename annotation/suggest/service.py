@@ -1,0 +1,209 @@
+"""SuggestionService: machine suggestions (pre-annotation) for one line of text at a time.
+
+Suggestions are proposals for a person: nothing here writes to any store. An annotator accepts
+one, and only then does the annotation service create an annotation.
+
+Modes (``info().mode``):
+
+- ``model``: the trained model (``$GUJI_HOME/models/suggest-ner``, built by
+  ``guji suggest --train``) proposes PER/LOC/OFI/BOOK, with the gazetteers as its input features;
+  patterns add 《…》 titles and dates.
+- ``rules``: no model: the gazetteers (CBDB lists + training-corpus names, when ``../shared`` is
+  there) propose PER/LOC/OFI/BOOK by leftmost-longest match; patterns as above.
+- ``patterns``: neither a model nor ``../shared``: only 《…》 titles and dates (sanmiao's own
+  reign calendar).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from annotation.errors import SuggestModelError
+
+from .config import SuggestConfig
+from .corpus import read_conll
+from .dates import ReignCalendar
+from .gazetteer import Gazetteer, build_gazetteer
+from .models import LineSuggestions, Span
+from .pipeline import SUGGESTION_SPANS, blank_pipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SuggestInfo:
+    mode: str  # "model" | "rules" | "patterns"
+    model_path: str | None = None
+    model_meta: dict | None = None
+    gazetteer_terms: int = 0
+    gazetteer_sources: dict[str, int] = field(default_factory=dict)
+    calendar: str = "sanmiao"
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"mode={self.mode}"]
+        if self.model_path:
+            parts.append(f"model={self.model_path}")
+        parts.append(f"gazetteer={self.gazetteer_terms} terms")
+        parts.append(f"calendar={self.calendar}")
+        return ", ".join(parts) + "".join(f"; {n}" for n in self.notes)
+
+
+class SuggestionService:
+    """Pre-annotation over characters. Build once, call :meth:`suggest` / :meth:`suggest_lines` many times.
+
+    Collaborators can be given (tests, the API): ``gazetteer`` replaces the one built from
+    ``../shared``; ``calendar`` replaces the reign calendar. The pipeline is built lazily on first use.
+    """
+
+    def __init__(
+        self,
+        config: SuggestConfig | None = None,
+        *,
+        gazetteer: Gazetteer | None = None,
+        calendar: ReignCalendar | None = None,
+        batch_size: int = 64,
+    ) -> None:
+        self.config = config or SuggestConfig()
+        self._gazetteer = gazetteer
+        self._calendar = calendar
+        self._batch_size = batch_size
+        self._nlp = None
+        self._info: SuggestInfo | None = None
+        self._lock = threading.Lock()
+
+    # -- public ----------------------------------------------------------------------------------
+
+    def suggest(self, text: str) -> list[Span]:
+        """Suggestions for one line; offsets are code points into ``text``."""
+        return next(iter(self.suggest_lines([text]))).spans
+
+    def suggest_lines(self, lines: Iterable[str]) -> Iterator[LineSuggestions]:
+        """One :class:`LineSuggestions` per line, in order (lines are processed in batches)."""
+        nlp = self._pipeline()
+        for doc in nlp.pipe(lines, batch_size=self._batch_size):
+            yield self._line(doc)
+
+    def info(self) -> SuggestInfo:
+        self._pipeline()
+        return self._info
+
+    # -- building ----------------------------------------------------------------------------------
+
+    def _pipeline(self):
+        if self._nlp is None:
+            with self._lock:
+                if self._nlp is None:
+                    self._nlp = self._build()
+        return self._nlp
+
+    def _build(self):
+        cfg = self.config
+        notes: list[str] = []
+        calendar = self._calendar or ReignCalendar(
+            cfg.cbdb_dir / "dyna_cal.xml" if cfg.cbdb_dir else None, civ=cfg.civ
+        )
+        nlp, info = None, None
+        if cfg.use_model and (cfg.model_path / "meta.json").is_file():
+            nlp, info = self._load_model(cfg.model_path, notes)
+        if nlp is None:
+            nlp, info = self._rules_pipeline(notes)
+        nlp.add_pipe("guji_patterns").configure(calendar)
+        nlp.add_pipe("guji_merge", config={"use_ents": info.mode == "model", "use_gazetteer": info.mode == "rules"})
+        info.calendar = calendar.source
+        if cfg.shared is None:
+            notes.append(
+                "shared data not found (set GUJI_SHARED): CBDB reign calendar and gazetteers unavailable"
+            )
+        info.notes = notes
+        self._info = info
+        log.info("guji suggest: %s", info.summary())
+        return nlp
+
+    def _load_model(self, path: Path, notes: list[str]):
+        import spacy
+
+        from . import pipeline  # noqa: F401  (registers the guji_* factories before loading)
+        from .training import META_FILE
+
+        try:
+            nlp = spacy.load(path)
+        except Exception as exc:  # a stale or broken model must not take suggestions down
+            notes.append(f"model at {path} not loadable ({exc}); using rules")
+            log.warning("suggestion model at %s not loadable: %s", path, exc)
+            return None, None
+        if self._gazetteer is not None:
+            nlp.get_pipe("guji_features").gazetteer = self._gazetteer
+        gaz = nlp.get_pipe("guji_features").gazetteer
+        meta = None
+        meta_path = path / META_FILE
+        if meta_path.is_file():
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except ValueError as exc:
+                raise SuggestModelError(f"model metadata unreadable: {exc}", file=str(meta_path)) from exc
+        info = SuggestInfo(
+            mode="model", model_path=str(path), model_meta=meta,
+            gazetteer_terms=len(gaz), gazetteer_sources=(meta or {}).get("gazetteer_sources", gaz.source_counts()),
+        )
+        return nlp, info
+
+    def _rules_pipeline(self, notes: list[str]):
+        cfg = self.config
+        gaz = self._gazetteer
+        if gaz is None:
+            gaz = self._gazetteer_from_shared(notes)
+        nlp = blank_pipeline()
+        nlp.add_pipe("guji_features").gazetteer = gaz
+        mode = "rules" if len(gaz) else "patterns"
+        if cfg.use_model:
+            notes.append(f"no trained model at {cfg.model_path} (build it with: guji suggest --train)")
+        return nlp, SuggestInfo(mode=mode, gazetteer_terms=len(gaz), gazetteer_sources=gaz.source_counts())
+
+    def _gazetteer_from_shared(self, notes: list[str]) -> Gazetteer:
+        """Authority lists + training names, cached under $GUJI_HOME (derived from ../shared, never committed)."""
+        cfg = self.config
+        if cfg.shared is None:
+            return Gazetteer()
+        cache = cfg.home / "models" / "suggest-gazetteer.json"
+        sources = [p for p in ((cfg.chisiec_dir or Path("-")) / "ner_train.txt",) if p.is_file()]
+        if cfg.cbdb_dir:
+            sources += sorted(cfg.cbdb_dir.glob("*.csv"))
+        newest = max((p.stat().st_mtime for p in sources), default=0)
+        if cache.is_file() and cache.stat().st_mtime >= newest:
+            try:
+                return Gazetteer.from_json(cache)
+            except SuggestModelError as exc:
+                notes.append(f"gazetteer cache ignored: {exc}")
+        train = read_conll(cfg.chisiec_dir / "ner_train.txt") if cfg.chisiec_dir and sources else None
+        gaz = build_gazetteer(cfg.cbdb_dir, train)
+        try:
+            gaz.to_json(cache)
+        except OSError as exc:  # a read-only home still gets suggestions
+            notes.append(f"gazetteer cache not written: {exc}")
+        return gaz
+
+    # -- output ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _line(doc) -> LineSuggestions:
+        readings = doc._.guji_dates or {}
+        spans = []
+        for span in doc.spans[SUGGESTION_SPANS]:
+            start, end = span.start_char, span.end_char
+            spans.append(
+                Span(
+                    start=start,
+                    end=end,
+                    label=span.label_,
+                    text=doc.text[start:end],
+                    source=span.kb_id_ or "model",
+                    dates=readings.get((start, end), []) if span.label_ == "DATE" else None,
+                )
+            )
+        return LineSuggestions(spans=spans)

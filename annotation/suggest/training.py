@@ -1,0 +1,211 @@
+"""Build the suggestion model from ``../shared`` into ``$GUJI_HOME/models/suggest-ner``.
+
+Reproducible (fixed seed, data checksums recorded) and bounded (``max_seconds``): the model is
+never committed, it is rebuilt from the shared data (``guji suggest --train`` or
+``python -m annotation.suggest.training``).
+
+Data: CHisIEC ``ner_train.txt`` only. 10 % of it is held out for choosing the epoch; the
+development set (``ner_dev.txt``) is never read here, it is for evaluation alone.
+
+Gazetteer features: the model sees, for each character, whether a gazetteer matches there. Names
+taken from the training corpus would match every training sentence they came from, and the model
+would learn to trust the gazetteer blindly. So each training sentence gets its features from a
+gazetteer built WITHOUT its own fold (5 folds), the way it will meet unseen text; the saved model
+carries the gazetteer built from all training sentences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import random
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import spacy
+from spacy.tokens import Doc
+from spacy.training import Example
+from spacy.util import compounding, fix_random_seed, minibatch
+
+from annotation.errors import SuggestDataMissingError
+
+from .config import SuggestConfig
+from .corpus import NER_LABELS, GoldSentence, read_conll
+from .evaluate import score_spans
+from .gazetteer import Gazetteer, build_gazetteer
+from .pipeline import blank_pipeline, ner_config
+
+log = logging.getLogger(__name__)
+
+META_FILE = "guji-suggest.json"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class TrainReport:
+    path: str
+    seconds: float
+    epochs_run: int
+    best_epoch: int
+    val_f1: float
+    val_history: list[float] = field(default_factory=list)
+    train_sentences: int = 0
+    val_sentences: int = 0
+    gazetteer_terms: int = 0
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def train_model(
+    config: SuggestConfig,
+    *,
+    out_dir: Path | None = None,
+    epochs: int = 12,
+    max_seconds: float = 600.0,
+    seed: int = 0,
+    folds: int = 5,
+    val_fraction: float = 0.1,
+    limit: int | None = None,
+    width: int = 96,
+    progress: Callable[[str], None] | None = None,
+) -> TrainReport:
+    """Train, keep the epoch that scores best on the held-out part of the training set, save."""
+    say = progress or log.info
+    chisiec = config.chisiec_dir
+    if chisiec is None or not (chisiec / "ner_train.txt").is_file():
+        raise SuggestDataMissingError(
+            "CHisIEC training data not found; set GUJI_SHARED to the shared data folder",
+            file=str((chisiec or Path("shared/corpus/chisiec")) / "ner_train.txt"),
+        )
+    cbdb = config.cbdb_dir
+    out_dir = out_dir or config.model_path
+    t_start = time.perf_counter()
+    fix_random_seed(seed)
+    rng = random.Random(seed)
+
+    sentences = read_conll(chisiec / "ner_train.txt")
+    order = list(range(len(sentences)))
+    rng.shuffle(order)
+    if limit is not None:
+        order = order[:limit]
+    n_val = max(1, int(len(order) * val_fraction))
+    val = [sentences[i] for i in order[:n_val]]
+    train = [sentences[i] for i in order[n_val:]]
+    say(f"training sentences: {len(train)}, held out for choosing the epoch: {len(val)}")
+
+    parts = [train[k::folds] for k in range(folds)]
+    fold_gaz = [build_gazetteer(cbdb, [s for j, p in enumerate(parts) if j != k for s in p]) for k in range(folds)]
+    val_gaz = build_gazetteer(cbdb, train)
+    say(f"gazetteers built ({time.perf_counter() - t_start:.1f}s)")
+
+    nlp = blank_pipeline()
+    features = nlp.add_pipe("guji_features")
+    ner = nlp.add_pipe("ner", config=ner_config(width=width))
+    for label in NER_LABELS:
+        ner.add_label(label)
+
+    def featurize(text: str, gaz: Gazetteer) -> Doc:
+        features.gazetteer = gaz
+        return features(nlp.make_doc(text))
+
+    def example(sent: GoldSentence, gaz: Gazetteer) -> Example:
+        predicted = featurize(sent.text, gaz)
+        reference = Doc(nlp.vocab, words=[t.text for t in predicted], spaces=[bool(t.whitespace_) for t in predicted])
+        reference.ents = [reference.char_span(s, e, label=lab) for s, e, lab in sent.entities]
+        return Example(predicted, reference)
+
+    examples = [example(s, fold_gaz[k]) for k, part in enumerate(parts) for s in part]
+    val_docs = [featurize(s.text, val_gaz) for s in val]
+    optimizer = nlp.initialize(lambda: examples)
+
+    best_f1, best_epoch, best_bytes, history = -1.0, -1, None, []
+    epochs_run = 0
+    for epoch in range(epochs):
+        rng.shuffle(examples)
+        losses: dict[str, float] = {}
+        for batch in minibatch(examples, size=compounding(4.0, 32.0, 1.001)):
+            nlp.update(batch, sgd=optimizer, drop=0.2, losses=losses)
+        epochs_run += 1
+        predicted = [[(e.start_char, e.end_char, e.label_) for e in ner(doc.copy()).ents] for doc in val_docs]
+        f1 = score_spans(val, predicted)["ALL"].f1
+        history.append(round(f1, 4))
+        elapsed = time.perf_counter() - t_start
+        say(f"epoch {epoch + 1}: loss {losses.get('ner', 0):.0f}, held-out F1 {f1:.3f} ({elapsed:.0f}s)")
+        if f1 > best_f1:
+            best_f1, best_epoch, best_bytes = f1, epoch + 1, ner.to_bytes()
+        if elapsed > max_seconds:
+            say(f"stopping: time budget of {max_seconds:.0f}s used")
+            break
+
+    ner.from_bytes(best_bytes)
+    features.gazetteer = build_gazetteer(cbdb, train + val)
+    seconds = time.perf_counter() - t_start
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    nlp.to_disk(tmp)
+    sources = {"ner_train.txt": _sha256(chisiec / "ner_train.txt")}
+    if cbdb is not None:
+        for name in ("cbdb_entity_offices.csv", "cbdb_entity_addresses.csv", "cbdb_address_belongs_combination_pairs.csv"):
+            if (cbdb / name).is_file():
+                sources[name] = _sha256(cbdb / name)
+    report = TrainReport(
+        path=str(out_dir),
+        seconds=round(seconds, 1),
+        epochs_run=epochs_run,
+        best_epoch=best_epoch,
+        val_f1=round(best_f1, 4),
+        val_history=history,
+        train_sentences=len(train),
+        val_sentences=len(val),
+        gazetteer_terms=len(features.gazetteer),
+    )
+    meta = {
+        "format": FORMAT_VERSION,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "spacy": spacy.__version__,
+        "seed": seed,
+        "width": width,
+        "sources": sources,
+        "gazetteer_sources": features.gazetteer.source_counts(),
+        "report": asdict(report),
+    }
+    (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    tmp.rename(out_dir)
+    say(f"model saved to {out_dir} (best epoch {best_epoch}, held-out F1 {best_f1:.3f}, {seconds:.0f}s)")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build the guji suggestion model from the shared data.")
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--max-seconds", type=float, default=600.0)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    report = train_model(
+        SuggestConfig(), out_dir=args.out, epochs=args.epochs, max_seconds=args.max_seconds, seed=args.seed,
+        progress=lambda m: print(m, file=sys.stderr, flush=True),
+    )
+    print(json.dumps(asdict(report), ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
