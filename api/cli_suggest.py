@@ -1,0 +1,96 @@
+"""``guji suggest``: machine suggestions for each line of a text (DESIGN.md §5).
+
+The CLI's author adds the command with ``register(app)``. Usage::
+
+    guji suggest [FILE|-] --json      # one {"spans": [...]} object per input line
+    guji suggest --train              # build the model from ../shared into $GUJI_HOME/models
+
+Which mode ran (trained model, rules, patterns only) is said on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import typer
+
+from annotation.errors import SuggestInputError
+from kg.errors import GujiError
+
+
+def decoded_lines(stream: BinaryIO, name: str = "<stdin>") -> Iterator[str]:
+    """Lines without their line break; invalid UTF-8 → :class:`SuggestInputError` naming the line."""
+    for lineno, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SuggestInputError(
+                f"input is not valid UTF-8 (byte {exc.start + 1} of line {lineno})",
+                file=name, line=lineno, column=exc.start + 1,
+            ) from None
+        if lineno == 1 and text.startswith("\ufeff"):
+            text = text[1:]  # a BOM is not part of the first line's text
+        yield text.rstrip("\r\n") if text.endswith("\n") else text
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("suggest")
+    def suggest(
+        file: str = typer.Argument("-", help="text file, one line per suggestion request; '-' or nothing reads stdin"),
+        json_out: bool = typer.Option(False, "--json", help="one JSON object per input line"),
+        train: bool = typer.Option(False, "--train", help="build the suggestion model from ../shared and exit"),
+        epochs: int = typer.Option(12, "--epochs", help="with --train: most epochs to run"),
+        max_seconds: float = typer.Option(600.0, "--max-seconds", help="with --train: time budget"),
+        rules_only: bool = typer.Option(False, "--rules-only", help="ignore a trained model"),
+    ) -> None:
+        """Machine suggestions (PER, LOC, OFI, BOOK, DATE) for each line; nothing is stored."""
+        from annotation.suggest import SuggestConfig, SuggestionService
+
+        try:
+            if train:
+                from annotation.suggest.training import train_model
+
+                report = train_model(
+                    SuggestConfig(), epochs=epochs, max_seconds=max_seconds,
+                    progress=lambda m: typer.echo(f"guji suggest: {m}", err=True),
+                )
+                if json_out:
+                    import dataclasses
+                    import json
+
+                    typer.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False))
+                return
+            service = SuggestionService(SuggestConfig(use_model=not rules_only))
+            typer.echo(f"guji suggest: {service.info().summary()}", err=True)
+            # decode everything first: invalid UTF-8 anywhere → an error and no partial output
+            if file == "-":
+                lines = list(decoded_lines(sys.stdin.buffer))
+            else:
+                path = Path(file)
+                if not path.is_file():
+                    raise SuggestInputError("input file not found", file=str(path))
+                with open(path, "rb") as fh:
+                    lines = list(decoded_lines(fh, str(path)))
+            _run(service, lines, json_out)
+        except GujiError as err:
+            typer.echo(f"guji suggest: error: {err}", err=True)
+            raise typer.Exit(1) from None
+
+
+def _run(service, lines: list[str], json_out: bool) -> None:
+    out = sys.stdout
+    for lineno, result in enumerate(service.suggest_lines(lines), start=1):
+        if json_out:
+            out.write(result.to_json() + "\n")
+        else:
+            for span in result.spans:
+                extra = ""
+                if span.dates:
+                    extra = "  " + "; ".join(
+                        " ".join(str(x) for x in (d.regime, d.era, d.edtf) if x is not None) for d in span.dates
+                    )
+                out.write(f"{lineno}:{span.start}-{span.end}\t{span.label}\t{span.text}{extra}\n")
+        out.flush()
