@@ -76,6 +76,7 @@ class SuggestionService:
         self._nlp = None
         self._info: SuggestInfo | None = None
         self._lock = threading.Lock()
+        self._run_lock = threading.Lock()
 
     # -- public ----------------------------------------------------------------------------------
 
@@ -84,10 +85,15 @@ class SuggestionService:
         return next(iter(self.suggest_lines([text]))).spans
 
     def suggest_lines(self, lines: Iterable[str]) -> Iterator[LineSuggestions]:
-        """One :class:`LineSuggestions` per line, in order (lines are processed in batches)."""
+        """One :class:`LineSuggestions` per line, in order (lines are processed in batches).
+
+        Safe to call from several threads (an API worker pool): batches run one at a time.
+        """
         nlp = self._pipeline()
-        for doc in nlp.pipe(lines, batch_size=self._batch_size):
-            yield self._line(doc)
+        for batch in _batches(lines, self._batch_size):
+            with self._run_lock:
+                results = [self._line(doc) for doc in nlp.pipe(batch, batch_size=self._batch_size)]
+            yield from results
 
     def info(self) -> SuggestInfo:
         self._pipeline()
@@ -207,3 +213,16 @@ class SuggestionService:
                 )
             )
         return LineSuggestions(spans=spans)
+
+
+def _batches(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for line in lines:
+        if not isinstance(line, str):
+            raise TypeError(f"suggest_lines expects str lines, got {type(line).__name__}")
+        batch.append(line)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
