@@ -137,3 +137,13 @@ def test_undeclared_private_use_character_in_a_text(tmp_path):
     bagit.Bag(str(pkg)).save(manifests=True)
     report = validate_package(pkg).report
     assert [(p.code, p.file, p.value) for p in report.violations] == [("undeclared_private_use", "data/texts/B1/001.txt", "U+E123")]
+
+
+def test_the_format_document_lists_every_column():
+    from kg.package.schema import TABLES
+
+    doc = (ROOT / "docs" / "submission-package.md").read_text(encoding="utf-8")
+    for table in TABLES:
+        assert f"### {table.file}" in doc
+        for column in table.columns:
+            assert f"| `{column.name}` | {column.zh} |" in doc, (table.file, column.name)
