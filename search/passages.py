@@ -17,12 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from kg.namespaces import BF, GUJI, GUJIV, ID, sparql_prefixes
 from search.normalise import Normaliser
-
-GUJI = "https://w3id.org/guji/ontology#"
-GUJIV = "https://w3id.org/guji/vocab/"
-BF = "http://id.loc.gov/ontologies/bibframe/"
-ID = "https://w3id.org/guji/id/"
 
 # how many matched characters of the next passage a passage carries: a phrase of up to
 # HEAD_CHARS + 1 characters matches across a folio boundary
@@ -30,13 +26,7 @@ HEAD_CHARS = 24
 WINDOW = 400  # characters per window when a juan has no folio sides
 MAX_PASSAGE = 3 * WINDOW  # a longer folio side (a source with missing page breaks) is cut into windows
 
-_PREFIXES = f"""PREFIX guji: <{GUJI}>
-PREFIX bf: <{BF}>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-"""
+_PREFIXES = sparql_prefixes()
 
 # 四部 (and Kanripo's 道/佛) concept local names → label, when the vocabulary is not loaded
 SIBU_LABELS = {"jing": "經部", "shi": "史部", "zi": "子部", "ji": "集部", "cong": "叢部", "dao": "道部", "fo": "佛部"}

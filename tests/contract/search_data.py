@@ -18,18 +18,9 @@ import re
 
 import pyoxigraph as ox
 
-GUJI = "https://w3id.org/guji/ontology#"
-GUJIV = "https://w3id.org/guji/vocab/"
-BF = "http://id.loc.gov/ontologies/bibframe/"
-ID = "https://w3id.org/guji/id/"
-GG = "https://w3id.org/guji/graph/"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-DCTERMS = "http://purl.org/dc/terms/"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
+from kg.kanripo import GAIJI_BASE as PUA_BASE  # &KR0016; is stored as U+100010
+from kg.namespaces import BF, DCTERMS, GG, GUJI, GUJIV, ID, RDF, RDFS, SKOS, XSD
 
-PUA_BASE = 0x100000  # kg.kanripo.GAIJI_BASE: &KR0016; is stored as U+100010
 KIHAN = chr(PUA_BASE + 16)  # &KR0016; = 騎 (…大敗之&KR0016;將灌嬰… is 騎將灌嬰 in 漢書)
 
 SBCK_002 = """<pb:KR2b0003_SBCK_002-1a>¶
