@@ -19,11 +19,11 @@ from typing import Any
 
 from search.errors import IndexNotFoundError, SearchBackendError
 from search.index import (
-    BRIDGE_MARK, And, EngineHit, EngineQuery, EngineResult, IndexDoc, Node, Not, Or, Phrase, Progress, crossing_splits,
+    BRIDGE_MARK, FACETS, And, EngineHit, EngineQuery, EngineResult, IndexDoc, Node, Not, Or, Phrase, Progress,
+    crossing_splits,
 )
 from search.passages import HEAD_CHARS
 
-_KEYWORDS = ("dynasty", "category", "edition", "holding", "copy")
 _MATCH_FIELDS = ("norm", "exact", "bridge_norm", "bridge_exact")
 
 MAPPINGS: dict[str, Any] = {
@@ -34,7 +34,7 @@ MAPPINGS: dict[str, Any] = {
         "graph": {"type": "keyword"},
         "source_id": {"type": "keyword"},
         **{f: {"type": "text", "analyzer": "whitespace", "index_options": "positions"} for f in _MATCH_FIELDS},
-        **{f: {"type": "keyword"} for f in _KEYWORDS},
+        **{f: {"type": "keyword"} for f in FACETS},
         "order": {"type": "keyword"},
         "doc": {"type": "object", "enabled": False},
     },

@@ -25,11 +25,11 @@ from tantivy import Occur, Query
 
 from search.errors import IndexNotFoundError, SearchBackendError
 from search.index import (
-    BRIDGE_MARK, And, EngineHit, EngineQuery, EngineResult, IndexDoc, Node, Not, Or, Phrase, Progress, crossing_splits,
+    BRIDGE_MARK, FACETS, And, EngineHit, EngineQuery, EngineResult, IndexDoc, Node, Not, Or, Phrase, Progress,
+    crossing_splits,
 )
 from search.passages import HEAD_CHARS
 
-_KEYWORDS = ("dynasty", "category", "edition", "holding", "copy")
 _HEAP = 256 * 1024 * 1024
 
 
@@ -40,7 +40,7 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("source_id", tokenizer_name="raw", index_option="basic", fast=True)
     for f in ("norm", "exact", "bridge_norm", "bridge_exact"):
         sb.add_text_field(f, tokenizer_name="whitespace", index_option="position")
-    for f in _KEYWORDS:
+    for f in FACETS:
         sb.add_text_field(f, tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("order", tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_bytes_field("doc", stored=True)
