@@ -6,7 +6,7 @@ human ``message`` and structured ``details``; ``api/errors.py`` maps them to the
 
 from __future__ import annotations
 
-from kg.errors import GujiError, NotFoundError, ValidationError
+from kg.errors import ConflictError, GujiError, NotFoundError, ValidationError
 
 
 class AnnotationError(GujiError):
@@ -37,3 +37,59 @@ class SuggestModelError(AnnotationError):
     """A stored suggestion model that can not be loaded or was built for another version."""
 
     code = "suggest_model_error"
+
+
+# -- annotations: protocol, review workflow, permissions -------------------------------------------
+
+class AnnotationNotFoundError(NotFoundError):
+    """No annotation with this id, or none the caller may see (drafts are private to their creator)."""
+
+    code = "annotation_not_found"
+
+
+class AnnotationGoneError(AnnotationError):
+    """The annotation was deleted (its tombstone and history are kept): HTTP 410."""
+
+    code = "annotation_gone"
+
+
+class TargetMismatchError(ValidationError):
+    """A selector that does not agree with the target text (position outside, quote differs ...)."""
+
+    code = "target_mismatch"
+
+
+class InvalidTransitionError(ConflictError):
+    """A workflow step that the annotation's status does not allow (e.g. approving a draft)."""
+
+    code = "invalid_transition"
+
+
+class PreconditionRequiredError(AnnotationError):
+    """A change without If-Match (HTTP 428): the caller must say which version it changes."""
+
+    code = "precondition_required"
+
+
+class PreconditionFailedError(AnnotationError):
+    """If-Match names another version than the stored one (HTTP 412): someone changed it meanwhile."""
+
+    code = "precondition_failed"
+
+
+class AuthenticationRequiredError(GujiError):
+    """No (valid) credentials for an operation that needs them (HTTP 401)."""
+
+    code = "unauthorized"
+
+
+class PermissionDeniedError(GujiError):
+    """Authenticated, but the role or ownership does not allow the operation (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class InvalidAnnotationError(ValidationError):
+    """A JSON-LD annotation that does not have the shape guji accepts; details name the field."""
+
+    code = "invalid_annotation"

@@ -1,0 +1,185 @@
+"""Who may do what with an annotation: identities, roles and declared permission policies.
+
+Permissions are data, not ``if`` statements in routes (as in Invenio): each action lists the
+*generators* that grant it; an action is allowed when any generator allows it. A generator can
+also turn itself into a SPARQL filter, so listing a container returns exactly the annotations
+the caller may read, paged correctly, without loading the others.
+
+Roles: public < annotator < reviewer < admin. A submitting unit (``submitter``) only submits
+packages: for annotations it counts as the public.
+
+*When* an action is possible (approving needs a submitted annotation ...) is the workflow's
+business (:mod:`annotation.service`), answered with 409; *who* may do it is answered here, with
+401 (nobody logged in) or 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from annotation.errors import AuthenticationRequiredError, PermissionDeniedError
+from annotation.model import Annotation, Status, agent_iri
+
+
+class Role(str, Enum):
+    PUBLIC = "public"
+    SUBMITTER = "submitter"
+    ANNOTATOR = "annotator"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return {"public": 0, "submitter": 0, "annotator": 1, "reviewer": 2, "admin": 3}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The caller: a user with a role, or the anonymous public."""
+
+    name: str | None
+    role: Role = Role.PUBLIC
+
+    @property
+    def authenticated(self) -> bool:
+        return self.name is not None
+
+    @property
+    def agent(self) -> str:
+        """The agent IRI every write is attributed to."""
+        if self.name is None:
+            raise AuthenticationRequiredError("this needs a logged-in user: send Authorization: Bearer <API key or token>")
+        return agent_iri(self.name)
+
+    def at_least(self, role: Role) -> bool:
+        return self.authenticated and self.role.rank >= role.rank
+
+    @classmethod
+    def system(cls, name: str = "guji") -> "Identity":
+        """For operations the system itself runs (re-anchoring after an ingest, restoring an export)."""
+        return cls(name, Role.ADMIN)
+
+
+ANONYMOUS = Identity(None)
+
+
+# -- generators -----------------------------------------------------------------------------------
+# sparql(): a boolean SPARQL expression over ?status (literal) and ?creator (IRI), or "false()"
+
+class Generator:
+    def allows(self, identity: Identity, record: Annotation | None) -> bool:
+        raise NotImplementedError
+
+    def sparql(self, identity: Identity) -> str:
+        raise NotImplementedError
+
+
+class RoleAtLeast(Generator):
+    def __init__(self, role: Role) -> None:
+        self.role = role
+
+    def allows(self, identity: Identity, record: Annotation | None) -> bool:
+        return identity.at_least(self.role)
+
+    def sparql(self, identity: Identity) -> str:
+        return "true" if identity.at_least(self.role) else "false"
+
+
+class Creator(Generator):
+    """The user who created the annotation (and still holds a role that can annotate)."""
+
+    def allows(self, identity: Identity, record: Annotation | None) -> bool:
+        return (record is not None and identity.at_least(Role.ANNOTATOR)
+                and record.creator == agent_iri(identity.name))
+
+    def sparql(self, identity: Identity) -> str:
+        return f"(?creator = <{agent_iri(identity.name)}>)" if identity.at_least(Role.ANNOTATOR) else "false"
+
+
+class NotCreator(Generator):
+    def allows(self, identity: Identity, record: Annotation | None) -> bool:
+        return record is not None and identity.authenticated and record.creator != agent_iri(identity.name)
+
+    def sparql(self, identity: Identity) -> str:
+        return f"(?creator != <{agent_iri(identity.name)}>)" if identity.authenticated else "false"
+
+
+class StatusIn(Generator):
+    def __init__(self, *statuses: Status) -> None:
+        self.statuses = statuses
+
+    def allows(self, identity: Identity, record: Annotation | None) -> bool:
+        return record is not None and record.status in self.statuses
+
+    def sparql(self, identity: Identity) -> str:
+        return "(?status IN (" + ", ".join(f'"{s.value}"' for s in self.statuses) + "))"
+
+
+class AllOf(Generator):
+    def __init__(self, *parts: Generator) -> None:
+        self.parts = parts
+
+    def allows(self, identity: Identity, record: Annotation | None) -> bool:
+        return all(p.allows(identity, record) for p in self.parts)
+
+    def sparql(self, identity: Identity) -> str:
+        return "(" + " && ".join(p.sparql(identity) for p in self.parts) + ")"
+
+
+VISIBLE = (Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.REJECTED)
+
+
+class AnnotationPolicy:
+    """The permission policy of annotations. Read the lists as sentences."""
+
+    # anyone sees approved annotations; creators see their own; reviewers see everything submitted
+    # for review (and its outcome); drafts stay with their creator until submitted; admins see all
+    can_read = [StatusIn(Status.APPROVED), Creator(),
+                AllOf(RoleAtLeast(Role.REVIEWER), StatusIn(Status.SUBMITTED, Status.APPROVED, Status.REJECTED)),
+                AllOf(RoleAtLeast(Role.ADMIN), StatusIn(*VISIBLE))]
+    can_create = [RoleAtLeast(Role.ANNOTATOR)]
+    # the creator edits their own work until it is approved; afterwards reviewers correct it
+    can_update = [AllOf(Creator(), StatusIn(Status.DRAFT, Status.SUBMITTED, Status.REJECTED)),
+                  AllOf(RoleAtLeast(Role.REVIEWER), StatusIn(Status.APPROVED)),
+                  RoleAtLeast(Role.ADMIN)]
+    can_delete = [AllOf(Creator(), StatusIn(Status.DRAFT, Status.SUBMITTED, Status.REJECTED)), RoleAtLeast(Role.ADMIN)]
+    can_submit = [Creator(), RoleAtLeast(Role.ADMIN)]
+    can_withdraw = [Creator(), RoleAtLeast(Role.ADMIN)]
+    # four eyes: a reviewer never reviews their own annotation (an admin may)
+    can_review = [AllOf(RoleAtLeast(Role.REVIEWER), NotCreator()), RoleAtLeast(Role.ADMIN)]
+    can_read_unapproved_exports = [RoleAtLeast(Role.REVIEWER)]
+    can_reanchor = [RoleAtLeast(Role.REVIEWER)]
+    can_import = [RoleAtLeast(Role.ADMIN)]
+
+    WHY = {
+        "create": "creating annotations needs the annotator, reviewer or admin role",
+        "update": "only the creator edits an annotation before it is approved; after approval a reviewer or admin does",
+        "delete": "only the creator deletes an annotation before it is approved (an admin always can)",
+        "submit": "only the creator submits an annotation for review",
+        "withdraw": "only the creator withdraws an annotation from review",
+        "review": "reviewing needs the reviewer role, and a reviewer does not review their own annotations",
+        "read_unapproved_exports": "exporting unapproved annotations needs the reviewer role",
+        "reanchor": "re-anchoring needs the reviewer role",
+        "import": "importing annotations needs the admin role",
+    }
+
+    @classmethod
+    def allows(cls, action: str, identity: Identity, record: Annotation | None = None) -> bool:
+        return any(g.allows(identity, record) for g in getattr(cls, f"can_{action}"))
+
+    @classmethod
+    def require(cls, action: str, identity: Identity, record: Annotation | None = None) -> None:
+        if cls.allows(action, identity, record):
+            return
+        if not identity.authenticated:
+            raise AuthenticationRequiredError(
+                f"{cls.WHY.get(action, 'this needs a logged-in user')}: send Authorization: Bearer <API key or token>",
+                action=action)
+        raise PermissionDeniedError(f"{cls.WHY.get(action, 'not allowed')} (you are {identity.name}, {identity.role.value})",
+                                    action=action, role=identity.role.value)
+
+    @classmethod
+    def read_filter(cls, identity: Identity) -> str:
+        """A SPARQL expression (over ?status, ?creator) true exactly for the readable annotations."""
+        return "(" + " || ".join(g.sparql(identity) for g in cls.can_read) + ")"

@@ -1,0 +1,498 @@
+"""The annotation service: every operation on annotations, each taking the caller's identity first.
+
+Storage (ADR 0007): one named graph per annotation, written through the canonical store (so every
+write is one transaction with its change-log entry, attributed to the caller's agent IRI):
+
+- ``gg:annotation/<id>``          approved annotations: part of the public SPARQL dataset;
+- ``gg:private/annotation/<id>``  drafts, submitted, rejected and deleted ones (tombstones).
+
+A status change that crosses the line (approve, retract, delete of an approved one) writes the
+new graph and empties the old one in ONE transaction (:meth:`OxigraphStore.replace_graphs`), so an
+annotation is never lost and never in both places.
+
+The ETag of an annotation is a hash of its stored graph (:func:`annotation.rdf.digest`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from annotation import anchors
+from annotation.errors import (
+    AnnotationGoneError,
+    AnnotationNotFoundError,
+    AuthenticationRequiredError,
+    InvalidTransitionError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+    TargetMismatchError,
+)
+from annotation.model import (
+    AUTHORITY_BASE,
+    CONTEXT_CHARS,
+    ID_PATTERN,
+    Anchor,
+    AnchorState,
+    Annotation,
+    AnnotationCreate,
+    AnnotationUpdate,
+    Category,
+    HistoryEntry,
+    Reading,
+    Review,
+    Status,
+    agent_iri,
+    annotation_iri,
+    canonical_datetime,
+    new_id,
+    now_iso,
+)
+from annotation.policies import AnnotationPolicy, Identity
+from annotation.rdf import digest, from_triples, to_triples
+from kg.namespaces import BF, DCTERMS, GG, GUJI, ID, OA
+
+PUBLIC_GRAPH_BASE = GG + "annotation/"
+PRIVATE_GRAPH_BASE = GG + "private/annotation/"
+
+_PREFIXES = f"PREFIX oa: <{OA}> PREFIX guji: <{GUJI}> PREFIX dcterms: <{DCTERMS}> PREFIX bf: <{BF}>\n"
+
+
+def graph_iri(annotation_id: str, status: Status) -> str:
+    return (PUBLIC_GRAPH_BASE if status is Status.APPROVED else PRIVATE_GRAPH_BASE) + annotation_id
+
+
+@dataclass
+class Stored:
+    """An annotation as read from the store, with where it lives and its ETag."""
+
+    annotation: Annotation
+    graph: str
+    etag: str
+
+
+@dataclass
+class AnnotationFilter:
+    target: str | None = None  # a juan, a digital copy (item) or a work IRI
+    creator: str | None = None  # user name or agent IRI
+    status: Sequence[Status] = ()
+    anchor: Sequence[AnchorState] = ()
+    category: Category | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.target or self.creator or self.status or self.anchor or self.category)
+
+
+@dataclass
+class Page:
+    total: int
+    offset: int
+    items: list[Stored]
+
+
+@dataclass
+class ReanchorReport:
+    source: str
+    checked: int = 0
+    outcomes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # kind → [{id, reason, from, to}]
+
+    def add(self, kind: str, entry: dict[str, Any]) -> None:
+        self.outcomes.setdefault(kind, []).append(entry)
+
+    def count(self, kind: str) -> int:
+        return len(self.outcomes.get(kind, []))
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    keys = sorted(set(before) | set(after))
+    changed = [k for k in keys if before.get(k) != after.get(k)]
+    return {k: before[k] for k in changed if k in before}, {k: after[k] for k in changed if k in after}
+
+
+def _matches(if_match: str, etag: str) -> bool:
+    if if_match.strip() == "*":
+        return True
+    for candidate in if_match.split(","):
+        c = candidate.strip()
+        if c.startswith("W/"):
+            continue  # If-Match uses the strong comparison (RFC 9110 13.1.1)
+        if c.strip('"') == etag:
+            return True
+    return False
+
+
+class AnnotationService:
+    def __init__(self, store, *, context_chars: int = CONTEXT_CHARS) -> None:
+        self.store = store
+        self.context_chars = context_chars
+        self.policy = AnnotationPolicy
+        self._lock = threading.RLock()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _load(self, annotation_id: str) -> Stored | None:
+        if not ID_PATTERN.match(annotation_id):
+            return None
+        found = []
+        for base in (PUBLIC_GRAPH_BASE, PRIVATE_GRAPH_BASE):
+            triples = list(self.store.triples(base + annotation_id))
+            if triples:
+                found.append(Stored(from_triples(annotation_id, triples), base + annotation_id, digest(triples)))
+        if not found:
+            return None
+        return max(found, key=lambda s: s.annotation.revision)
+
+    def _get_visible(self, identity: Identity, annotation_id: str) -> Stored:
+        stored = self._load(annotation_id)
+        if stored is None:
+            raise AnnotationNotFoundError(f"no annotation {annotation_id}", id=annotation_id)
+        if stored.annotation.status is Status.DELETED:
+            raise AnnotationGoneError(f"annotation {annotation_id} was deleted", id=annotation_id)
+        if not self.policy.allows("read", identity, stored.annotation):
+            # not visible to this caller: say so without revealing that it exists
+            raise AnnotationNotFoundError(f"no annotation {annotation_id}", id=annotation_id)
+        return stored
+
+    def get(self, identity: Identity, annotation_id: str) -> Stored:
+        return self._get_visible(identity, annotation_id)
+
+    def history(self, identity: Identity, annotation_id: str) -> list[HistoryEntry]:
+        return self._get_visible(identity, annotation_id).annotation.history
+
+    def text_of(self, source: str) -> str:
+        """The ``guji:text`` of a juan; TargetMismatchError when the IRI is not a juan with text."""
+        rows = list(self.store.query(
+            f"{_PREFIXES}SELECT ?t WHERE {{ GRAPH ?g {{ <{_iri(source)}> guji:text ?t }} }} LIMIT 1"))
+        if not rows:
+            raise TargetMismatchError(
+                f"the target source <{source}> is not the text of a juan in this store (expected an IRI like "
+                f"{ID}text/<work>/<edition>/<juan> that has guji:text)", field="target.source", source=source)
+        return rows[0]["t"].value
+
+    def juans_of(self, iri: str) -> list[str]:
+        """The juans a scope IRI stands for: a juan itself, a digital copy's juans, or a work's juans."""
+        iri = _iri(iri)
+        rows = self.store.query(f"""{_PREFIXES}SELECT DISTINCT ?j WHERE {{
+            {{ GRAPH ?g {{ <{iri}> guji:text ?t }} BIND(<{iri}> AS ?j) }}
+            UNION {{ GRAPH ?g {{ ?j dcterms:isPartOf <{iri}> ; guji:text ?t }} }}
+            UNION {{ GRAPH ?g {{ ?i bf:instanceOf <{iri}> . ?item bf:itemOf ?i . ?j dcterms:isPartOf ?item ; guji:text ?t }} }}
+        }}""")
+        return sorted(r["j"].value for r in rows)
+
+    def _where(self, identity: Identity, flt: AnnotationFilter) -> str | None:
+        """The WHERE clause selecting ?a (in ?g) for a filter and a caller; None when nothing can match."""
+        conditions = [self.policy.read_filter(identity)]
+        if flt.status:
+            conditions.append("?status IN (" + ", ".join(f'"{s.value}"' for s in flt.status) + ")")
+        else:
+            conditions.append('?status != "deleted"')
+        if flt.anchor:
+            conditions.append("?anchor IN (" + ", ".join(f'"{s.value}"' for s in flt.anchor) + ")")
+        if flt.creator:
+            creator = flt.creator if flt.creator.startswith(("http://", "https://")) else agent_iri(flt.creator)
+            conditions.append(f"?creator = <{_iri(creator)}>")
+        extra = ""
+        if flt.target:
+            juans = self.juans_of(flt.target)
+            if not juans:
+                return None
+            extra += "VALUES ?src { " + " ".join(f"<{j}>" for j in juans) + " } ?a oa:hasTarget ?t . ?t oa:hasSource ?src . "
+        if flt.category:
+            extra += f"?r guji:category <{flt.category.iri}> ; guji:readingRank ?rank . FILTER(STRSTARTS(STR(?r), STR(?a))) "
+        return f"""GRAPH ?g {{ ?a a oa:Annotation ; guji:reviewStatus ?status ; dcterms:creator ?creator ;
+                guji:anchorState ?anchor . {extra}}}
+            FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}") || STRSTARTS(STR(?g), "{PRIVATE_GRAPH_BASE}"))
+            FILTER({' && '.join(conditions)})"""
+
+    def count(self, identity: Identity, flt: AnnotationFilter | None = None) -> int:
+        where = self._where(identity, flt or AnnotationFilter())
+        if where is None:
+            return 0
+        rows = list(self.store.query(f"{_PREFIXES}SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ {where} }}"))
+        return int(rows[0]["n"].value) if rows else 0
+
+    def list(self, identity: Identity, flt: AnnotationFilter | None = None, *, offset: int = 0,
+             limit: int | None = 100, with_total: bool = True) -> Page:
+        """Readable annotations matching the filter, oldest first (ids are time-ordered)."""
+        flt = flt or AnnotationFilter()
+        where = self._where(identity, flt)
+        if where is None:
+            return Page(0, offset, [])
+        window = f" OFFSET {int(offset)}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        rows = list(self.store.query(f"{_PREFIXES}SELECT DISTINCT ?a ?g WHERE {{ {where} }} ORDER BY ?a{window}"))
+        items = []
+        for r in rows:
+            annotation_id = r["a"].value.rsplit("/", 1)[1]
+            triples = list(self.store.triples(r["g"].value))
+            items.append(Stored(from_triples(annotation_id, triples), r["g"].value, digest(triples)))
+        total = self.count(identity, flt) if with_total else len(items)
+        return Page(total, offset, items)
+
+    def export(self, identity: Identity, scope: str | None = None, *, status: Sequence[Status] = ()) -> list[Annotation]:
+        """Everything in a scope (a juan, a digital copy, a work, or all) the caller may export.
+
+        The public exports approved annotations; reviewers and admins may ask for other statuses.
+        """
+        if status and set(status) != {Status.APPROVED}:
+            self.policy.require("read_unapproved_exports", identity)
+        flt = AnnotationFilter(target=scope, status=tuple(status) or (Status.APPROVED,))
+        return [s.annotation for s in self.list(identity, flt, limit=None, with_total=False).items]
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _save(self, identity: Identity, annotation: Annotation, old_graph: str | None) -> Stored:
+        triples = to_triples(annotation)
+        graph = graph_iri(annotation.id, annotation.status)
+        graphs: dict[str, Iterable[ox.Triple]] = {graph: triples}
+        if old_graph and old_graph != graph:
+            graphs[old_graph] = ()  # the move is one transaction: never lost, never in both graphs
+        self.store.replace_graphs(graphs, agent=identity.agent)
+        return Stored(annotation, graph, digest(triples))
+
+    def _require_writer(self, identity: Identity) -> None:
+        if not identity.authenticated:
+            raise AuthenticationRequiredError(
+                "changing annotations needs a logged-in user: send Authorization: Bearer <API key or token>")
+
+    @staticmethod
+    def _check_if_match(if_match: str | None, stored: Stored, *, required: bool) -> None:
+        if if_match is None:
+            if required:
+                raise PreconditionRequiredError(
+                    f"send If-Match with the annotation's current ETag (\"{stored.etag}\") to change it",
+                    id=stored.annotation.id, etag=stored.etag)
+            return
+        if not _matches(if_match, stored.etag):
+            raise PreconditionFailedError(
+                f"the annotation changed since you read it: If-Match {if_match} but its ETag is now \"{stored.etag}\"; "
+                "GET it again, merge, and retry", id=stored.annotation.id, etag=stored.etag)
+
+    def _readings(self, identity: Identity, readings: list[Reading]) -> list[Reading]:
+        out = []
+        for i, r in enumerate(readings):
+            if r.provisional and not r.authority:
+                if not r.label:
+                    raise TargetMismatchError(
+                        f"reading {i + 1}: creating an authority record on the spot needs its name (label)",
+                        field=f"body[{i}].source.label")
+                r = r.model_copy(update={"authority": f"{AUTHORITY_BASE}{r.category.value}/{new_id()}"})
+            out.append(r)
+        return out
+
+    def create(self, identity: Identity, data: AnnotationCreate) -> Stored:
+        self._require_writer(identity)
+        self.policy.require("create", identity)
+        target = anchors.resolve(self.text_of(data.target.source), data.target, n=self.context_chars)
+        now = now_iso()
+        annotation_id = new_id()
+        a = Annotation(
+            id=annotation_id, canonical=data.canonical or annotation_iri(annotation_id), creator=identity.agent,
+            created=now, modified=now, status=Status.DRAFT, revision=1, target=target, image=data.image,
+            readings=self._readings(identity, data.readings), note=data.note, certainty=data.certainty)
+        a.history = [HistoryEntry(sequence=1, at=now, agent=identity.agent, action="create", after=a.content())]
+        with self._lock:
+            return self._save(identity, a, None)
+
+    def update(self, identity: Identity, annotation_id: str, data: AnnotationUpdate, *, if_match: str | None) -> Stored:
+        self._require_writer(identity)
+        with self._lock:
+            stored = self._get_visible(identity, annotation_id)
+            a = stored.annotation
+            self.policy.require("update", identity, a)
+            self._check_if_match(if_match, stored, required=True)
+            if a.status is Status.SUBMITTED:
+                raise InvalidTransitionError(
+                    f"annotation {annotation_id} is awaiting review and can not be edited now: withdraw it first "
+                    f"(POST /annotations/{annotation_id}/withdraw) or wait for the review", status=a.status.value)
+            if data.target.source != a.target.source:
+                raise TargetMismatchError(
+                    f"an annotation stays on its text: the target source is <{a.target.source}>, not <{data.target.source}>; "
+                    "create a new annotation for another text", field="target.source")
+            target = anchors.resolve(self.text_of(data.target.source), data.target, n=self.context_chars)
+            readings = self._readings(identity, data.readings)
+            new = a.model_copy(deep=True)
+            new.target, new.image, new.readings, new.note, new.certainty = target, data.image, readings, data.note, data.certainty
+            if data.canonical:
+                new.canonical = data.canonical
+            before, after = a.content(), new.content()
+            if a.canonical != new.canonical:
+                before["canonical"], after["canonical"] = a.canonical, new.canonical
+            if a.status is Status.REJECTED:
+                new.status = Status.DRAFT  # a rejected annotation that is edited goes back to its creator's drafts
+                before["status"], after["status"] = a.status.value, new.status.value
+            if a.anchor.state is not AnchorState.OK:
+                new.anchor = Anchor(state=AnchorState.OK, reason=f"confirmed by {identity.name}", at=now_iso())
+                before["anchor"], after["anchor"] = a.anchor.model_dump(exclude_none=True), new.anchor.model_dump(exclude_none=True)
+            before, after = _diff(before, after)
+            if not before and not after:
+                return stored  # nothing changed: no new version, no history entry
+            return self._commit(identity, stored, new, "update", before, after)
+
+    def _commit(self, identity: Identity, stored: Stored, new: Annotation, action: str,
+                before: dict[str, Any] | None, after: dict[str, Any] | None, reason: str | None = None,
+                at: str | None = None) -> Stored:
+        now = at or now_iso()
+        new.revision = stored.annotation.revision + 1
+        new.modified = now
+        new.history = [*stored.annotation.history, HistoryEntry(
+            sequence=len(stored.annotation.history) + 1, at=now, agent=identity.agent, action=action,
+            before=before, after=after, reason=reason)]
+        return self._save(identity, new, stored.graph)
+
+    def _transition(self, identity: Identity, annotation_id: str, action: str, allowed_from: tuple[Status, ...],
+                    to: Status, *, if_match: str | None, reason: str | None = None, review: bool = False) -> Stored:
+        self._require_writer(identity)
+        with self._lock:
+            stored = self._get_visible(identity, annotation_id)
+            a = stored.annotation
+            self.policy.require("review" if review else action, identity, a)
+            self._check_if_match(if_match, stored, required=False)
+            if a.status not in allowed_from:
+                raise InvalidTransitionError(
+                    f"can not {action} annotation {annotation_id}: it is {a.status.value} "
+                    f"({action} needs {' or '.join(s.value for s in allowed_from)})",
+                    status=a.status.value, action=action)
+            now = now_iso()
+            new = a.model_copy(deep=True)
+            new.status = to
+            before: dict[str, Any] = {"status": a.status.value}
+            after: dict[str, Any] = {"status": to.value}
+            if review:
+                new.review = Review(reviewer=identity.agent, at=now, decision=to.value, reason=reason)
+                after["review"] = new.review.model_dump(exclude_none=True)
+                if a.review is not None:
+                    before["review"] = a.review.model_dump(exclude_none=True)
+            return self._commit(identity, stored, new, action, before, after, reason, at=now)
+
+    def submit(self, identity: Identity, annotation_id: str, *, if_match: str | None = None) -> Stored:
+        return self._transition(identity, annotation_id, "submit", (Status.DRAFT, Status.REJECTED), Status.SUBMITTED,
+                                if_match=if_match)
+
+    def withdraw(self, identity: Identity, annotation_id: str, *, if_match: str | None = None) -> Stored:
+        return self._transition(identity, annotation_id, "withdraw", (Status.SUBMITTED,), Status.DRAFT, if_match=if_match)
+
+    def review(self, identity: Identity, annotation_id: str, decision: str, reason: str | None = None, *,
+               if_match: str | None = None) -> Stored:
+        """Approve or reject a submitted annotation (a reviewer may also retract an approval: reject it)."""
+        reason = (reason or "").strip() or None
+        if decision in ("approve", "approved"):
+            return self._transition(identity, annotation_id, "approve", (Status.SUBMITTED,), Status.APPROVED,
+                                    if_match=if_match, reason=reason, review=True)
+        if decision in ("reject", "rejected"):
+            if not reason:
+                raise TargetMismatchError("a rejection needs a reason the annotator can act on", field="reason")
+            return self._transition(identity, annotation_id, "reject", (Status.SUBMITTED, Status.APPROVED), Status.REJECTED,
+                                    if_match=if_match, reason=reason, review=True)
+        raise TargetMismatchError(f"decision must be 'approve' or 'reject', got {decision!r}", field="decision")
+
+    def delete(self, identity: Identity, annotation_id: str, *, if_match: str | None) -> Stored:
+        """Delete = a tombstone in the private graph, history kept; the protocol answers 410 afterwards."""
+        self._require_writer(identity)
+        with self._lock:
+            stored = self._get_visible(identity, annotation_id)
+            a = stored.annotation
+            self.policy.require("delete", identity, a)
+            self._check_if_match(if_match, stored, required=True)
+            new = a.model_copy(deep=True)
+            new.status = Status.DELETED
+            return self._commit(identity, stored, new, "delete", {"status": a.status.value}, {"status": "deleted"})
+
+    # -- text corrections ---------------------------------------------------------------------
+
+    def reanchor(self, identity: Identity, source: str, old_text: str, new_text: str) -> ReanchorReport:
+        """After the text of juan ``source`` changed from ``old_text`` to ``new_text``, re-anchor its
+        annotations: carry over spans the edit did not touch, move uniquely found ones, flag the rest.
+        Every change gets a history entry; all of them are written in one transaction."""
+        self.policy.require("reanchor", identity)
+        report = ReanchorReport(source)
+        if old_text == new_text:
+            return report
+        blocks = anchors.equal_blocks(old_text, new_text)
+        now = now_iso()
+        with self._lock:
+            flt = AnnotationFilter(target=source, status=(Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.REJECTED))
+            page = self.list(Identity.system(), flt, limit=None, with_total=False)
+            writes: dict[str, list[ox.Triple]] = {}
+            for stored in page.items:
+                a = stored.annotation
+                if a.target.source != source:
+                    continue
+                report.checked += 1
+                outcome = anchors.reanchor(a.target, old_text, new_text, blocks, n=self.context_chars)
+                if outcome.kind == "unchanged":
+                    continue
+                new = a.model_copy(deep=True)
+                new.target = outcome.target
+                if outcome.kind == "reanchored":
+                    new.anchor = Anchor(state=AnchorState.REANCHORED, reason=outcome.reason, at=now)
+                elif outcome.flagged:
+                    new.anchor = Anchor(state=AnchorState(outcome.kind), reason=outcome.reason, at=now)
+                before = {"target": a.target.model_dump()}
+                after = {"target": new.target.model_dump()}
+                if new.anchor != a.anchor:
+                    before["anchor"], after["anchor"] = a.anchor.model_dump(exclude_none=True), new.anchor.model_dump(exclude_none=True)
+                before, after = _diff(before, after)
+                b_t, a_t = before.get("target"), after.get("target")
+                if b_t and a_t:  # keep only the selector fields that changed
+                    before["target"], after["target"] = _diff(b_t, a_t)
+                new.revision = a.revision + 1
+                new.modified = now
+                new.history = [*a.history, HistoryEntry(sequence=len(a.history) + 1, at=now, agent=identity.agent,
+                                                        action="reanchor", before=before, after=after, reason=outcome.reason)]
+                writes[stored.graph] = to_triples(new)
+                report.add(outcome.kind, {"id": a.id, "reason": outcome.reason,
+                                          "from": [a.target.start, a.target.end], "to": [new.target.start, new.target.end],
+                                          "candidates": outcome.candidates[:20]})
+            if writes:
+                self.store.replace_graphs(writes, agent=identity.agent)
+        return report
+
+    # -- export / import ----------------------------------------------------------------------
+
+    def restore(self, identity: Identity, annotations: list[Annotation]) -> dict[str, int]:
+        """Write annotations exactly as exported (ids, creators, status, history): a restore.
+
+        Existing annotations with the same id are replaced by the imported version. Returns counts.
+        """
+        self.policy.require("import", identity)
+        counts = {"created": 0, "replaced": 0, "unchanged": 0}
+        with self._lock:
+            graphs: dict[str, Iterable[ox.Triple]] = {}
+            for a in annotations:
+                a = _canonical_times(a)
+                existing = self._load(a.id)
+                triples = to_triples(a)
+                graph = graph_iri(a.id, a.status)
+                if existing is not None and existing.etag == digest(triples) and existing.graph == graph:
+                    counts["unchanged"] += 1
+                    continue
+                counts["replaced" if existing else "created"] += 1
+                graphs[graph] = triples
+                if existing is not None and existing.graph != graph:
+                    graphs[existing.graph] = ()
+            if graphs:
+                self.store.replace_graphs(graphs, agent=identity.agent)
+        return counts
+
+
+def _canonical_times(a: Annotation) -> Annotation:
+    a = a.model_copy(deep=True)
+    a.created, a.modified = canonical_datetime(a.created), canonical_datetime(a.modified)
+    for h in a.history:
+        h.at = canonical_datetime(h.at)
+    if a.review:
+        a.review.at = canonical_datetime(a.review.at)
+    if a.anchor.at:
+        a.anchor.at = canonical_datetime(a.anchor.at)
+    return a
+
+
+def _iri(value: str) -> str:
+    """An IRI safe to put between <> in SPARQL (refuses characters that would break out)."""
+    if any(c in value for c in '<>"{}|\\^` \n\r\t'):
+        raise TargetMismatchError(f"not a valid IRI: {value!r}", field="iri")
+    return value
