@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from api import errors
 from api.context import Context
 from api.deps import ContextDep
-from api.routes import catalog, search, sparql
+from api.routes import annotations, auth, catalog, search, sparql
 from api.settings import Settings, get_settings
 
 
@@ -46,4 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sparql.router)
     app.include_router(search.router)
     app.include_router(catalog.router)
+    app.include_router(auth.router)
+    app.include_router(annotations.router)
     return app

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from annotation import errors as annotation
 from kg import errors as kg
 from search import errors as search
 
@@ -22,6 +23,11 @@ STATUS: list[tuple[type[kg.GujiError], int]] = [
     (search.SearchQueryError, 400),
     (search.IndexNotFoundError, 503),
     (search.SearchBackendError, 503),
+    (annotation.AuthenticationRequiredError, 401),
+    (annotation.PermissionDeniedError, 403),
+    (annotation.AnnotationGoneError, 410),
+    (annotation.PreconditionFailedError, 412),
+    (annotation.PreconditionRequiredError, 428),
 ]
 
 
@@ -40,6 +46,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(kg.GujiError)
     async def _guji(_: Request, exc: kg.GujiError) -> JSONResponse:
         headers = {"Retry-After": "30"} if isinstance(exc, kg.QueryTimeoutError) else None
+        if isinstance(exc, annotation.AuthenticationRequiredError):  # RFC 6750: say how to authenticate
+            headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.code == "invalid_credentials" else "Bearer"}
         return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -49,5 +57,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 406: "not_acceptable"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 406: "not_acceptable", 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None))
