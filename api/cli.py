@@ -48,7 +48,13 @@ def serve(
     settings = get_settings()
     ctx = Context(settings)
     if sample and ctx.store.count() == 0:
+        from kg.package import ingest_package
+
         _ingest_kanripo(ctx, [SAMPLE_DIR / "kanripo"], quiet=False)
+        for package in sorted((SAMPLE_DIR / "package").iterdir()):
+            result = ingest_package(ctx.store, package, agent="guji serve --sample")
+            err.print(f"sample package {package.name}: {'ingested' if result.report.valid else 'INVALID'}")
+        _report_projections(ctx)
     ctx.close()
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
