@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from datetime import datetime, timezone
 from enum import Enum
@@ -42,13 +43,24 @@ ID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
 
 
-def new_id(now_ms: int | None = None) -> str:
-    """A ULID: 48 bits of milliseconds + 80 random bits, Crockford base32 (26 characters).
+_last_id = [0, 0]  # (milliseconds, random part) of the last id made here
+_id_lock = threading.Lock()
 
-    Opaque to clients, but sortable by creation time, so container pages have a stable order.
+
+def new_id(now_ms: int | None = None) -> str:
+    """A monotonic ULID: 48 bits of milliseconds + 80 random bits, Crockford base32 (26 characters).
+
+    Opaque to clients, but sortable by creation time, so container pages have a stable order; ids
+    made in the same millisecond (or after a clock step back) count up from the previous one.
     """
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    with _id_lock:
+        if ms <= _last_id[0]:
+            ms, rand = _last_id[0], _last_id[1] + 1
+        else:
+            rand = int.from_bytes(os.urandom(10), "big") >> 1  # room to count up
+        _last_id[:] = [ms, rand]
+    value = (ms << 80) | rand
     return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in reversed(range(26)))
 
 

@@ -152,6 +152,11 @@ class AnnotationPolicy:
     can_reanchor = [RoleAtLeast(Role.REVIEWER)]
     can_import = [RoleAtLeast(Role.ADMIN)]
 
+    # the least role an action needs at all, checked before the record is looked at (403, not 404)
+    ROLE_NEEDED = {"create": Role.ANNOTATOR, "update": Role.ANNOTATOR, "delete": Role.ANNOTATOR,
+                   "submit": Role.ANNOTATOR, "withdraw": Role.ANNOTATOR, "review": Role.REVIEWER,
+                   "read_unapproved_exports": Role.REVIEWER, "reanchor": Role.REVIEWER, "import": Role.ADMIN}
+
     WHY = {
         "create": "creating annotations needs the annotator, reviewer or admin role",
         "update": "only the creator edits an annotation before it is approved; after approval a reviewer or admin does",
@@ -163,6 +168,17 @@ class AnnotationPolicy:
         "reanchor": "re-anchoring needs the reviewer role",
         "import": "importing annotations needs the admin role",
     }
+
+    @classmethod
+    def require_role(cls, action: str, identity: Identity) -> None:
+        """Refuse early when the caller's role can never do ``action`` (whatever the record)."""
+        if not identity.authenticated:
+            raise AuthenticationRequiredError(
+                f"{cls.WHY.get(action, 'this needs a logged-in user')}: send Authorization: Bearer <API key or token>",
+                action=action)
+        if not identity.at_least(cls.ROLE_NEEDED[action]):
+            raise PermissionDeniedError(f"{cls.WHY[action]} (you are {identity.name}, {identity.role.value})",
+                                        action=action, role=identity.role.value)
 
     @classmethod
     def allows(cls, action: str, identity: Identity, record: Annotation | None = None) -> bool:

@@ -26,7 +26,6 @@ from annotation import anchors
 from annotation.errors import (
     AnnotationGoneError,
     AnnotationNotFoundError,
-    AuthenticationRequiredError,
     InvalidTransitionError,
     PreconditionFailedError,
     PreconditionRequiredError,
@@ -253,10 +252,9 @@ class AnnotationService:
         self.store.replace_graphs(graphs, agent=identity.agent)
         return Stored(annotation, graph, digest(triples))
 
-    def _require_writer(self, identity: Identity) -> None:
-        if not identity.authenticated:
-            raise AuthenticationRequiredError(
-                "changing annotations needs a logged-in user: send Authorization: Bearer <API key or token>")
+    def _require_writer(self, identity: Identity, action: str) -> None:
+        """Who can never do this gets 401/403 before the annotation is even looked up."""
+        self.policy.require_role(action, identity)
 
     @staticmethod
     def _check_if_match(if_match: str | None, stored: Stored, *, required: bool) -> None:
@@ -284,7 +282,7 @@ class AnnotationService:
         return out
 
     def create(self, identity: Identity, data: AnnotationCreate) -> Stored:
-        self._require_writer(identity)
+        self._require_writer(identity, "create")
         self.policy.require("create", identity)
         target = anchors.resolve(self.text_of(data.target.source), data.target, n=self.context_chars)
         now = now_iso()
@@ -298,7 +296,7 @@ class AnnotationService:
             return self._save(identity, a, None)
 
     def update(self, identity: Identity, annotation_id: str, data: AnnotationUpdate, *, if_match: str | None) -> Stored:
-        self._require_writer(identity)
+        self._require_writer(identity, "update")
         with self._lock:
             stored = self._get_visible(identity, annotation_id)
             a = stored.annotation
@@ -345,7 +343,7 @@ class AnnotationService:
 
     def _transition(self, identity: Identity, annotation_id: str, action: str, allowed_from: tuple[Status, ...],
                     to: Status, *, if_match: str | None, reason: str | None = None, review: bool = False) -> Stored:
-        self._require_writer(identity)
+        self._require_writer(identity, "review" if review else action)
         with self._lock:
             stored = self._get_visible(identity, annotation_id)
             a = stored.annotation
@@ -391,7 +389,7 @@ class AnnotationService:
 
     def delete(self, identity: Identity, annotation_id: str, *, if_match: str | None) -> Stored:
         """Delete = a tombstone in the private graph, history kept; the protocol answers 410 afterwards."""
-        self._require_writer(identity)
+        self._require_writer(identity, "delete")
         with self._lock:
             stored = self._get_visible(identity, annotation_id)
             a = stored.annotation
