@@ -112,13 +112,12 @@ class ReignCalendar:
         tables = prepare_tables(civ=self.civ)
         self.tables = tables
         era_df, dyn_df, _ruler_df, lunar, dyn_tag_df, _ruler_tag_df, can_names = tables
-        self.era_name = {int(r.era_id): str(r.era_name) for r in era_df.itertuples()}
+        self.era_names_by_id: dict[int, list[str]] = {}  # one era can have several names (建武 = 延熙)
+        for r in era_df.itertuples():
+            self.era_names_by_id.setdefault(int(r.era_id), []).append(str(r.era_name))
         self.dyn_name = {int(r.dyn_id): str(r.dyn_name) for r in dyn_df.itertuples()}
         self.ruler_name = {int(r.person_id): str(r.string) for r in can_names.itertuples()}
         self.lunar = lunar
-        from sanmiao.loaders import load_normalisation_map
-
-        self.char_map = load_normalisation_map()
         names = {fold(n) for n in era_df["era_name"].dropna()} | {fold(n) for n in era_df["era_name_simp"].dropna()}
         self.sanmiao_eras = {n for n in names if len(n) >= 2}
         self.dynasties = {fold(s) for s in dyn_tag_df["string"].dropna() if 1 <= len(s) <= 3}
@@ -126,6 +125,16 @@ class ReignCalendar:
         if dyna_cal is not None and dyna_cal.is_file():
             self.cbdb = _read_dyna_cal(dyna_cal)
         self.source = "sanmiao+cbdb" if self.cbdb else "sanmiao"
+
+    def era_name(self, era_id: int, folded_text: str = "") -> str | None:
+        """The era's name as the text writes it (when it has several), else its first name."""
+        names = self.era_names_by_id.get(era_id)
+        if not names:
+            return None
+        return next((n for n in names if fold(n) in folded_text), names[0])
+
+    def era_name_in(self, era_id: int, folded_text: str) -> bool:
+        return any(fold(n) in folded_text for n in self.era_names_by_id.get(era_id, ()))
 
     @property
     def era_names(self) -> set[str]:
@@ -326,13 +335,18 @@ class DateResolver:
         return []
 
     def _sanmiao_once(self, text: str, parts: dict, note: str | None) -> list[DateReading]:
-        from sanmiao.converters import jdn_to_iso
-
         try:
             rows = self._sanmiao_rows(text)
         except Exception as exc:  # sanmiao is a research tool: never let it break a suggestion run
             log.warning("sanmiao could not read %r: %s", text, exc)
             return []
+        return self._readings_from_rows(rows, fold(text), parts, note)
+
+    def _readings_from_rows(
+        self, rows: list[tuple[dict, str]], folded: str, parts: dict, note: str | None
+    ) -> list[DateReading]:
+        from sanmiao.converters import jdn_to_iso
+
         out: list[DateReading] = []
         seen = set()
         for attrs, error in rows:
@@ -340,7 +354,9 @@ class DateResolver:
                 continue
             if "era_id" not in attrs:
                 continue
-            reading = self._reading_from(attrs, parts, jdn_to_iso)
+            if not self.calendar.era_name_in(int(attrs["era_id"]), folded):
+                continue  # sanmiao filled the era in from elsewhere: not what this text says
+            reading = self._reading_from(attrs, parts, jdn_to_iso, folded)
             if reading is None:
                 continue
             key = (reading.era, reading.regime, reading.year, reading.month, reading.leap_month, reading.day)
@@ -359,33 +375,42 @@ class DateResolver:
                 r.note = f"the year is {r.ganzhi_year}, not {stated} as the text says"
         return out
 
-    def _sanmiao_rows(self, text: str) -> list[tuple[dict, str]]:
-        """sanmiao's own tag → solve steps (as ``propose_dates`` runs them), with its tables loaded once."""
-        from sanmiao.bulk_processing import extract_date_table_bulk
-        from sanmiao.loaders import normalise_for_search
-        from sanmiao.tagging import consolidate_date, index_date_nodes, tag_date_elements
-        from sanmiao.tei_bridge import row_to_tei_attrs
+    def _tag(self, folded: str):
+        from sanmiao.tagging import consolidate_date, tag_date_elements
         from sanmiao.xml_utils import remove_lone_tags, strip_text
 
-        original = text.replace(" ", "")
-        work = normalise_for_search(original, self.calendar.char_map)
-        xml = consolidate_date(tag_date_elements(work, civ=self.calendar.civ, fuzzy=True))
-        root = index_date_nodes(strip_text(remove_lone_tags(xml)))
+        xml = consolidate_date(tag_date_elements(folded.replace(" ", ""), civ=self.calendar.civ, fuzzy=True))
+        return strip_text(remove_lone_tags(xml))
+
+    def _solve(self, root) -> list[tuple[int, dict, str]]:
+        from sanmiao.bulk_processing import extract_date_table_bulk
+        from sanmiao.tagging import index_date_nodes
+        from sanmiao.tei_bridge import row_to_tei_attrs
+
+        root = index_date_nodes(root)
         _xml, df, _implied, _ = extract_date_table_bulk(
             root, implied=None, pg=True, gs=None, lang="en", civ=self.calendar.civ, tables=self.calendar.tables,
             sequential=False, proliferate=False, fuzzy=True, attributes=True,
-            original_text=original, normalized_text=work,
         )
         if df is None or df.empty:
             return []
-        rows = []
+        out = []
         for row in df.to_dict("records"):
             error = row.get("error_str")
             error = "" if error is None or (isinstance(error, float) and math.isnan(error)) else str(error)
-            rows.append((row_to_tei_attrs(row, pg=True), error))
-        return rows
+            index = row.get("date_index")
+            index = -1 if index is None or (isinstance(index, float) and math.isnan(index)) else int(index)
+            out.append((index, row_to_tei_attrs(row, pg=True), error))
+        return out
 
-    def _reading_from(self, attrs: dict, parts: dict, jdn_to_iso) -> DateReading | None:
+    def _sanmiao_rows(self, text: str) -> list[tuple[dict, str]]:
+        """sanmiao's own tag → solve steps (as ``propose_dates`` runs them), tables loaded once.
+
+        sanmiao is given the folded text: it matches simplified era names anyway, and our fold
+        also resolves variants its own map lacks (大眀 → 大明)."""
+        return [(attrs, error) for _i, attrs, error in self._solve(self._tag(fold(text)))]
+
+    def _reading_from(self, attrs: dict, parts: dict, jdn_to_iso, folded: str = "") -> DateReading | None:
         from sanmiao.converters import ganshu, gz_year
 
         cal = self.calendar
@@ -393,7 +418,7 @@ class DateResolver:
         dyn_id = int(attrs["dyn_id"]) if "dyn_id" in attrs else None
         ruler_id = int(float(attrs["ruler_id"])) if "ruler_id" in attrs else None
         r = DateReading(
-            era=cal.era_name.get(era_id),
+            era=cal.era_name(era_id, folded),
             regime=cal.dyn_name.get(dyn_id) if dyn_id is not None else None,
             ruler=cal.ruler_name.get(ruler_id) if ruler_id is not None else None,
             era_year=_int(attrs.get("year")),

@@ -98,25 +98,30 @@ class PatternComponent:
         self.resolver = DateResolver(calendar)
 
     def __call__(self, doc: Doc) -> Doc:
+        return self._annotate(doc, self._find(doc))
+
+    def _find(self, doc: Doc):
         text = doc.text
-        spans = []
-        for m in _BOOK.finditer(text):
-            span = doc.char_span(m.start(1), m.end(1), label="BOOK")
-            if span is not None:
-                spans.append(span)
-        readings = {}
+        books = [(m.start(1), m.end(1)) for m in _BOOK.finditer(text)]
+        dates = []
         if self.finder is not None:
-            taken = {i for s in spans for i in range(s.start_char, s.end_char)}
-            for found in self.finder.find(fold(text)):
-                if any(i in taken for i in range(found.start, found.end)):
-                    continue
-                span = doc.char_span(found.start, found.end, label="DATE")
-                if span is None:
-                    continue
-                context = CLAUSE_BREAK.split(text[: found.start])[-1][-12:] if found.anchored else ""
-                readings[(found.start, found.end)] = self.resolver.readings(text[found.start : found.end], context)
-                spans.append(span)
-        doc.spans[PATTERN_SPANS] = spans
+            taken = {i for s, e in books for i in range(s, e)}
+            dates = [d for d in self.finder.find(fold(text)) if not any(i in taken for i in range(d.start, d.end))]
+        return books, dates
+
+    def _annotate(self, doc: Doc, hits) -> Doc:
+        books, dates = hits
+        text = doc.text
+        spans = [span for s, e in books if (span := doc.char_span(s, e, label="BOOK")) is not None]
+        readings = {}
+        for found in dates:
+            span = doc.char_span(found.start, found.end, label="DATE")
+            if span is None:
+                continue
+            context = CLAUSE_BREAK.split(text[: found.start])[-1][-12:] if found.anchored else ""
+            readings[(found.start, found.end)] = self.resolver.readings(text[found.start : found.end], context)
+            spans.append(span)
+        doc.spans[PATTERN_SPANS] = sorted(spans, key=lambda sp: sp.start)
         doc._.guji_dates = readings
         return doc
 
