@@ -180,8 +180,9 @@ def container_options() -> Response:
     return Response(status_code=200, headers=_headers(link=CONTAINER_LINK, allow=CONTAINER_ALLOW, extra={"Accept-Post": ACCEPT_POST}))
 
 
-@router.api_route("/annotations/", methods=["GET", "HEAD"], summary="The annotation container (W3C Web Annotation Protocol)",
-                  response_model=None, responses={200: {"content": {MEDIA_TYPE: {}}, "description": "AnnotationCollection or AnnotationPage"}})
+@router.head("/annotations/", include_in_schema=False)
+@router.get("/annotations/", summary="The annotation container (W3C Web Annotation Protocol)",
+            response_model=None, responses={200: {"content": {MEDIA_TYPE: {}}, "description": "AnnotationCollection or AnnotationPage"}})
 def container(request: Request, ctx: ContextDep, identity: OptionalUser, target: TargetQ = None, creator: CreatorQ = None,
               status: StatusQ = None, anchor: AnchorQ = None, category: CategoryQ = None,
               page: Annotated[int | None, Query(ge=0, description="An AnnotationPage (0-based) instead of the container")] = None,
@@ -290,8 +291,9 @@ def annotation_options(annotation_id: str) -> Response:
     return Response(status_code=200, headers=_headers())
 
 
-@router.api_route("/annotations/{annotation_id}", methods=["GET", "HEAD"], summary="One annotation (W3C JSON-LD)",
-                  response_model=None, responses={200: {"content": {MEDIA_TYPE: {}, "text/turtle": {}}}})
+@router.head("/annotations/{annotation_id}", include_in_schema=False)
+@router.get("/annotations/{annotation_id}", summary="One annotation (W3C JSON-LD)",
+            response_model=None, responses={200: {"content": {MEDIA_TYPE: {}, "text/turtle": {}}}})
 def read(request: Request, ctx: ContextDep, identity: OptionalUser, annotation_id: str) -> Response:
     stored = ctx.annotations.get(identity, annotation_id)
     if_none_match = request.headers.get("if-none-match")
