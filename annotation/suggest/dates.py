@@ -121,6 +121,11 @@ class ReignCalendar:
         names = {fold(n) for n in era_df["era_name"].dropna()} | {fold(n) for n in era_df["era_name_simp"].dropna()}
         self.sanmiao_eras = {n for n in names if len(n) >= 2}
         self.dynasties = {fold(s) for s in dyn_tag_df["string"].dropna() if 1 <= len(s) <= 3}
+        # dynasty and emperor names that can narrow an era shared by several regimes
+        self.narrowers = {fold(s) for s in dyn_tag_df["string"].dropna()} | {
+            fold(s) for s in _ruler_tag_df["string"].dropna() if len(s) >= 2
+        }
+        self._narrower_max = max((len(n) for n in self.narrowers), default=0)
         self.cbdb: dict[str, list[CbdbEra]] = {}
         if dyna_cal is not None and dyna_cal.is_file():
             self.cbdb = _read_dyna_cal(dyna_cal)
@@ -135,6 +140,14 @@ class ReignCalendar:
 
     def era_name_in(self, era_id: int, folded_text: str) -> bool:
         return any(fold(n) in folded_text for n in self.era_names_by_id.get(era_id, ()))
+
+    def names_a_regime(self, text: str) -> bool:
+        """Whether ``text`` contains a dynasty or emperor name (漢, 武帝, 太宗 ...)."""
+        folded = fold(text)
+        n = len(folded)
+        return any(
+            folded[i:j] in self.narrowers for i in range(n) for j in range(i + 1, min(n, i + self._narrower_max) + 1)
+        )
 
     @property
     def era_names(self) -> set[str]:
@@ -270,7 +283,7 @@ class DateResolver:
     def readings(self, text: str, context: str = "") -> list[DateReading]:
         """All readings of ``text``; ``context`` (same clause, just before it) may narrow them."""
         base = self._cached(text)
-        if len(base) > 1 and context:
+        if len(base) > 1 and context and self.calendar.names_a_regime(context):
             narrowed = self._narrow(text, context, base)
             if narrowed:
                 return narrowed
