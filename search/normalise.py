@@ -4,15 +4,16 @@
 (punctuation, spaces, symbols and combining marks are left out), each folded to one canonical
 character. Folding is a per-character table, built once from:
 
-1. the 字符集外字 table: a private-use code point (``U+F0000 + n`` for Kanripo ``&KR….;``) is
+1. the 字符集外字 table: a private-use code point (``U+100000 + n`` for Kanripo ``&KR….;``) is
    replaced by the Unicode equivalent the store declares for it;
 2. Unicode compatibility forms (CJK compatibility ideographs, Kangxi radicals, full-width Latin);
-3. variant forms (異體字) → the standard traditional form: a short curated supplement
-   (``data/variants_supplement.tsv``), then char-converter's directed ``v2t`` table
-   (㑹→會, 衞→衛, 徳→德, 爲→為 ...);
+3. a short curated supplement of variant forms (``data/variants_supplement.tsv``: 𫝊→傳 ...);
 4. OpenCC traditional → simplified (the C++ ``opencc`` package, its ``t2s`` character
-   dictionaries: 後→后, 為→为 ...);
-5. yitizi, for rare forms that none of the above knows, towards a variant in Big5 or GB 2312.
+   dictionaries: 後→后, 為→为 ...); a character with several readings there is joined with all of
+   them (藉 → 藉 借), so a query finds it whichever reading an input method picked;
+5. other variant forms (異體字) → the standard traditional form, char-converter's directed
+   ``v2t`` table (㑹→會, 衞→衛, 徳→德 ...), then 4 again;
+6. yitizi, for rare forms that none of the above knows, towards a variant in Big5 or GB 2312.
 
 Steps repeat until the character no longer changes, so every character has one canonical form
 and a recorded path to it (used to explain a hit: ``matched_by``).
@@ -121,7 +122,10 @@ class Normalised:
 
 
 class _Tables:
-    """Per-character fold paths and the translate tables derived from them (built once)."""
+    """Per-character fold paths and the translate tables derived from them (built once).
+
+    Every path ends at the character's canonical form, which is what the fold table maps it to.
+    """
 
     def __init__(self, paths: dict[str, tuple[FoldStep, ...]], drop: dict[int, None]) -> None:
         self.paths = paths
@@ -252,6 +256,80 @@ def _opencc_t2s(chars: Iterable[str]) -> dict[str, str]:
     return {a: b for a, b in zip(chars, converted) if a != b and len(b) == 1}
 
 
+def _opencc_candidates() -> dict[str, list[str]]:
+    """Every reading OpenCC's t2s character dictionaries list (乾 → 干 乾, 藉 → 藉 借, 餘 → 余 馀).
+
+    The converter only ever gives the first; the dictionaries are read with OpenCC's own
+    ``opencc_dict`` tool (shipped in the package). Empty when the tool is not there.
+    """
+    import subprocess
+    import tempfile
+
+    spec = importlib.util.find_spec("opencc")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    root = Path(next(iter(spec.submodule_search_locations))) / "clib"
+    tool, share = root / "bin" / "opencc_dict", root / "share" / "opencc"
+    if not tool.exists():
+        return {}
+    out: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("TSCharacters", "TSCharactersExt"):
+            src, dst = share / f"{name}.ocd2", Path(tmp) / f"{name}.txt"
+            if not src.exists():
+                continue
+            try:
+                subprocess.run([str(tool), "-i", str(src), "-o", str(dst), "-f", "ocd2", "-t", "text"],
+                               check=True, capture_output=True, timeout=30)
+            except (OSError, subprocess.SubprocessError):
+                return {}
+            for line in dst.read_text(encoding="utf-8").splitlines():
+                key, _, values = line.partition("\t")
+                if len(key) == 1:
+                    out.setdefault(key, []).extend(v for v in values.split(" ") if len(v) == 1)
+    return out
+
+
+def _simplified_classes(t2s: dict[str, str], candidates: dict[str, list[str]]) -> dict[str, str]:
+    """Character → the one simplified form of its class.
+
+    A class joins a traditional character with every simplified reading OpenCC lists for it, so a
+    query typed in any of them finds the text whatever reading the context would pick (藉口 and
+    借口, 乾坤 and 干坤). The class's form is the character OpenCC's converter gives most often,
+    among those it leaves unchanged (乾 幹 榦 干 → 干; 餘 余 馀 → 余).
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in t2s.items():
+        parent[find(a)] = find(b)
+    for a, values in candidates.items():
+        for b in values:
+            if find(a) != find(b):
+                parent[find(a)] = find(b)
+    members: dict[str, list[str]] = {}
+    for x in list(parent):
+        members.setdefault(find(x), []).append(x)
+    out: dict[str, str] = {}
+    for group in members.values():
+        votes: dict[str, int] = {}
+        for m in group:
+            first = t2s.get(m, m)
+            votes[first] = votes.get(first, 0) + 1
+        fixed = [m for m in group if m not in t2s] or group
+        form = min(fixed, key=lambda m: (-votes.get(m, 0), m))
+        for m in group:
+            if m != form:
+                out[m] = form
+    return out
+
+
 def _encodable(ch: str, codec: str) -> bool:
     try:
         ch.encode(codec)
@@ -280,6 +358,7 @@ def _build_tables() -> _Tables:
     drop = _drop_table()
     cjk = [chr(cp) for lo, hi in _CJK_RANGES for cp in range(lo, hi + 1) if cp not in drop]
     t2s = _opencc_t2s(cjk)
+    simp = _simplified_classes(t2s, _opencc_candidates())
     v2t = _load_char_converter()
     supplement = _load_supplement()
     yitizi_data = yitizi.yitizi_data
@@ -291,6 +370,7 @@ def _build_tables() -> _Tables:
         return standard_cache[ch]
 
     def step(ch: str) -> FoldStep | None:
+        """The next step towards the canonical form: what OpenCC knows first, variant tables after."""
         cp = ord(ch)
         if 0x41 <= cp <= 0x5A:
             return FoldStep(ch, ch.lower(), "case", "unicode")
@@ -300,13 +380,13 @@ def _build_tables() -> _Tables:
                 return FoldStep(ch, nf, "compatibility", "unicode")
         if ch in supplement:
             return FoldStep(ch, supplement[ch], "variant", "guji-supplement")
+        if ch in simp:
+            return FoldStep(ch, simp[ch], "simplified", "opencc")
         target = v2t.get(ch)
-        # v2t also maps simplified characters to their traditional form (后→後); that is not a
-        # variant and would loop with t2s, so only real variant → standard entries are used.
-        if target and target != ch and t2s.get(target) != ch:
+        # v2t also maps simplified characters to their traditional form (饥→飢); that is not a
+        # variant, and following it would undo the simplification
+        if target and target != ch and simp.get(target, target) != ch:
             return FoldStep(ch, target, "variant", "char-converter")
-        if ch in t2s:
-            return FoldStep(ch, t2s[ch], "simplified", "opencc")
         if ch in yitizi_data and not standard(ch):
             variants = yitizi.get(ch)
             pick = next((v for v in variants if _encodable(v, "big5")), None) or next(
@@ -318,7 +398,7 @@ def _build_tables() -> _Tables:
     # only characters some table (or a compatibility block) maps can have a path
     compat = [chr(cp) for lo, hi in ((0x2E80, 0x2FDF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x2F800, 0x2FA1F))
               for cp in range(lo, hi + 1)]
-    candidates = set(t2s) | set(v2t) | set(supplement) | set(compat) | {chr(c) for c in range(0x41, 0x5B)}
+    candidates = set(simp) | set(v2t) | set(supplement) | set(compat) | {chr(c) for c in range(0x41, 0x5B)}
     candidates.update(k for k in yitizi_data if len(k) == 1 and ord(k) not in drop)
     paths: dict[str, tuple[FoldStep, ...]] = {}
     for ch in candidates:
@@ -348,7 +428,32 @@ def _build_tables() -> _Tables:
                 break
             steps = steps + more
         paths[ch] = steps
-    return _Tables(paths, drop)
+    return _Tables(_explained(paths, v2t, t2s), drop)
+
+
+def _explained(paths: dict[str, tuple[FoldStep, ...]], v2t: dict[str, str],
+               t2s: dict[str, str]) -> dict[str, tuple[FoldStep, ...]]:
+    """Paths as shown in ``matched_by``: a variant form is shown as such on its way to the same end.
+
+    The fold goes to OpenCC first (爲 → 为 directly), but 爲 is a variant of 為; when the variant
+    table's standard form folds to the same character, the shown path is 爲 → 為 (variant),
+    為 → 为 (simplified). Only the explanation changes, never where a character folds to.
+    """
+    def end(ch: str) -> str:
+        steps = paths.get(ch)
+        return steps[-1].target if steps else ch
+
+    shown: dict[str, tuple[FoldStep, ...]] = {}
+    for ch, steps in paths.items():
+        target = v2t.get(ch)
+        if (target and target != ch and steps[0].kind == "simplified" and end(target) == end(ch)
+                and t2s.get(target) != ch and v2t.get(target) != ch):
+            rest = paths.get(target, ())
+            if not rest or rest[0].target != ch:
+                shown[ch] = (FoldStep(ch, target, "variant", "char-converter"), *rest)
+                continue
+        shown[ch] = steps
+    return shown
 
 
 @cache

@@ -116,3 +116,32 @@ def test_substrings_fold_to_substrings_on_a_real_juan(norm, kanripo_dir: Path):
     for printed, typed in (("爲", "为"), ("㑹", "会"), ("𫉬", "获")):
         assert printed in juan.text
         assert norm.fold_char(printed) == typed
+
+
+def test_every_opencc_simplification_folds_with_its_traditional(norm):
+    """Whatever OpenCC turns a character into, a query in that form finds the character."""
+    import opencc
+
+    chars = [chr(c) for c in range(0x3400, 0xA000)] + [chr(c) for c in range(0x20000, 0x2FA20)]
+    simplified = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
+    bad = [(a, b) for a, b in zip(chars, simplified) if a != b and len(b) == 1 and norm.fold_char(a) != norm.fold_char(b)]
+    assert bad == []
+
+
+@pytest.mark.parametrize("text, query", [("藉口", "借口"), ("狼藉", "狼藉"), ("乾坤", "干坤"), ("乾燥", "干燥"),
+                                         ("有餘", "有余"), ("飢饉", "饥馑"), ("衆人", "众人"), ("眾人", "众人")])
+def test_characters_with_several_simplified_readings_match_every_one(norm, text, query):
+    # OpenCC's phrase rules pick one reading by context (藉口 → 借口 but 狼藉 stays): the fold
+    # joins them, so the query matches whichever the user typed
+    assert norm.fold(text) == norm.fold(query)
+
+
+def test_text_simplified_by_opencc_phrases_folds_like_the_original(norm, kanripo_dir: Path):
+    import opencc
+
+    from kg.kanripo import read_juan
+
+    cc = opencc.OpenCC("t2s")  # with its phrase dictionary, as a user's input method would convert
+    for path in sorted((kanripo_dir / "KR2a0024" / "WYG").glob("*.txt"))[:10]:
+        text = read_juan(path).text
+        assert norm.fold(cc.convert(text)) == norm.fold(text), path.name
