@@ -89,10 +89,12 @@ def to_traditional(text: str) -> str:
     return "".join(pieces)
 
 
-_PROBE = "爲㑹徳乾後臺髮於傳𫝊衞敎㫖"
-
-
+@lru_cache(maxsize=1)
 def fold_signature() -> str:
-    """What this fold makes of a few telling characters: stored with a gazetteer or model so a
-    change of folding tables (or the OpenCC fallback) is noticed and the derived data rebuilt."""
-    return fold(_PROBE)
+    """A fingerprint of the fold over every BMP ideograph (CJK Unified + Extension A + compatibility):
+    stored with each gazetteer and model, so that a change of folding tables (or the OpenCC
+    fallback) is noticed and the derived data rebuilt instead of silently mismatching."""
+    import hashlib
+
+    chars = "".join(chr(c) for r in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)) for c in range(r[0], r[1] + 1))
+    return hashlib.sha256(fold(chars).encode("utf-8")).hexdigest()[:16]

@@ -58,3 +58,20 @@ def test_gazetteer_json_round_trip(tmp_path):
     gaz.to_json(tmp_path / "g.json")
     again = Gazetteer.from_json(tmp_path / "g.json")
     assert again.terms == {"长安": "LOC"}
+
+
+def test_gazetteer_folded_with_other_tables_is_refused(tmp_path):
+    import json
+
+    import pytest
+
+    from annotation.errors import SuggestModelError
+
+    gaz = Gazetteer()
+    gaz.add(["長安"], "LOC", "test")
+    gaz.to_json(tmp_path / "g.json")
+    data = json.loads((tmp_path / "g.json").read_text(encoding="utf-8"))
+    data["fold"] = "0000000000000000"
+    (tmp_path / "g.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(SuggestModelError, match="rebuild"):
+        Gazetteer.from_json(tmp_path / "g.json")
