@@ -140,7 +140,7 @@ class SuggestionService:
         try:
             nlp = spacy.load(path)
         except Exception as exc:  # a stale or broken model must not take suggestions down
-            notes.append(f"model at {path} not loadable ({exc}); using rules")
+            notes.append(f"model at {path} not loadable ({exc}); using rules until: guji suggest --train")
             log.warning("suggestion model at %s not loadable: %s", path, exc)
             return None, None
         if self._gazetteer is not None:
@@ -167,7 +167,7 @@ class SuggestionService:
         nlp = blank_pipeline()
         nlp.add_pipe("guji_features").gazetteer = gaz
         mode = "rules" if len(gaz) else "patterns"
-        if cfg.use_model:
+        if cfg.use_model and not (cfg.model_path / "meta.json").is_file():
             notes.append(f"no trained model at {cfg.model_path} (build it with: guji suggest --train)")
         return nlp, SuggestInfo(mode=mode, gazetteer_terms=len(gaz), gazetteer_sources=gaz.source_counts())
 
