@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from api import errors
 from api.context import Context
 from api.deps import ContextDep
-from api.routes import annotations, auth, catalog, search, sparql
+from api.routes import annotations, auth, catalog, search, sparql, submissions
 from api.settings import Settings, get_settings
 
 
@@ -48,4 +48,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(auth.router)
     app.include_router(annotations.router)
+    app.include_router(submissions.router)
     return app

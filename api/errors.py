@@ -18,6 +18,7 @@ STATUS: list[tuple[type[kg.GujiError], int]] = [
     (kg.QueryRefusedError, 403),
     (kg.QueryTooLargeError, 400),
     (kg.QueryTimeoutError, 503),
+    (kg.PayloadTooLargeError, 413),
     (kg.ValidationError, 422),
     (kg.StoreError, 500),
     (search.SearchQueryError, 400),

@@ -61,3 +61,9 @@ class QueryTimeoutError(GujiError):
 
 class QueryTooLargeError(GujiError):
     code = "query_result_too_large"
+
+
+class PayloadTooLargeError(ValidationError):
+    """An upload larger than the configured limit; nothing was stored."""
+
+    code = "payload_too_large"

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 
-from api.deps import ContextDep
+from annotation.policies import Role
+from api.deps import ContextDep, OptionalUser
 from kg.catalog import Catalog
 from kg.errors import GujiError
 
@@ -72,9 +73,15 @@ class NeighbourhoodPublic(Open):
     edges: list[dict[str, Any]]
 
 
-@router.get("/books/{census_no}", response_model=BookPublic, summary="A physical book with its microfilm and digital copies")
-async def book(census_no: str, ctx: ContextDep) -> BookPublic:
-    return BookPublic(**await run_in_threadpool(Catalog(ctx.store).book, census_no))
+# who may see preservation-level metadata (checksums and locations of masters): declared once
+CAN_SEE_PRESERVATION = (Role.ADMIN,)
+
+
+@router.get("/books/{census_no}", response_model=BookPublic, summary="A physical book with its microfilm and digital copies",
+            description="Public callers see service-level copies only; an admin also sees preservation-level files (metadata only).")
+async def book(census_no: str, ctx: ContextDep, identity: OptionalUser) -> BookPublic:
+    preservation = identity.authenticated and identity.role in CAN_SEE_PRESERVATION
+    return BookPublic(**await run_in_threadpool(lambda: Catalog(ctx.store).book(census_no, include_preservation=preservation)))
 
 
 @router.get("/reels/{reel}/frames/{frame}", response_model=ReelFramePublic, summary="Which book, juan and folios a frame shows")
