@@ -1,0 +1,269 @@
+"""What the web pages read beyond the catalogue API: annotation spans of a text in one query,
+authority records to link a span to, and the page of an entity (where it is mentioned, what links
+to it, its external identifiers).
+
+Public reads see the public dataset only (approved annotations, no preservation data); the
+authority search also looks into the private annotation graphs for a logged-in annotator, so a
+record created on the spot in a draft can be found again before the draft is approved.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+import pyoxigraph as ox
+
+from annotation.model import AUTHORITY_BASE, Category
+from annotation.service import PRIVATE_GRAPH_BASE, PUBLIC_GRAPH_BASE
+from kg.errors import NotFoundError
+from kg.namespaces import ID, sparql_prefixes
+from kg.sparql import public_dataset
+
+PREFIXES = sparql_prefixes() + "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+SCHEMA_SAMEAS = "http://schema.org/sameAs"
+BF_PERSON = "http://id.loc.gov/ontologies/bibframe/Person"
+BF_PLACE = "http://id.loc.gov/ontologies/bibframe/Place"
+BF_ORG = "http://id.loc.gov/ontologies/bibframe/Organization"
+GUJI_AUTHORITY = "https://w3id.org/guji/ontology#AuthorityRecord"
+
+#: what a category's authority records are typed as (besides guji:AuthorityRecord with guji:category)
+CATEGORY_TYPES = {Category.PERSON: [BF_PERSON], Category.PLACE: [BF_PLACE]}
+
+#: how an IRI's own namespace reads on the entity page (external identifiers)
+EXTERNAL = [
+    (re.compile(r"^https?://(www\.)?wikidata\.org/(wiki|entity)/(Q\d+)$"), "Wikidata", 3),
+    (re.compile(r"^https?://cbdb\.fas\.harvard\.edu/cbdbapi/person\.php\?id=(\d+)$"), "CBDB", 1),
+    (re.compile(r"^https?://(www\.)?viaf\.org/viaf/(\d+)"), "VIAF", 2),
+    (re.compile(r"^https?://id\.loc\.gov/.+/([^/]+)$"), "LC", 1),
+]
+
+_SAFE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
+
+
+def check_iri(value: str) -> str:
+    if not _SAFE_IRI.match(value or ""):
+        raise NotFoundError(f"not an IRI: {value!r}", iri=value)
+    return value
+
+
+def page_for_juan(juan: str) -> tuple[str, str] | None:
+    """(kind, key) of the page that reads a juan: ("book", census number) or ("work", Kanripo id)."""
+    m = re.match(re.escape(ID) + r"item/census/([^/]+)/", juan)
+    if m:
+        return "book", unquote(m.group(1))
+    m = re.match(re.escape(ID) + r"text/([^/]+)/", juan)
+    if m:
+        return "work", m.group(1)
+    return None
+
+
+def reading_url(juan: str, offset: int | None = None) -> str:
+    """Where a juan is read (the book or work page with that juan open), at an offset."""
+    at = f"#o{offset}" if offset is not None else ""
+    page = page_for_juan(juan)
+    if page is None:
+        return f"/read?iri={quote(juan, safe='')}{at}"
+    kind, key = page
+    return f"/{kind}s/{quote(key, safe='')}?juan={quote(juan, safe='')}{at}"
+
+
+def entity_url(iri: str) -> str:
+    return f"/entity?iri={quote(iri, safe='')}"
+
+
+@dataclass
+class ReadModel:
+    store: object
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _select(self, query: str, *, public: bool = True, **bindings: ox.NamedNode | ox.Literal) -> list[dict]:
+        if bindings:  # bound through VALUES (terms serialise escaped)
+            names = " ".join(f"?{k}" for k in bindings)
+            values = " ".join(str(v) for v in bindings.values())
+            at = query.index("{", query.upper().index("WHERE")) + 1
+            query = f"{query[:at]} VALUES ({names}) {{ ({values}) }} {query[at:]}"
+        dataset = {}
+        if public:
+            default, _ = public_dataset(self.store.graphs())
+            dataset["default_graph"] = [ox.NamedNode(g) for g in default] or [ox.DefaultGraph()]
+        rows = self.store.query(PREFIXES + query, **dataset)
+        return [{v.value: (None if r[v] is None else r[v].value) for v in rows.variables} for r in rows]
+
+    # -- annotation spans of one text -------------------------------------------------------------
+
+    def spans(self, juan: str) -> list[dict]:
+        """The approved annotations on a juan, compact (one query, however many there are):
+        id, start, end, certainty and the readings (category, authority, label) in rank order."""
+        rows = self._select(f"""
+            SELECT ?a ?start ?end ?exact ?certainty ?rank ?cat ?src ?purpose ?label ?note WHERE {{
+              GRAPH ?g {{ ?t oa:hasSource ?juan . ?a oa:hasTarget ?t ; guji:reviewStatus "approved" ; guji:certainty ?certainty .
+                ?t oa:hasSelector ?p , ?q . ?p oa:start ?start ; oa:end ?end . ?q oa:exact ?exact .
+                ?r guji:readingRank ?rank ; guji:category ?cat ; oa:hasSource ?src ; oa:hasPurpose ?purpose .
+                OPTIONAL {{ ?r rdfs:label ?label }} OPTIONAL {{ ?r rdfs:comment ?note }} }}
+              FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}"))
+            }}""", public=False, juan=ox.NamedNode(check_iri(juan)))
+        by_id: dict[str, dict] = {}
+        for r in rows:
+            aid = r["a"].rsplit("/", 1)[-1]
+            a = by_id.setdefault(aid, {"id": aid, "start": int(r["start"]), "end": int(r["end"]), "exact": r["exact"],
+                                       "certainty": r["certainty"], "readings": {}})
+            cat = _category(r["cat"])
+            a["readings"][int(r["rank"])] = {
+                "category": cat.value if cat else r["cat"], "category_label": cat.label if cat else None,
+                "authority": r["src"] if r["purpose"].endswith("identifying") else None,
+                "label": r["label"], "note": r["note"]}
+        out = []
+        for a in by_id.values():
+            a["readings"] = [a["readings"][k] for k in sorted(a["readings"])]
+            out.append(a)
+        out.sort(key=lambda a: (a["start"], -a["end"], a["id"]))
+        return out
+
+    # -- authority records --------------------------------------------------------------------------
+
+    def authorities(self, q: str, category: Category | None = None, *, include_private: bool = False,
+                    limit: int = 20) -> list[dict]:
+        """Authority records whose name contains ``q``: persons and places of the catalogue
+        (bf:Person, bf:Place) and records created by annotations (guji:AuthorityRecord)."""
+        q = q.strip()
+        if not q:
+            return []
+        types = [GUJI_AUTHORITY] + [t for c, ts in CATEGORY_TYPES.items() if category in (None, c) for t in ts]
+        graphs = f'STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}")'
+        if include_private:
+            graphs += f' || STRSTARTS(STR(?g), "{PRIVATE_GRAPH_BASE}")'
+        default, _ = public_dataset(self.store.graphs())
+        catalogue = " || ".join(f"?g = <{g}>" for g in default if not g.startswith((PUBLIC_GRAPH_BASE, PRIVATE_GRAPH_BASE)))
+        rows = self._select(f"""
+            SELECT ?s ?label ?type ?cat WHERE {{
+              {{ GRAPH ?g {{ ?s a ?type ; rdfs:label ?label . OPTIONAL {{ ?s guji:category ?cat }} }}
+                 VALUES ?type {{ {' '.join(f'<{t}>' for t in types)} }} }}
+              UNION  # records linked (with their name) by annotations
+              {{ GRAPH ?g {{ ?r oa:hasPurpose oa:identifying ; oa:hasSource ?s ; rdfs:label ?label ; guji:category ?cat }}
+                 BIND(<{GUJI_AUTHORITY}> AS ?type) }}
+              FILTER(CONTAINS(STR(?label), {ox.Literal(q)}))
+              FILTER({graphs}{(' || ' + catalogue) if catalogue else ''})
+            }} LIMIT 500""", public=False)
+        found: dict[str, dict] = {}
+        for r in rows:
+            cat = _category(r["cat"]) if r["cat"] else (Category.PERSON if r["type"] == BF_PERSON else
+                                                           Category.PLACE if r["type"] == BF_PLACE else None)
+            if category is not None and cat is not category:
+                continue
+            entry = found.setdefault(r["s"], {"iri": r["s"], "label": r["label"], "category": cat.value if cat else None,
+                                              "category_label": cat.label if cat else None,
+                                              "provisional": r["s"].startswith(AUTHORITY_BASE)})
+            if len(r["label"]) < len(entry["label"]):
+                entry["label"] = r["label"]
+        ranked = sorted(found.values(), key=lambda e: (e["label"] != q, not e["label"].startswith(q), len(e["label"]), e["label"]))
+        return ranked[:limit]
+
+    # -- an entity ------------------------------------------------------------------------------------
+
+    def entity(self, iri: str, *, mentions_limit: int = 200) -> dict:
+        check_iri(iri)
+        node = ox.NamedNode(iri)
+        about = self._select("""
+            SELECT ?p ?o WHERE { ?s ?p ?o . FILTER(isLiteral(?o) || ?p IN (rdf:type, skos:exactMatch, skos:closeMatch, owl:sameAs,
+                                                                          <http://schema.org/sameAs>, guji:category)) }""", s=node)
+        ids = self._select("""
+            SELECT ?id ?type ?value WHERE { ?s bf:identifiedBy ?id . ?id rdf:value ?value . OPTIONAL { ?id a ?type } }""", s=node)
+        works = self._select("""
+            SELECT DISTINCT ?work ?title ?role WHERE { ?work bf:contribution ?c . ?c bf:agent ?s . OPTIONAL { ?c bf:role ?role }
+              OPTIONAL { ?work rdfs:label ?title } } ORDER BY ?title""", s=node)
+        mention_rows = self._select(f"""
+            SELECT ?a ?juan ?start ?end ?exact ?prefix ?suffix ?cat ?name WHERE {{
+              GRAPH ?g {{ ?r oa:hasSource ?s ; guji:category ?cat . OPTIONAL {{ ?r rdfs:label ?name }} ?a oa:hasTarget ?t ; guji:reviewStatus "approved" .
+                ?t oa:hasSource ?juan ; oa:hasSelector ?p , ?q . ?p oa:start ?start ; oa:end ?end .
+                ?q oa:exact ?exact ; oa:prefix ?prefix ; oa:suffix ?suffix . FILTER(STRSTARTS(STR(?r), STR(?a))) }}
+              FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}"))
+            }}""", public=False, s=node)
+        if not about and not works and not mention_rows and not ids:
+            incoming = self._select("SELECT ?x WHERE { ?x ?p ?s } LIMIT 1", s=node)
+            if not incoming:
+                raise NotFoundError(f"nothing is known about {iri}", iri=iri)
+        labels: list[str] = []
+        types: list[str] = []
+        external: list[dict] = []
+        literals: list[dict] = []
+        category = None
+        for r in about:
+            p, o = r["p"], r["o"]
+            if p.endswith("#label") or p.endswith("prefLabel") or p.endswith("altLabel"):
+                if o not in labels:
+                    labels.append(o)
+            elif p.endswith("#type"):
+                types.append(o)
+            elif p.endswith("#category"):
+                category = _category(o)
+            elif p.endswith(("exactMatch", "closeMatch", "sameAs")):
+                external.append(_external(o, p))
+            else:
+                literals.append({"predicate": p, "value": o})
+        for r in ids:
+            external.append({"iri": r["id"], "scheme": (r["type"] or "identifier").rsplit("#", 1)[-1].rsplit("/", 1)[-1],
+                             "value": r["value"], "relation": "bf:identifiedBy"})
+        seen = set()
+        mentions = []
+        for r in sorted(mention_rows, key=lambda r: (r["juan"], int(r["start"]))):
+            if r["a"] in seen:
+                continue
+            seen.add(r["a"])
+            mentions.append({"annotation": r["a"].rsplit("/", 1)[-1], "juan": r["juan"], "start": int(r["start"]),
+                             "end": int(r["end"]), "exact": r["exact"], "prefix": r["prefix"], "suffix": r["suffix"],
+                             "url": reading_url(r["juan"], int(r["start"]))})
+            if category is None:
+                category = _category(r["cat"])
+            if r["name"] and r["name"] not in labels:
+                labels.append(r["name"])  # the name the annotations give it
+        for t in types:
+            if category is None and t == BF_PERSON:
+                category = Category.PERSON
+            elif category is None and t == BF_PLACE:
+                category = Category.PLACE
+        return {"iri": iri, "label": labels[0] if labels else None, "labels": labels, "types": sorted(set(types)),
+                "category": category.value if category else None, "category_label": category.label if category else None,
+                "provisional": iri.startswith(AUTHORITY_BASE), "external": external, "literals": literals,
+                "works": works, "mentions": mentions[:mentions_limit], "mention_count": len(mentions),
+                "texts": sorted({m["juan"] for m in mentions})}
+
+    # -- works and books ------------------------------------------------------------------------------
+
+    def book_for_work(self, work: str) -> str | None:
+        """The census number of a physical book of a work, if any."""
+        rows = self._select("""
+            SELECT ?census WHERE { ?book a guji:PhysicalBook ; bf:itemOf/bf:instanceOf ?work ; bf:identifiedBy/rdf:value ?census } LIMIT 1""",
+                            work=ox.NamedNode(check_iri(work)))
+        return rows[0]["census"] if rows else None
+
+    def work_meta(self, work: str) -> dict:
+        rows = self._select("""
+            SELECT ?p ?o WHERE { ?work ?p ?o . FILTER(?p IN (guji:dynasty, guji:classification, guji:kanripoCategory)) }""",
+                            work=ox.NamedNode(check_iri(work)))
+        people = self._select("""
+            SELECT ?agent ?name ?role WHERE { ?work bf:contribution ?c . ?c bf:agent ?agent . OPTIONAL { ?agent rdfs:label ?name }
+              OPTIONAL { ?c bf:role ?role } }""", work=ox.NamedNode(work))
+        out: dict = {"contributors": people}
+        for r in rows:
+            out[r["p"].rsplit("#", 1)[-1]] = r["o"]
+        return out
+
+
+def _category(value: str | None) -> Category | None:
+    if not value:
+        return None
+    try:
+        return Category.parse(value)
+    except ValueError:
+        return None
+
+
+def _external(iri: str, predicate: str) -> dict:
+    for pattern, scheme, group in EXTERNAL:
+        m = pattern.match(iri)
+        if m:
+            return {"iri": iri, "scheme": scheme, "value": m.group(group), "relation": predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]}
+    return {"iri": iri, "scheme": None, "value": iri, "relation": predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]}
