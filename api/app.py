@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from api import errors
 from api.context import Context
 from api.deps import ContextDep
-from api.routes import annotations, auth, catalog, search, sparql, submissions
+from api.routes import annotations, auth, catalog, pages, search, sparql, submissions, suggest, webdata
 from api.settings import Settings, get_settings
 
 
@@ -49,4 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(annotations.router)
     app.include_router(submissions.router)
+    app.include_router(suggest.router)
+    app.include_router(webdata.router)
+    app.include_router(pages.router)  # HTML pages and /static last: they own / and catch-all static paths
     return app
