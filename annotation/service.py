@@ -207,29 +207,31 @@ class AnnotationService:
             FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}") || STRSTARTS(STR(?g), "{PRIVATE_GRAPH_BASE}"))
             FILTER({' && '.join(conditions)})"""
 
-    def count(self, identity: Identity, flt: AnnotationFilter | None = None) -> int:
-        where = self._where(identity, flt or AnnotationFilter())
-        if where is None:
-            return 0
-        rows = list(self.store.query(f"{_PREFIXES}SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ {where} }}"))
-        return int(rows[0]["n"].value) if rows else 0
+    def _matching(self, identity: Identity, flt: AnnotationFilter) -> list[tuple[str, str]]:
+        """(annotation IRI, graph) of every readable match, oldest first.
 
-    def list(self, identity: Identity, flt: AnnotationFilter | None = None, *, offset: int = 0,
-             limit: int | None = 100, with_total: bool = True) -> Page:
-        """Readable annotations matching the filter, oldest first (ids are time-ordered)."""
-        flt = flt or AnnotationFilter()
+        Sorted here, not with ORDER BY: Oxigraph's ORDER BY costs ~0.1 s per 2,000 rows, the sort
+        in Python a millisecond; the ids are ULIDs, so IRI order is creation order.
+        """
         where = self._where(identity, flt)
         if where is None:
-            return Page(0, offset, [])
-        window = f" OFFSET {int(offset)}" + (f" LIMIT {int(limit)}" if limit is not None else "")
-        rows = list(self.store.query(f"{_PREFIXES}SELECT DISTINCT ?a ?g WHERE {{ {where} }} ORDER BY ?a{window}"))
+            return []
+        rows = self.store.query(f"{_PREFIXES}SELECT ?a ?g WHERE {{ {where} }}")
+        return sorted({r["a"].value: r["g"].value for r in rows}.items())
+
+    def count(self, identity: Identity, flt: AnnotationFilter | None = None) -> int:
+        return len(self._matching(identity, flt or AnnotationFilter()))
+
+    def list(self, identity: Identity, flt: AnnotationFilter | None = None, *, offset: int = 0,
+             limit: int | None = 100) -> Page:
+        """Readable annotations matching the filter, oldest first (ids are time-ordered)."""
+        matches = self._matching(identity, flt or AnnotationFilter())
+        window = matches[offset:] if limit is None else matches[offset:offset + limit]
         items = []
-        for r in rows:
-            annotation_id = r["a"].value.rsplit("/", 1)[1]
-            triples = list(self.store.triples(r["g"].value))
-            items.append(Stored(from_triples(annotation_id, triples), r["g"].value, digest(triples)))
-        total = self.count(identity, flt) if with_total else len(items)
-        return Page(total, offset, items)
+        for iri, graph in window:
+            triples = list(self.store.triples(graph))
+            items.append(Stored(from_triples(iri.rsplit("/", 1)[1], triples), graph, digest(triples)))
+        return Page(len(matches), offset, items)
 
     def export(self, identity: Identity, scope: str | None = None, *, status: Sequence[Status] = ()) -> list[Annotation]:
         """Everything in a scope (a juan, a digital copy, a work, or all) the caller may export.
@@ -239,7 +241,7 @@ class AnnotationService:
         if status and set(status) != {Status.APPROVED}:
             self.policy.require("read_unapproved_exports", identity)
         flt = AnnotationFilter(target=scope, status=tuple(status) or (Status.APPROVED,))
-        return [s.annotation for s in self.list(identity, flt, limit=None, with_total=False).items]
+        return [s.annotation for s in self.list(identity, flt, limit=None).items]
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -413,7 +415,7 @@ class AnnotationService:
         now = now_iso()
         with self._lock:
             flt = AnnotationFilter(target=source, status=(Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.REJECTED))
-            page = self.list(Identity.system(), flt, limit=None, with_total=False)
+            page = self.list(Identity.system(), flt, limit=None)
             writes: dict[str, list[ox.Triple]] = {}
             for stored in page.items:
                 a = stored.annotation

@@ -208,7 +208,8 @@ def container(request: Request, ctx: ContextDep, identity: OptionalUser, target:
 
     service = ctx.annotations
     number = page or 0
-    result = service.list(identity, flt, offset=number * size, limit=size)
+    # a minimal container shows no annotations: do not load any (its ETag covers what it shows)
+    result = service.list(identity, flt, offset=number * size, limit=0 if (minimal and page is None) else size)
     last = max(0, (result.total - 1) // size)
     if page is not None and page > last and not (page == 0 and result.total == 0):
         raise HTTPException(404, f"page {page} does not exist: the last page is {last}")
