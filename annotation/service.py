@@ -408,10 +408,35 @@ class AnnotationService:
         annotations: carry over spans the edit did not touch, move uniquely found ones, flag the rest.
         Every change gets a history entry; all of them are written in one transaction."""
         self.policy.require("reanchor", identity)
-        report = ReanchorReport(source)
         if old_text == new_text:
-            return report
+            return ReanchorReport(source)
         blocks = anchors.equal_blocks(old_text, new_text)
+        return self._reanchor(identity, source, lambda t: anchors.reanchor(t, old_text, new_text, blocks, n=self.context_chars))
+
+    def check_anchors(self, identity: Identity, source: str | None = None) -> list[ReanchorReport]:
+        """Re-anchor against the *current* text when the old one is not at hand (a text replaced by an
+        ingest that did not call :meth:`reanchor`). An annotation whose quote, prefix and suffix still
+        stand at its offsets is left alone; any other is looked for by quote + prefix + suffix: moved
+        when found once, flagged otherwise. ``source`` None checks every annotated juan."""
+        self.policy.require("reanchor", identity)
+        if source is None:
+            rows = self.store.query(f"""{_PREFIXES}SELECT DISTINCT ?src WHERE {{ GRAPH ?g {{
+                ?a a oa:Annotation ; guji:reviewStatus ?status ; oa:hasTarget ?t . ?t oa:hasSource ?src ; oa:hasSelector ?q .
+                ?q a oa:TextQuoteSelector }} FILTER(?status != "deleted") }}""")
+            sources = sorted(r["src"].value for r in rows)
+        else:
+            sources = [source]
+        reports = []
+        for src in sources:
+            try:
+                text = self.text_of(src)
+            except TargetMismatchError:
+                text = ""  # the text is gone: every quote is orphaned
+            reports.append(self._reanchor(identity, src, lambda t, text=text: _check(t, text, self.context_chars)))
+        return reports
+
+    def _reanchor(self, identity: Identity, source: str, decide) -> ReanchorReport:
+        report = ReanchorReport(source)
         now = now_iso()
         with self._lock:
             flt = AnnotationFilter(target=source, status=(Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.REJECTED))
@@ -422,20 +447,22 @@ class AnnotationService:
                 if a.target.source != source:
                     continue
                 report.checked += 1
-                outcome = anchors.reanchor(a.target, old_text, new_text, blocks, n=self.context_chars)
+                outcome = decide(a.target)
                 if outcome.kind == "unchanged":
                     continue
                 new = a.model_copy(deep=True)
                 new.target = outcome.target
                 if outcome.kind == "reanchored":
                     new.anchor = Anchor(state=AnchorState.REANCHORED, reason=outcome.reason, at=now)
-                elif outcome.flagged:
+                elif outcome.flagged and (a.anchor.state.value, a.anchor.reason) != (outcome.kind, outcome.reason):
                     new.anchor = Anchor(state=AnchorState(outcome.kind), reason=outcome.reason, at=now)
                 before = {"target": a.target.model_dump()}
                 after = {"target": new.target.model_dump()}
                 if new.anchor != a.anchor:
                     before["anchor"], after["anchor"] = a.anchor.model_dump(exclude_none=True), new.anchor.model_dump(exclude_none=True)
                 before, after = _diff(before, after)
+                if not before and not after:
+                    continue  # flagged again for the same reason: nothing new to record
                 b_t, a_t = before.get("target"), after.get("target")
                 if b_t and a_t:  # keep only the selector fields that changed
                     before["target"], after["target"] = _diff(b_t, a_t)
@@ -477,6 +504,15 @@ class AnnotationService:
             if graphs:
                 self.store.replace_graphs(graphs, agent=identity.agent)
         return counts
+
+
+def _check(target, text: str, n: int) -> anchors.Outcome:
+    """Against the current text only: still in place (quote and context) → unchanged; else search."""
+    s, e = target.start, target.end
+    if (text[s:e] == target.exact and text[max(0, s - len(target.prefix)):s] == target.prefix
+            and text[e:e + len(target.suffix)] == target.suffix):
+        return anchors.Outcome("unchanged", target)
+    return anchors.reanchor(target, "", text, [], n=n)
 
 
 def _canonical_times(a: Annotation) -> Annotation:

@@ -307,6 +307,10 @@ from api import cli_users  # noqa: E402  (guji users add/list/passwd/role/key)
 
 cli_users.register(app)
 
+from api import cli_annotations  # noqa: E402  (guji annotations export/import/check-anchors)
+
+cli_annotations.register(app)
+
 
 def main() -> None:
     app()

@@ -290,3 +290,36 @@ def test_reanchor_after_a_correction(svc, store):
 def test_reanchor_needs_a_reviewer(svc):
     with pytest.raises(PermissionDeniedError):
         svc.reanchor(ALICE, J, TEXT, TEXT + "。")
+
+
+def test_check_anchors_after_a_text_was_replaced_without_reanchoring(svc, store):
+    """An ingest replaced the text and did not call reanchor: the check finds what no longer stands
+    where it says, moves what it finds once (with its context), flags the rest; a second run is a no-op."""
+    stays = approved(svc, exact="岳陽樓", start=0).annotation
+    shifted = approved(svc, exact="巴陵郡", start=25).annotation
+    ambiguous = svc.create(ALICE, data(exact="子京", start=21)).annotation
+    new_text = TEXT.replace("春滕子京謫守", "春，滕子京謫守巴陵之地，滕子京貶守")
+    put_text(store, new_text)  # what an ingest of the corrected file does
+    [report] = svc.check_anchors(RITA)
+    assert report.source == J and report.checked == 3
+    assert svc.get(ANONYMOUS, stays.id).annotation.revision == stays.revision  # quote and context still stand
+    # without the old text a shift can not be proved by alignment: the quote is found once, but not
+    # with its old prefix, so a person looks at it (an alignment with the old text would have moved it)
+    moved = svc.get(ANONYMOUS, shifted.id).annotation
+    assert moved.anchor.state is AnchorState.NEEDS_REVIEW and moved.target.start == 25 and moved.status is Status.APPROVED
+    assert "occurs 1 time(s)" in moved.anchor.reason
+    flagged = svc.get(ALICE, ambiguous.id).annotation
+    assert flagged.anchor.state is AnchorState.NEEDS_REVIEW and flagged.target.start == 21
+    seq = store.last_sequence()
+    assert [r.outcomes for r in svc.check_anchors(RITA)] == [{}] and store.last_sequence() == seq
+
+
+def test_check_anchors_moves_a_uniquely_found_quote(svc, store):
+    a = approved(svc, exact="巴陵郡", start=25).annotation
+    new_text = "補字" + TEXT  # two characters inserted at the very start: quote and context intact, offsets off by 2
+    put_text(store, new_text)
+    [report] = svc.check_anchors(ROOT, J)
+    assert report.count("reanchored") == 1
+    moved = svc.get(ANONYMOUS, a.id).annotation
+    assert (moved.target.start, moved.target.end) == (27, 30) and moved.anchor.state is AnchorState.REANCHORED
+    assert moved.history[-1].before["target"] == {"start": 25, "end": 28} and moved.history[-1].after["target"] == {"start": 27, "end": 30}
