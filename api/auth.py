@@ -38,6 +38,7 @@ from kg.errors import ConflictError, NotFoundError, ValidationError
 NAME = re.compile(r"^[\w.\-]{1,64}$")
 API_KEY_PREFIX = "gk_"
 ROLES = (Role.ANNOTATOR, Role.REVIEWER, Role.ADMIN, Role.SUBMITTER)
+RESERVED = {Identity.system().name}  # the agent of operator commands (restore, anchor checks)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -110,6 +111,8 @@ class UserStore:
         """Create a user and a first API key; returns the user and the key (shown once, stored hashed)."""
         if not NAME.match(name):
             raise ValidationError(f"a user name is 1-64 letters, digits, '_', '.' or '-', got {name!r}", field="name")
+        if name in RESERVED:
+            raise ValidationError(f"{name!r} is reserved: the system's own writes are attributed to it", field="name")
         role = _role(role)
         if password is not None and len(password) < 8:
             raise ValidationError("a password needs at least 8 characters", field="password")
