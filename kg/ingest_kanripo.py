@@ -281,16 +281,8 @@ def _add_folios(wg: WorkGraph, jn: ox.NamedNode, juan: fmt.Juan, editions: froze
             key = f"{key}~{seen[key]}"
         side = N(f"{jn.value}/{key}")
         wg.folio_count += 1
-        wg.add(side, A, p("FolioSide"))
-        wg.add(side, IS_PART_OF, jn)
+        _page_break(wg, side, "FolioSide", jn, ref, offset, declare_edition)
         wg.add(side, p("sequence"), L(str(n + 1), datatype=INT))
-        wg.add(side, p("pageId"), L(ref.raw))
-        if ref.edition and declare_edition is not None:
-            wg.add(side, p("ofEdition"), declare_edition(ref.edition))
-        if ref.folio is not None:
-            wg.add(side, p("folio"), L(str(ref.folio), datatype=INT))
-            wg.add(side, p("side"), L(ref.side))
-        wg.add(side, p("startOffset"), L(str(offset), datatype=INT))
         wg.add(side, p("endOffset"), L(str(end), datatype=INT))
         folio_index.setdefault((ref.edition, ref.page), []).append(side)
     mseen: dict[str, int] = {}
@@ -301,15 +293,21 @@ def _add_folios(wg: WorkGraph, jn: ox.NamedNode, juan: fmt.Juan, editions: froze
         key = f"{ref.edition}/{ref.page}" if _SAFE.match(ref.page or "") and _SAFE.match(ref.edition or "") else "x"
         mseen[key] = mseen.get(key, 0) + 1
         node = N(f"{jn.value}/md/{key}" + (f"~{mseen[key]}" if mseen[key] > 1 else ""))
-        wg.add(node, A, p("ParallelFolioBoundary"))
-        wg.add(node, IS_PART_OF, jn)
-        wg.add(node, p("pageId"), L(ref.raw))
-        if ref.edition and declare_edition is not None:
-            wg.add(node, p("ofEdition"), declare_edition(ref.edition))
-        if ref.folio is not None:
-            wg.add(node, p("folio"), L(str(ref.folio), datatype=INT))
-            wg.add(node, p("side"), L(ref.side))
-        wg.add(node, p("startOffset"), L(str(offset), datatype=INT))
+        _page_break(wg, node, "ParallelFolioBoundary", jn, ref, offset, declare_edition)
+
+
+def _page_break(wg: WorkGraph, node: ox.NamedNode, cls: str, jn: ox.NamedNode, ref: fmt.PageRef, offset: int,
+                declare_edition: Callable[[str], ox.NamedNode] | None) -> None:
+    """What a folio side and another edition's page break have in common."""
+    wg.add(node, A, p(cls))
+    wg.add(node, IS_PART_OF, jn)
+    wg.add(node, p("pageId"), L(ref.raw))
+    if ref.edition and declare_edition is not None:
+        wg.add(node, p("ofEdition"), declare_edition(ref.edition))
+    if ref.folio is not None:
+        wg.add(node, p("folio"), L(str(ref.folio), datatype=INT))
+        wg.add(node, p("side"), L(ref.side))
+    wg.add(node, p("startOffset"), L(str(offset), datatype=INT))
 
 
 def _add_images(wg: WorkGraph, work_dir: Path, folio_index: dict) -> None:
