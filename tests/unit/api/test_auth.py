@@ -49,8 +49,8 @@ def test_login_and_tokens(users, auth):
     users.add("wang", "annotator", password="長安一片月萬戶擣衣")
     with pytest.raises(InvalidCredentialsError):
         auth.login("wang", "wrong password")
-    users.set_password("wang", "萬戶擣衣聲秋風")
-    token, ttl = auth.login("wang", "萬戶擣衣聲秋風")
+    users.set_password("wang", "萬戶擣衣聲秋風吹不盡")
+    token, ttl = auth.login("wang", "萬戶擣衣聲秋風吹不盡")
     assert ttl == 60 and auth.identify(token).name == "wang"
     with pytest.raises(InvalidCredentialsError, match="expired"):
         auth.signer.verify(auth.signer.issue("wang", now=0))
