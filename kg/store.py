@@ -251,22 +251,20 @@ _CANONICAL_TYPES = {XSD + t for t in ("decimal", "integer", "double", "float", "
                                         "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
 
 
-def _canonical(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
+def _canonical(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     """Numbers and booleans as Oxigraph stores them ("1.10"^^xsd:decimal is kept as "1.1"), so that
-    comparing with what the store holds finds no false differences."""
-    scratch = None
-    seen: dict[ox.Literal, ox.Literal] = {}
-    for t in triples:
-        o = t.object
-        if isinstance(o, ox.Literal) and o.datatype.value in _CANONICAL_TYPES:
-            if o not in seen:
-                scratch = scratch or ox.Store()
-                scratch.add(ox.Quad(_T("urn:x"), _T("urn:p"), o))
-                seen[o] = next(iter(scratch)).object
-                scratch.clear()
-            if seen[o] != o:
-                t = ox.Triple(t.subject, t.predicate, seen[o])
-        yield t
+    comparing with what the store holds finds no false differences. The distinct literals go through
+    one scratch store in one batch."""
+    triples = list(triples)
+    odd = {t.object for t in triples if isinstance(t.object, ox.Literal) and t.object.datatype.value in _CANONICAL_TYPES}
+    if not odd:
+        return triples
+    scratch = ox.Store()
+    literals = list(odd)
+    scratch.extend(ox.Quad(_T(f"urn:x:{i}"), _T("urn:p"), lit) for i, lit in enumerate(literals))
+    canon = {literals[int(q.subject.value[6:])]: q.object for q in scratch}
+    return [ox.Triple(t.subject, t.predicate, canon[t.object]) if t.object in canon and canon[t.object] != t.object else t
+            for t in triples]
 
 
 def _is_blank(t: ox.Triple) -> bool:
