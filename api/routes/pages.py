@@ -20,8 +20,8 @@ from fastapi.templating import Jinja2Templates
 from annotation.model import Category
 from api.deps import ContextDep
 from api.web import NPM_INSTALL_HINT, STATIC_DIR, TEMPLATES_DIR, YASGUI_DIR, YASGUI_FILES, lineage, yasgui_available
-from api.web.labels import label, vocab_label
-from api.web.readmodel import ReadModel, entity_url, page_for_juan, reading_url
+from api.web.labels import label, qname, vocab_label
+from api.web.readmodel import ReadModel, catalogue, entity_url, page_for_juan, reading_url
 from kg.catalog import Catalog
 from kg.errors import GujiError, NotFoundError
 from kg.namespaces import ID
@@ -30,7 +30,7 @@ from search.errors import IndexNotFoundError, SearchQueryError
 router = APIRouter(include_in_schema=False)
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.globals.update(label=label, vocab_label=vocab_label, entity_url=entity_url, reading_url=reading_url,
+templates.env.globals.update(label=label, vocab_label=vocab_label, qname=qname, entity_url=entity_url, reading_url=reading_url,
                              quote=lambda s: quote(s or "", safe=""), categories=list(Category))
 
 FACETS = [("dynasty", "朝代", "Dynasty"), ("category", "四部", "Category"), ("edition", "版本", "Edition"),
@@ -188,7 +188,7 @@ def _chosen_juan(requested: str | None, copies: list[dict]) -> str | None:
 
 @router.get("/books/{census_no}", response_class=HTMLResponse)
 async def book_page(request: Request, ctx: ContextDep, census_no: str, juan: str | None = None) -> HTMLResponse:
-    catalog = Catalog(ctx.store)
+    catalog = catalogue(ctx.store)
     try:
         book = await run_in_threadpool(catalog.book, census_no)
     except NotFoundError as exc:
@@ -204,7 +204,7 @@ async def book_page(request: Request, ctx: ContextDep, census_no: str, juan: str
 
 @router.get("/works/{identifier}", response_class=HTMLResponse)
 async def work_page(request: Request, ctx: ContextDep, identifier: str, juan: str | None = None) -> HTMLResponse:
-    catalog = Catalog(ctx.store)
+    catalog = catalogue(ctx.store)
     try:
         work = await run_in_threadpool(catalog.work, identifier)
     except NotFoundError as exc:
@@ -294,7 +294,6 @@ GROUP BY ?book ?census ?title
 ORDER BY ?census"""},
     {"id": "persons-in-work", "zh": "某部作品中提及的人物", "en": "Persons mentioned in a work", "query": """\
 PREFIX guji: <https://w3id.org/guji/ontology#>
-PREFIX gujiv: <https://w3id.org/guji/vocab/>
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX bf: <http://id.loc.gov/ontologies/bibframe/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -309,7 +308,7 @@ SELECT ?person ?name (COUNT(DISTINCT ?a) AS ?mentions) WHERE {
   ?a oa:hasTarget/oa:hasSource ?juan .
   # one reading, or competing readings in a Choice (an rdf:List)
   ?a oa:hasBody/(as:items/rdf:rest*/rdf:first)? ?reading .
-  ?reading guji:category gujiv:entity-category/person ; oa:hasSource ?person .
+  ?reading guji:category <https://w3id.org/guji/vocab/entity-category/person> ; oa:hasSource ?person .
   OPTIONAL { ?reading rdfs:label ?name }
 }
 GROUP BY ?person ?name
@@ -330,7 +329,6 @@ GROUP BY ?dynasty
 ORDER BY DESC(?works)"""},
     {"id": "reels-due", "zh": "待检查的缩微胶卷", "en": "Reels due for inspection", "query": """\
 PREFIX guji: <https://w3id.org/guji/ontology#>
-PREFIX gujiv: <https://w3id.org/guji/vocab/>
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX bf: <http://id.loc.gov/ontologies/bibframe/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -347,7 +345,7 @@ SELECT ?reelId ?base ?lastInspection ?yearsSince WHERE {
   OPTIONAL { ?reel bf:baseMaterial ?b }
   BIND(STRAFTER(STR(?b), "/film-base/") AS ?base)
   BIND(IF(BOUND(?lastInspection), YEAR(NOW()) - YEAR(?lastInspection), 99) AS ?yearsSince)
-  FILTER(?yearsSince >= IF(?b = gujiv:film-base/acetate, 2, 5))
+  FILTER(?yearsSince >= IF(?b = <https://w3id.org/guji/vocab/film-base/acetate>, 2, 5))
 }
 ORDER BY DESC(?yearsSince) ?reelId"""},
 ]

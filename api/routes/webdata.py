@@ -42,6 +42,15 @@ class Spans(BaseModel):
     spans: list[Span]
 
 
+class Reading(BaseModel):
+    iri: str
+    item: str
+    text: str = Field(description="guji:text of the juan; offsets everywhere are code points into it")
+    layout: str = Field(description="guji:layout (JSON): line ends, folio markers, commentary")
+    folios: list[dict]
+    spans: list[Span] = Field(description="approved annotations")
+
+
 class Authority(BaseModel):
     iri: str
     label: str
@@ -69,6 +78,11 @@ class DisplayMap(BaseModel):
 async def spans(ctx: ContextDep, iri: Annotated[str, Query(description="IRI of a guji:Juan")]) -> Spans:
     found = await run_in_threadpool(ReadModel(ctx.store).spans, iri)
     return Spans(iri=iri, total=len(found), spans=found)
+
+
+@router.get("/reading", response_model=Reading, summary="A juan for reading: text, layout, folio sides and approved spans")
+async def reading(ctx: ContextDep, iri: Annotated[str, Query(description="IRI of a guji:Juan")]) -> Reading:
+    return Reading(**await run_in_threadpool(ReadModel(ctx.store).reading, iri))
 
 
 @router.get("/authorities", response_model=Authorities, summary="Authority records whose name contains q")

@@ -55,3 +55,11 @@ def vocab_label(scheme: str, value: str | None) -> Label:
         return Label(None, None)
     found = _labels().get(f"{GUJIV}{scheme}/{value}")
     return found if found is not None else Label(value, None)
+
+
+def qname(iri: str) -> str:
+    """``bf:Person`` for http://id.loc.gov/ontologies/bibframe/Person (the IRI when no prefix fits)."""
+    from kg.ontology import PREFIXES
+
+    best = max(((p, str(ns)) for p, ns in PREFIXES.items() if iri.startswith(str(ns))), key=lambda x: len(x[1]), default=None)
+    return f"{best[0]}:{iri[len(best[1]):]}" if best else iri

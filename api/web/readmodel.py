@@ -17,9 +17,10 @@ import pyoxigraph as ox
 
 from annotation.model import AUTHORITY_BASE, Category
 from annotation.service import PRIVATE_GRAPH_BASE, PUBLIC_GRAPH_BASE
+from kg.catalog import Catalog
 from kg.errors import NotFoundError
 from kg.namespaces import ID, sparql_prefixes
-from kg.sparql import public_dataset
+from kg.sparql import PRIVATE_GRAPH_PREFIXES, public_dataset
 
 PREFIXES = sparql_prefixes() + "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
 SCHEMA_SAMEAS = "http://schema.org/sameAs"
@@ -38,6 +39,12 @@ EXTERNAL = [
     (re.compile(r"^https?://(www\.)?viaf\.org/viaf/(\d+)"), "VIAF", 2),
     (re.compile(r"^https?://id\.loc\.gov/.+/([^/]+)$"), "LC", 1),
 ]
+
+ANNOTATION_GRAPHS = (PUBLIC_GRAPH_BASE, PRIVATE_GRAPH_BASE)
+BF_AGENT = "http://id.loc.gov/ontologies/bibframe/agent"
+_READING = re.compile(r"^(" + re.escape(ID) + r"annotation/[0-9A-Z]{26})/reading/\d+$")
+#: a FILTER keeping ?g to the public graphs (SPARQL over GRAPH ?g stays fast however many graphs there are)
+PUBLIC_G = "FILTER(" + " && ".join(f'!STRSTARTS(STR(?g), "{p}")' for p in PRIVATE_GRAPH_PREFIXES) + ")"
 
 _SAFE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
 
@@ -73,6 +80,29 @@ def entity_url(iri: str) -> str:
     return f"/entity?iri={quote(iri, safe='')}"
 
 
+class CatalogueStore:
+    """The store as catalogue reads see it: without the annotation graphs.
+
+    Every annotation is its own named graph, and a query whose default graph is the union of
+    thousands of named graphs gets slow (Catalog.juan_text: 4 s with 2,000 annotations in the store,
+    30 ms without). Catalogue data never lives in annotation graphs, so the pages give the catalogue
+    this view of the store; annotations are read by :class:`ReadModel` with ``GRAPH ?g`` patterns.
+    """
+
+    def __init__(self, store) -> None:
+        self._store = store
+
+    def graphs(self) -> list[str]:
+        return [g for g in self._store.graphs() if not g.startswith(ANNOTATION_GRAPHS)]
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+
+def catalogue(store) -> Catalog:
+    return Catalog(CatalogueStore(store))
+
+
 @dataclass
 class ReadModel:
     store: object
@@ -80,6 +110,8 @@ class ReadModel:
     # -- helpers ----------------------------------------------------------------------------------
 
     def _select(self, query: str, *, public: bool = True, **bindings: ox.NamedNode | ox.Literal) -> list[dict]:
+        """``public``: the default graph is the union of the public catalogue graphs (no annotations);
+        otherwise the query names its graphs itself (``GRAPH ?g`` with :data:`PUBLIC_G`)."""
         if bindings:  # bound through VALUES (terms serialise escaped)
             names = " ".join(f"?{k}" for k in bindings)
             values = " ".join(str(v) for v in bindings.values())
@@ -87,10 +119,18 @@ class ReadModel:
             query = f"{query[:at]} VALUES ({names}) {{ ({values}) }} {query[at:]}"
         dataset = {}
         if public:
-            default, _ = public_dataset(self.store.graphs())
+            default, _ = public_dataset(CatalogueStore(self.store).graphs())
             dataset["default_graph"] = [ox.NamedNode(g) for g in default] or [ox.DefaultGraph()]
         rows = self.store.query(PREFIXES + query, **dataset)
         return [{v.value: (None if r[v] is None else r[v].value) for v in rows.variables} for r in rows]
+
+    # -- the reading view of one text ------------------------------------------------------------
+
+    def reading(self, juan: str) -> dict:
+        """A juan's text, layout and folio sides with its approved annotation spans, in one answer."""
+        out = catalogue(self.store).juan_text(check_iri(juan))
+        out["spans"] = self.spans(juan)
+        return out
 
     # -- annotation spans of one text -------------------------------------------------------------
 
@@ -166,9 +206,10 @@ class ReadModel:
     def entity(self, iri: str, *, mentions_limit: int = 200) -> dict:
         check_iri(iri)
         node = ox.NamedNode(iri)
-        about = self._select("""
-            SELECT ?p ?o WHERE { ?s ?p ?o . FILTER(isLiteral(?o) || ?p IN (rdf:type, skos:exactMatch, skos:closeMatch, owl:sameAs,
-                                                                          <http://schema.org/sameAs>, guji:category)) }""", s=node)
+        about = self._select(f"""
+            SELECT DISTINCT ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {PUBLIC_G}
+              FILTER(isLiteral(?o) || ?p IN (rdf:type, skos:exactMatch, skos:closeMatch, owl:sameAs, <http://schema.org/sameAs>, guji:category)) }}""",
+                             public=False, s=node)
         ids = self._select("""
             SELECT ?id ?type ?value WHERE { ?s bf:identifiedBy ?id . ?id rdf:value ?value . OPTIONAL { ?id a ?type } }""", s=node)
         works = self._select("""
@@ -181,10 +222,9 @@ class ReadModel:
                 ?q oa:exact ?exact ; oa:prefix ?prefix ; oa:suffix ?suffix . FILTER(STRSTARTS(STR(?r), STR(?a))) }}
               FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}"))
             }}""", public=False, s=node)
-        if not about and not works and not mention_rows and not ids:
-            incoming = self._select("SELECT ?x WHERE { ?x ?p ?s } LIMIT 1", s=node)
-            if not incoming:
-                raise NotFoundError(f"nothing is known about {iri}", iri=iri)
+        links = self.links(iri)
+        if not about and not works and not mention_rows and not ids and not links:
+            raise NotFoundError(f"nothing is known about {iri}", iri=iri)
         labels: list[str] = []
         types: list[str] = []
         external: list[dict] = []
@@ -227,8 +267,63 @@ class ReadModel:
         return {"iri": iri, "label": labels[0] if labels else None, "labels": labels, "types": sorted(set(types)),
                 "category": category.value if category else None, "category_label": category.label if category else None,
                 "provisional": iri.startswith(AUTHORITY_BASE), "external": external, "literals": literals,
-                "works": works, "mentions": mentions[:mentions_limit], "mention_count": len(mentions),
+                "works": works, "links": links, "mentions": mentions[:mentions_limit], "mention_count": len(mentions),
                 "texts": sorted({m["juan"] for m in mentions})}
+
+    def links(self, iri: str, *, limit: int = 24) -> list[dict]:
+        """Resources linked to ``iri`` either way, with their labels (the entity page's small graph)."""
+        node = ox.NamedNode(check_iri(iri))
+        out = self._select(f"""SELECT DISTINCT ?p ?x WHERE {{ GRAPH ?g {{ ?s ?p ?x }} {PUBLIC_G}
+            FILTER(isIRI(?x) && ?p != rdf:type) }} LIMIT {int(limit)}""", public=False, s=node)
+        inc = self._select(f"""SELECT DISTINCT ?p ?x WHERE {{ GRAPH ?g {{ ?x ?p ?s }} {PUBLIC_G} FILTER(isIRI(?x)) }}
+            LIMIT {int(limit)}""", public=False, s=node)
+        edges = [{"predicate": r["p"], "iri": r["x"], "out": True} for r in out] + \
+                [{"predicate": r["p"], "iri": r["x"], "out": False} for r in inc]
+        edges = self._through(edges)
+        if edges:
+            values = " ".join(f"<{check_iri(e['iri'])}>" for e in edges)
+            rows = self._select(f"""SELECT ?x ?label WHERE {{ VALUES ?x {{ {values} }} GRAPH ?g {{ ?x rdfs:label ?label }} {PUBLIC_G} }}""",
+                                public=False)
+            labels = {r["x"]: r["label"] for r in rows}
+            for e in edges:
+                e["label"] = e.get("label") or labels.get(e["iri"])
+        return edges
+
+    def _through(self, edges: list[dict]) -> list[dict]:
+        """Step over the nodes that only connect: a contribution → its work; an annotation's reading →
+        the text the annotation is on (one edge per text, with the number of mentions)."""
+        readings = [e for e in edges if not e["out"] and _READING.match(e["iri"])]
+        contributions = [e for e in edges if not e["out"] and e["predicate"] == BF_AGENT]
+        if not readings and not contributions:
+            return edges
+        replaced: dict[str, dict] = {}
+        if contributions:
+            values = " ".join(f"<{e['iri']}>" for e in contributions)
+            for r in self._select(f"""SELECT ?c ?work ?title WHERE {{ VALUES ?c {{ {values} }}
+                    GRAPH ?g {{ ?work bf:contribution ?c . OPTIONAL {{ ?work rdfs:label ?title }} }} {PUBLIC_G} }}""", public=False):
+                replaced[r["c"]] = {"predicate": "http://id.loc.gov/ontologies/bibframe/contribution", "iri": r["work"],
+                                    "label": r["title"], "out": False}
+        if readings:
+            values = " ".join(f"<{_READING.match(e['iri']).group(1)}>" for e in readings)
+            rows = self._select(f"""SELECT ?a ?juan ?jl ?title WHERE {{ VALUES ?a {{ {values} }}
+                    GRAPH ?g {{ ?a oa:hasTarget/oa:hasSource ?juan }} FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}"))
+                    OPTIONAL {{ GRAPH ?g2 {{ ?juan guji:juanLabel ?jl ; dcterms:isPartOf/rdfs:label ?title }} }} }}""", public=False)
+            by_annotation = {r["a"]: r for r in rows}
+            for e in readings:
+                r = by_annotation.get(_READING.match(e["iri"]).group(1))
+                if r:
+                    name = " ".join(x for x in (r["title"], r["jl"]) if x) or None
+                    replaced[e["iri"]] = {"predicate": "http://www.w3.org/ns/oa#hasTarget", "iri": r["juan"], "label": name,
+                                          "out": False, "url": reading_url(r["juan"])}
+        out: dict[tuple, dict] = {}
+        for e in edges:
+            e = replaced.get(e["iri"], e) if not e["out"] else e
+            key = (e["iri"], e["out"], e["predicate"])
+            if key in out:
+                out[key]["count"] = out[key].get("count", 1) + 1
+            else:
+                out[key] = dict(e)
+        return list(out.values())
 
     # -- works and books ------------------------------------------------------------------------------
 

@@ -305,13 +305,13 @@ async function load() {
   if (!state.me) formStatus.innerHTML = `浏览模式：保存前请 <a href="/login?next=${encodeURIComponent(location.pathname + location.search)}">登录</a>。<span lang="en">Log in to save.</span>`;
   else if (!["annotator", "reviewer", "admin"].includes(state.me.role)) formStatus.textContent = `${state.me.name} (${state.me.role}) 无标引权限 cannot annotate`;
   status.textContent = "载入中… loading";
-  const [text, spans] = await Promise.all([
-    api(`/api/texts?iri=${encodeURIComponent(juan)}`),
-    api(`/api/spans?iri=${encodeURIComponent(juan)}`),
-  ]);
+  const t0 = performance.now();
+  const { data } = await api(`/api/reading?iri=${encodeURIComponent(juan)}`);
+  const fetched = performance.now();
   document.getElementById("text-title").textContent = juan.split("/").slice(-3).join(" / ");
-  state.approved = spans.data.spans;
-  const stats = reader.render(text.data, { spans: state.approved });
+  state.approved = data.spans;
+  const stats = reader.render(data, { spans: state.approved });
+  stats.fetchMs = fetched - t0;
   window.gujiRender = stats;
   status.textContent = `${stats.chars} 字 chars · ${stats.annotations} 已审标注 approved · 渲染 render ${stats.renderMs.toFixed(0)} ms`;
   await reader.display();

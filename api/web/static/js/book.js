@@ -15,12 +15,9 @@ window.gujiReader = reader; // for the browser tests and the curious
 async function load() {
   status.textContent = "载入中… loading";
   const t0 = performance.now();
-  const [text, spans] = await Promise.all([
-    api(`/api/texts?iri=${encodeURIComponent(juan)}`),
-    api(`/api/spans?iri=${encodeURIComponent(juan)}`),
-  ]);
+  const { data } = await api(`/api/reading?iri=${encodeURIComponent(juan)}`);
   const fetched = performance.now();
-  const stats = reader.render(text.data, { spans: spans.data.spans, highlights });
+  const stats = reader.render(data, { spans: data.spans, highlights });
   await reader.display();
   stats.fetchMs = fetched - t0;
   window.gujiRender = stats;

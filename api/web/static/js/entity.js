@@ -1,7 +1,7 @@
 // The entity page's neighbourhood graph: the resource in the middle, what it links to and what
-// links to it around it (GET /api/graph/neighbourhood), each node a link to its own page; the same
-// links as a list for keyboard and screen-reader use.
-import { api, applyDisplay, esc } from "./common.js";
+// links to it around it (read with the page, ReadModel.links), each node a link to its own page;
+// the same links as a list for keyboard and screen-reader use.
+import { applyDisplay, esc } from "./common.js";
 
 const article = document.querySelector("article.entity");
 const svg = document.getElementById("graph");
@@ -19,9 +19,8 @@ function node(tag, attrs, parent) {
 
 async function draw() {
   const iri = article.dataset.iri;
-  let data;
-  try { ({ data } = await api(`/api/graph/neighbourhood?iri=${encodeURIComponent(iri)}&limit=24`)); }
-  catch (e) { listEl.innerHTML = `<li>${esc(e.message)}</li>`; return; }
+  const all = JSON.parse(document.getElementById("links-data").textContent);
+  const data = { edges: all, label: article.dataset.name };
   const edges = data.edges.slice(0, 24);
   const R = 165;
   edges.forEach((e, i) => {
@@ -31,14 +30,14 @@ async function draw() {
   for (const e of edges) {
     node("line", { x1: 0, y1: 0, x2: e.x, y2: e.y, class: "gedge" }, svg);
     const t = node("text", { x: e.x / 2, y: e.y / 2 - 3, class: "glabel", "text-anchor": "middle" }, svg);
-    t.textContent = `${e.out ? "" : "← "}${local(e.predicate)}${e.out ? " →" : ""}`;
+    t.textContent = `${e.out ? "" : "← "}${local(e.predicate)}${e.count ? ` ×${e.count}` : ""}${e.out ? " →" : ""}`;
   }
   const center = node("g", { class: "gnode center" }, svg);
   node("circle", { cx: 0, cy: 0, r: 30 }, center);
   const ct = node("text", { x: 0, y: 4, "text-anchor": "middle", class: "zh" }, center);
   ct.textContent = short(data.label || local(iri), 6);
   for (const e of edges) {
-    const a = node("a", { href: `/entity?iri=${encodeURIComponent(e.iri)}` }, svg);
+    const a = node("a", { href: e.url || `/entity?iri=${encodeURIComponent(e.iri)}` }, svg);
     const g = node("g", { class: "gnode" }, a);
     node("circle", { cx: e.x, cy: e.y, r: 20 }, g);
     const t = node("text", { x: e.x, y: e.y + 34, "text-anchor": "middle", class: "zh" }, g);
@@ -47,7 +46,7 @@ async function draw() {
     title.textContent = `${e.label || ""} ${e.iri}`;
   }
   listEl.innerHTML = edges.map((e) => `<li>${e.out ? "" : "← "}<code>${esc(local(e.predicate))}</code>${e.out ? " →" : ""}
-    <a href="/entity?iri=${encodeURIComponent(e.iri)}" class="zh">${esc(e.label || local(e.iri))}</a></li>`).join("")
+    <a href="${esc(e.url || `/entity?iri=${encodeURIComponent(e.iri)}`)}" class="zh">${esc(e.label || local(e.iri))}</a>${e.count ? ` ×${e.count}` : ""}</li>`).join("")
     + (data.edges.length > edges.length ? `<li class="small">… ${data.edges.length - edges.length} more</li>` : "");
   svg.dataset.nodes = String(edges.length + 1);
   applyDisplay(article);

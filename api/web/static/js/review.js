@@ -46,8 +46,8 @@ function itemHtml(doc) {
     <ol class="history" hidden></ol></li>`;
 }
 
-async function load() {
-  status.textContent = "载入中… loading";
+async function load(message = "") {
+  status.textContent = message || "载入中… loading";
   const q = new URLSearchParams({ status: current, page: String(page), limit: String(PAGE) });
   try {
     const { data } = await api(`/annotations/?${q}`, { accept: LD });
@@ -58,7 +58,7 @@ async function load() {
     const last = Math.max(0, Math.ceil(total / PAGE) - 1);
     pager.innerHTML = last ? `${page > 0 ? '<button type="button" class="secondary" data-page="prev">上一页 Prev</button>' : ""}
       <span>${page + 1} / ${last + 1}</span>${page < last ? '<button type="button" class="secondary" data-page="next">下一页 Next</button>' : ""}` : "";
-    status.textContent = `${total} 条 items`;
+    status.textContent = `${message ? `${message} · ` : ""}${total} 条 items`;
     applyDisplay(list);
   } catch (e) {
     list.innerHTML = "";
@@ -91,9 +91,10 @@ list.addEventListener("click", async (ev) => {
   btn.disabled = true;
   try {
     await api(`/annotations/${id}/review`, { method: "POST", json: { decision, reason }, accept: LD });
-    status.textContent = `${decision === "approve" ? "已通过 approved" : "已驳回 rejected"}: ${id}`;
+    const done = `${decision === "approve" ? "已通过 approved" : "已驳回 rejected"}: ${id}`;
+    status.textContent = done;
     li.remove();
-    if (!list.children.length) load();
+    if (!list.children.length) load(done);
     else if (current === "submitted") {
       const c = document.getElementById("count-submitted");
       c.textContent = Math.max(0, Number(c.textContent) - 1);

@@ -69,6 +69,7 @@ for (const b of document.querySelectorAll("button.example")) {
     const ex = examples.find((e) => e.id === b.dataset.example);
     box.dataset.state = "running";
     box.dataset.example = ex.id;
-    run(ex.query);
+    // Yasgui shows a failed query (syntax error, time limit) in its result pane; nothing to add here
+    Promise.resolve(run(ex.query)).catch(() => { box.dataset.state = "error"; });
   });
 }
