@@ -126,6 +126,18 @@ def test_annotate_submit_review_then_public(new_page, server, screenshots):
     assert (anna.input_value("#sel-start"), anna.input_value("#sel-end")) == ("1", "2")
     assert "𫝊" in anna.inner_text("#sel-text")
 
+    # a DOM range from inside the double-column commentary to past it (what a drag there makes)
+    a, b = text.index("文甲"), text.index("其後") + 2
+    anna.evaluate("""([a, b]) => {
+        const r = document.createRange();
+        r.setStart(document.querySelector(`#reader span[data-o="${a}"]`).firstChild, 0);
+        r.setEnd(document.querySelector(`#reader span[data-o="${b - 1}"]`).firstChild, 1);
+        const sel = getSelection(); sel.removeAllRanges(); sel.addRange(r);
+        document.getElementById('reader').dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+    }""", [a, b])
+    assert (anna.input_value("#sel-start"), anna.input_value("#sel-end")) == (str(a), str(b))
+    assert anna.locator("#reader .note .col").count() == 2  # 注文甲 / 注文乙 as two columns
+
     # mouse: drag over 陶潛 → code-point offsets
     _select_by_mouse(anna, start, start + 2)
     assert (anna.input_value("#sel-start"), anna.input_value("#sel-end")) == (str(start), str(start + 2))
@@ -305,6 +317,7 @@ def test_render_text_with_2000_annotations(new_page, server, screenshots):
         "render_ms_runs": [round(x, 1) for x in render], "render_ms_median": round(statistics.median(render), 1),
         "build_html_ms_median": round(statistics.median(r["buildMs"] for r in runs), 1),
         "fetch_text_and_spans_ms_median": round(statistics.median(r["fetchMs"] for r in runs), 1),
+        "page_ready_ms_median": round(statistics.median(r["readyMs"] for r in runs), 1),
         "hide_show_annotations_ms": round(toggle_ms, 1),
     }
     REPORT["annotate_2000"] = {"render_ms": round(a_stats["renderMs"], 1)}

@@ -20,6 +20,7 @@ async function load() {
   const stats = reader.render(data, { spans: data.spans, highlights });
   await reader.display();
   stats.fetchMs = fetched - t0;
+  stats.readyMs = performance.now(); // since the navigation started: page, data and render
   window.gujiRender = stats;
   status.textContent = `${stats.chars} 字 chars · ${stats.annotations} 标注 annotations · 渲染 render ${stats.renderMs.toFixed(0)} ms`;
   el.dataset.ready = "true";

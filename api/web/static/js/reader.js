@@ -23,6 +23,11 @@ export function parseLayout(layoutJson) {
   return at;
 }
 
+// double-column commentary: two stacked columns of small characters (side by side when vertical)
+const NOTE_OPEN = '<span class="note"><span class="col">';
+const NOTE_SPLIT = '</span><span class="col">';
+const NOTE_CLOSE = "</span></span>";
+
 function folioOf(source) {
   // <pb:GJ4a0001_MING_001-1a> → page id GJ4a0001_MING_001-1a → folio 1a (juan 001)
   const page = (source || "").replace(/^<(pb|md):/, "").replace(/>$/, "");
@@ -64,25 +69,27 @@ export class Reader {
       const marks = layout.get(i);
       if (marks) {
         for (const m of marks) {
-          if (m.kind === "lb") {
+          if (m.kind === "lb" || m.kind === "pb") {
+            // commentary may run over a line or page end: close its columns around the break
+            if (note) parts.push(NOTE_CLOSE);
             if (lineChars > 0) parts.push("<br>");
             lineChars = 0;
-          } else if (m.kind === "pb") {
-            const f = folioOf(m.source);
-            const id = seenFolio.has(f.folio) ? "" : ` id="f-${esc(f.folio)}"`;
-            seenFolio.add(f.folio);
-            if (lineChars > 0) parts.push("<br>");
-            lineChars = 0;
-            parts.push(`<span class="pb folio-break"${id} data-page="${esc(f.page)}" title="葉 ${esc(f.folio)} · ${esc(f.page)}">${esc(f.folio)}</span>`);
+            if (m.kind === "pb") {
+              const f = folioOf(m.source);
+              const id = seenFolio.has(f.folio) ? "" : ` id="f-${esc(f.folio)}"`;
+              seenFolio.add(f.folio);
+              parts.push(`<span class="pb folio-break"${id} data-page="${esc(f.page)}" title="葉 ${esc(f.folio)} · ${esc(f.page)}">${esc(f.folio)}</span>`);
+            }
+            if (note) parts.push(NOTE_OPEN);
           } else if (m.kind === "md") {
             const f = folioOf(m.source);
             parts.push(`<span class="md" title="${esc(f.page)}">${esc(f.edition)} ${esc(f.folio)}</span>`);
-          } else if (m.kind === "(") note = 1;
-          else if (m.kind === "/") note = 2;
-          else if (m.kind === ")") note = 0;
+          } else if (m.kind === "(" && !note) { note = 1; parts.push(NOTE_OPEN); }
+          else if (m.kind === "/" && note === 1) { note = 2; parts.push(NOTE_SPLIT); }
+          else if (m.kind === ")" && note) { note = 0; parts.push(NOTE_CLOSE); }
         }
       }
-      if (i === n) break;
+      if (i === n) { if (note) parts.push(NOTE_CLOSE); break; }
       const c = this.cps[i];
       let k = cls[i];
       if (note) k += note === 1 ? " n1" : " n2";
