@@ -201,7 +201,7 @@ class Neo4jProjection:
         checkpoint = None if rebuild else self.checkpoint(store)
         graphs = projected_graphs(store)
         if checkpoint is None:
-            self._run("MATCH (n:Resource) DETACH DELETE n")
+            self._delete_in_batches("MATCH (n:Resource) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n")
             todo = graphs
         else:
             todo = sorted({c.graph for c in store.changes_since(checkpoint)})
@@ -221,13 +221,19 @@ class Neo4jProjection:
         """Undo what a graph stated. A node no graph states any more loses its labels and
         properties; it is deleted unless other graphs' relationships still point at it (then it
         waits, bare, for the graph that types it to be projected again)."""
-        self._run("MATCH ()-[r {graph: $g}]->() DELETE r", g=graph)
+        self._delete_in_batches("MATCH ()-[r {graph: $g}]->() WITH r LIMIT $batch DELETE r RETURN count(*) AS n", g=graph)
         all_labels = ":".join(f"`{lab}`" for lab in sorted(set(LABELS.values())))
-        self._run(
-            "MATCH (n:Resource) WHERE $g IN n.graphs SET n.graphs = [x IN n.graphs WHERE x <> $g] "
-            f"WITH n WHERE size(n.graphs) = 0 REMOVE n:{all_labels} SET n = {{iri: n.iri, graphs: []}}",
+        self._delete_in_batches(
+            "MATCH (n:Resource) WHERE $g IN n.graphs WITH n LIMIT $batch SET n.graphs = [x IN n.graphs WHERE x <> $g] "
+            f"WITH n, size(n.graphs) = 0 AS orphan FOREACH (_ IN CASE WHEN orphan THEN [1] ELSE [] END | "
+            f"REMOVE n:{all_labels} SET n = {{iri: n.iri, graphs: []}}) RETURN count(*) AS n",
             g=graph)
-        self._run("MATCH (n:Resource) WHERE size(n.graphs) = 0 AND NOT (n)--() DELETE n")
+        self._delete_in_batches("MATCH (n:Resource) WHERE size(n.graphs) = 0 AND NOT (n)--() WITH n LIMIT $batch DELETE n RETURN count(*) AS n")
+
+    def _delete_in_batches(self, query: str, **params) -> None:
+        """Large deletes in bounded transactions (Neo4j caps the memory of one transaction)."""
+        while self._run(query, batch=BATCH * 10, **params)[0]["n"]:
+            pass
 
     def _write(self, m: GraphModel) -> None:
         by_labels: dict[tuple[str, ...], list[dict]] = defaultdict(list)
