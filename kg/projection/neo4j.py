@@ -26,7 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import StoreError
-from kg.namespaces import BF, GG, GUJI, OA, PREMIS, PROV, RDF, SKOS
+from kg.namespaces import BF, GG, GUJI, GUJIV, OA, PREMIS, PROV, RDF, SKOS
 from kg.sparql import is_public_graph
 from kg.store import OxigraphStore
 
@@ -61,6 +61,14 @@ LABELS: dict[str, str] = {
     GUJI + "ReignEra": "ReignEra",
     GUJI + "Event": "Event",
     OA + "Annotation": "Annotation",
+    GUJI + "AuthorityRecord": "Entity",
+}
+
+# an entity's category (guji:category on the authority record) → an extra label
+CATEGORY_LABELS = {
+    GUJIV + "entity-category/person": "Person", GUJIV + "entity-category/place": "Place",
+    GUJIV + "entity-category/office": "Office", GUJIV + "entity-category/era": "ReignEra",
+    GUJIV + "entity-category/book-title": "BookTitle", GUJIV + "entity-category/event": "Event",
 }
 
 
@@ -136,10 +144,46 @@ def model_of(store: OxigraphStore, graph: str, known: dict[str, set[str]]) -> Gr
                 m.props.setdefault(s, {}).setdefault(prop_name(p), []).append(_value(t.object))
         elif isinstance(t.object, ox.NamedNode) and p != RDF_TYPE and t.object.value in known:
             m.rels.add((s, rel_type(p), t.object.value))
+    _annotations(m, triples, known)
     for iri, props in m.props.items():
         for k, v in list(props.items()):
             props[k] = v[0] if len(v) == 1 else sorted(v, key=str)
     return m
+
+
+def _annotations(m: GraphModel, triples: list[ox.Triple], known: dict[str, set[str]]) -> None:
+    """Annotation → the juan it marks (TARGETS, with the code-point span and quote as annotation
+    properties) and → the entity it identifies (IDENTIFIES); entities get their category's label."""
+    out: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for t in triples:
+        if isinstance(t.subject, ox.NamedNode):
+            out[t.subject.value][t.predicate.value].append(t.object)
+    for iri, labels in m.nodes.items():
+        if "Entity" in labels:
+            for c in out[iri].get(GUJI + "category", []):
+                if c.value in CATEGORY_LABELS:
+                    labels.add(CATEGORY_LABELS[c.value])
+        if "Annotation" not in labels:
+            continue
+        props = m.props.setdefault(iri, {})
+        for target in out[iri].get(OA + "hasTarget", []):
+            for source in out[target.value].get(OA + "hasSource", []):
+                if source.value not in known:
+                    continue
+                m.rels.add((iri, "TARGETS", source.value))
+                for sel in out[target.value].get(OA + "hasSelector", []):
+                    for key, pred in (("start", OA + "start"), ("end", OA + "end"), ("quote", OA + "exact")):
+                        for v in out[sel.value].get(pred, []):
+                            props.setdefault(key, []).append(_value(v))
+        for body in out[iri].get(OA + "hasBody", []):
+            bodies = [body] + out[body.value].get(OA + "item", []) if isinstance(body, ox.NamedNode) else []
+            for b in bodies:
+                purposes = {x.value for x in out[b.value].get(OA + "hasPurpose", [])}
+                for source in out[b.value].get(OA + "hasSource", []):
+                    if OA + "identifying" in purposes and source.value in known:
+                        m.rels.add((iri, "IDENTIFIES", source.value))
+                for c in out[b.value].get(GUJI + "category", []):
+                    props.setdefault("category", []).append(c.value.rsplit("/", 1)[-1])
 
 
 class Neo4jProjection:

@@ -99,3 +99,36 @@ def test_neo4j_down_during_ingest_loses_nothing(store, projection, neo4j_control
     report = projection.check(store)
     assert report["in_sync"], report["drift"]
     assert report["labels"]["PhysicalBook"] == 3
+
+
+def test_approved_annotations_link_text_and_entity_drafts_stay_out(store, projection, neo4j_driver):
+    from annotation.model import AnnotationCreate, Category, Reading, TextSelection
+    from annotation.policies import Identity, Role
+    from annotation.service import AnnotationService
+
+    juan = "https://w3id.org/guji/id/text/GJ4a0002/master/001"
+    text = store.query(f"SELECT ?t WHERE {{ GRAPH ?g {{ <{juan}> <https://w3id.org/guji/ontology#text> ?t }} }}")
+    text = next(iter(text))["t"].value
+    start = text.index("滕子京")
+    svc = AnnotationService(store)
+    annotator, reviewer = Identity("alice", Role.ANNOTATOR), Identity("rita", Role.REVIEWER)
+
+    def create(exact, offset, category, label):
+        return svc.create(annotator, AnnotationCreate(
+            target=TextSelection(source=juan, start=offset, end=offset + len(exact), exact=exact),
+            readings=[Reading(category=category, authority=f"https://w3id.org/guji/id/entity/{label}", label=label, provisional=True)])).annotation
+
+    approved = create("滕子京", start, Category.PERSON, "滕宗諒")
+    svc.submit(annotator, approved.id)
+    svc.review(reviewer, approved.id, "approve")
+    create("巴陵郡", text.index("巴陵郡"), Category.PLACE, "巴陵郡")  # a draft: private, never projected
+
+    projection.sync(store, rebuild=True)
+    report = projection.check(store)
+    assert report["in_sync"], report["drift"]
+    records, _, _ = neo4j_driver.execute_query(
+        "MATCH (j:Juan)<-[:TARGETS]-(a:Annotation)-[:IDENTIFIES]->(e:Entity:Person) "
+        "RETURN j.iri AS juan, a.start AS start, a.end AS end, a.quote AS quote, e.label AS name")
+    assert [dict(r) for r in records] == [{"juan": juan, "start": start, "end": start + 3, "quote": "滕子京", "name": "滕宗諒"}]
+    records, _, _ = neo4j_driver.execute_query("MATCH (e:Place) RETURN count(e) AS n")
+    assert records[0]["n"] == 0
