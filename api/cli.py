@@ -83,10 +83,13 @@ def _ingest_kanripo(ctx: Context, paths: list[Path], *, quiet: bool) -> int:
         total = 0
         for wg in graphs:
             progress.update(task, description=f"writing {wg.text_id}")
-            change = ctx.store.replace_graph(graph_iri(wg.text_id), wg.triples, agent="guji ingest")
+            change, reanchored = ctx.replace_texts(graph_iri(wg.text_id), wg.triples, agent="guji ingest")
             total += len(wg.triples)
             state = "unchanged" if change is None else f"+{change.added} -{change.removed}"
             progress.console.print(f"{wg.text_id}: {wg.juan_count} juan, {wg.folio_count} folio sides, {wg.char_count} characters, {len(wg.triples)} triples ({state})")
+            for r in reanchored:
+                kinds = ", ".join(f"{k} {len(v)}" for k, v in sorted(r.outcomes.items()))
+                progress.console.print(f"  annotations on {r.source}: {r.checked} checked ({kinds})")
             for w in wg.warnings[:5]:
                 progress.console.print(f"  [yellow]warning[/]: {w}")
             if len(wg.warnings) > 5:

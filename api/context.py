@@ -102,6 +102,27 @@ class Context:
 
         return AnnotationService(self.store)
 
+    def replace_texts(self, graph: str, triples: list, *, agent: str):
+        """Write a source graph that holds juan texts, then re-anchor the annotations of every juan
+        whose text changed (moved when the quote is found once, flagged for review otherwise; never a
+        silent move). Returns (change, re-anchor reports)."""
+        import pyoxigraph as ox
+
+        from annotation.policies import Identity
+        from kg.namespaces import GUJI
+
+        text_p = ox.NamedNode(GUJI + "text")
+        old = {q.subject.value: q.object.value for q in self.store.oxigraph.quads_for_pattern(None, text_p, None, ox.NamedNode(graph))}
+        change = self.store.replace_graph(graph, triples, agent=agent)
+        reports = []
+        if change is not None and old:
+            new = {t.subject.value: t.object.value for t in triples if t.predicate == text_p}
+            for juan, before in old.items():
+                after = new.get(juan, "")
+                if after != before:
+                    reports.append(self.annotations.reanchor(Identity.system(), juan, before, after))
+        return change, [r for r in reports if r.checked]
+
     def public_dataset(self, default_graph_uris: list[str] | None = None,
                        named_graph_uris: list[str] | None = None) -> tuple[list[str], list[str]]:
         return public_dataset(self.store.graphs(), default_graph_uris, named_graph_uris)
