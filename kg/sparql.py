@@ -308,14 +308,18 @@ class QueryRunner:
         try:
             w = self._take()
             started = time.monotonic()
-            w.conn.send((text, fmt.value, default_graph, named_graphs, self.max_results))
-            if not w.conn.poll(max(0.0, limit - (time.monotonic() - started))):
+            try:
+                w.conn.send((text, fmt.value, default_graph, named_graphs, self.max_results))
+                if not w.conn.poll(max(0.0, limit - (time.monotonic() - started))):
+                    w.kill()
+                    raise QueryTimeoutError(
+                        f"the query ran longer than the {limit:g} s limit and was stopped; narrow it (LIMIT, more specific patterns) or download a dump",
+                        timeout=limit,
+                    )
+                status, payload = w.conn.recv()
+            except (EOFError, OSError) as exc:  # the worker died (out of memory, killed): a fresh one serves the next query
                 w.kill()
-                raise QueryTimeoutError(
-                    f"the query ran longer than the {limit:g} s limit and was stopped; narrow it (LIMIT, more specific patterns) or download a dump",
-                    timeout=limit,
-                )
-            status, payload = w.conn.recv()
+                raise StoreError(f"the query worker stopped unexpectedly ({type(exc).__name__}); the query was not answered") from None
             self._give_back(w)
         finally:
             self._slots.release()

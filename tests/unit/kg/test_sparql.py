@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pyoxigraph as ox
 import pytest
 
-from kg.errors import QueryRefusedError, QuerySyntaxError, QueryTimeoutError, QueryTooLargeError
+from kg.errors import QueryRefusedError, QuerySyntaxError, QueryTimeoutError, QueryTooLargeError, StoreError
 from kg.sparql import QueryRunner, ResultFormat, inspect_query, public_dataset
 from kg.store import CHANGELOG, OxigraphStore
 
@@ -113,5 +113,27 @@ def test_long_query_is_stopped_and_the_runner_recovers(runner):
     with pytest.raises(QueryTimeoutError, match="longer than the 0.5 s limit"):
         run(runner, slow, timeout=0.5)
     assert time.monotonic() - started < 5
+    data = json.loads(run(runner, "ASK { <http://e/s1> ?p ?o }")[0])
+    assert data["boolean"] is True
+
+
+def test_a_worker_that_dies_gives_a_clear_error_and_the_next_query_works(runner):
+    import os
+    import signal
+    import threading
+
+    # a query that runs long enough to kill its worker for real while it works
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p1 ?b . ?c ?p2 ?d . ?e ?p3 ?f }"
+
+    def kill_soon():
+        time.sleep(0.5)
+        for w in list(runner._idle) + [p for p in __import__("multiprocessing").active_children() if p.name == "guji-sparql"]:
+            pid = getattr(w, "pid", None) or getattr(getattr(w, "process", None), "pid", None)
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+
+    threading.Thread(target=kill_soon).start()
+    with pytest.raises(StoreError, match="worker stopped unexpectedly"):
+        run(runner, slow, timeout=20)
     data = json.loads(run(runner, "ASK { <http://e/s1> ?p ?o }")[0])
     assert data["boolean"] is True
