@@ -21,7 +21,7 @@ from annotation.model import Category
 from api.deps import ContextDep
 from api.web import NPM_INSTALL_HINT, STATIC_DIR, TEMPLATES_DIR, YASGUI_DIR, YASGUI_FILES, lineage, yasgui_available
 from api.web.labels import label, qname, vocab_label
-from api.web.readmodel import ReadModel, catalogue, entity_url, page_for_juan, reading_url
+from api.web.readmodel import PUBLIC_G, ReadModel, catalogue, entity_url, page_for_juan, reading_url
 from kg.catalog import Catalog
 from kg.errors import GujiError, NotFoundError
 from kg.namespaces import ID
@@ -257,7 +257,8 @@ def _juans(ctx, limit: int = 500) -> list[dict]:
         PREFIX guji: <https://w3id.org/guji/ontology#> PREFIX dcterms: <http://purl.org/dc/terms/>
         PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX bf: <http://id.loc.gov/ontologies/bibframe/>
         SELECT ?juan ?label ?item ?title ?chars WHERE { GRAPH ?g { ?juan a guji:Juan ; dcterms:isPartOf ?item ; guji:charCount ?chars .
-          OPTIONAL { ?juan guji:juanLabel ?label } OPTIONAL { ?item rdfs:label ?title } } } ORDER BY ?item ?juan LIMIT """ + str(limit))
+          OPTIONAL { ?juan guji:juanLabel ?label } OPTIONAL { ?item rdfs:label ?title } } """ + PUBLIC_G + """ }
+        ORDER BY ?item ?juan LIMIT """ + str(limit))
     return [{"iri": r["juan"].value, "label": r["label"].value if r["label"] else "", "title": r["title"].value if r["title"] else "",
              "chars": int(r["chars"].value)} for r in rows]
 
