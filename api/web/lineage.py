@@ -21,7 +21,7 @@ PAD = 12
 @dataclass
 class Box:
     iri: str
-    kind: str  # physical | film | digital
+    kind: str  # physical | film | digital | hidden (a source the public does not see)
     title: str
     title_en: str
     lines: list[str]
@@ -85,7 +85,7 @@ class Lineage:
         """The id of the HTML row describing a copy (the diagram's boxes link to it)."""
         for i, b in enumerate(self.boxes):
             if b.iri == iri:
-                return "record" if b.kind == "physical" else f"copy-{i}"
+                return {"physical": "record", "hidden": "copies-heading"}.get(b.kind, f"copy-{i}")
         return ""
 
     def describe(self) -> str:
@@ -120,6 +120,11 @@ def build(book: dict) -> Lineage:
         lines = [d.get("label") or "", f"{n_images} 图像 · {n_texts} 卷文本"]
         boxes[d["iri"]] = Box(d["iri"], "digital", f"数字 {level.text()}", f"digital {level.en or ''}".strip(), lines)
 
+    for d in book.get("derivations", []):  # a source the public does not see (a preservation master)
+        if d["from"] in boxes and d["to"] not in boxes:
+            preservation = "/preservation" in d["to"]
+            boxes[d["to"]] = Box(d["to"], "hidden", "数字 保存级" if preservation else "未公开副本",
+                                 "preservation master" if preservation else "copy not shown", ["不公开 not public"])
     parent = {d["from"]: d["to"] for d in book.get("derivations", []) if d["from"] in boxes}
 
     def depth(iri: str, seen: frozenset = frozenset()) -> int:
@@ -129,7 +134,7 @@ def build(book: dict) -> Lineage:
         return depth(src, seen | {iri}) + 1
 
     rows: dict[int, int] = {}
-    order = {"physical": 0, "film": 1, "digital": 2}
+    order = {"physical": 0, "hidden": 1, "film": 2, "digital": 3}
     for box in sorted(boxes.values(), key=lambda b: (depth(b.iri), order[b.kind], b.iri)):
         box.col = depth(box.iri)
         box.row = rows.get(box.col, 0)

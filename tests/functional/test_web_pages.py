@@ -141,3 +141,14 @@ def test_lineage_columns_follow_the_derivations():
     cols = {b.iri: b.col for b in lin.boxes}
     assert cols == {"b": 0, "m": 1, "s": 2, "d": 3}
     assert len(lin.arrows) == 3 and "R 帧 1–9" in json.dumps([b.lines for b in lin.boxes], ensure_ascii=False)
+
+
+def test_lineage_shows_a_source_the_public_does_not_see():
+    from api.web.lineage import build
+
+    book = {"iri": "b", "microfilm": [{"iri": "f", "generation": None, "reels": []}], "digital": [],
+            "derivations": [{"from": "f", "to": "b/digital/preservation", "method": None}]}
+    lin = build(book)
+    hidden = [b for b in lin.boxes if b.kind == "hidden"]
+    assert [h.iri for h in hidden] == ["b/digital/preservation"] and hidden[0].col == 0
+    assert [b.col for b in lin.boxes if b.iri == "f"] == [1] and len(lin.arrows) == 1
