@@ -230,6 +230,19 @@ def test_annotate_submit_review_then_public(new_page, server, screenshots):
     rejected.locator(".history li").nth(2).wait_for()
     assert "reject" in rejected.locator(".history").inner_text()
 
+    # she corrects it (PUT with If-Match): 桃花源記 → 桃花源, back to her drafts, and submits it again
+    rejected.locator("button.edit").click()
+    assert anna.input_value("#sel-start") == str(title_start)
+    anna.fill("#sel-end", str(title_start + 3))
+    anna.press("#sel-end", "Tab")
+    with anna.expect_request(lambda r: r.method == "PUT") as put:
+        anna.click("#save")
+    assert put.value.headers.get("if-match")
+    assert {s["type"]: s for s in put.value.post_data_json["target"]["selector"]}["TextQuoteSelector"]["exact"] == "桃花源"
+    anna.wait_for_selector("#mine li[data-status=draft]")
+    anna.locator("#mine li[data-status=draft] button.submit").click()
+    anna.wait_for_function("document.querySelectorAll('#mine li[data-status=submitted]').length === 1")
+
     # the public sees the approved one (and only that one), with its entity pop-up
     public = new_page()
     public.goto(f"{server.url}/works/{_data.SHORT_ID}")

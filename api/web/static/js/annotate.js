@@ -170,6 +170,37 @@ function annotationDoc() {
   };
 }
 
+function resetForm() {
+  state.editing = null;
+  state.authority = null; state.authAuto = true; authChosen.textContent = ""; authResults.innerHTML = ""; authQ.value = "";
+  document.getElementById("note").value = ""; document.getElementById("uncertain").checked = false;
+  document.getElementById("save").innerHTML = '保存草稿 <span lang="en">Save draft</span>';
+  document.getElementById("cancel-edit").hidden = true;
+  document.getElementById("form-heading").innerHTML = '新标注 <span lang="en">New annotation</span>';
+  setSelection(0, 0);
+}
+
+/** Load one of my drafts or rejected annotations into the form; saving then replaces it (PUT). */
+function startEdit(s) {
+  state.editing = { id: s.id };
+  const r = s.readings[0] || {};
+  const radio = form.querySelector(`input[name=category][value="${r.category}"]`);
+  if (radio) radio.checked = true;
+  state.authAuto = false;
+  setSelection(s.start, s.end);
+  setCaret(s.end);
+  reader.scrollTo(s.start);
+  state.authority = r.authority ? { iri: r.authority, label: r.label || "" } : null;
+  authQ.value = r.label || "";
+  authChosen.innerHTML = state.authority ? `已选 chosen「<span class="zh">${esc(r.label || "")}</span>」 <code>${esc(r.authority)}</code>` : "";
+  document.getElementById("note").value = s.note || "";
+  document.getElementById("uncertain").checked = s.certainty === "uncertain";
+  document.getElementById("save").innerHTML = '保存修改 <span lang="en">Save changes</span>';
+  document.getElementById("cancel-edit").hidden = false;
+  document.getElementById("form-heading").innerHTML = `修改标注 <span lang="en">Edit</span> <code>${esc(s.id)}</code>`;
+  startInput.focus();
+}
+
 form.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   if (!state.me) { formStatus.innerHTML = `请先 <a href="/login?next=${encodeURIComponent(location.pathname + location.search)}">登录</a> log in first`; return; }
@@ -177,17 +208,26 @@ form.addEventListener("submit", async (ev) => {
   const doc = annotationDoc();
   formStatus.textContent = "保存中… saving";
   try {
-    const { data } = await api("/annotations/", { method: "POST", json: doc, headers: { "Content-Type": LD }, accept: LD });
-    const id = data.id.split("/").pop();
-    formStatus.textContent = `已保存草稿 saved as a draft: 「${doc.target.selector[1].exact}」 ${id}`;
-    state.authority = null; state.authAuto = true; authChosen.textContent = ""; authResults.innerHTML = ""; authQ.value = "";
-    document.getElementById("note").value = ""; document.getElementById("uncertain").checked = false;
-    setSelection(0, 0);
+    let id;
+    if (state.editing) {
+      // replace the annotation: If-Match with the ETag just read, so nobody's change is overwritten
+      id = state.editing.id;
+      const { etag } = await api(`/annotations/${id}`, { accept: LD });
+      await api(`/annotations/${id}`, { method: "PUT", json: doc, headers: { "Content-Type": LD, "If-Match": etag }, accept: LD });
+      formStatus.textContent = `已保存修改 saved: 「${doc.target.selector[1].exact}」 ${id}`;
+    } else {
+      const { data } = await api("/annotations/", { method: "POST", json: doc, headers: { "Content-Type": LD }, accept: LD });
+      id = data.id.split("/").pop();
+      formStatus.textContent = `已保存草稿 saved as a draft: 「${doc.target.selector[1].exact}」 ${id}`;
+    }
+    resetForm();
     await loadMine();
   } catch (e) {
     formStatus.textContent = `保存失败 not saved: ${e.message}`;
   }
 });
+
+document.getElementById("cancel-edit").addEventListener("click", () => { resetForm(); formStatus.textContent = ""; });
 
 // -- my annotations ------------------------------------------------------------------------------------
 
@@ -196,6 +236,7 @@ function toSpan(doc) {
   const pos = t.selector.find((s) => s.type === "TextPositionSelector");
   const quote = t.selector.find((s) => s.type === "TextQuoteSelector");
   const bodies = Array.isArray(doc.body) ? doc.body : [doc.body];
+  const note = bodies.find((b) => b.type === "TextualBody")?.value;
   const readings = [];
   for (const b of bodies) {
     for (const r of b.type === "Choice" ? b.items : [b]) {
@@ -206,7 +247,7 @@ function toSpan(doc) {
     }
   }
   return { id: doc.id.split("/").pop(), start: pos.start, end: pos.end, exact: quote?.exact, readings,
-           certainty: doc["guji:certainty"], status: doc["guji:status"], review: doc["guji:review"] };
+           certainty: doc["guji:certainty"], status: doc["guji:status"], review: doc["guji:review"], note };
 }
 
 async function loadMine() {
@@ -222,7 +263,8 @@ async function loadMine() {
     return `<li data-id="${esc(s.id)}" data-status="${esc(s.status)}"><a href="#o${s.start}" data-go="${s.start}" class="zh" lang="zh-Hant">「${esc(s.exact)}」</a>
       <span class="cat k-${esc(r.category)}">${esc(CATEGORY_LABELS[r.category] || r.category)}</span> <span class="zh">${esc(r.label || "")}</span>
       <span class="st st-${esc(s.status)}">${esc(s.status)}</span>${reason}
-      <span class="item-actions">${canSubmit ? `<button type="button" class="submit" data-id="${esc(s.id)}">提交 Submit</button>` : ""}
+      <span class="item-actions">${canSubmit ? `<button type="button" class="submit" data-id="${esc(s.id)}">提交 Submit</button>
+        <button type="button" class="secondary edit" data-id="${esc(s.id)}">修改 Edit</button>` : ""}
       <button type="button" class="secondary history-btn" data-id="${esc(s.id)}" aria-expanded="false">历史 History</button></span>
       <ol class="history" hidden></ol></li>`;
   }).join("");
@@ -236,7 +278,9 @@ mineList.addEventListener("click", async (ev) => {
   const btn = ev.target.closest("button");
   if (!btn) return;
   const id = btn.dataset.id;
-  if (btn.classList.contains("submit")) {
+  if (btn.classList.contains("edit")) {
+    startEdit(state.mine.find((m) => m.id === id));
+  } else if (btn.classList.contains("submit")) {
     btn.disabled = true;
     try {
       await api(`/annotations/${id}/submit`, { method: "POST", accept: LD });
