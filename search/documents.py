@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search.index import BRIDGE_MARK, IndexDoc
+from search.index import BRIDGE_MARK, NAME_MARK, IndexDoc
 from search.normalise import Normaliser
 from search.passages import HEAD_CHARS, Passage
 
@@ -10,6 +10,11 @@ from search.passages import HEAD_CHARS, Passage
 STORED = ("id", "source_id", "title", "edition", "edition_label", "juan", "juan_label", "folio", "seq",
           "start", "end", "text", "next_head", "author", "dynasty", "category", "work", "item",
           "juan_iri", "iri", "graph")
+
+
+def _names(names: list[str]) -> str:
+    """Entity names, one token per character, a mark between two names (a phrase stays inside one)."""
+    return f" {NAME_MARK} ".join(" ".join(n) for n in names if n)
 
 
 def _bridge(own: str, following: str) -> str:
@@ -30,11 +35,24 @@ def to_index_doc(p: Passage, normaliser: Normaliser) -> IndexDoc:
         "edition": [p.edition] if p.edition else [],
         "holding": list(p.holdings),
         "copy": list(p.copies),
+        "entity": [],
+        "entity_category": [],
+        "annotation": [],
     }
+    doc = {k: getattr(p, k) for k in STORED}
+    entity_norm = entity_exact = ""
+    if p.entities:
+        names = list(dict.fromkeys(n for x in p.entities for n, _ in x.names_at(p.start)))
+        entity_norm = _names([normaliser.fold(n) for n in names])
+        entity_exact = _names([normaliser.keep(n) for n in names])
+        keywords["entity"] = sorted({x.label for x in p.entities})
+        keywords["entity_category"] = sorted({x.category for x in p.entities if x.category})
+        keywords["annotation"] = sorted({x.annotation for x in p.entities})
+        doc["entities"] = [x.as_dict() for x in p.entities]
     return IndexDoc(
         id=p.id, graph=p.graph, source_id=p.source_id,
         norm=" ".join(norm), exact=" ".join(exact),
         bridge_norm=bridge_norm, bridge_exact=bridge_exact,
-        order=p.order, keywords=keywords,
-        doc={k: getattr(p, k) for k in STORED},
+        order=p.order, keywords=keywords, doc=doc,
+        entity_norm=entity_norm, entity_exact=entity_exact,
     )

@@ -13,7 +13,12 @@ Indexed fields (:class:`IndexDoc`), identical in both engines:
   boundary after ``i`` characters is the phrase ``q[:i] MARK q[i:]`` there: the mark forces the
   match to straddle the boundary, so a phrase over a folio boundary matches once, in the passage
   where it starts, and a phrase inside one passage never matches its neighbour's bridge;
-- keyword facets ``dynasty category edition holding copy`` and ``source_id graph id``;
+- ``entity_norm`` / ``entity_exact``: the names of the entities approved annotations put on the
+  passage (``search.passages.PassageEntity``), one token per character, :data:`NAME_MARK` between
+  two names. Every query phrase also matches there (``phrase(q) OR bridges OR phrase(q) in the
+  names``), so a name finds the passage however the text writes it, and never across two names;
+- keyword facets ``dynasty category edition holding copy entity entity_category`` and
+  ``source_id graph id annotation`` (the annotation IRIs, to find a changed annotation's passages);
 - ``order``: the work-order sort key;
 - ``doc``: the stored JSON of the passage (original text and display fields).
 """
@@ -25,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, Union, runtime_checkable
 
 BRIDGE_MARK = "|"  # never in a match stream (punctuation is not matched), so only the bridge has it
-FACETS = ("dynasty", "category", "edition", "holding", "copy")
+NAME_MARK = "|"  # between two entity names (another field: a phrase can not run from one name into the next)
+FACETS = ("dynasty", "category", "edition", "holding", "copy", "entity", "entity_category")
 FILTER_FIELDS = FACETS + ("source_id",)
 Sort = Literal["relevance", "work"]
 
@@ -103,8 +109,10 @@ class IndexDoc:
     bridge_norm: str  # "" at the end of a juan
     bridge_exact: str
     order: str
-    keywords: dict[str, list[str]]  # facet field -> values
+    keywords: dict[str, list[str]]  # keyword field (the FACETS and "annotation") -> values
     doc: dict[str, Any]  # stored
+    entity_norm: str = ""  # names of annotated entities: characters separated by spaces, NAME_MARK between names
+    entity_exact: str = ""
 
 
 Progress = Callable[[int], None]

@@ -6,6 +6,12 @@ A passage is one folio side (葉 a/b) of one juan of one digital copy, as record
 passage after it in the same juan (``next_head``), so a phrase that runs over a folio boundary
 still matches, once, in the passage where it starts.
 
+A passage also carries the entities of the **approved** annotations whose target span overlaps its
+own text range (:class:`PassageEntity`): the authority record's name, the category and the quote,
+so that a query for the name finds the passage however the text writes it (ADR 0007). Only public
+annotation graphs (``gg:annotation/<id>``) are read; drafts, submissions, rejected and deleted
+annotations (``gg:private/annotation/<id>``) never are.
+
 :func:`passages_from_store` reads them from any object with a pyoxigraph-style ``.query(sparql)``
 (``kg.store.OxigraphStore``, a bare ``pyoxigraph.Store``), shaped as in docs/data-model.md.
 """
@@ -17,7 +23,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kg.namespaces import BF, GUJI, GUJIV, ID, sparql_prefixes
+from kg.namespaces import BF, GG, GUJI, GUJIV, ID, OA, sparql_prefixes
+from kg.sparql import is_public_graph
 from search.normalise import Normaliser
 
 # how many matched characters of the next passage a passage carries: a phrase of up to
@@ -35,6 +42,53 @@ COPY_CLASSES = {
     GUJI + "PhysicalBook": "physical", GUJI + "MicrofilmCopy": "microfilm", GUJI + "DigitalCopy": "digital",
 }
 INSTANCE_COPY_CLASSES = {BF + "Electronic": "digital", BF + "Microform": "microfilm"}
+
+# annotations (ADR 0007): one named graph each, public once approved
+ANNOTATION_GRAPHS = GG + "annotation/"  # approved: read for the index
+PRIVATE_ANNOTATION_GRAPHS = GG + "private/annotation/"  # draft/submitted/rejected/deleted: never read for it
+ANNOTATION_IRIS = ID + "annotation/"  # the annotation node of graph gg:annotation/<id> is id:annotation/<id>
+ENTITY_CATEGORIES = GUJIV + "entity-category/"
+AS_ITEMS = "http://www.w3.org/ns/activitystreams#items"  # the readings of an oa:Choice
+OA_IDENTIFYING = OA + "identifying"
+# an anchor a text correction left in doubt points at the wrong characters, or at none: not indexed
+# (reading views do not highlight such annotations either)
+UNRELIABLE_ANCHORS = ("needs_review", "orphaned")
+
+
+@dataclass(frozen=True, slots=True)
+class PassageEntity:
+    """One reading of an approved annotation whose target overlaps the passage."""
+
+    annotation: str  # the annotation IRI (id:annotation/<id>)
+    label: str  # the entity's name: the authority record's rdfs:label, else the reading's, else the quote
+    quote: str  # the annotated characters as the text writes them (oa:exact)
+    start: int  # the annotated span, code-point offsets in the juan's guji:text
+    end: int
+    category: str | None = None  # person | place | office | era | book-title | event
+    entity: str | None = None  # the authority record (None for a reading that only classifies)
+    rank: int = 1  # 1 = the preferred reading; competing readings (an oa:Choice) count on
+    certainty: str = "certain"  # or "uncertain" (存疑)
+
+    def names_at(self, passage_start: int) -> list[tuple[str, str]]:
+        """The names a query finds a passage starting at ``passage_start`` by, as (name, "label"|"quote").
+
+        The entity's name, on every passage the span overlaps; the quote only on the passage where
+        the span starts, which is where a text search finds it too: an annotation adds names, it
+        never adds a second hit for characters of the text (a span over a folio boundary would).
+        """
+        starts_here = self.start >= passage_start
+        out = [(self.label, "label")] if self.label != self.quote or starts_here else []
+        if self.quote and starts_here and self.quote != self.label:
+            out.append((self.quote, "quote"))
+        return out
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether the span overlaps ``[start, end)`` (an empty span counts where it stands)."""
+        return self.start < end and max(self.end, self.start + 1) > start
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"annotation": self.annotation, "entity": self.entity, "label": self.label, "category": self.category,
+                "quote": self.quote, "start": self.start, "end": self.end, "rank": self.rank, "certainty": self.certainty}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +119,7 @@ class Passage:
     item: str | None = None
     juan_iri: str | None = None
     iri: str | None = None  # the guji:FolioSide
+    entities: tuple[PassageEntity, ...] = ()  # approved annotations overlapping the passage
 
     @property
     def order(self) -> str:
@@ -91,6 +146,7 @@ class JuanText:
     juan_seq: int
     meta: dict[str, Any] = field(default_factory=dict)  # Passage fields shared by the whole juan
     folios: list[Folio] = field(default_factory=list)
+    entities: list[PassageEntity] = field(default_factory=list)  # approved annotations on the juan
 
 
 # -- segmentation ------------------------------------------------------------------------------
@@ -148,6 +204,7 @@ def juan_passages(juan: JuanText, normaliser: Normaliser) -> list[Passage]:
             if normaliser.keep(juan.text[s + ws:s + we]):  # a piece with nothing to match is not indexed
                 pieces.append((s + ws, s + we, f, part))
     key = juan.iri.removeprefix(ID + "text/")
+    entities = sorted(juan.entities, key=lambda x: (x.start, x.end, x.annotation, x.rank))
     out: list[Passage] = []
     for seq, (s, e, f, part) in enumerate(pieces, start=1):
         # what follows in the juan (a piece with nothing to match in between is skipped over)
@@ -157,7 +214,9 @@ def juan_passages(juan: JuanText, normaliser: Normaliser) -> list[Passage]:
         out.append(Passage(
             id=pid, graph=juan.graph, juan=juan.juan, juan_seq=juan.juan_seq, seq=seq, start=s, end=e,
             text=juan.text[s:e], next_head=next_head, folio=label, juan_iri=juan.iri,
-            iri=f.iri if f else None, **juan.meta,
+            iri=f.iri if f else None,
+            entities=tuple(x for x in entities if x.overlaps(s, e)) if entities else (),
+            **juan.meta,
         ))
     # a folio label seen twice in one juan (a repeated <pb>) keeps ids unique
     seen: dict[str, int] = defaultdict(int)
@@ -311,6 +370,134 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None)
     return sorted(juans.values(), key=lambda j: (j.meta["edition"], j.juan_seq, j.juan))
 
 
+def _values(iris: Iterable[str]) -> str:
+    return " ".join(f"<{i}>" for i in iris)
+
+
+def approved_annotations(store: Any, juans: Iterable[str]) -> dict[str, list[PassageEntity]]:
+    """The readings of the approved annotations on ``juans`` (juan IRI → entities, in span order).
+
+    Only public annotation graphs are read, and in them only annotations whose review status says
+    approved and whose anchor is reliable. A reading's name is its authority record's label as a
+    public graph states it (an authority created on the spot lives in the annotation's graph), else
+    the label the reading carries, else the quote.
+
+    Three queries, whatever the number of juans: the annotation graphs that target them (an index
+    lookup from the juan), the triples of those graphs that matter here, the authority labels.
+    (One query with OPTIONALs would let Oxigraph scan every annotation graph of the store.)
+    """
+    juans = list(dict.fromkeys(juans))
+    if not juans:
+        return {}
+    rows = _rows(store, f"""SELECT DISTINCT ?g WHERE {{ VALUES ?juan {{ {_values(juans)} }}
+      GRAPH ?g {{ ?t oa:hasSource ?juan . ?a oa:hasTarget ?t ; guji:reviewStatus "approved" }}
+      FILTER(STRSTARTS(STR(?g), "{ANNOTATION_GRAPHS}")) }}""")
+    graphs = sorted(_v(r, "g") for r in rows)
+    wanted = set(juans)
+    readings: list[dict[str, Any]] = []
+    for i in range(0, len(graphs), 1000):
+        props: dict[str, dict[str, dict[str, list[Any]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+        # (a FILTER, not a second VALUES: Oxigraph would join the two VALUES first, ~20x slower)
+        rows = _rows(store, f"""SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {_values(graphs[i:i + 1000])} }}
+          GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({_PREDICATE_LIST})) }}""")
+        for g, subject, predicate, obj in rows:
+            props[g.value][subject.value][predicate.value].append(obj)
+        for g in graphs[i:i + 1000]:
+            readings.extend(_readings(props[g], wanted))
+    labels = _entity_labels(store, {x["entity"] for x in readings if x["entity"]})
+    out: dict[str, list[PassageEntity]] = {}
+    for x in sorted(readings, key=lambda x: (x["start"], x["end"], x["annotation"], x["rank"])):
+        label = labels.get(x["entity"] or "") or x["reading_label"] or x["quote"]
+        if label:
+            out.setdefault(x["juan"], []).append(PassageEntity(
+                annotation=x["annotation"], label=label, quote=x["quote"], start=x["start"], end=x["end"],
+                category=x["category"], entity=x["entity"], rank=x["rank"], certainty=x["certainty"]))
+    return out
+
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_ANNOTATION_PREDICATES = (
+    _RDF + "type", GUJI + "reviewStatus", GUJI + "anchorState", GUJI + "certainty", OA + "hasTarget", OA + "hasSource",
+    OA + "hasSelector", OA + "start", OA + "end", OA + "exact", OA + "hasBody", AS_ITEMS, _RDF + "first", _RDF + "rest",
+    GUJI + "category", GUJI + "readingRank", OA + "hasPurpose", _RDFS + "label",
+)
+_PREDICATE_LIST = ", ".join(f"<{p}>" for p in _ANNOTATION_PREDICATES)
+
+
+def _readings(props: dict[str, dict[str, list[Any]]], juans: set[str]) -> Iterator[dict[str, Any]]:
+    """The readings of the approved annotations of one graph (subject → predicate → objects)."""
+    def one(node: str, p: str) -> str | None:
+        values = props.get(node, {}).get(p)
+        return min(v.value for v in values) if values else None
+
+    for a, ap in props.items():
+        if OA + "Annotation" not in {v.value for v in ap.get(_RDF + "type", ())}:
+            continue
+        if one(a, GUJI + "reviewStatus") != "approved" or one(a, GUJI + "anchorState") in UNRELIABLE_ANCHORS:
+            continue
+        spans = []
+        for t in ap.get(OA + "hasTarget", ()):
+            juan = one(t.value, OA + "hasSource")
+            if juan not in juans:
+                continue
+            start = end = quote = None
+            for sel in props.get(t.value, {}).get(OA + "hasSelector", ()):
+                types = {v.value for v in props.get(sel.value, {}).get(_RDF + "type", ())}
+                if OA + "TextPositionSelector" in types:
+                    start, end = one(sel.value, OA + "start"), one(sel.value, OA + "end")
+                elif OA + "TextQuoteSelector" in types:
+                    quote = one(sel.value, OA + "exact")
+            try:
+                spans.append((juan, int(start), int(end), quote or ""))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                continue  # no usable position: nothing to place on a passage
+        nodes: list[str] = []
+        for b in ap.get(OA + "hasBody", ()):
+            cell = one(b.value, AS_ITEMS)
+            if cell is None:
+                nodes.append(b.value)
+            while cell and cell != _RDF + "nil" and len(nodes) < 100:  # the readings of an oa:Choice
+                first = one(cell, _RDF + "first")
+                if first:
+                    nodes.append(first)
+                cell = one(cell, _RDF + "rest")
+        for position, r in enumerate(nodes, start=1):
+            cat = one(r, GUJI + "category")
+            if cat is None:  # a note, not a reading
+                continue
+            source = one(r, OA + "hasSource")
+            rank = one(r, GUJI + "readingRank")
+            for juan, start, end, quote in spans:
+                yield {
+                    "juan": juan, "annotation": a, "start": start, "end": end, "quote": quote,
+                    "certainty": one(a, GUJI + "certainty") or "certain",
+                    "category": cat.removeprefix(ENTITY_CATEGORIES) if cat.startswith(ENTITY_CATEGORIES) else cat,
+                    "rank": int(rank) if rank and rank.isdigit() else position,
+                    "entity": source if one(r, OA + "hasPurpose") == OA_IDENTIFYING else None,
+                    "reading_label": one(r, _RDFS + "label"),
+                }
+
+
+def _entity_labels(store: Any, entities: set[str]) -> dict[str, str]:
+    """The name of each authority record, from public graphs only (zh-Hant first, then any)."""
+    if not entities:
+        return {}
+    rank = {"zh-hant": 0, "zh": 1, "": 2, "zh-hans": 3}
+    best: dict[str, tuple[int, str]] = {}
+    rows = _rows(store, f"""SELECT ?e ?l ?g WHERE {{ VALUES ?e {{ {_values(sorted(entities))} }}
+      GRAPH ?g {{ ?e rdfs:label|skos:prefLabel ?l }} }}""")
+    for r in rows:
+        if not is_public_graph(_v(r, "g")):  # a draft's provisional record, preservation data ...
+            continue
+        lang = (r["l"].language or "").lower()
+        key = (rank.get(lang, 4), _v(r, "l"))
+        e = _v(r, "e")
+        if e not in best or key < best[e]:
+            best[e] = key
+    return {e: label for e, (_, label) in best.items()}
+
+
 def private_use_equivalents(store: Any) -> dict[str, str]:
     """The 字符集外字 table: private-use character → its normalised form (guji:normalizedForm)."""
     rows = _rows(store, """SELECT ?cp ?eq WHERE { GRAPH ?g {
@@ -336,7 +523,10 @@ def passages_from_store(store: Any, normaliser: Normaliser, *, graphs: Iterable[
     labels = _concept_labels(store)
     for g in (source_graphs(store) if graphs is None else graphs):
         n = 0
-        for juan in juans_in_graph(store, g, labels):
+        juans = juans_in_graph(store, g, labels)
+        entities = approved_annotations(store, (j.iri for j in juans))
+        for juan in juans:
+            juan.entities = entities.get(juan.iri, [])
             for p in juan_passages(juan, normaliser):
                 n += 1
                 yield p

@@ -18,7 +18,7 @@ from search.documents import to_index_doc
 from search.errors import SearchQueryError
 from search.index import FACETS, FILTER_FIELDS, EngineHit, EngineQuery, SearchIndex
 from search.normalise import Normaliser, get_normaliser
-from search.passages import passages_from_store, private_use_equivalents, source_graphs
+from search.passages import PassageEntity, passages_from_store, private_use_equivalents, source_graphs
 from search.query import compile_tree, parse
 
 MAX_SIZE = 100
@@ -50,6 +50,33 @@ class Highlight(BaseModel):
     text: str = Field(description="the original characters matched")
 
 
+class AnnotatedEntity(BaseModel):
+    """An approved annotation whose span overlaps the passage, and the entity it names."""
+
+    annotation: str = Field(description="the annotation IRI")
+    entity: str | None = Field(default=None, description="the authority record; none when the annotation only classifies")
+    label: str = Field(description="the entity's name: the authority record's rdfs:label, else the reading's, else the quote")
+    category: str | None = Field(default=None, description="person | place | office | era | book-title | event")
+    quote: str = Field(description="the annotated characters as the text writes them")
+    start: int = Field(description="the annotated span, code-point offsets in the juan text (may run past the passage)")
+    end: int
+    rank: int = Field(default=1, description="1 = the preferred reading; competing readings count on")
+    certainty: str = "certain"
+
+
+class EntityMatch(BaseModel):
+    """A query term found in the name of an annotated entity: the hit came (also) through that annotation."""
+
+    query: str = Field(description="the term as typed")
+    name: str = Field(description="the name it was found in")
+    via: Literal["label", "quote"] = Field(description="the entity's name, or the annotated quote")
+    annotation: str
+    entity: str | None = None
+    label: str
+    category: str | None = None
+    matched_by: list[MatchedBy] = Field(description="characters of the term that differ from the name's, and why")
+
+
 class SearchHit(BaseModel):
     id: str
     source_id: str
@@ -65,6 +92,10 @@ class SearchHit(BaseModel):
     snippet: str = Field(description="original text around the match, matches in <mark>…</mark>, HTML-escaped")
     highlights: list[Highlight]
     matched_by: list[MatchedBy]
+    matched_entities: list[EntityMatch] = Field(
+        default_factory=list, description="terms found in the name of an entity an approved annotation puts here")
+    entities: list[AnnotatedEntity] = Field(
+        default_factory=list, description="the approved annotations on this passage and the entities they name")
     score: float | None = None
     work: str | None = None
     item: str | None = None
@@ -182,14 +213,53 @@ class SearchService:
                 pair = (t, source[offsets[start + k]])
                 if pair not in matched:
                     matched[pair] = _matched_by(norm, *pair)
+        entities = [PassageEntity(**x) for x in d.get("entities") or ()]
+        found_in_names: list[EntityMatch] = []
+        if entities:
+            found_in_names = self._entity_matches(entities, d["start"], positives, exact)
+            # the span of an entity found by its name is a match too (the text may write it otherwise)
+            done = {(h.start, h.end) for h in highlights}
+            for x in entities:
+                if not any(m.annotation == x.annotation and m.via == "label" for m in found_in_names):
+                    continue
+                s, e = max(x.start, base), min(x.end, base + len(text))
+                if s < e and (s, e) not in done:
+                    done.add((s, e))
+                    highlights.append(Highlight.model_construct(start=s, end=e, text=text[s - base:e - base]))
+                    marks.append((s - base, e - base))
+            highlights.sort(key=lambda h: (h.start, h.end))
         return SearchHit(
             id=d["id"], source_id=d["source_id"], title=d.get("title") or "", edition=d.get("edition") or "",
             edition_label=d.get("edition_label"), juan=d.get("juan") or "", juan_label=d.get("juan_label"),
             folio=d.get("folio"), author=d.get("author"), dynasty=d.get("dynasty"), category=d.get("category"),
             snippet=_snippet(source, len(text), marks), highlights=highlights,
             matched_by=[m for m in matched.values() if m is not None],
+            matched_entities=found_in_names,
+            entities=[AnnotatedEntity.model_construct(**x.as_dict()) for x in entities],
             score=hit.score, work=d.get("work"), item=d.get("item"), juan_iri=d.get("juan_iri"), iri=d.get("iri"),
         )
+
+    def _entity_matches(self, entities: list[PassageEntity], passage_start: int, positives: list[tuple[str, str]],
+                        exact: bool) -> list[EntityMatch]:
+        """Which query terms the names of the passage's entities hold (the names the engine matched)."""
+        norm = self.normaliser
+        out: list[EntityMatch] = []
+        streams: dict[str, Any] = {}
+        for x in entities:
+            for name, via in x.names_at(passage_start):
+                if name not in streams:
+                    streams[name] = norm.normalise(name, exact=exact)
+                stream = streams[name]
+                for typed, chars in positives:
+                    at = stream.chars.find(chars)
+                    if at < 0:
+                        continue
+                    offsets = stream.offsets
+                    why = [_matched_by(norm, t, name[offsets[at + k]]) for k, t in enumerate(typed)]
+                    out.append(EntityMatch.model_construct(
+                        query=typed, name=name, via=via, annotation=x.annotation, entity=x.entity, label=x.label,
+                        category=x.category, matched_by=list({(m.query, m.text): m for m in why if m is not None}.values())))
+        return out
 
     # -- indexing ------------------------------------------------------------------------------
     def build_index(self, store: Any, *, progress: ProgressFn | None = None) -> int:

@@ -3,8 +3,9 @@
 Only core Elasticsearch is used (no analysis-common, no ICU, no scripts): the service sends the
 match streams with characters separated by spaces, indexed with the core ``whitespace`` analyzer,
 so every character (supplementary planes and private use included) is one token, exactly as in
-Tantivy. Phrases are ``match_phrase``; boundary-crossing phrases are two ``term`` lookups on keyword
-fields; facets are ``terms`` aggregations; snippets are built by the service from the stored text.
+Tantivy. Phrases are ``match_phrase`` on the text, on the marked boundary bridge and on the names
+of annotated entities (``search.index``); facets are ``terms`` aggregations; snippets are built by
+the service from the stored text.
 
 Versions: the concrete indices are ``<prefix>-passages-v<ns>``; the alias ``<prefix>-passages``
 points to the live one. A rebuild fills a new index (no refresh, no replicas), refreshes it and
@@ -24,7 +25,7 @@ from search.index import (
 )
 from search.passages import HEAD_CHARS
 
-_MATCH_FIELDS = ("norm", "exact", "bridge_norm", "bridge_exact")
+_MATCH_FIELDS = ("norm", "exact", "bridge_norm", "bridge_exact", "entity_norm", "entity_exact")
 
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -35,6 +36,7 @@ MAPPINGS: dict[str, Any] = {
         "source_id": {"type": "keyword"},
         **{f: {"type": "text", "analyzer": "whitespace", "index_options": "positions"} for f in _MATCH_FIELDS},
         **{f: {"type": "keyword"} for f in FACETS},
+        "annotation": {"type": "keyword"},
         "order": {"type": "keyword"},
         "doc": {"type": "object", "enabled": False},
     },
@@ -111,6 +113,8 @@ class ElasticsearchIndex:
             "id": d.id, "graph": d.graph, "source_id": d.source_id, "norm": d.norm, "exact": d.exact,
             "bridge_norm": d.bridge_norm, "bridge_exact": d.bridge_exact, "order": d.order, "doc": d.doc,
         }
+        if d.entity_norm:
+            src["entity_norm"], src["entity_exact"] = d.entity_norm, d.entity_exact
         src.update(d.keywords)
         return src
 
@@ -209,11 +213,11 @@ class ElasticsearchIndex:
             field = "exact" if exact else "norm"
             chars = node.chars
             main = {"term": {field: chars}} if len(chars) == 1 else {"match_phrase": {field: " ".join(chars)}}
-            splits = crossing_splits(chars, HEAD_CHARS)
-            if not splits:
-                return main
-            crossing = [{"match_phrase": {f"bridge_{field}": " ".join([*a, BRIDGE_MARK, *b])}} for a, b in splits]
-            return {"bool": {"should": [main, *crossing], "minimum_should_match": 1}}
+            names = f"entity_{field}"  # the names of annotated entities
+            named = {"term": {names: chars}} if len(chars) == 1 else {"match_phrase": {names: " ".join(chars)}}
+            crossing = [{"match_phrase": {f"bridge_{field}": " ".join([*a, BRIDGE_MARK, *b])}}
+                        for a, b in crossing_splits(chars, HEAD_CHARS)]
+            return {"bool": {"should": [main, named, *crossing], "minimum_should_match": 1}}
         if isinstance(node, And):
             must = [self._compile(i, exact) for i in node.items if not isinstance(i, Not)]
             must_not = [self._compile(i.item, exact) for i in node.items if isinstance(i, Not)]

@@ -31,17 +31,19 @@ from search.index import (
 from search.passages import HEAD_CHARS
 
 _HEAP = 256 * 1024 * 1024
+_MATCH_FIELDS = ("norm", "exact", "bridge_norm", "bridge_exact", "entity_norm", "entity_exact")
 
 
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
-    sb.add_text_field("graph", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("graph", tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("source_id", tokenizer_name="raw", index_option="basic", fast=True)
-    for f in ("norm", "exact", "bridge_norm", "bridge_exact"):
+    for f in _MATCH_FIELDS:
         sb.add_text_field(f, tokenizer_name="whitespace", index_option="position")
     for f in FACETS:
         sb.add_text_field(f, tokenizer_name="raw", index_option="basic", fast=True)
+    sb.add_text_field("annotation", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("order", tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_bytes_field("doc", stored=True)
     return sb.build()
@@ -114,6 +116,9 @@ class TantivyIndex:
     def _doc(self, d: IndexDoc) -> tantivy.Document:
         doc = tantivy.Document(id=d.id, graph=d.graph, source_id=d.source_id, norm=d.norm, exact=d.exact,
                                bridge_norm=d.bridge_norm, bridge_exact=d.bridge_exact, order=d.order)
+        if d.entity_norm:  # most passages have no annotated entity
+            doc.add_text("entity_norm", d.entity_norm)
+            doc.add_text("entity_exact", d.entity_exact)
         for f, values in d.keywords.items():
             for v in values:
                 doc.add_text(f, v)
@@ -229,12 +234,13 @@ class TantivyIndex:
                 main = Query.term_query(self.schema, field, chars)
             else:
                 main = Query.phrase_query(self.schema, field, list(chars))
-            splits = crossing_splits(chars, HEAD_CHARS)
-            if not splits:
-                return main
+            names = f"entity_{field}"  # the names of annotated entities
+            named = (Query.term_query(self.schema, names, chars) if len(chars) == 1
+                     else Query.phrase_query(self.schema, names, list(chars)))
             bridge = f"bridge_{field}"
-            return Query.boolean_query([(Occur.Should, main)] + [
-                (Occur.Should, Query.phrase_query(self.schema, bridge, [*a, BRIDGE_MARK, *b])) for a, b in splits])
+            return Query.boolean_query([(Occur.Should, main), (Occur.Should, named)] + [
+                (Occur.Should, Query.phrase_query(self.schema, bridge, [*a, BRIDGE_MARK, *b]))
+                for a, b in crossing_splits(chars, HEAD_CHARS)])
         if isinstance(node, And):
             subs = [(Occur.MustNot, self._compile(i.item, exact)) if isinstance(i, Not)
                     else (Occur.Must, self._compile(i, exact)) for i in node.items]

@@ -9,13 +9,20 @@ from __future__ import annotations
 import pytest
 
 from search.errors import SearchQueryError
-from search.passages import passages_from_store
+from search.passages import ANNOTATION_IRIS, passages_from_store
 from search.service import SearchService
 from tests.contract import search_data as data
 
 
 def ids(result) -> set[str]:
     return {h.id for h in result.hits}
+
+
+def facet(result, name: str) -> dict[str, int]:
+    return {v.value: v.count for v in result.facets[name]}
+
+
+LIU_BANG, LIU_JI, HECONG, OFFICE, ZHENMING, YANG, ZHU_WEN, ORPHAN = (a[0] for a in data.ANNOTATIONS)
 
 
 class SearchContract:
@@ -201,6 +208,87 @@ class SearchContract:
         assert d["edition_label"] == "四部叢刊" and d["dynasty"] == "漢" and d["category"] == "史部"
         assert d["iri"].endswith("/002-8a") and d["juan_iri"].endswith("KR2b0003/SBCK/002")
         assert set(d) >= {"snippet", "matched_by", "highlights"}
+
+    # -- entities of approved annotations --------------------------------------------------------
+    def test_an_entity_name_finds_the_passage_that_writes_it_otherwise(self, service):
+        # SBCK 1a writes 沛公; the approved annotation names him 劉邦 (typed here in simplified)
+        r = self.search(service, "刘邦")
+        assert ids(r) == {"KR2b0003/SBCK/002/1a"}
+        hit = r.hits[0]
+        (m,) = hit.matched_entities
+        assert (m.query, m.name, m.via, m.label, m.category) == ("刘邦", "劉邦", "label", "劉邦", "person")
+        assert m.annotation == ANNOTATION_IRIS + LIU_BANG and m.entity.endswith("/person/liu-bang")
+        assert {(x.query, x.text, x.how) for x in m.matched_by} == {("刘", "劉", "simplified")}
+        assert hit.matched_by == []  # no character of the text matched
+        # the annotated span is what the hit marks
+        text = data.juan_text(data.JUANS[hit.juan_iri])
+        assert [(h.text, text[h.start:h.end]) for h in hit.highlights] == [("沛公", "沛公")]
+        assert "<mark>沛公</mark>" in hit.snippet
+        assert [(e.label, e.quote, e.category, e.rank) for e in hit.entities] == [
+            ("劉邦", "沛公", "person", 1), ("六國合從", "合從締交", "event", 1)]
+        assert ids(self.search(service, "劉邦", exact=True)) == {"KR2b0003/SBCK/002/1a"}
+        assert self.search(service, "刘邦", exact=True).total == 0
+
+    def test_names_combine_with_the_text_and_boolean_operators(self, service):
+        assert ids(self.search(service, "沛公")) == {"KR2b0003/SBCK/002/1a", "KR2b0003/WYG/002/1a"}
+        assert ids(self.search(service, "沛公 -刘邦")) == {"KR2b0003/WYG/002/1a"}
+        assert ids(self.search(service, "刘邦 五星聚")) == {"KR2b0003/SBCK/002/1a"}
+        assert ids(self.search(service, "刘邦 OR 杨文孙")) == {"KR2b0003/SBCK/002/1a", "KR2a0031/WYG/001/2a"}
+        # a phrase never runs from one name into the next (劉邦|六國合從)
+        assert self.search(service, "邦六").total == 0
+
+    def test_only_approved_annotations_with_a_reliable_anchor_are_indexed(self, service):
+        for name in ("劉季", "朱溫", "袁大將軍"):  # draft, rejected, approved but orphaned
+            assert self.search(service, name).total == 0, name
+        r = self.search(service, "之 OR 杨涉", size=100)
+        shown = {e.annotation for h in r.hits for e in h.entities}
+        assert shown == {ANNOTATION_IRIS + a for a in (LIU_BANG, HECONG, OFFICE, ZHENMING, YANG)}
+        assert not {"劉季", "朱溫", "袁大將軍"} & set(facet(r, "entity"))
+        wyg = self.search(service, "沛公", filters={"edition": "WYG"}).hits[0]
+        assert wyg.entities == [] and wyg.matched_entities == []
+
+    def test_an_entity_over_a_folio_boundary_is_on_both_sides(self, service):
+        r = self.search(service, "六国合从")
+        assert ids(r) == {"KR2b0003/SBCK/002/1a", "KR2b0003/SBCK/002/1b"}
+        by_id = {h.id: h for h in r.hits}
+        text = data.juan_text(data.JUANS[f"{data.ID}text/KR2b0003/SBCK/002"])
+        # each side marks its own part of the span 合從|締交
+        assert [h.text for h in by_id["KR2b0003/SBCK/002/1a"].highlights] == ["合從"]
+        assert [h.text for h in by_id["KR2b0003/SBCK/002/1b"].highlights] == ["締交"]
+        assert all(text[h.start:h.end] == h.text for hit in r.hits for h in hit.highlights)
+        # the quote is text: it finds the passage where it starts, once, as the text does
+        assert ids(self.search(service, "合从缔交")) == {"KR2b0003/SBCK/002/1a", "KR2b0003/WYG/002/1b"}
+        assert ids(self.search(service, "合从缔交", filters={"entity": "六國合從"})) == {"KR2b0003/SBCK/002/1a"}
+
+    def test_an_annotation_that_only_classifies_is_found_by_its_quote(self, service):
+        hit = self.search(service, "门下侍郎").hits[0]
+        assert hit.id == "KR2a0031/WYG/001/2a"
+        names = {(m.name, m.category, m.entity) for m in hit.matched_entities}
+        assert names == {("門下侍郎", "office", None)}
+        assert [h.text for h in hit.highlights] == ["門下侍郎"]  # the text match, not twice
+
+    def test_competing_readings_are_all_searchable(self, service):
+        hit = self.search(service, "杨文孙").hits[0]
+        assert hit.id == "KR2a0031/WYG/001/2a"
+        assert [(m.label, m.via) for m in hit.matched_entities] == [("楊文孫", "label")]
+        assert sorted((e.label, e.rank) for e in hit.entities if e.annotation.endswith(YANG)) == [("楊文孫", 2), ("楊涉", 1)]
+
+    def test_entity_facets_count_passages_and_filter(self, service):
+        r = self.search(service, "贞明二年")
+        assert r.total == 2
+        # the first 貞明二年 (1b) is annotated as an era; 2a, the second, holds 楊涉 and 門下侍郎
+        assert facet(r, "entity") == {"貞明": 1, "楊涉": 1, "楊文孫": 1, "門下侍郎": 1}
+        assert facet(r, "entity_category") == {"era": 1, "person": 1, "office": 1}
+        era = self.search(service, "贞明二年", filters={"entity_category": "era"})
+        assert ids(era) == {"KR2a0031/WYG/001/1b"}
+        r = self.search(service, "杨涉")
+        assert facet(r, "entity") == {"楊涉": 1, "楊文孫": 1, "門下侍郎": 1, "貞明": 1}
+        assert facet(r, "entity_category") == {"person": 1, "office": 1, "era": 1}
+        people = self.search(service, "之", filters={"entity_category": "person"})
+        assert ids(people) == {"KR2b0003/SBCK/002/1a"}  # 2a (楊涉) has no 之
+        assert ids(self.search(service, "沛公", filters={"entity": "劉邦"})) == {"KR2b0003/SBCK/002/1a"}
+        either = self.search(service, "之 OR 杨涉", filters={"entity_category": ["person", "event"]})
+        assert ids(either) == {"KR2b0003/SBCK/002/1a", "KR2b0003/SBCK/002/1b", "KR2a0031/WYG/001/2a"}  # not 1b: an era
 
     # -- index life cycle ----------------------------------------------------------------------
     def test_rebuild_swaps_in_a_new_version(self, index_factory, store):

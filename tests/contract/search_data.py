@@ -8,6 +8,10 @@ writes it, with real (abridged) text from ``../shared/corpus/kanripo``:
 - 五代史纂誤 (KR2a0031) juan 001, WYG: 列𫝊 (a supplementary-plane variant of 傳), and
   頗為¶　重複, a phrase over a printed line end and an indented line.
 
+Approved annotations (public graphs ``gg:annotation/<id>``, written by ``annotation.rdf``) name
+entities the text writes otherwise; a draft, a rejected one and one whose anchor a text correction
+orphaned (which the index must never show) are there too, see :data:`ANNOTATIONS`.
+
 Texts are given in Kanripo format (``¶``, newlines, ``<pb:…>``, ``&KR….;``) and reduced to the
 plain ``guji:text`` plus ``guji:FolioSide`` offsets the way the ingest does.
 """
@@ -178,6 +182,66 @@ def add_work(store: ox.Store, text_id: str, title: str, cls: str, dynasty: str |
     return graph
 
 
+# (id, juan, quote, occurrence, status, anchor, readings: [(category, authority, label, provisional)])
+AUTH = f"{ID}authority/"
+ANNOTATIONS = [
+    # 沛公 is 劉邦: the SBCK copy's 沛公 is annotated and approved (an authority record made on the spot);
+    # the same words in WYG only have a draft naming him 劉季
+    ("01KSEARCH00000000000000001", f"{ID}text/KR2b0003/SBCK/002", "沛公", 0, "approved", "ok",
+     [("person", f"{AUTH}person/liu-bang", "劉邦", True)]),
+    ("01KSEARCH00000000000000002", f"{ID}text/KR2b0003/WYG/002", "沛公", 0, "draft", "ok",
+     [("person", f"{AUTH}person/liu-ji", "劉季", True)]),
+    # over the folio boundary 1a|1b: an event known from outside (no record in the store: the reading's label)
+    ("01KSEARCH00000000000000003", f"{ID}text/KR2b0003/SBCK/002", "合從締交", 0, "approved", "ok",
+     [("event", "https://example.org/event/hecong", "六國合從", False)]),
+    # an office that is only classified: its name is the quote
+    ("01KSEARCH00000000000000004", f"{ID}text/KR2a0031/WYG/001", "門下侍郎", 0, "approved", "ok",
+     [("office", None, None, False)]),
+    # an era on the first of the two 貞明二年; competing readings of 楊涉 (an oa:Choice)
+    ("01KSEARCH00000000000000005", f"{ID}text/KR2a0031/WYG/001", "貞明", 0, "approved", "ok",
+     [("era", f"{AUTH}era/zhenming", "貞明", True)]),
+    ("01KSEARCH00000000000000006", f"{ID}text/KR2a0031/WYG/001", "楊涉", 1, "approved", "ok",
+     [("person", f"{AUTH}person/yang-she", "楊涉", True), ("person", f"{AUTH}person/yang-she-2", "楊文孫", True)]),
+    # rejected, and approved but orphaned by a text correction: neither is indexed
+    ("01KSEARCH00000000000000007", f"{ID}text/KR2a0031/WYG/001", "朱友謙", 0, "rejected", "ok",
+     [("person", f"{AUTH}person/zhu-wen", "朱溫", True)]),
+    ("01KSEARCH00000000000000008", f"{ID}text/KR2a0031/WYG/001", "袁象先", 0, "approved", "orphaned",
+     [("person", f"{AUTH}person/yuan", "袁大將軍", True)]),
+]
+
+
+def annotation_graph(annotation_id: str, status: str) -> str:
+    return f"{GG}{'' if status == 'approved' else 'private/'}annotation/{annotation_id}"
+
+
+def annotation_triples(annotation_id: str, juan: str, quote: str, occurrence: int = 0, *, status: str = "approved",
+                       anchor: str = "ok", readings=(("person", None, None, False),)) -> list[ox.Triple]:
+    """One annotation as ``annotation.rdf`` writes it (``occurrence``: which time ``quote`` occurs in the juan)."""
+    from annotation.model import Anchor, Annotation, Reading, TextTarget, annotation_iri
+    from annotation.rdf import to_triples
+
+    text = juan_text(JUANS[juan])
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(quote, start + 1)
+    end = start + len(quote)
+    agent = f"{ID}agent/alice"
+    return to_triples(Annotation(
+        id=annotation_id, canonical=annotation_iri(annotation_id), creator=agent, created="2026-11-22T00:00:00Z",
+        modified="2026-11-22T00:00:00Z", status=status, anchor=Anchor(state=anchor),
+        target=TextTarget(source=juan, start=start, end=end, exact=quote, prefix=text[max(0, start - 8):start],
+                          suffix=text[end:end + 8]),
+        readings=[Reading(category=c, authority=a, label=label, provisional=prov) for c, a, label, prov in readings]))
+
+
+def add_annotation(store: ox.Store, annotation_id: str, juan: str, quote: str, occurrence: int = 0, status: str = "approved",
+                   anchor: str = "ok", readings=(("person", None, None, False),)) -> str:
+    graph = _n(annotation_graph(annotation_id, status))
+    for t in annotation_triples(annotation_id, juan, quote, occurrence, status=status, anchor=anchor, readings=readings):
+        store.add(ox.Quad(t.subject, t.predicate, t.object, graph))
+    return graph.value
+
+
 def build_store() -> ox.Store:
     store = ox.Store()
     g1 = add_work(store, "KR2b0003", "前漢紀", "shi", "han", {
@@ -216,4 +280,6 @@ def build_store() -> ox.Store:
         vocab.add(f"{GUJIV}dynasty/{local}", SKOS + "prefLabel", _lit(label, lang="zh-Hant"))
         vocab.add(f"{GUJIV}dynasty/{local}", SKOS + "prefLabel", _lit(label, lang="zh-Hans"))
     vocab.add(f"{GUJIV}sibu/shi", SKOS + "prefLabel", _lit("史部", lang="zh-Hant"))
+    for annotation_id, juan, quote, occurrence, status, anchor, readings in ANNOTATIONS:
+        add_annotation(store, annotation_id, juan, quote, occurrence, status, anchor, readings)
     return store
