@@ -138,6 +138,10 @@ class SearchIndex(Protocol):
         """Delete every passage of one source graph (re-indexing a changed source)."""
         ...
 
+    def annotated_graphs(self, annotations: Iterable[str]) -> set[str]:
+        """The source graphs of the (committed) passages that carry any of these annotation IRIs."""
+        ...
+
     def commit(self) -> None: ...
 
     def rebuild(self, docs: Iterable[IndexDoc], *, progress: Progress | None = None) -> int:

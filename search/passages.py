@@ -479,6 +479,23 @@ def _readings(props: dict[str, dict[str, list[Any]]], juans: set[str]) -> Iterat
                 }
 
 
+def annotation_sources(store: Any, annotation_ids: Iterable[str]) -> list[str]:
+    """The source graphs holding the juans these annotations target (routing a change to them).
+
+    Both graphs of each annotation are looked at, public and private: after a retraction only the
+    private one holds it, and its passages must lose it. Only the target's juan IRI is read.
+    """
+    ids = list(dict.fromkeys(annotation_ids))
+    out: list[str] = []
+    for i in range(0, len(ids), 500):
+        graphs = [base + a for a in ids[i:i + 500] for base in (ANNOTATION_GRAPHS, PRIVATE_ANNOTATION_GRAPHS)]
+        rows = _rows(store, f"""SELECT DISTINCT ?sg WHERE {{ VALUES ?ag {{ {_values(graphs)} }}
+          GRAPH ?ag {{ ?a oa:hasTarget ?t . ?t oa:hasSource ?juan }}
+          GRAPH ?sg {{ ?juan a guji:Juan }} }}""")
+        out.extend(g for g in (_v(r, "sg") for r in rows) if g not in out)
+    return sorted(out)
+
+
 def _entity_labels(store: Any, entities: set[str]) -> dict[str, str]:
     """The name of each authority record, from public graphs only (zh-Hant first, then any)."""
     if not entities:

@@ -18,7 +18,10 @@ from search.documents import to_index_doc
 from search.errors import SearchQueryError
 from search.index import FACETS, FILTER_FIELDS, EngineHit, EngineQuery, SearchIndex
 from search.normalise import Normaliser, get_normaliser
-from search.passages import PassageEntity, passages_from_store, private_use_equivalents, source_graphs
+from search.passages import (
+    ANNOTATION_GRAPHS, ANNOTATION_IRIS, PRIVATE_ANNOTATION_GRAPHS, PassageEntity, annotation_sources,
+    passages_from_store, private_use_equivalents, source_graphs,
+)
 from search.query import compile_tree, parse
 
 MAX_SIZE = 100
@@ -289,17 +292,30 @@ class SearchService:
         """Re-index the sources named by change-log entries: delete a source's passages, add them again.
 
         ``changes`` are ``kg.store.Change`` records (or anything with a ``graph``, or graph IRIs).
+        A change to an annotation's graph, public or private (an approval moves it from private to
+        public, a retraction back), re-indexes the source of the juan it targets, and any source
+        the index still shows it on; a private graph is read for that routing only, never indexed.
         Returns the number of passages written.
         """
         graphs: list[str] = []
+        annotations: list[str] = []  # ids of the changed annotations
         last = None
         for c in changes:
             g = c if isinstance(c, str) else getattr(c, "graph", None) or c["graph"]
             seq = getattr(c, "sequence", None)
             last = seq if seq is not None else last
-            if g not in graphs:
+            if g.startswith((ANNOTATION_GRAPHS, PRIVATE_ANNOTATION_GRAPHS)):
+                annotations.append(g.rsplit("/", 1)[-1])
+            elif g not in graphs:
                 graphs.append(g)
+        if annotations:
+            ids = list(dict.fromkeys(annotations))
+            routed = annotation_sources(store, ids)
+            routed.extend(sorted(self.index.annotated_graphs(ANNOTATION_IRIS + i for i in ids)))
+            graphs.extend(g for g in dict.fromkeys(routed) if g not in graphs)
         if not graphs:
+            if last is not None:  # annotations on no indexed text: nothing to re-index, the checkpoint moves on
+                self.index.set_checkpoint(last)
             return 0
         self._store = store
         self._normaliser = get_normaliser(private_use_equivalents(store))

@@ -167,6 +167,16 @@ class ElasticsearchIndex:
                 raise SearchBackendError(f"Elasticsearch bulk delete failed: {exc}") from exc
             after = hits[-1]["sort"]
 
+    def annotated_graphs(self, annotations: Iterable[str]) -> set[str]:
+        wanted = sorted(set(annotations))
+        out: set[str] = set()
+        for i in range(0, len(wanted), 10_000):  # under index.max_terms_count (65,536)
+            r = self._call("search", self.client.search, index=self.alias, size=0,
+                           query={"terms": {"annotation": wanted[i:i + 10_000]}},
+                           aggs={"g": {"terms": {"field": "graph", "size": 65_000}}})
+            out.update(b["key"] for b in r["aggregations"]["g"]["buckets"])
+        return out
+
     def commit(self) -> None:
         self._call("refresh", self.client.indices.refresh, index=self.alias)
 

@@ -156,6 +156,18 @@ class TantivyIndex:
         with self._lock:
             self._get_writer().delete_documents_by_term("graph", graph)
 
+    def annotated_graphs(self, annotations: Iterable[str]) -> set[str]:
+        wanted = sorted(set(annotations))
+        if not wanted:
+            return set()
+        searcher = self._open().searcher()
+        out: set[str] = set()
+        for i in range(0, len(wanted), 10_000):
+            query = Query.term_set_query(self.schema, "annotation", wanted[i:i + 10_000])
+            agg = searcher.aggregate(query, {"g": {"terms": {"field": "graph", "size": 65_000}}})
+            out.update(b["key"] for b in agg.get("g", {}).get("buckets", []))
+        return out
+
     def commit(self) -> None:
         with self._lock:
             if self._writer is None:

@@ -6,6 +6,7 @@ A backend's test module subclasses :class:`SearchContract` and overrides one fix
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 import pytest
 
 from search.errors import SearchQueryError
@@ -22,6 +23,24 @@ def facet(result, name: str) -> dict[str, int]:
     return {v.value: v.count for v in result.facets[name]}
 
 
+def move_graph(store: ox.Store, old: str, new: str) -> None:
+    """What an approval (private → public) or a retraction (public → private) does to the store."""
+    quads = list(store.quads_for_pattern(None, None, None, ox.NamedNode(old)))
+    store.remove_graph(ox.NamedNode(old))
+    for q in quads:
+        store.add(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(new)))
+
+
+def rewrite_status(store: ox.Store, graph: str, status: str) -> None:
+    g = ox.NamedNode(graph)
+    pred = ox.NamedNode(data.GUJI + "reviewStatus")
+    for q in list(store.quads_for_pattern(None, pred, None, g)):
+        store.remove(q)
+        store.add(ox.Quad(q.subject, pred, ox.Literal(status), g))
+
+
+SBCK = f"{data.GG}kanripo/KR2b0003"
+KR2A = f"{data.GG}kanripo/KR2a0031"
 LIU_BANG, LIU_JI, HECONG, OFFICE, ZHENMING, YANG, ZHU_WEN, ORPHAN = (a[0] for a in data.ANNOTATIONS)
 
 
@@ -289,6 +308,40 @@ class SearchContract:
         assert ids(self.search(service, "沛公", filters={"entity": "劉邦"})) == {"KR2b0003/SBCK/002/1a"}
         either = self.search(service, "之 OR 杨涉", filters={"entity_category": ["person", "event"]})
         assert ids(either) == {"KR2b0003/SBCK/002/1a", "KR2b0003/SBCK/002/1b", "KR2a0031/WYG/001/2a"}  # not 1b: an era
+
+    def test_the_index_knows_where_each_annotation_is(self, service):
+        found = service.index.annotated_graphs([ANNOTATION_IRIS + LIU_BANG, ANNOTATION_IRIS + OFFICE])
+        assert found == {SBCK, KR2A}
+        assert service.index.annotated_graphs([ANNOTATION_IRIS + LIU_JI, ANNOTATION_IRIS + "nothing"]) == set()
+        assert service.index.annotated_graphs([]) == set()
+
+    def test_approval_and_retraction_reindex_the_annotated_source(self, index_factory):
+        store = data.build_store()
+        svc = SearchService(index_factory(), store=store)
+        try:
+            svc.build_index(store)
+            total = svc.index.count()
+            private, public = data.annotation_graph(LIU_JI, "draft"), data.annotation_graph(LIU_JI, "approved")
+            assert svc.search("刘季").total == 0
+            # approval: the draft's private graph empties, its public graph fills (two changes)
+            move_graph(store, private, public)
+            rewrite_status(store, public, "approved")
+            assert svc.apply_changes(store, [private, public]) > 0
+            assert ids(svc.search("刘季")) == {"KR2b0003/WYG/002/1a"}
+            assert facet(svc.search("沛公"), "entity") == {"劉邦": 1, "六國合從": 1, "劉季": 1}
+            assert svc.index.count() == total
+            # retraction: back to the private graph (rejected); only the private graph names the juan now
+            move_graph(store, public, private)
+            rewrite_status(store, private, "rejected")
+            svc.apply_changes(store, [public, private])
+            assert svc.search("刘季").total == 0 and svc.search("刘邦").total == 1
+            assert svc.search("为之不流").total == 2 and svc.index.count() == total
+            # an annotation gone from both graphs is found through the index (here: an approved one purged)
+            store.remove_graph(ox.NamedNode(data.annotation_graph(LIU_BANG, "approved")))
+            svc.apply_changes(store, [data.annotation_graph(LIU_BANG, "approved")])
+            assert svc.search("刘邦").total == 0 and svc.index.count() == total
+        finally:
+            svc.index.drop()
 
     # -- index life cycle ----------------------------------------------------------------------
     def test_rebuild_swaps_in_a_new_version(self, index_factory, store):

@@ -9,7 +9,7 @@ from search.documents import to_index_doc
 from search.index import NAME_MARK
 from search.normalise import get_normaliser
 from search.passages import (
-    ANNOTATION_IRIS, Folio, JuanText, PassageEntity, approved_annotations, juan_passages,
+    ANNOTATION_IRIS, Folio, JuanText, PassageEntity, annotation_sources, approved_annotations, juan_passages,
     passages_from_store,
 )
 from tests.contract import search_data as data
@@ -146,3 +146,10 @@ def test_passages_from_the_store_carry_their_entities(store):
     assert ps["KR2b0003/WYG/002/1a"].entities == ()
     assert sum(len(p.entities) for p in ps.values()) == 7
 
+
+def test_a_changed_annotation_is_routed_to_the_source_of_its_juan(store):
+    ids = [a[0] for a in data.ANNOTATIONS]
+    # public and private graphs alike: a retracted annotation must leave the passages it was on
+    assert annotation_sources(store, ids[:2]) == [f"{data.GG}kanripo/KR2b0003"]
+    assert annotation_sources(store, ids) == [f"{data.GG}kanripo/KR2a0031", f"{data.GG}kanripo/KR2b0003"]
+    assert annotation_sources(store, ["01KNOTHERE0000000000000000"]) == []

@@ -56,3 +56,46 @@ def test_a_second_process_sees_a_rebuild(store, tmp_path):
     assert reader.search("为之不流").total == first
     assert reader.search("楊涉").total > 0
     assert reader.index.version() == writer.index.version()
+
+
+def test_annotation_workflow_moves_the_entity_in_and_out_of_the_index(store, tmp_path):
+    from annotation.model import AnnotationCreate, Category, Reading, TextSelection
+    from annotation.policies import Identity, Role
+    from annotation.service import AnnotationService
+
+    svc = SearchService(TantivyIndex(tmp_path / "idx"), store=store)
+    svc.build_index(store)
+    annotations = AnnotationService(store)
+    alice, rita = Identity("alice", Role.ANNOTATOR), Identity("rita", Role.REVIEWER)
+    juan = f"{data.ID}text/KR2b0003/WYG/002"
+    start = data.juan_text(data.WYG_002).index("沛公")
+    draft = annotations.create(alice, AnnotationCreate(
+        target=TextSelection(source=juan, start=start, end=start + 2, exact="沛公"),
+        readings=[Reading(category=Category.PERSON, label="劉邦", provisional=True)])).annotation
+    private = f"{data.GG}private/annotation/{draft.id}"
+    public = f"{data.GG}annotation/{draft.id}"
+
+    # a draft changes a private graph: its juan's source is re-indexed, the draft is not in it
+    assert [c.graph for c in svc.pending(store)] == [private]
+    assert svc.sync(store) == 7  # the source of the juan, re-indexed whole: 4 SBCK and 3 WYG folio sides
+    assert svc.search("刘邦").total == 0
+    annotations.submit(alice, draft.id)
+    svc.sync(store)
+    assert svc.search("刘邦").total == 0
+
+    # approval moves it to its public graph (two changes, one transaction): now it is found
+    annotations.review(rita, draft.id, "approve")
+    assert {c.graph for c in svc.pending(store)} == {public, private}
+    svc.sync(store)
+    r = svc.search("刘邦", facets=["entity", "entity_category"])
+    assert [h.id for h in r.hits] == ["KR2b0003/WYG/002/1a"]
+    assert r.hits[0].matched_entities[0].annotation.endswith(draft.id)
+    assert {f: [(v.value, v.count) for v in vs] for f, vs in r.facets.items()} == {
+        "entity": [("劉邦", 1)], "entity_category": [("person", 1)]}
+
+    # a reviewer retracts it: back to the private graph, out of the index
+    annotations.review(rita, draft.id, "reject", "wrong person")
+    svc.sync(store)
+    assert svc.search("刘邦").total == 0 and svc.search("沛公").total == 2
+    assert svc.pending(store) == [] and svc.index.checkpoint() == store.last_sequence()
+
