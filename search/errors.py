@@ -31,3 +31,10 @@ class IndexNotFoundError(SearchError):
     """No index has been built yet (run ``guji index``)."""
 
     code = "search_index_not_found"
+
+
+class IndexOutdatedError(IndexNotFoundError):
+    """The index was built with other fields than this version indexes (rebuild it: ``guji index``;
+    ``SearchService.sync`` rebuilds it by itself)."""
+
+    code = "search_index_outdated"

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from search.documents import to_index_doc
-from search.errors import SearchQueryError
+from search.errors import IndexOutdatedError, SearchQueryError
 from search.index import FACETS, FILTER_FIELDS, EngineHit, EngineQuery, SearchIndex
 from search.normalise import Normaliser, get_normaliser
 from search.passages import (
@@ -330,16 +330,28 @@ class SearchService:
         return n
 
     def sync(self, store: Any) -> int:
-        """Catch the index up with the store's change log since its checkpoint (idempotent)."""
+        """Catch the index up with the store's change log since its checkpoint (idempotent).
+
+        Builds the index when there is none, or when it was built with other fields than this
+        version indexes (:class:`~search.errors.IndexOutdatedError`).
+        """
         if self.index.version() is None:
             return self.build_index(store)
-        return self.apply_changes(store, store.changes_since(self.index.checkpoint()))
+        try:
+            since = self.index.checkpoint()
+        except IndexOutdatedError:
+            return self.build_index(store)
+        return self.apply_changes(store, store.changes_since(since))
 
     def pending(self, store: Any) -> list[Any]:
         """Change-log entries the index has not applied yet (``guji sync --check``)."""
         if self.index.version() is None:
             return list(store.changes_since(0))
-        return list(store.changes_since(self.index.checkpoint()))
+        try:
+            since = self.index.checkpoint()
+        except IndexOutdatedError:  # sync rebuilds it from everything
+            since = 0
+        return list(store.changes_since(since))
 
 
 def _matched_by(norm: Normaliser, typed: str, found: str) -> MatchedBy | None:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from search.errors import IndexNotFoundError, SearchBackendError
+from search.errors import IndexNotFoundError, IndexOutdatedError, SearchBackendError
 from search.index import (
     BRIDGE_MARK, FACETS, And, EngineHit, EngineQuery, EngineResult, IndexDoc, Node, Not, Or, Phrase, Progress,
     crossing_splits,
@@ -97,8 +97,13 @@ class ElasticsearchIndex:
         if version is None:
             return 0
         m = self._call("get mapping", self.client.indices.get_mapping, index=version)
-        meta = (m.body if hasattr(m, "body") else m)[version]["mappings"].get("_meta") or {}
-        return int(meta.get("checkpoint", 0))
+        mappings = (m.body if hasattr(m, "body") else m)[version]["mappings"]
+        missing = set(MAPPINGS["properties"]) - set(mappings.get("properties") or {})
+        if missing:  # built by an older version: its strict mapping would refuse today's documents
+            raise IndexOutdatedError(
+                f"the search index {version!r} lacks the fields {', '.join(sorted(missing))}: rebuild it (`guji index`)",
+                index=version)
+        return int((mappings.get("_meta") or {}).get("checkpoint", 0))
 
     def set_checkpoint(self, sequence: int) -> None:
         version = self.version()

@@ -23,7 +23,7 @@ from typing import Any
 import tantivy
 from tantivy import Occur, Query
 
-from search.errors import IndexNotFoundError, SearchBackendError
+from search.errors import IndexNotFoundError, IndexOutdatedError, SearchBackendError
 from search.index import (
     BRIDGE_MARK, FACETS, And, EngineHit, EngineQuery, EngineResult, IndexDoc, Node, Not, Or, Phrase, Progress,
     crossing_splits,
@@ -89,6 +89,10 @@ class TantivyIndex:
                     try:
                         self._index = tantivy.Index(self.schema, path=str(self.root / version), reuse=True)
                     except Exception as exc:  # tantivy raises ValueError/OSError variants
+                        if "schema does not match" in str(exc):
+                            raise IndexOutdatedError(
+                                f"the search index {self.root / version} was built with other fields than this "
+                                "version of guji indexes: rebuild it (`guji index`)", path=str(self.root)) from None
                         raise SearchBackendError(f"cannot open the search index {self.root / version}: {exc}") from exc
                     self._index_version = version
                 self._current_stamp = stamp
@@ -208,6 +212,7 @@ class TantivyIndex:
         return self.root / f"{version}.meta.json"
 
     def checkpoint(self) -> int:
+        self._open()  # an index of an older schema says so here (IndexOutdatedError): sync rebuilds it
         try:
             return int(json.loads(self._meta_file().read_text(encoding="utf-8")).get("checkpoint", 0))
         except FileNotFoundError:
