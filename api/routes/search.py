@@ -12,7 +12,7 @@ from search.service import SearchResult
 
 router = APIRouter(prefix="/api", tags=["search"])
 
-FILTERS = ("dynasty", "category", "edition", "holding", "copy", "source_id")
+FILTERS = ("dynasty", "category", "edition", "holding", "copy", "source_id", "entity", "entity_category")
 
 
 @router.get("/search", response_model=SearchResult, summary="Search in simplified, traditional or variant characters")
@@ -29,7 +29,11 @@ async def search(
     holding: Annotated[list[str] | None, Query()] = None,
     copy: Annotated[list[str] | None, Query()] = None,
     source_id: Annotated[list[str] | None, Query()] = None,
+    entity: Annotated[list[str] | None, Query(description="name of an entity an approved annotation marks")] = None,
+    entity_category: Annotated[list[str] | None, Query(
+        description="person, place, office, era, book-title, event (of approved annotations)")] = None,
 ) -> SearchResult:
-    given = dict(dynasty=dynasty, category=category, edition=edition, holding=holding, copy=copy, source_id=source_id)
+    given = dict(dynasty=dynasty, category=category, edition=edition, holding=holding, copy=copy, source_id=source_id,
+                 entity=entity, entity_category=entity_category)
     filters = {k: v for k, v in given.items() if v}
     return await run_in_threadpool(ctx.search.search, q, exact=exact, filters=filters, page=page, size=size, sort=sort)
