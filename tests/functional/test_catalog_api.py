@@ -97,3 +97,59 @@ def test_search_api(client):
     assert all("source_id" in h and h["snippet"] for h in body["hits"])
     assert client.get("/api/search", params={"q": "为业", "exact": True}).json()["total"] == 0
     assert client.get("/api/search", params={"q": ""}).status_code == 422
+
+
+@pytest.fixture(scope="module")
+def annotated(tmp_path_factory):
+    """The sample texts with two approved annotations and a draft, made over HTTP by real users."""
+    from tests.functional._annotations import JUAN, PERSON, PLACE, annotation, created, make_users, path
+
+    home = tmp_path_factory.mktemp("annotated")
+    store = OxigraphStore(home / "oxigraph")
+    for w in find_works([ROOT / "samples" / "kanripo"]):
+        ingest_work(store, w)
+    store.close()
+    with TestClient(create_app(Settings(home=home, environment="test"))) as c:
+        c.app.state.context.sync_projections()
+        h = make_users(c)
+        text = c.get("/api/texts", params={"iri": JUAN}).json()["text"]
+
+        def at(quote: str) -> tuple[str, int, int]:
+            start = text.index(quote)
+            return quote, start, start + len(quote)
+
+        for quote, category, name, approve in (("滕子京", PERSON, "滕宗諒", True), ("巴陵郡", PLACE, "岳州", True),
+                                               ("范仲淹", PERSON, "范文正", False)):
+            url, _, _ = created(c, h["alice"], annotation(*at(quote), category=category, label=name,
+                                                          authority=f"https://w3id.org/guji/id/authority/test/{name}"))
+            if approve:
+                assert c.post(path(url) + "/submit", headers=h["alice"]).status_code == 200
+                r = c.post(path(url) + "/review", json={"decision": "approve"}, headers=h["rita"])
+                assert r.status_code == 200, r.text
+        c.app.state.context.sync_projections()
+        yield c
+
+
+def test_search_api_finds_entities_of_approved_annotations(annotated):
+    # 巴陵郡 is annotated as the place 岳州: the name finds the passage that writes 巴陵郡
+    body = annotated.get("/api/search", params={"q": "岳州"}).json()
+    assert body["total"] == 1
+    (hit,) = body["hits"]
+    assert hit["source_id"] == "GJ4a0002" and hit["edition"] == "master"
+    (m,) = hit["matched_entities"]
+    assert (m["name"], m["via"], m["category"]) == ("岳州", "label", "place")
+    assert "<mark>巴陵郡</mark>" in hit["snippet"]
+    assert {(e["label"], e["quote"]) for e in hit["entities"]} == {("滕宗諒", "滕子京"), ("岳州", "巴陵郡")}
+    # the draft (范仲淹 as 范文正) is private: not searchable, not in any facet
+    assert annotated.get("/api/search", params={"q": "范文正"}).json()["total"] == 0
+
+    # 巴陵 is in both copies; the facets count the annotated entities, the filter keeps their passages
+    both = annotated.get("/api/search", params={"q": "巴陵"}).json()
+    assert {h["edition"] for h in both["hits"]} == {"master", "QING"}
+    facets = {f: {v["value"]: v["count"] for v in vs} for f, vs in both["facets"].items()}
+    assert facets["entity_category"] == {"person": 1, "place": 1}
+    assert facets["entity"] == {"滕宗諒": 1, "岳州": 1}
+    people = annotated.get("/api/search", params={"q": "巴陵", "entity_category": "person"}).json()
+    assert [h["id"] for h in people["hits"]] == [hit["id"]]
+    named = annotated.get("/api/search", params=[("q", "巴陵"), ("entity", "滕宗諒"), ("entity", "岳州")]).json()
+    assert named["total"] == 1
