@@ -32,6 +32,7 @@ from annotation.presenters import (
 from annotation.rdf import to_triples
 from annotation.schemas import annotation_id_from, parse_annotation, parse_collection
 from annotation.service import AnnotationFilter, Stored
+from api.http import accepted_media
 from api.deps import ContextDep, CurrentUser, OptionalUser
 from kg.errors import ValidationError
 from kg.namespaces import ID
@@ -63,19 +64,7 @@ def _accept(request: Request, *, rdf: bool) -> str:
     accept = request.headers.get("accept")
     if not accept:
         return MEDIA_TYPE
-    ranges = []
-    for i, part in enumerate(accept.split(",")):
-        fields = [f.strip() for f in part.split(";")]
-        q = 1.0
-        for f in fields[1:]:
-            if f.startswith("q="):
-                try:
-                    q = float(f[2:])
-                except ValueError:
-                    q = 0.0
-        if q > 0:
-            ranges.append((-q, i, fields[0].lower()))
-    for _, _, media in sorted(ranges):
+    for media in accepted_media(accept):
         if media in _JSON_TYPES or media in ("*/*", "application/*"):
             return MEDIA_TYPE
         if rdf and media in _RDF_TYPES:

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.deps import ContextDep
+from api.http import accepted_media
 from kg.errors import QueryRefusedError, QuerySyntaxError
 from kg.sparql import GRAPH_FORMATS, SOLUTION_FORMATS, ResultFormat, inspect_query
 
@@ -41,19 +42,7 @@ def negotiate(accept: str | None, returns_graph: bool) -> ResultFormat:
     default = ResultFormat.TURTLE if returns_graph else ResultFormat.JSON
     if not accept:
         return default
-    ranges = []
-    for i, part in enumerate(accept.split(",")):
-        fields = [f.strip() for f in part.split(";")]
-        media = fields[0].lower()
-        q = 1.0
-        for f in fields[1:]:
-            if f.startswith("q="):
-                try:
-                    q = float(f[2:])
-                except ValueError:
-                    q = 0.0
-        ranges.append((-q, i, media))
-    for _, _, media in sorted(ranges):
+    for media in accepted_media(accept):
         if media in ("*/*", "application/*", "text/*"):
             return default
         fmt = _ALIASES.get(media)

@@ -124,3 +124,8 @@ def test_openapi_documents_the_endpoint(client):
 def test_healthz(client):
     body = client.get("/healthz").json()
     assert body["status"] == "ok" and body["quads"] > 300
+
+
+def test_q_zero_means_not_acceptable(client):
+    r = client.get("/sparql", params={"query": WORKS}, headers={"accept": "text/csv;q=0, application/sparql-results+xml"})
+    assert r.headers["content-type"].startswith("application/sparql-results+xml")
