@@ -240,13 +240,32 @@ def _worker_main(conn, store_path: str) -> None:  # pragma: no cover - runs in a
             return
         text, fmt_value, default_graph, named_graphs, max_results = job
         try:
-            store = ox.Store.read_only(store_path)
-            payload = execute(store, text, ResultFormat(fmt_value), default_graph=default_graph,
-                              named_graphs=named_graphs, max_results=max_results)
-            del store
-            conn.send(("ok", payload))
+            conn.send(("ok", _execute_read_only(store_path, text, ResultFormat(fmt_value), default_graph, named_graphs, max_results)))
         except Exception as exc:  # sent back and re-raised as the same typed error
             conn.send(("error", (type(exc).__name__, getattr(exc, "message", str(exc)), getattr(exc, "details", {}))))
+
+
+# A read-only RocksDB instance reads the file list as it was when it opened; the writing process may
+# compact and delete some of those files meanwhile. The query then fails with "No such file" (seen in
+# CI: a query right after a write). Nothing is wrong with the data: open again and re-run.
+_FILES_MOVED = ("No such file", "Corruption")
+READ_ONLY_ATTEMPTS = 5
+
+
+def _execute_read_only(store_path: str, text: str, fmt: ResultFormat, default_graph, named_graphs, max_results: int) -> bytes:
+    for attempt in range(READ_ONLY_ATTEMPTS):
+        try:
+            store = ox.Store.read_only(store_path)
+            try:
+                return execute(store, text, fmt, default_graph=default_graph, named_graphs=named_graphs, max_results=max_results)
+            finally:
+                del store
+        except (OSError, RuntimeError, StoreError) as exc:
+            message = getattr(exc, "message", str(exc))
+            if attempt + 1 == READ_ONLY_ATTEMPTS or not any(m in message for m in _FILES_MOVED):
+                raise
+            time.sleep(0.02 * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 _ERRORS = {cls.__name__: cls for cls in (QuerySyntaxError, QueryRefusedError, QueryTooLargeError, StoreError)}

@@ -137,3 +137,22 @@ def test_a_worker_that_dies_gives_a_clear_error_and_the_next_query_works(runner)
         run(runner, slow, timeout=20)
     data = json.loads(run(runner, "ASK { <http://e/s1> ?p ?o }")[0])
     assert data["boolean"] is True
+
+
+def test_queries_right_after_writes_see_them_while_the_writer_compacts(tmp_path):
+    """A read-only worker may open a file list the writer is compacting away; the runner re-opens
+    instead of answering a storage error (CI saw 'No such file ... .sst' once)."""
+    path = tmp_path / "busy"
+    store = OxigraphStore(path)
+    runner = QueryRunner(path, workers=1, timeout=20)
+    try:
+        for i in range(40):
+            store.replace_graph(G, [T(N(f"http://e/w{i}-{j}"), N("http://e/p"), L("x" * 200)) for j in range(300)], agent="t")
+            if i % 10 == 9:
+                store.optimize()  # compaction deletes the files older readers listed
+            payload, _, _ = runner.run(f"ASK {{ GRAPH <{G}> {{ <http://e/w{i}-0> ?p ?o }} }}", ResultFormat.JSON,
+                                       default_graph=[G], named_graphs=[G])
+            assert json.loads(payload)["boolean"] is True
+    finally:
+        runner.close()
+        store.close()
