@@ -49,6 +49,9 @@ def _print_hits(result) -> None:
         out.print("   " + snippet.replace("\x00", "[reverse]").replace("\x01", "[/reverse]"))
         if h.matched_by:
             out.print("   matched by: " + "，".join(f"{m.query}→{m.text} {m.how}" for m in h.matched_by))
+        for e in h.matched_entities:
+            out.print(f"   through an annotation: {escape(e.query)} in {e.via} {escape(e.name)}"
+                      + (f" ({e.category})" if e.category else ""))
 
 
 def register(app: typer.Typer) -> None:
@@ -59,7 +62,7 @@ def register(app: typer.Typer) -> None:
         exact: Annotated[bool, typer.Option("--exact", help="match only the characters as typed (no folding)")] = False,
         limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="hits per page")] = 10,
         page: Annotated[int, typer.Option("--page", min=1)] = 1,
-        filters: Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="FIELD=VALUE: dynasty, category, edition, holding, copy, source_id")] = None,
+        filters: Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="FIELD=VALUE: dynasty, category, edition, holding, copy, source_id, entity, entity_category")] = None,
         sort: Annotated[str, typer.Option("--sort", help="relevance or work")] = "relevance",
     ) -> None:
         """Search the texts in simplified, traditional or variant characters."""

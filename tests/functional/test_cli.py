@@ -87,3 +87,29 @@ def test_load_rdf_file(home, tmp_path):
     assert r.returncode == 0 and "1 triples" in r.stderr
     r = guji(home, "sparql", "--format", "tsv", 'SELECT ?l WHERE { ?p <http://www.w3.org/2000/01/rdf-schema#label> ?l }')
     assert '"司馬遷"@zh-hant' in r.stdout
+
+
+def test_search_says_when_a_hit_came_through_an_annotation(home):
+    from annotation.model import AnnotationCreate, Category, Reading, TextSelection
+    from annotation.policies import Identity, Role
+    from api.context import Context
+    from api.settings import Settings
+
+    assert guji(home, "ingest", str(SAMPLE_DIR / "kanripo" / "GJ4a0002")).returncode == 0
+    juan = "https://w3id.org/guji/id/text/GJ4a0002/master/001"
+    ctx = Context(Settings(home=home, environment="test"))
+    text = ctx.annotations.text_of(juan)
+    at = text.index("滕子京")
+    alice, rita = Identity("alice", Role.ANNOTATOR), Identity("rita", Role.REVIEWER)
+    a = ctx.annotations.create(alice, AnnotationCreate(
+        target=TextSelection(source=juan, start=at, end=at + 3, exact="滕子京"),
+        readings=[Reading(category=Category.PERSON, authority="https://w3id.org/guji/id/entity/teng", label="滕宗諒", provisional=True)])).annotation
+    ctx.annotations.submit(alice, a.id)
+    ctx.annotations.review(rita, a.id, "approve")
+    ctx.close()
+    assert guji(home, "sync").returncode == 0
+    r = guji(home, "search", "滕宗谅")  # simplified form of the entity's name, absent from the text
+    assert r.returncode == 0, r.stderr
+    assert "through an annotation: 滕宗谅 in label 滕宗諒 (person)" in r.stdout
+    r = guji(home, "search", "--json", "--filter", "entity_category=person", "巴陵")
+    assert json.loads(r.stdout)["total"] >= 1
