@@ -8,6 +8,7 @@ Public reads see only the public dataset (no preservation-level files, no privat
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cached_property
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -35,8 +36,13 @@ class Catalog:
     def __init__(self, store: OxigraphStore) -> None:
         self.store = store
 
+    @cached_property
+    def _graphs(self) -> list[str]:
+        """The catalogue graphs, listed once per Catalog (a book page runs eight queries)."""
+        return catalogue_graphs(self.store.graphs())
+
     def _select(self, query: str, *, include_preservation: bool = False, **bindings: ox.NamedNode | ox.Literal) -> list[dict]:
-        graphs = catalogue_graphs(self.store.graphs())
+        graphs = self._graphs
         if include_preservation:
             default = [g for g in graphs if not g.endswith("/changelog")]
         else:
