@@ -267,17 +267,16 @@ def sparql(
         err.print(f"[bold red]error[/]: unknown format {format!r}; choose from {', '.join(names)}")
         raise typer.Exit(2)
     fmt = names[format] if format else (ResultFormat.JSON if as_json else None)
-    ctx = _context(read_only=True)
+    ctx = _sparql_context()
     try:
-        default, named = ctx.public_dataset()
         if fmt is None:
-            payload, used, info = ctx.sparql.run(text, ResultFormat.JSON, default_graph=default, named_graphs=named, timeout=timeout)
+            payload, used, info = ctx.sparql.run(text, ResultFormat.JSON, timeout=timeout)
             if info.returns_graph:
                 sys.stdout.write(payload.decode())
             else:
                 _print_table(json.loads(payload))
         else:
-            payload, used, info = ctx.sparql.run(text, fmt, default_graph=default, named_graphs=named, timeout=timeout)
+            payload, used, info = ctx.sparql.run(text, fmt, timeout=timeout)
             sys.stdout.write(payload.decode())
             if not payload.endswith(b"\n"):
                 sys.stdout.write("\n")
@@ -285,6 +284,19 @@ def sparql(
         fail(exc)
     finally:
         ctx.close()
+
+
+def _sparql_context() -> Context:
+    """The public dataset, caught up first when no server runs; beside a running server (which
+    keeps it live and holds the store) read as the server last wrote it."""
+    ctx = _context()
+    try:
+        ctx.store
+    except GujiError:
+        ctx = _context(read_only=True)
+        return ctx
+    ctx.projector.catch_up("sparql")
+    return ctx
 
 
 def _print_table(data: dict) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from api.settings import Settings
-from kg.sparql import QueryRunner, public_dataset
+from kg.errors import StoreError
+from kg.sparql import QueryRunner
 from kg.store import OxigraphStore
 
 if TYPE_CHECKING:
@@ -39,15 +40,38 @@ class Context:
         return store
 
     @cached_property
+    def public_sparql(self):
+        """The public SPARQL dataset as a projection: embedded Oxigraph (default) or a remote
+        SPARQL 1.1 server (GUJI_SPARQL_URL)."""
+        from projections.public_sparql import OxigraphPublicDataset
+
+        return OxigraphPublicDataset(self.settings.public_store_path)
+
+    @cached_property
     def sparql(self) -> QueryRunner:
+        """Public SPARQL queries: over the public dataset, union default graph, in killable workers."""
         s = self.settings
-        self.store.flush()
+        path = s.public_store_path
+        if not (path / "CURRENT").exists():  # never built: build it once (a read-only command on an old home)
+            if self.read_only:
+                raise StoreError(
+                    f"the public SPARQL dataset at {path} has not been built yet: start `guji serve` or run `guji sync` once",
+                    path=str(path))
+            self.sync_projections()
+        if not self.read_only and "public_sparql" in self.__dict__:
+            self.public_sparql._store.flush()
         return QueryRunner(
-            s.oxigraph_path,
+            path,
             workers=s.sparql_workers,
             timeout=s.sparql_timeout,
             max_results=s.sparql_max_results,
             allow_service=s.sparql_allow_service,
+            union_default_graph=True,
+            generation=s.public_store_path.parent / (s.public_store_path.name + ".state.json"),
+            memory_mb=s.sparql_worker_memory_mb,
+            per_client=s.sparql_per_client,
+            max_query_bytes=s.sparql_max_query_bytes,
+            max_query_depth=s.sparql_max_query_depth,
         )
 
     @cached_property
@@ -62,27 +86,37 @@ class Context:
         """The Neo4j projection, or None when GUJI_NEO4J_URI is not set."""
         if not self.settings.neo4j_uri:
             return None
-        from kg.projection.neo4j import Neo4jProjection
+        from projections.neo4j import Neo4jProjection
 
         s = self.settings
         return Neo4jProjection(s.neo4j_uri, user=s.neo4j_user, password=s.neo4j_password, database=s.neo4j_database)
 
-    def sync_projections(self) -> dict[str, dict | str]:
-        """Catch every configured projection up with the change log. A projection that is down
-        loses nothing: it is reported here and catches up at the next sync."""
-        from kg.errors import GujiError
+    @cached_property
+    def projector(self):
+        """Every configured projection behind one projector (started by ``guji serve``)."""
+        from projections import Projector
+        from projections.search import SearchProjection
 
-        out: dict[str, dict | str] = {}
-        try:
-            out["search"] = {"passages": self.search.sync(self.store)}
-        except GujiError as exc:
-            out["search"] = f"not synced: {exc}"
+        projections = [SearchProjection(self.search), self.public_sparql]
         if self.neo4j is not None:
-            try:
-                out["neo4j"] = self.neo4j.sync(self.store)
-            except GujiError as exc:
-                out["neo4j"] = f"not synced: {exc}"
-        return out
+            projections.append(self.neo4j)
+        s = self.settings
+        return Projector(self.store, projections, poll_interval=s.projector_poll_seconds,
+                         max_backoff=s.projector_max_backoff_seconds)
+
+    def start_projector(self) -> None:
+        """Live projections: wake on every commit of this process's store, catch up now."""
+        self.store.subscribe(self.projector.notify)
+        self.projector.start()
+
+    def sync_projections(self, *, rebuild: bool = False) -> dict[str, dict | str]:
+        """Catch every configured projection up with the change log now. A projection that is
+        down loses nothing: it is reported here and catches up later (the running server's
+        projector retries it by itself)."""
+        return self.projector.catch_up(rebuild=rebuild)
+
+    def check_projections(self) -> dict[str, dict]:
+        return self.projector.check()
 
     @cached_property
     def users(self) -> "UserStore":
@@ -123,14 +157,15 @@ class Context:
                     reports.append(self.annotations.reanchor(Identity.system(), juan, before, after))
         return change, [r for r in reports if r.checked]
 
-    def public_dataset(self, default_graph_uris: list[str] | None = None,
-                       named_graph_uris: list[str] | None = None) -> tuple[list[str], list[str]]:
-        return public_dataset(self.store.graphs(), default_graph_uris, named_graph_uris)
-
     def close(self) -> None:
         if "sparql" in self.__dict__:
             self.sparql.close()
-        if self.__dict__.get("neo4j") is not None:
-            self.neo4j.close()
+        if "projector" in self.__dict__:
+            self.projector.close()  # closes every projection it holds
+        else:
+            if self.__dict__.get("neo4j") is not None:
+                self.neo4j.close()
+            if "public_sparql" in self.__dict__:
+                self.public_sparql.close()
         if "store" in self.__dict__:
             self.store.close()

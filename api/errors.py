@@ -18,6 +18,9 @@ STATUS: list[tuple[type[kg.GujiError], int]] = [
     (kg.QueryRefusedError, 403),
     (kg.QueryTooLargeError, 400),
     (kg.QueryTimeoutError, 503),
+    (kg.QueryTooLongError, 413),
+    (kg.QueryBusyError, 429),
+    (kg.QueryFailedError, 422),
     (kg.PayloadTooLargeError, 413),
     (kg.ValidationError, 422),
     (kg.StoreError, 500),
@@ -47,6 +50,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(kg.GujiError)
     async def _guji(_: Request, exc: kg.GujiError) -> JSONResponse:
         headers = {"Retry-After": "30"} if isinstance(exc, kg.QueryTimeoutError) else None
+        if isinstance(exc, kg.QueryBusyError):
+            headers = {"Retry-After": str(exc.retry_after)}
         if isinstance(exc, annotation.AuthenticationRequiredError):  # RFC 6750: say how to authenticate
             headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.code == "invalid_credentials" else "Bearer"}
         return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc), headers=headers)

@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     sparql_max_results: int = Field(default=10_000, gt=0, description="Rows (or triples) a query may return")
     sparql_allow_service: bool = Field(default=False, description="Allow SERVICE (federated) queries")
     sparql_workers: int = Field(default=2, gt=0, description="Worker processes answering SPARQL queries")
+    sparql_worker_memory_mb: int = Field(default=2048, ge=0, description="Heap limit of one SPARQL worker (0 = none)")
+    sparql_per_client: int = Field(default=2, gt=0, description="Queries one client may run at the same time (429 beyond)")
+    sparql_max_query_bytes: int = Field(default=64 * 1024, gt=0, description="Longest query text accepted (413 beyond)")
+    sparql_max_query_depth: int = Field(default=64, gt=0, description="Deepest nesting of {, ( and [ accepted")
+    public_store: Path | None = Field(default=None, description="The public SPARQL dataset; default $GUJI_HOME/public")
+
+    # the projector (search index, Neo4j, public SPARQL dataset kept live from the change log)
+    projector_enabled: bool = Field(default=True, description="Run the projector inside the server (off only for tests that drive it by hand)")
+    write_visibility_seconds: float = Field(default=5.0, ge=0, description="How long a write waits for the projections to show it before answering")
+    projector_poll_seconds: float = Field(default=2.0, gt=0, description="How often the projector looks even without a commit")
+    projector_max_backoff_seconds: float = Field(default=30.0, gt=0, description="Longest wait between retries of a failing projection")
 
     # projections (off unless configured)
     neo4j_uri: str | None = None
@@ -59,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def oxigraph_path(self) -> Path:
         return self.store_path or self.home / "oxigraph"
+
+    @property
+    def public_store_path(self) -> Path:
+        return self.public_store or self.home / "public"
 
     @property
     def users_path(self) -> Path:

@@ -63,6 +63,28 @@ class QueryTooLargeError(GujiError):
     code = "query_result_too_large"
 
 
+class QueryTooLongError(GujiError):
+    """Query text over the size or nesting limit, refused before any parser runs."""
+
+    code = "query_too_long"
+
+
+class QueryBusyError(GujiError):
+    """No query slot came free in time, or this client already runs its share of queries."""
+
+    code = "query_busy"
+
+    def __init__(self, message: str, *, retry_after: int = 5, **details) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
+class QueryFailedError(GujiError):
+    """The query's worker stopped while evaluating it (memory limit, a crash in the engine)."""
+
+    code = "query_failed"
+
+
 class PayloadTooLargeError(ValidationError):
     """An upload larger than the configured limit; nothing was stored."""
 

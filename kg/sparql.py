@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import multiprocessing as mp
+import os
 import re
 import threading
 import time
@@ -24,11 +25,13 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from kg.errors import QueryRefusedError, QuerySyntaxError, QueryTimeoutError, QueryTooLargeError, StoreError
+from kg.errors import (
+    QueryBusyError, QueryFailedError, QueryRefusedError, QuerySyntaxError, QueryTimeoutError, QueryTooLargeError,
+    QueryTooLongError, StoreError,
+)
 from kg.namespaces import GG, PREFIXES
 
-# graphs the public never sees
-PRIVATE_GRAPH_PREFIXES = (GG + "changelog", GG + "preservation/", GG + "private/")
+from kg.graphs import NON_PUBLIC_PREFIXES as PRIVATE_GRAPH_PREFIXES, is_public  # noqa: E402  (kept for callers)
 
 
 class ResultFormat(str, Enum):
@@ -73,9 +76,41 @@ class QueryInfo:
         return self.form in ("CONSTRUCT", "DESCRIBE")
 
 
-def inspect_query(text: str, *, allow_service: bool = False) -> QueryInfo:
-    """Classify a request: refuse updates and (unless allowed) SERVICE; raise on syntax errors."""
+MAX_QUERY_BYTES = 64 * 1024  # defaults; the endpoint passes its settings
+MAX_QUERY_DEPTH = 64
+_OPEN, _CLOSE = "{([", "})]"
+
+
+def check_limits(text: str, *, max_bytes: int = MAX_QUERY_BYTES, max_depth: int = MAX_QUERY_DEPTH) -> str:
+    """Size and nesting of a query, checked before any parser sees it (a query of 3,000 nested
+    ``{`` overflowed the parser's stack and killed the process). Returns the text with strings,
+    IRIs and comments blanked, for the keyword checks that follow."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise QueryTooLongError(
+            f"the query is {size} bytes; this endpoint accepts at most {max_bytes} bytes", limit=max_bytes, size=size)
     blank = _LEXICAL.sub(lambda m: " " * len(m.group(0)), text)
+    depth = deepest = 0
+    for ch in blank:
+        if ch in _OPEN:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > max_depth:
+                    raise QueryTooLongError(
+                        f"the query nests groups more than {max_depth} levels deep ({{, ( or [); flatten it",
+                        limit=max_depth, field="depth")
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+    return blank
+
+
+def inspect_query(text: str, *, allow_service: bool = False, max_bytes: int = MAX_QUERY_BYTES,
+                  max_depth: int = MAX_QUERY_DEPTH) -> QueryInfo:
+    """Classify a request without parsing it: refuse oversized or too deeply nested text,
+    updates and (unless allowed) SERVICE. The query is parsed only inside a worker, under the
+    time and memory limits, where a syntax error comes back with its line and column."""
+    blank = check_limits(text, max_bytes=max_bytes, max_depth=max_depth)
     words = [w.upper() for w in _WORD.findall(blank)]
     form = next((w for w in words if w in _FORM_WORDS or w in _UPDATE_WORDS), None)
     if form in _UPDATE_WORDS:
@@ -88,29 +123,20 @@ def inspect_query(text: str, *, allow_service: bool = False) -> QueryInfo:
         raise QueryRefusedError(
             "SERVICE (federated query) is disabled on this endpoint; an operator can enable it with GUJI_SPARQL_ALLOW_SERVICE=true",
         )
-    check_syntax(text)
     if form is None:
         raise QuerySyntaxError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE", line=1, column=1)
     return QueryInfo(form, uses_service)
 
 
-def check_syntax(text: str) -> None:
-    try:
-        # parsing happens before evaluation; on an empty store the evaluation costs nothing
-        result = ox.Store().query(text)
-        if isinstance(result, ox.QuerySolutions):
-            next(iter(result), None)
-    except SyntaxError as exc:
-        message = str(exc)
-        m = _SYNTAX_AT.search(message)
-        line, column = (int(m.group(1)), int(m.group(2))) if m else (None, None)
-        raise QuerySyntaxError(f"SPARQL syntax error: {message}", line=line, column=column) from None
-    except (OSError, RuntimeError, ValueError):
-        pass  # evaluation-time problems show up for real in the worker
+def syntax_error(exc: SyntaxError) -> QuerySyntaxError:
+    message = str(exc)
+    m = _SYNTAX_AT.search(message)
+    line, column = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+    return QuerySyntaxError(f"SPARQL syntax error: {message}", line=line, column=column)
 
 
 def is_public_graph(iri: str) -> bool:
-    return not iri.startswith(PRIVATE_GRAPH_PREFIXES)
+    return is_public(iri)
 
 
 # -- serialisation of solutions (pyoxigraph's serialiser cannot stop at a row limit) ------------
@@ -188,17 +214,27 @@ def serialize_triples(triples: list, fmt: ResultFormat) -> bytes:
 
 
 def execute(store: ox.Store, text: str, fmt: ResultFormat, *, default_graph: list[str] | None,
-            named_graphs: list[str] | None, max_results: int) -> bytes:
-    """Evaluate and serialise, refusing more than ``max_results`` rows or triples."""
+            named_graphs: list[str] | None, max_results: int, union_default_graph: bool = False,
+            base_iri: str | None = None) -> bytes:
+    """Parse, evaluate and serialise, refusing more than ``max_results`` rows or triples.
+
+    ``union_default_graph``: with no ``default_graph`` given, the default graph is the union of
+    every named graph (the public dataset holds public graphs only, so this is the whole of it)."""
     kwargs: dict = {}
     if default_graph is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph] or [ox.DefaultGraph()]
+    elif union_default_graph:
+        kwargs["use_default_graph_as_union"] = True
     if named_graphs is not None:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+    if base_iri:
+        kwargs["base_iri"] = base_iri
     try:
         result = store.query(text, **kwargs)
     except SyntaxError as exc:
-        raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+        raise syntax_error(exc) from None
+    except ValueError as exc:
+        raise QuerySyntaxError(f"SPARQL error: {exc}") from None
     except (OSError, RuntimeError) as exc:
         raise StoreError(f"query failed: {exc}") from None
 
@@ -230,21 +266,6 @@ def execute(store: ox.Store, text: str, fmt: ResultFormat, *, default_graph: lis
 
 # -- worker processes ---------------------------------------------------------------------------
 
-def _worker_main(conn, store_path: str) -> None:  # pragma: no cover - runs in a child process
-    while True:
-        try:
-            job = conn.recv()
-        except EOFError:
-            return
-        if job is None:
-            return
-        text, fmt_value, default_graph, named_graphs, max_results = job
-        try:
-            conn.send(("ok", _execute_read_only(store_path, text, ResultFormat(fmt_value), default_graph, named_graphs, max_results)))
-        except Exception as exc:  # sent back and re-raised as the same typed error
-            conn.send(("error", (type(exc).__name__, getattr(exc, "message", str(exc)), getattr(exc, "details", {}))))
-
-
 # A read-only RocksDB instance reads the file list as it was when it opened; the writing process may
 # compact and delete some of those files meanwhile. The query then fails with "No such file" (seen in
 # CI: a query right after a write). Nothing is wrong with the data: open again and re-run.
@@ -252,14 +273,73 @@ _FILES_MOVED = ("No such file", "Corruption")
 READ_ONLY_ATTEMPTS = 5
 
 
-def _execute_read_only(store_path: str, text: str, fmt: ResultFormat, default_graph, named_graphs, max_results: int) -> bytes:
+class _ReadOnlyStore:
+    """A worker's read-only handle on a store, opened once and again only when the writer says the
+    data changed (``generation``: a file the writer replaces after each write) or files moved."""
+
+    def __init__(self, path: str, generation: str | None) -> None:
+        self.path, self.generation = path, generation
+        self._store: ox.Store | None = None
+        self._seen: tuple | None = None
+
+    def _stamp(self) -> tuple | None:
+        if not self.generation:
+            return None
+        try:
+            st = os.stat(self.generation)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def get(self, *, fresh: bool = False) -> ox.Store:
+        stamp = self._stamp()
+        if fresh or self._store is None or stamp != self._seen or stamp is None:
+            self._store = None
+            self._store = ox.Store.read_only(self.path)
+            self._seen = stamp
+        return self._store
+
+
+def _limit_memory(megabytes: int) -> None:  # pragma: no cover - runs in a child process
+    if megabytes <= 0:
+        return
+    try:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))  # heap and anonymous maps; not the store's files
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _worker_main(conn, store_path: str, generation: str | None, memory_mb: int) -> None:  # pragma: no cover - child
+    _limit_memory(memory_mb)
+    handle = _ReadOnlyStore(store_path, generation)
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        text, fmt_value, default_graph, named_graphs, max_results, union, base_iri = job
+        try:
+            payload = _execute_read_only(handle, text, ResultFormat(fmt_value), default_graph, named_graphs,
+                                         max_results, union, base_iri)
+            conn.send(("ok", payload))
+        except MemoryError:
+            conn.send(("error", ("QueryFailedError", "the query needed more memory than a query may use; narrow it", {})))
+        except Exception as exc:  # sent back and re-raised as the same typed error
+            conn.send(("error", (type(exc).__name__, getattr(exc, "message", str(exc)), getattr(exc, "details", {}))))
+
+
+def _execute_read_only(handle: _ReadOnlyStore, text: str, fmt: ResultFormat, default_graph, named_graphs,
+                       max_results: int, union: bool, base_iri: str | None) -> bytes:
     for attempt in range(READ_ONLY_ATTEMPTS):
         try:
-            store = ox.Store.read_only(store_path)
-            try:
-                return execute(store, text, fmt, default_graph=default_graph, named_graphs=named_graphs, max_results=max_results)
-            finally:
-                del store
+            store = handle.get(fresh=attempt > 0)
+            return execute(store, text, fmt, default_graph=default_graph, named_graphs=named_graphs,
+                           max_results=max_results, union_default_graph=union, base_iri=base_iri)
         except (OSError, RuntimeError, StoreError) as exc:
             message = getattr(exc, "message", str(exc))
             if attempt + 1 == READ_ONLY_ATTEMPTS or not any(m in message for m in _FILES_MOVED):
@@ -268,13 +348,14 @@ def _execute_read_only(store_path: str, text: str, fmt: ResultFormat, default_gr
     raise AssertionError("unreachable")
 
 
-_ERRORS = {cls.__name__: cls for cls in (QuerySyntaxError, QueryRefusedError, QueryTooLargeError, StoreError)}
+_ERRORS = {cls.__name__: cls for cls in (QuerySyntaxError, QueryRefusedError, QueryTooLargeError, StoreError, QueryFailedError)}
 
 
 class _Worker:
-    def __init__(self, ctx, store_path: str) -> None:
+    def __init__(self, ctx, store_path: str, generation: str | None, memory_mb: int) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, store_path), daemon=True, name="guji-sparql")
+        self.process = ctx.Process(target=_worker_main, args=(child, store_path, generation, memory_mb),
+                                   daemon=True, name="guji-sparql")
         self.process.start()
         child.close()
 
@@ -285,19 +366,47 @@ class _Worker:
 
 
 class QueryRunner:
-    """Runs read-only queries against an on-disk store in killable worker processes."""
+    """Runs read-only queries against an on-disk store in killable worker processes.
+
+    - time limit: a query past it is stopped for real (its worker is killed and replaced);
+    - memory limit: each worker's heap is capped (``memory_mb``);
+    - fairness: at most ``per_client`` queries of one client at a time (429 beyond), and a
+      bounded wait for a free worker (429 with Retry-After when none comes free);
+    - workers are started ahead and keep the store open between queries.
+    """
 
     def __init__(self, store_path: Path | str, *, workers: int = 2, timeout: float = 10.0,
-                 max_results: int = 10_000, allow_service: bool = False) -> None:
+                 max_results: int = 10_000, allow_service: bool = False, union_default_graph: bool = False,
+                 generation: Path | str | None = None, memory_mb: int = 2048, per_client: int = 1,
+                 queue_wait: float = 2.0, max_query_bytes: int = MAX_QUERY_BYTES,
+                 max_query_depth: int = MAX_QUERY_DEPTH, base_iri: str | None = None) -> None:
         self.store_path = str(store_path)
         self.timeout = timeout
         self.max_results = max_results
         self.allow_service = allow_service
+        self.union_default_graph = union_default_graph
+        self.generation = str(generation) if generation else None
+        self.memory_mb = memory_mb
+        self.per_client = per_client
+        self.queue_wait = queue_wait
+        self.max_query_bytes = max_query_bytes
+        self.max_query_depth = max_query_depth
+        self.base_iri = base_iri
         self._ctx = mp.get_context("spawn")
         self._idle: list[_Worker] = []
         self._size = workers
         self._lock = threading.Lock()
         self._slots = threading.Semaphore(workers)
+        self._clients: dict[str, int] = {}
+
+    def warm(self) -> None:
+        """Start the workers now rather than on the first queries."""
+        with self._lock:
+            while len(self._idle) < self._size:
+                self._idle.append(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        return _Worker(self._ctx, self.store_path, self.generation, self.memory_mb)
 
     def _take(self) -> _Worker:
         with self._lock:
@@ -306,15 +415,41 @@ class QueryRunner:
                 if w.process.is_alive():
                     return w
                 w.kill()
-        return _Worker(self._ctx, self.store_path)
+        return self._spawn()
 
     def _give_back(self, w: _Worker) -> None:
         with self._lock:
             self._idle.append(w)
 
+    def _enter(self, client: str | None) -> None:
+        if client is None:
+            return
+        with self._lock:
+            running = self._clients.get(client, 0)
+            if running >= self.per_client:
+                raise QueryBusyError(
+                    f"you already have {running} quer{'y' if running == 1 else 'ies'} running; wait for it before sending another",
+                    retry_after=max(1, int(self.timeout // 2)))
+            self._clients[client] = running + 1
+
+    def _leave(self, client: str | None) -> None:
+        if client is None:
+            return
+        with self._lock:
+            n = self._clients.get(client, 1) - 1
+            if n <= 0:
+                self._clients.pop(client, None)
+            else:
+                self._clients[client] = n
+
+    def inspect(self, text: str) -> QueryInfo:
+        return inspect_query(text, allow_service=self.allow_service, max_bytes=self.max_query_bytes,
+                             max_depth=self.max_query_depth)
+
     def run(self, text: str, fmt: ResultFormat | None = None, *, default_graph: list[str] | None = None,
-            named_graphs: list[str] | None = None, timeout: float | None = None) -> tuple[bytes, ResultFormat, QueryInfo]:
-        info = inspect_query(text, allow_service=self.allow_service)
+            named_graphs: list[str] | None = None, timeout: float | None = None,
+            client: str | None = None, base_iri: str | None = None) -> tuple[bytes, ResultFormat, QueryInfo]:
+        info = self.inspect(text)
         if fmt is None:
             fmt = ResultFormat.TURTLE if info.returns_graph else ResultFormat.JSON
         elif info.returns_graph and not fmt.for_graphs:
@@ -322,26 +457,34 @@ class QueryRunner:
         elif not info.returns_graph and fmt.for_graphs:
             fmt = ResultFormat.JSON
         limit = timeout or self.timeout
-        if not self._slots.acquire(timeout=limit):
-            raise QueryTimeoutError(f"the endpoint is busy: no query slot came free within {limit:g} s; retry later", timeout=limit)
+        self._enter(client)
         try:
-            w = self._take()
-            started = time.monotonic()
+            if not self._slots.acquire(timeout=min(limit, self.queue_wait)):
+                raise QueryBusyError(
+                    f"the endpoint is busy: no query slot came free within {min(limit, self.queue_wait):g} s; retry later",
+                    retry_after=max(1, int(limit)))
             try:
-                w.conn.send((text, fmt.value, default_graph, named_graphs, self.max_results))
-                if not w.conn.poll(max(0.0, limit - (time.monotonic() - started))):
+                w = self._take()
+                started = time.monotonic()
+                try:
+                    w.conn.send((text, fmt.value, default_graph, named_graphs, self.max_results,
+                                 self.union_default_graph, base_iri or self.base_iri))
+                    if not w.conn.poll(max(0.0, limit - (time.monotonic() - started))):
+                        w.kill()
+                        raise QueryTimeoutError(
+                            f"the query ran longer than the {limit:g} s limit and was stopped; narrow it (LIMIT, more specific patterns) or download a dump",
+                            timeout=limit,
+                        )
+                    status, payload = w.conn.recv()
+                except (EOFError, OSError) as exc:  # the worker died (memory, a crash in the engine): a fresh one serves the next query
                     w.kill()
-                    raise QueryTimeoutError(
-                        f"the query ran longer than the {limit:g} s limit and was stopped; narrow it (LIMIT, more specific patterns) or download a dump",
-                        timeout=limit,
-                    )
-                status, payload = w.conn.recv()
-            except (EOFError, OSError) as exc:  # the worker died (out of memory, killed): a fresh one serves the next query
-                w.kill()
-                raise StoreError(f"the query worker stopped unexpectedly ({type(exc).__name__}); the query was not answered") from None
-            self._give_back(w)
+                    raise QueryFailedError(
+                        f"the query stopped its worker ({type(exc).__name__}) and was not answered; it may need more memory than a query may use, or hit an engine limit: simplify it") from None
+                self._give_back(w)
+            finally:
+                self._slots.release()
         finally:
-            self._slots.release()
+            self._leave(client)
         if status == "ok":
             return payload, fmt, info
         name, message, details = payload

@@ -13,9 +13,10 @@ oxrdflib); hot paths (bulk writes, the SPARQL endpoint) use pyoxigraph directly.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,7 +58,11 @@ class Store(Protocol):
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple], *, agent: str) -> Change | None: ...
     def replace_graphs(self, graphs: Mapping[str, Iterable[ox.Triple]], *, agent: str) -> list[Change]: ...
     def drop_graph(self, graph: str, *, agent: str) -> Change | None: ...
-    def changes_since(self, sequence: int) -> list[Change]: ...
+    def changes_since(self, sequence: int, limit: int | None = None) -> list[Change]: ...
+    def change(self, sequence: int) -> Change | None: ...
+    def last_sequence(self) -> int: ...
+    def store_id(self) -> str | None: ...
+    def subscribe(self, listener: Callable[[list[Change]], None]) -> None: ...
     def graphs(self) -> list[str]: ...
     def count(self, graph: str | None = None) -> int: ...
 
@@ -73,6 +78,8 @@ class OxigraphStore:
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
         self._write_lock = threading.Lock()
+        self._listeners: list[Callable[[list[Change]], None]] = []
+        self._last_sequence: int | None = None  # cached by the one writing process
         try:
             if self.path is None:
                 self._store = ox.Store()
@@ -118,19 +125,36 @@ class OxigraphStore:
         for q in self._store.quads_for_pattern(None, None, None, _T(graph)):
             yield q.triple
 
-    def changes_since(self, sequence: int = 0) -> list[Change]:
-        rows = self._store.query(
-            f"""PREFIX guji: <{GUJI}> PREFIX prov: <{PROV}>
-            SELECT ?seq ?g ?action ?added ?removed ?at ?agent WHERE {{ GRAPH <{CHANGELOG.value}> {{
-              ?c a guji:Change ; guji:sequence ?seq ; guji:changedGraph ?g ; guji:changeAction ?action ;
-                 guji:addedCount ?added ; guji:removedCount ?removed ; prov:endedAtTime ?at ; prov:wasAssociatedWith ?agent .
-              FILTER(?seq > {int(sequence)}) }} }} ORDER BY ?seq"""
-        )
-        return [
-            Change(int(r["seq"].value), r["g"].value, r["action"].value, int(r["added"].value),
-                   int(r["removed"].value), r["at"].value, unquote(r["agent"].value.removeprefix(AGENT)))
-            for r in rows
-        ]
+    def changes_since(self, sequence: int = 0, limit: int | None = None) -> list[Change]:
+        """The change-log entries after ``sequence``, oldest first (at most ``limit``).
+
+        Sequences are contiguous (one writer hands them out), so each entry is looked up by its
+        IRI: the cost is that of the entries returned, not of the whole log."""
+        last = self.last_sequence()
+        end = last if limit is None else min(last, int(sequence) + int(limit))
+        out = []
+        for n in range(max(0, int(sequence)) + 1, end + 1):
+            c = self.change(n)
+            if c is not None:
+                out.append(c)
+        return out
+
+    def change(self, sequence: int) -> Change | None:
+        """One entry of the change log, or None."""
+        s = _T(f"{GG}changelog/{int(sequence)}")
+        props: dict[str, object] = {}
+        for q in self._store.quads_for_pattern(s, None, None, CHANGELOG):
+            props[q.predicate.value] = q.object
+        if GUJI + "sequence" not in props:
+            return None
+        v = lambda k: props[k].value  # noqa: E731
+        return Change(int(v(GUJI + "sequence")), v(GUJI + "changedGraph"), v(GUJI + "changeAction"),
+                      int(v(GUJI + "addedCount")), int(v(GUJI + "removedCount")), v(PROV + "endedAtTime"),
+                      unquote(v(PROV + "wasAssociatedWith").removeprefix(AGENT)))
+
+    def subscribe(self, listener: Callable[[list[Change]], None]) -> None:
+        """Call ``listener(changes)`` after every committed write (the projector wakes on it)."""
+        self._listeners.append(listener)
 
     def store_id(self) -> str | None:
         """A random id given to the store with its first change; projections remember it so that a
@@ -140,11 +164,16 @@ class OxigraphStore:
         return None
 
     def last_sequence(self) -> int:
+        if self._last_sequence is not None and not self.read_only:
+            return self._last_sequence
         rows = list(self._store.query(
             f"PREFIX guji: <{GUJI}> SELECT (MAX(?s) AS ?m) WHERE {{ GRAPH <{CHANGELOG.value}> {{ ?c guji:sequence ?s }} }}"
         ))
         value = rows[0]["m"] if rows else None
-        return int(value.value) if value is not None else 0
+        last = int(value.value) if value is not None else 0
+        if not self.read_only:
+            self._last_sequence = last
+        return last
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -200,6 +229,7 @@ class OxigraphStore:
                 quads = [ox.Quad(t.subject, t.predicate, t.object, g) for g, _, _, added, _ in plans for t in added]
                 quads += [ox.Quad(t.subject, t.predicate, t.object, CHANGELOG) for t in log]
                 self._extend(quads, label)
+                self._committed(changes)
                 return changes
             parts = []
             for g, old, removed, added, whole in plans:
@@ -210,6 +240,7 @@ class OxigraphStore:
             inserts = "".join(f"GRAPH {g} {{ {_ntriples(added)} }} " for g, _, _, added, _ in plans if added)
             parts.append("INSERT DATA { " + inserts + "GRAPH " + str(CHANGELOG) + " { " + _ntriples(log) + " } }")
             self._update(" ;\n".join(parts), label)
+            self._committed(changes)
             return changes
 
     def optimize(self) -> None:
@@ -226,6 +257,14 @@ class OxigraphStore:
         del self._store
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _committed(self, changes: list[Change]) -> None:
+        self._last_sequence = changes[-1].sequence
+        for listener in list(self._listeners):
+            try:
+                listener(changes)
+            except Exception:  # noqa: BLE001 - a listener never undoes a committed write
+                logging.getLogger("guji.store").exception("change listener failed")
 
     def _require_writable(self) -> None:
         if self.read_only:

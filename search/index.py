@@ -142,6 +142,14 @@ class SearchIndex(Protocol):
         """The source graphs of the (committed) passages that carry any of these annotation IRIs."""
         ...
 
+    def graph_counts(self) -> dict[str, int]:
+        """Passages per source graph in the current version (``guji sync --check``)."""
+        ...
+
+    def stored(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored document (``IndexDoc.doc``) of each of these passage ids that is indexed."""
+        ...
+
     def commit(self) -> None: ...
 
     def rebuild(self, docs: Iterable[IndexDoc], *, progress: Progress | None = None) -> int:

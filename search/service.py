@@ -324,9 +324,9 @@ class SearchService:
         for g in graphs:
             self.index.delete_graph(g)
             n += self.index.add(to_index_doc(p, norm) for p in passages_from_store(store, norm, graphs=[g]))
+        self.index.commit()  # the checkpoint moves only once the passages are committed
         if last is not None:
             self.index.set_checkpoint(last)
-        self.index.commit()
         return n
 
     def sync(self, store: Any) -> int:

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from api.deps import ContextDep
 from api.http import accepted_media
 from kg.errors import QueryRefusedError, QuerySyntaxError
-from kg.sparql import GRAPH_FORMATS, SOLUTION_FORMATS, ResultFormat, inspect_query
+from kg.sparql import GRAPH_FORMATS, SOLUTION_FORMATS, ResultFormat
 
 router = APIRouter(tags=["sparql"])
 
@@ -52,15 +52,36 @@ def negotiate(accept: str | None, returns_graph: bool) -> ResultFormat:
     raise HTTPException(406, f"none of the media types in Accept ({accept}) can carry this result; use one of {names}")
 
 
-def _run(ctx, query: str | None, params: dict[str, list[str]], accept: str | None) -> Response:
+def protocol_dataset(params: dict[str, list[str]]) -> tuple[list[str] | None, list[str] | None]:
+    """The RDF dataset the protocol parameters ask for: none given = the service's dataset (the
+    union of the public graphs as default graph, every public graph by name); otherwise exactly
+    the graphs named. The public dataset holds public graphs only, so no name can reach more."""
+    default, named = params.get("default-graph-uri"), params.get("named-graph-uri")
+    if default is None and named is None:
+        return None, None
+    return default or [], named or []
+
+
+def service_iri(ctx) -> str:
+    """Relative IRIs in a query resolve against the service's own IRI (SPARQL 1.1 Protocol)."""
+    base = getattr(ctx.settings, "public_base_url", None) or f"http://{ctx.settings.host}:{ctx.settings.port}"
+    return base.rstrip("/") + "/sparql"
+
+
+def _run(ctx, query: str | None, params: dict[str, list[str]], accept: str | None, client: str | None = None) -> Response:
     if not query:
         raise QuerySyntaxError("missing the 'query' parameter (SPARQL 1.1 Protocol)")
-    info = inspect_query(query, allow_service=ctx.settings.sparql_allow_service)
+    info = ctx.sparql.inspect(query)
     fmt = negotiate(accept, info.returns_graph)
-    default, named = ctx.public_dataset(params.get("default-graph-uri"), params.get("named-graph-uri"))
-    payload, used, _ = ctx.sparql.run(query, fmt, default_graph=default, named_graphs=named)
+    default, named = protocol_dataset(params)
+    payload, used, _ = ctx.sparql.run(query, fmt, default_graph=default, named_graphs=named, client=client,
+                                      base_iri=service_iri(ctx))
     media = used.value + ("; charset=utf-8" if used in (ResultFormat.CSV, ResultFormat.TSV, ResultFormat.TURTLE, ResultFormat.NTRIPLES) else "")
     return Response(payload, media_type=media, headers={"Vary": "Accept", "Cache-Control": "public, max-age=60"})
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 def _single(params: dict[str, list[str]], name: str) -> str | None:
@@ -76,7 +97,7 @@ async def sparql_get(request: Request, ctx: ContextDep) -> Response:
     params = parse_qs(request.url.query, keep_blank_values=True)
     if "update" in params:
         raise QueryRefusedError("SPARQL Update is not allowed: this endpoint is read-only")
-    return await run_in_threadpool(_run, ctx, _single(params, "query"), params, request.headers.get("accept"))
+    return await run_in_threadpool(_run, ctx, _single(params, "query"), params, request.headers.get("accept"), _client(request))
 
 
 @router.post("/sparql", summary="SPARQL query (POST form or application/sparql-query)", description=_DOC,
@@ -106,4 +127,4 @@ async def sparql_post(request: Request, ctx: ContextDep) -> Response:
         raise QuerySyntaxError(
             f"unsupported Content-Type {ctype or '(none)'}: use application/sparql-query or application/x-www-form-urlencoded"
         )
-    return await run_in_threadpool(_run, ctx, query, params, request.headers.get("accept"))
+    return await run_in_threadpool(_run, ctx, query, params, request.headers.get("accept"), _client(request))

@@ -98,7 +98,7 @@ def main() -> None:
         rows = [("generate package", gen, None), ("validate (bag + tables + SHACL)", validate, args.books / validate),
                 ("validate + ingest into Oxigraph", ingest, args.books / ingest)]
         if args.neo4j:
-            from kg.projection.neo4j import Neo4jProjection
+            from projections.neo4j import Neo4jProjection
 
             projection = Neo4jProjection(args.neo4j)
             t = time.perf_counter()

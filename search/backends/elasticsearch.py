@@ -182,6 +182,19 @@ class ElasticsearchIndex:
             out.update(b["key"] for b in r["aggregations"]["g"]["buckets"])
         return out
 
+    def graph_counts(self) -> dict[str, int]:
+        r = self._call("search", self.client.search, index=self.alias, size=0,
+                       aggs={"g": {"terms": {"field": "graph", "size": 65_000}}})
+        return {b["key"]: int(b["doc_count"]) for b in r["aggregations"]["g"]["buckets"]}
+
+    def stored(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        r = self._call("search", self.client.search, index=self.alias, size=len(ids), query={"ids": {"values": ids}},
+                       source=["doc"])
+        return {h["_id"]: h["_source"]["doc"] for h in r["hits"]["hits"]}
+
     def commit(self) -> None:
         self._call("refresh", self.client.indices.refresh, index=self.alias)
 

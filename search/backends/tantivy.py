@@ -172,6 +172,20 @@ class TantivyIndex:
             out.update(b["key"] for b in agg.get("g", {}).get("buckets", []))
         return out
 
+    def graph_counts(self) -> dict[str, int]:
+        searcher = self._open().searcher()
+        agg = searcher.aggregate(Query.all_query(), {"g": {"terms": {"field": "graph", "size": 65_000}}})
+        return {b["key"]: int(b["doc_count"]) for b in agg.get("g", {}).get("buckets", [])}
+
+    def stored(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        searcher = self._open().searcher()
+        out: dict[str, dict[str, Any]] = {}
+        for i in ids:
+            found = searcher.search(self._term("id", i), limit=1).hits
+            if found:
+                out[i] = json.loads(bytes(searcher.doc(found[0][1]).get_first("doc")))
+        return out
+
     def commit(self) -> None:
         with self._lock:
             if self._writer is None:

@@ -7,7 +7,7 @@ import pytest
 
 from kg.ingest_kanripo import find_works, ingest_work
 from kg.package import ingest_package
-from kg.projection.neo4j import Neo4jProjection
+from projections.neo4j import Neo4jProjection
 from kg.store import OxigraphStore
 
 pytestmark = pytest.mark.neo4j

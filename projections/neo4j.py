@@ -27,13 +27,13 @@ import pyoxigraph as ox
 
 from kg.errors import StoreError
 from kg.namespaces import BF, GG, GUJI, GUJIV, OA, PREMIS, PROV, RDF, SKOS
-from kg.sparql import is_public_graph
+from kg.graphs import SCHEMA_PREFIXES, is_public
 from kg.store import OxigraphStore
 
 BATCH = 1000
 RDF_TYPE = RDF + "type"
 SKIP_PROPERTIES = {GUJI + "text", GUJI + "layout"}
-NOT_PROJECTED_GRAPHS = (GG + "ontology", GG + "vocab")
+NOT_PROJECTED_GRAPHS = SCHEMA_PREFIXES
 
 # RDF class → Neo4j label. A resource gets every label its types map to.
 LABELS: dict[str, str] = {
@@ -111,7 +111,7 @@ class GraphModel:
 
 
 def projected_graphs(store: OxigraphStore) -> list[str]:
-    return [g for g in store.graphs() if is_public_graph(g) and not g.startswith(NOT_PROJECTED_GRAPHS)]
+    return [g for g in store.graphs() if is_public(g) and not g.startswith(NOT_PROJECTED_GRAPHS)]
 
 
 def typed_nodes(store: OxigraphStore, graphs: list[str]) -> dict[str, set[str]]:
@@ -221,45 +221,76 @@ class Neo4jProjection:
     # -- checkpoint --------------------------------------------------------------------------------
 
     def checkpoint(self, store: OxigraphStore | None = None) -> int | None:
-        """The last change projected, or None when Neo4j holds no projection of this store."""
-        rows = self._run("MATCH (c:GujiCheckpoint {name: $name}) RETURN c.sequence AS s, c.store AS store", name=self.CHECKPOINT)
-        if not rows:
+        """The last change projected, or None when Neo4j holds no (complete) projection of this
+        store: never built, built from another store, or a rebuild that did not finish."""
+        rows = self._run("MATCH (c:GujiCheckpoint {name: $name}) RETURN c.sequence AS s, c.store AS store, "
+                         "coalesce(c.rebuilding, false) AS rebuilding", name=self.CHECKPOINT)
+        if not rows or rows[0]["rebuilding"]:
             return None
         if store is not None and rows[0]["store"] != store.store_id():
             return None  # a projection of another store: rebuild
         return rows[0]["s"]
 
     def _set_checkpoint(self, store: OxigraphStore, sequence: int) -> None:
-        self._run("MERGE (c:GujiCheckpoint {name: $name}) SET c.sequence = $s, c.store = $store",
+        self._run("MERGE (c:GujiCheckpoint {name: $name}) SET c.sequence = $s, c.store = $store, c.rebuilding = false",
                   name=self.CHECKPOINT, s=sequence, store=store.store_id())
+
+    def _mark_rebuilding(self, store: OxigraphStore) -> None:
+        self._run("MERGE (c:GujiCheckpoint {name: $name}) SET c.rebuilding = true, c.store = $store",
+                  name=self.CHECKPOINT, store=store.store_id())
 
     def ensure_schema(self) -> None:
         self._run("CREATE CONSTRAINT guji_resource_iri IF NOT EXISTS FOR (n:Resource) REQUIRE n.iri IS UNIQUE")
 
     # -- writing -----------------------------------------------------------------------------------
 
-    def sync(self, store: OxigraphStore, *, rebuild: bool = False) -> dict:
-        """Bring Neo4j in line with the store; returns what was done."""
+    name = "neo4j"
+
+    def apply(self, store: OxigraphStore, changes) -> dict:
+        """Re-project the graphs these changes name, then move the checkpoint to the last one."""
+        self.ensure_schema()
+        todo = sorted({c.graph for c in changes})
+        stats = self._project(store, todo)
+        self._set_checkpoint(store, changes[-1].sequence)
+        return {"graphs": len(todo), **stats}
+
+    def rebuild(self, store: OxigraphStore) -> dict:
+        """From scratch. Marked as rebuilding first: if it is interrupted, ``checkpoint`` says
+        None and the next sync (the projector, or plain ``guji sync``) rebuilds again."""
         self.ensure_schema()
         last = store.last_sequence()
-        checkpoint = None if rebuild else self.checkpoint(store)
+        self._mark_rebuilding(store)
+        self._delete_in_batches("MATCH (n:Resource) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n")
         graphs = projected_graphs(store)
+        stats = self._project(store, graphs, fresh=True)
+        self._set_checkpoint(store, last)
+        return {"graphs": len(graphs), **stats}
+
+    def sync(self, store: OxigraphStore, *, rebuild: bool = False) -> dict:
+        """Bring Neo4j in line with the store; returns what was done (the projector's path, in one call)."""
+        checkpoint = None if rebuild else self.checkpoint(store)
         if checkpoint is None:
-            self._delete_in_batches("MATCH (n:Resource) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n")
-            todo = graphs
-        else:
-            todo = sorted({c.graph for c in store.changes_since(checkpoint)})
+            out = self.rebuild(store)
+            return {"from": None, "to": store.last_sequence(), **out}
+        changes = store.changes_since(checkpoint)
+        if not changes:
+            return {"graphs": 0, "from": checkpoint, "to": checkpoint}
+        return {"from": checkpoint, "to": changes[-1].sequence, **self.apply(store, changes)}
+
+    def _project(self, store: OxigraphStore, todo: list[str], *, fresh: bool = False) -> dict:
+        graphs = projected_graphs(store)
+        present = set(graphs)
         known = typed_nodes(store, graphs)
-        stats = Counter()
+        stats: Counter = Counter()
         for graph in todo:
-            self._remove_graph(graph)
-            if graph in graphs:
+            if not fresh:
+                self._remove_graph(graph)
+            if graph in present:
                 m = model_of(store, graph, known)
                 self._write(m)
                 stats["nodes"] += len(m.nodes)
                 stats["relationships"] += len(m.rels)
-        self._set_checkpoint(store, last)
-        return {"graphs": len(todo), "from": checkpoint, "to": last, **stats}
+        return dict(stats)
 
     def _remove_graph(self, graph: str) -> None:
         """Undo what a graph stated. A node no graph states any more loses its labels and
@@ -327,10 +358,10 @@ class Neo4jProjection:
         drift = []
         for lab in sorted(set(want_labels) | set(got_labels)):
             if want_labels.get(lab, 0) != got_labels.get(lab, 0):
-                drift.append({"kind": "label", "name": lab, "rdf": want_labels.get(lab, 0), "neo4j": got_labels.get(lab, 0)})
+                drift.append({"kind": "label", "name": lab, "store": want_labels.get(lab, 0), "projection": got_labels.get(lab, 0)})
         for t in sorted(set(want_rels) | set(got_rels)):
             if want_rels.get(t, 0) != got_rels.get(t, 0):
-                drift.append({"kind": "relationship", "name": t, "rdf": want_rels.get(t, 0), "neo4j": got_rels.get(t, 0)})
+                drift.append({"kind": "relationship", "name": t, "store": want_rels.get(t, 0), "projection": got_rels.get(t, 0)})
         rng = random.Random(seed)
         picked = rng.sample(sorted(nodes), min(sample, len(nodes)))
         found = {r["iri"]: r for r in self._run(
@@ -339,17 +370,17 @@ class Neo4jProjection:
         for iri in picked:
             rec = found.get(iri)
             if rec is None:
-                drift.append({"kind": "node", "name": iri, "rdf": "present", "neo4j": "missing"})
+                drift.append({"kind": "node", "name": iri, "store": "present", "projection": "missing"})
                 continue
             if set(rec["labels"]) - {"Resource"} != nodes[iri]:
-                drift.append({"kind": "node-labels", "name": iri, "rdf": sorted(nodes[iri]), "neo4j": sorted(set(rec["labels"]) - {"Resource"})})
+                drift.append({"kind": "node-labels", "name": iri, "store": sorted(nodes[iri]), "projection": sorted(set(rec["labels"]) - {"Resource"})})
             stored = {k: v for k, v in rec["props"].items() if k not in ("iri", "graphs")}
             if stored != props.get(iri, {}):
-                drift.append({"kind": "node-properties", "name": iri, "rdf": props.get(iri, {}), "neo4j": stored})
+                drift.append({"kind": "node-properties", "name": iri, "store": props.get(iri, {}), "projection": stored})
         checkpoint = self.checkpoint(store)
         last = store.last_sequence()
         if checkpoint != last:
-            drift.append({"kind": "checkpoint", "name": "change log", "rdf": last, "neo4j": checkpoint})
+            drift.append({"kind": "checkpoint", "name": "change log", "store": last, "projection": checkpoint})
         return {
             "in_sync": not drift,
             "labels": dict(sorted(want_labels.items())),

@@ -1,0 +1,232 @@
+"""The projector: applies the change log to every projection, live, inside ``guji serve``.
+
+One background thread wakes when the store commits (the store calls :meth:`Projector.notify`
+after every transaction) and otherwise every ``poll_interval`` seconds (a safety net, and how a
+projection that was down is retried). For each projection it reads the changes after that
+projection's checkpoint, in batches, and applies them; the checkpoint moves only after a batch
+is applied, so delivery is at least once and ordered by the change log, and since ``apply``
+re-projects whole graphs from the store's current state, applying twice is harmless.
+
+A projection that fails (Neo4j or Elasticsearch down) is retried with exponential backoff
+(1 s, 2 s, 4 s … ``max_backoff``); the others go on. Nothing is lost meanwhile: the change log
+is the queue. ``status()`` reports, per projection, the checkpoint, the pending changes, the lag
+in seconds (age of the oldest change not yet applied) and the last error; ``/healthz`` and
+``/metrics`` show it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kg.errors import GujiError
+from kg.store import Store
+from projections.base import Projection
+
+log = logging.getLogger("guji.projector")
+
+BATCH = 500  # change-log entries applied per step (a step re-projects each named graph once)
+
+
+@dataclass
+class ProjectionStatus:
+    name: str
+    checkpoint: int | None = None
+    last_sequence: int = 0
+    pending: int = 0
+    lag_seconds: float = 0.0
+    state: str = "starting"  # ok | catching-up | rebuilding | failing | starting
+    last_error: str | None = None
+    last_error_at: float | None = None
+    last_applied_at: float | None = None
+    applied_changes: int = 0
+    failures: int = 0
+    retry_in: float = 0.0
+    _next_try: float = field(default=0.0, repr=False)
+
+    def public(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("_next_try", None)
+        return d
+
+
+class Projector:
+    def __init__(self, store: Store, projections: list[Projection], *, poll_interval: float = 2.0,
+                 max_backoff: float = 30.0, batch: int = BATCH) -> None:
+        self.store = store
+        self.projections = {p.name: p for p in projections}
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.batch = batch
+        self._status = {p.name: ProjectionStatus(p.name) for p in projections}
+        self._locks = {p.name: threading.Lock() for p in projections}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None or not self.projections:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="guji-projector", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def notify(self, *_changes: object) -> None:
+        """Called by the store after every commit: wake the thread now."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            now = time.monotonic()
+            for name in self.projections:
+                st = self._status[name]
+                if st._next_try > now:
+                    continue
+                try:
+                    self.catch_up(name)
+                except Exception:  # noqa: BLE001 - recorded in the status, retried with backoff
+                    log.exception("projection %s failed", name)
+            waits = [st._next_try - time.monotonic() for st in self._status.values() if st.failures]
+            timeout = min([self.poll_interval, *[w for w in waits if w > 0]])
+            self._wake.wait(max(0.05, timeout))
+
+    # -- applying --------------------------------------------------------------------------------
+    def catch_up(self, name: str | None = None, *, rebuild: bool = False) -> dict[str, Any]:
+        """Bring one projection (or all) up to the end of the change log now; returns what was done
+        per projection, or the error text of a projection that failed (it is retried later)."""
+        names = [name] if name else list(self.projections)
+        out: dict[str, Any] = {}
+        for n in names:
+            p = self.projections[n]
+            st = self._status[n]
+            with self._locks[n]:
+                try:
+                    out[n] = self._catch_up(p, st, rebuild=rebuild)
+                except Exception as exc:  # noqa: BLE001 - any failure of a projection is retried
+                    message = exc.message if isinstance(exc, GujiError) else f"{type(exc).__name__}: {exc}"
+                    st.failures += 1
+                    st.last_error, st.last_error_at = message, time.time()
+                    st.retry_in = min(self.max_backoff, 2.0 ** (st.failures - 1))
+                    st._next_try = time.monotonic() + st.retry_in
+                    st.state = "failing"
+                    out[n] = f"not synced: {message}"
+                    if name is not None:
+                        raise
+                finally:
+                    self._refresh(p, st)
+            with self._progress:
+                self._progress.notify_all()
+        return out
+
+    def _catch_up(self, p: Projection, st: ProjectionStatus, *, rebuild: bool) -> dict[str, Any]:
+        checkpoint = None if rebuild else p.checkpoint(self.store)
+        done: dict[str, Any] = {"from": checkpoint}
+        if checkpoint is None:
+            st.state = "rebuilding"
+            done.update(p.rebuild(self.store))
+            checkpoint = p.checkpoint(self.store) or 0
+            done["rebuilt"] = True
+        applied = 0
+        while True:
+            changes = self.store.changes_since(checkpoint, limit=self.batch)
+            if not changes:
+                break
+            st.state = "catching-up"
+            for k, v in p.apply(self.store, changes).items():
+                if isinstance(v, (int, float)):
+                    done[k] = done.get(k, 0) + v
+            checkpoint = changes[-1].sequence
+            applied += len(changes)
+            st.checkpoint, st.applied_changes = checkpoint, st.applied_changes + len(changes)
+            st.last_applied_at = time.time()
+            with self._progress:
+                self._progress.notify_all()
+        st.failures, st.retry_in, st._next_try, st.state = 0, 0.0, 0.0, "ok"
+        done.update({"to": checkpoint, "changes": applied})
+        return done
+
+    def _refresh(self, p: Projection, st: ProjectionStatus) -> None:
+        last = self.store.last_sequence()
+        st.last_sequence = last
+        if st.state != "failing":
+            try:
+                st.checkpoint = p.checkpoint(self.store)
+            except Exception as exc:  # noqa: BLE001
+                st.last_error = f"{type(exc).__name__}: {exc}"
+        cp = st.checkpoint or 0
+        st.pending = max(0, last - cp)
+        st.lag_seconds = self._lag(cp) if st.pending else 0.0
+
+    def _lag(self, checkpoint: int) -> float:
+        first = self.store.change(checkpoint + 1)
+        if first is None:
+            return 0.0
+        try:
+            at = datetime.fromisoformat(first.at.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return 0.0
+        return max(0.0, round(time.time() - at, 3))
+
+    # -- reading ---------------------------------------------------------------------------------
+    def status(self) -> list[ProjectionStatus]:
+        last = self.store.last_sequence()
+        for st in self._status.values():
+            st.last_sequence = last
+            cp = st.checkpoint or 0
+            st.pending = max(0, last - cp)
+            st.lag_seconds = self._lag(cp) if st.pending else 0.0
+        return list(self._status.values())
+
+    def wait_until(self, sequence: int | None = None, timeout: float = 10.0) -> bool:
+        """Block until every projection has applied ``sequence`` (default: the last change now)."""
+        target = self.store.last_sequence() if sequence is None else sequence
+        if not self.running:
+            return all((st.checkpoint or 0) >= target for st in self._status.values())
+        deadline = time.monotonic() + timeout
+        self._wake.set()
+        with self._progress:
+            while True:
+                # a failing projection is not waited for: it catches up when it is back
+                if all((st.checkpoint or 0) >= target or st.state == "failing" for st in self._status.values()):
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._progress.wait(min(left, 0.1))
+
+    def check(self) -> dict[str, Any]:
+        """Content check of every projection; one that cannot be reached is reported, not skipped."""
+        out: dict[str, Any] = {}
+        for name, p in self.projections.items():
+            try:
+                out[name] = p.check(self.store)
+            except Exception as exc:  # noqa: BLE001
+                message = exc.message if isinstance(exc, GujiError) else f"{type(exc).__name__}: {exc}"
+                out[name] = {"in_sync": False, "reachable": False, "error": message, "drift": []}
+        return out
+
+    def close(self) -> None:
+        self.stop()
+        for p in self.projections.values():
+            try:
+                p.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing projection %s", p.name)
