@@ -132,3 +132,30 @@ def test_approved_annotations_link_text_and_entity_drafts_stay_out(store, projec
     assert [dict(r) for r in records] == [{"juan": juan, "start": start, "end": start + 3, "quote": "滕子京", "name": "滕宗諒"}]
     records, _, _ = neo4j_driver.execute_query("MATCH (e:Place) RETURN count(e) AS n")
     assert records[0]["n"] == 0
+
+
+def test_an_interrupted_rebuild_is_redone_by_a_plain_sync(store, projection, monkeypatch):
+    """`guji sync --rebuild` stopped half-way (a simulated crash: the second graph's write raises)
+    used to leave Neo4j partial while `guji sync` reported success; now the checkpoint says
+    'rebuilding' until the rebuild completes, so a plain sync rebuilds again."""
+    from projections import Projector
+
+    ingest_package(store, SAMPLE_PACKAGE, agent="t")
+    projection.sync(store, rebuild=True)
+    real_write, calls = projection._write, {"n": 0}
+
+    def crash_on_second(m):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("simulated crash")
+        return real_write(m)
+
+    monkeypatch.setattr(projection, "_write", crash_on_second)
+    with pytest.raises(RuntimeError):
+        projection.sync(store, rebuild=True)
+    monkeypatch.undo()
+    assert projection.checkpoint(store) is None
+    assert not projection.check(store)["in_sync"]
+    out = Projector(store, [projection]).catch_up()
+    assert out["neo4j"]["rebuilt"]
+    assert projection.check(store)["in_sync"]
