@@ -17,7 +17,7 @@ import pyoxigraph as ox
 
 from annotation.model import AUTHORITY_BASE, Category
 from annotation.service import PRIVATE_GRAPH_BASE, PUBLIC_GRAPH_BASE
-from kg.catalog import PUBLIC_G, Catalog, catalogue_graphs
+from kg.catalog import PUBLIC_G, Catalog, catalogue_graphs, public_filter
 from kg.errors import NotFoundError
 from kg.namespaces import ID, sparql_prefixes
 from kg.sparql import public_dataset
@@ -285,7 +285,7 @@ class ReadModel:
             values = " ".join(f"<{_READING.match(e['iri']).group(1)}>" for e in readings)
             rows = self._select(f"""SELECT ?a ?juan ?jl ?title WHERE {{ VALUES ?a {{ {values} }}
                     GRAPH ?g {{ ?a oa:hasTarget/oa:hasSource ?juan }} FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}"))
-                    OPTIONAL {{ GRAPH ?g2 {{ ?juan guji:juanLabel ?jl ; dcterms:isPartOf/rdfs:label ?title }} }} }}""", public=False)
+                    OPTIONAL {{ GRAPH ?g2 {{ ?juan guji:juanLabel ?jl ; dcterms:isPartOf/rdfs:label ?title }} {public_filter("g2")} }} }}""", public=False)
             by_annotation = {r["a"]: r for r in rows}
             for e in readings:
                 r = by_annotation.get(_READING.match(e["iri"]).group(1))

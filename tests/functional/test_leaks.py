@@ -1,0 +1,110 @@
+"""Nothing non-public leaks (issue 11): public reads see public graphs only, an authority record
+created in a draft stays with its creator and the reviewers until an annotation defining it is
+approved, and an approved annotation shows the public its approved states only — never the
+reviewers' reasons nor the earlier drafts.
+
+Driven over HTTP as the public, as another annotator, as the creator and as a reviewer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from kg.ingest_kanripo import find_works, ingest_work
+from kg.package import ingest_package
+from kg.store import OxigraphStore
+from tests.functional._annotations import JUAN, PERSON, annotation, created, make_users, path
+
+ROOT = Path(__file__).resolve().parents[2]
+PRESERVATION_LABEL = "数字化（保存级）"  # the label of every preservation-level digital copy in the sample package
+FILM_FROM_PRESERVATION = "https://w3id.org/guji/id/item/census/110000-0001-0000003/film/master"  # 数转模: film written from the master
+ALL_QUADS = "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    home = tmp_path_factory.mktemp("leaks")
+    store = OxigraphStore(home / "oxigraph")
+    for w in find_works([ROOT / "samples" / "kanripo"]):
+        ingest_work(store, w)
+    result = ingest_package(store, ROOT / "samples" / "package" / "guji-sample-2026-001", agent="t")
+    assert result.report.valid, result.report.to_text()
+    store.close()
+    app = create_app(Settings(home=home, environment="test", sparql_timeout=10))
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def h(client):
+    return make_users(client)
+
+
+def public_quads(client) -> str:
+    r = client.get("/sparql", params={"query": ALL_QUADS}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def neighbourhood(client, iri: str) -> str:
+    r = client.get("/api/graph/neighbourhood", params={"iri": iri})
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def submit_and_approve(client, h, url: str, *, creator: str = "alice", reviewer: str = "rita") -> dict:
+    assert client.post(path(url) + "/submit", headers=h[creator]).status_code == 200
+    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers=h[reviewer])
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def provisional(exact: str, start: int, end: int, name: str) -> dict:
+    """An annotation that creates an authority record on the spot (a name, no IRI)."""
+    doc = annotation(exact, start, end)
+    doc["body"] = {"type": "SpecificResource", "purpose": "identifying", "guji:category": PERSON, "source": {"label": name}}
+    return doc
+
+
+def authority_names(client, q: str, who: dict | None = None) -> list[str]:
+    r = client.get("/api/authorities", params={"q": q}, headers=who or {})
+    assert r.status_code == 200, r.text
+    return [a["label"] for a in r.json()["results"]]
+
+
+# -- 1. public reads see public graphs only ------------------------------------------------------
+
+def test_neighbourhood_never_shows_a_preservation_label(client):
+    # the master film was written from the preservation master: the edge is public, its label is not
+    body = neighbourhood(client, FILM_FROM_PRESERVATION)
+    assert "/digital/preservation" in body
+    assert PRESERVATION_LABEL not in body
+    assert PRESERVATION_LABEL not in neighbourhood(client, "https://w3id.org/guji/id/item/census/110000-0001-0000002/digital/service")
+    for census in ("110000-0001-0000002", "110000-0001-0000003"):
+        assert PRESERVATION_LABEL not in neighbourhood(client, f"https://w3id.org/guji/id/item/census/{census}")
+        assert PRESERVATION_LABEL not in client.get(f"/api/books/{census}").text
+        page = client.get(f"/books/{census}")
+        assert page.status_code == 200 and PRESERVATION_LABEL not in page.text
+    page = client.get("/entity", params={"iri": FILM_FROM_PRESERVATION})
+    assert page.status_code == 200 and PRESERVATION_LABEL not in page.text
+
+
+def test_an_approved_annotation_does_not_publish_the_name_a_private_draft_gives_its_target(client, h):
+    # carol's draft creates a record on the spot; alice links her approved annotation to it by IRI
+    _, _, draft = created(client, h["carol"], provisional("巴陵郡", 25, 28, "卡羅草稿人名"))
+    record = draft["body"]["source"]["id"]
+    url, _, _ = created(client, h["alice"], annotation("滕子京", 20, 23, authority=record))
+    submit_and_approve(client, h, url)
+    reading = "https://w3id.org/guji/id/annotation/" + url.rsplit("/", 1)[1] + "/reading/1"
+    assert record in neighbourhood(client, reading)
+    assert "卡羅草稿人名" not in neighbourhood(client, reading)
+    assert "卡羅草稿人名" not in neighbourhood(client, record)
+    page = client.get("/entity", params={"iri": record})
+    assert page.status_code == 200 and "卡羅草稿人名" not in page.text
+    assert "卡羅草稿人名" not in public_quads(client)
