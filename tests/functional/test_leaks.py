@@ -108,3 +108,49 @@ def test_an_approved_annotation_does_not_publish_the_name_a_private_draft_gives_
     page = client.get("/entity", params={"iri": record})
     assert page.status_code == 200 and "卡羅草稿人名" not in page.text
     assert "卡羅草稿人名" not in public_quads(client)
+
+
+# -- 2. authority records created in a draft -------------------------------------------------------
+
+def test_a_record_created_in_a_draft_is_found_by_its_creator_and_the_reviewers_only_until_approved(client, h):
+    name = "滕氏新立條目"
+    url, _, draft = created(client, h["carol"], provisional("滕子京", 20, 23, name))
+    record = draft["body"]["source"]["id"]
+
+    # a draft: carol and the admins; not the public, not another annotator, not yet the reviewers
+    assert authority_names(client, "滕氏新立", h["carol"]) == [name]
+    assert authority_names(client, "滕氏新立", h["root"]) == [name]
+    for who in (None, h["alice"], h["rita"], h["lib"]):
+        assert authority_names(client, "滕氏新立", who) == []
+    assert name not in public_quads(client)
+    r = client.get("/api/graph/neighbourhood", params={"iri": record})
+    assert r.status_code == 404 and name not in r.text  # nothing public states it yet
+
+    # submitted: the reviewers see it (they review it), other annotators still do not
+    assert client.post(path(url) + "/submit", headers=h["carol"]).status_code == 200
+    assert authority_names(client, "滕氏新立", h["rita"]) == [name]
+    for who in (None, h["alice"]):
+        assert authority_names(client, "滕氏新立", who) == []
+
+    # approved: everybody
+    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers=h["rita"])
+    assert r.status_code == 200, r.text
+    for who in (None, h["alice"], h["carol"], h["rita"]):
+        assert authority_names(client, "滕氏新立", who) == [name]
+    assert name in public_quads(client)
+    assert name in neighbourhood(client, record)
+    page = client.get("/entity", params={"iri": record})
+    assert page.status_code == 200 and name in page.text
+
+
+def test_a_record_of_a_rejected_annotation_stays_with_its_creator_and_the_reviewers(client, h):
+    name = "郡名待考"
+    url, _, _ = created(client, h["carol"], provisional("巴陵郡", 25, 28, name))
+    assert client.post(path(url) + "/submit", headers=h["carol"]).status_code == 200
+    r = client.post(path(url) + "/review", json={"decision": "reject", "reason": "此非人名"}, headers=h["rita"])
+    assert r.status_code == 200, r.text
+    assert authority_names(client, "郡名待", h["carol"]) == [name]
+    assert authority_names(client, "郡名待", h["vera"]) == [name]
+    for who in (None, h["alice"]):
+        assert authority_names(client, "郡名待", who) == []
+    assert name not in public_quads(client)
