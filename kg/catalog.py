@@ -23,7 +23,7 @@ PREFIXES = sparql_prefixes()
 # Catalogue data never lives in annotation graphs, and a default graph that is the union of
 # thousands of per-annotation graphs makes every pattern slow (juan_text: 4 s with 2,000
 # annotations in the store, 30 ms without). Catalogue reads leave them out.
-ANNOTATION_GRAPHS = (GG + "annotation/", GG + "private/annotation/")
+ANNOTATION_GRAPHS = (GG + "annotation/", GG + "private/annotation/", GG + "private/annotation-history/")
 
 
 def public_filter(var: str = "g") -> str:

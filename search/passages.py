@@ -46,6 +46,7 @@ INSTANCE_COPY_CLASSES = {BF + "Electronic": "digital", BF + "Microform": "microf
 # annotations (ADR 0007): one named graph each, public once approved
 ANNOTATION_GRAPHS = GG + "annotation/"  # approved: read for the index
 PRIVATE_ANNOTATION_GRAPHS = GG + "private/annotation/"  # draft/submitted/rejected/deleted: never read for it
+ANNOTATION_HISTORY_GRAPHS = GG + "private/annotation-history/"  # an approved one's private history: never read for it
 ANNOTATION_IRIS = ID + "annotation/"  # the annotation node of graph gg:annotation/<id> is id:annotation/<id>
 ENTITY_CATEGORIES = GUJIV + "entity-category/"
 AS_ITEMS = "http://www.w3.org/ns/activitystreams#items"  # the readings of an oa:Choice

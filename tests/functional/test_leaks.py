@@ -154,3 +154,66 @@ def test_a_record_of_a_rejected_annotation_stays_with_its_creator_and_the_review
     for who in (None, h["alice"]):
         assert authority_names(client, "郡名待", who) == []
     assert name not in public_quads(client)
+
+
+# -- 3. the history of an approved annotation --------------------------------------------------------
+
+REASON = "此處當標其字，理由甲乙丙"
+DRAFT_NOTE = "初稿附記：未定之說"
+
+
+def test_an_approved_annotation_shows_the_public_its_approved_states_only(client, h):
+    doc = annotation("滕子京", 20, 23, authority="https://cbdb.fas.harvard.edu/cbdbapi/person.php?id=1027", label="滕宗諒",
+                     note=DRAFT_NOTE)
+    url, _, _ = created(client, h["alice"], doc)
+    assert client.post(path(url) + "/submit", headers=h["alice"]).status_code == 200
+    r = client.post(path(url) + "/review", json={"decision": "reject", "reason": REASON}, headers=h["rita"])
+    assert r.status_code == 200, r.text
+    mine = client.get(path(url), headers=h["alice"])
+    fixed = annotation("滕子京", 20, 23, authority="https://cbdb.fas.harvard.edu/cbdbapi/person.php?id=1027", label="滕宗諒")
+    r = client.put(path(url), json=fixed, headers={**h["alice"], "Content-Type": "application/ld+json", "If-Match": mine.headers["etag"]})
+    assert r.status_code == 200, r.text
+    approved = submit_and_approve(client, h, url, reviewer="vera")
+    assert approved["guji:status"] == "approved"
+    aid = url.rsplit("/", 1)[1]
+
+    # the public and another annotator: the approved annotation and its approval, nothing earlier
+    for who in ({}, h["carol"], h["lib"]):
+        for accept in ("application/ld+json", "text/turtle"):
+            r = client.get(path(url), headers={**who, "Accept": accept})
+            assert r.status_code == 200 and "滕宗諒" in r.text
+            assert REASON not in r.text and DRAFT_NOTE not in r.text
+        body = client.get(path(url), headers=who).json()
+        assert [e["guji:action"] for e in body["guji:history"]] == ["approve"]
+        assert body["guji:review"]["guji:decision"] == "approved" and "guji:reason" not in body["guji:review"]
+        history = client.get(path(url) + "/history", headers=who).json()["history"]
+        assert [(e["action"], e["agent_name"]) for e in history] == [("approve", "vera")]
+        listed = client.get("/annotations/", params={"target": JUAN}, headers=who).text
+        assert aid in listed and REASON not in listed and DRAFT_NOTE not in listed
+        for fmt in ("jsonld", "csv"):
+            exported = client.get("/api/annotations/export", params={"scope": JUAN, "format": fmt}, headers=who).text
+            assert aid in exported and REASON not in exported and DRAFT_NOTE not in exported
+    quads = public_quads(client)
+    assert aid in quads and REASON not in quads and DRAFT_NOTE not in quads
+
+    # the creator and the reviewers: all of it
+    for who in (h["alice"], h["rita"], h["vera"], h["root"]):
+        body = client.get(path(url), headers=who).json()
+        assert [e["guji:action"] for e in body["guji:history"]] == ["create", "submit", "reject", "update", "submit", "approve"]
+        text = json.dumps(body, ensure_ascii=False)
+        assert REASON in text and DRAFT_NOTE in text
+        history = client.get(path(url) + "/history", headers=who).json()["history"]
+        assert history[2]["reason"] == REASON
+    exported = client.get("/api/annotations/export", params={"scope": JUAN, "format": "csv"}, headers=h["rita"]).text
+    assert REASON in exported and DRAFT_NOTE in exported
+
+    # a reviewer's correction of the approved version is public in full (both sides were public)
+    current = client.get(path(url), headers=h["rita"])
+    corrected = annotation("滕子京", 20, 23, authority="https://cbdb.fas.harvard.edu/cbdbapi/person.php?id=1027", label="滕宗諒（子京）")
+    r = client.put(path(url), json=corrected, headers={**h["rita"], "Content-Type": "application/ld+json", "If-Match": current.headers["etag"]})
+    assert r.status_code == 200, r.text
+    history = client.get(path(url) + "/history").json()["history"]
+    assert [e["action"] for e in history] == ["approve", "update"]
+    assert history[1]["before"]["readings"][0]["label"] == "滕宗諒" and history[1]["after"]["readings"][0]["label"] == "滕宗諒（子京）"
+    quads = public_quads(client)
+    assert REASON not in quads and DRAFT_NOTE not in quads and "滕宗諒（子京）" in quads
