@@ -300,3 +300,28 @@ class Annotation(_Model):
     def content(self) -> dict[str, Any]:
         """The part an annotator edits, as plain JSON (used for history before/after)."""
         return self.model_dump(mode="json", include={"target", "image", "readings", "note", "certainty"}, exclude_none=True)
+
+    def public(self) -> "Annotation":
+        """What everybody may see of an approved annotation: its current content and review
+        decision, and of its history the approved states only — each approval (who, when; not the
+        reason) and each change made while it was approved (an approved version to an approved
+        version, in full). Earlier drafts, submissions, rejections and every reviewer's reason stay
+        out. Everything here is also in the full annotation (``to_triples(a.public())`` is a subset
+        of ``to_triples(a)``), so the two graphs an approved annotation is stored in never disagree.
+        """
+        out = self.model_copy(deep=True)
+        if out.review is not None:
+            out.review.reason = None
+        status: str | None = None  # before the first entry: unknown (a create starts a draft)
+        kept = []
+        for h in out.history:
+            before = (h.before or {}).get("status", status)
+            after = (h.after or {}).get("status", Status.DRAFT.value if h.action == "create" else before)
+            if after == Status.APPROVED.value:
+                if before == Status.APPROVED.value:
+                    kept.append(h)  # a correction of the approved version: both sides are public
+                else:
+                    kept.append(HistoryEntry(sequence=h.sequence, at=h.at, agent=h.agent, action=h.action))
+            status = after
+        out.history = kept
+        return out

@@ -138,6 +138,9 @@ class AnnotationPolicy:
     can_read = [StatusIn(Status.APPROVED), Creator(),
                 AllOf(RoleAtLeast(Role.REVIEWER), StatusIn(Status.SUBMITTED, Status.APPROVED, Status.REJECTED)),
                 AllOf(RoleAtLeast(Role.ADMIN), StatusIn(*VISIBLE))]
+    # an approved annotation's whole history (earlier drafts, reviewers' reasons) stays with its
+    # creator and the reviewers; everybody else sees its approved states (Annotation.public)
+    can_read_history = [Creator(), RoleAtLeast(Role.REVIEWER)]
     can_create = [RoleAtLeast(Role.ANNOTATOR)]
     # the creator edits their own work until it is approved; afterwards reviewers correct it
     can_update = [AllOf(Creator(), StatusIn(Status.DRAFT, Status.SUBMITTED, Status.REJECTED)),

@@ -3,14 +3,20 @@
 Storage (ADR 0007): one named graph per annotation, written through the canonical store (so every
 write is one transaction with its change-log entry, attributed to the caller's agent IRI):
 
-- ``gg:annotation/<id>``          approved annotations: part of the public SPARQL dataset;
-- ``gg:private/annotation/<id>``  drafts, submitted, rejected and deleted ones (tombstones).
+- ``gg:annotation/<id>``          approved annotations, as the public may see them
+                                  (:meth:`Annotation.public`): part of the public SPARQL dataset;
+- ``gg:private/annotation-history/<id>``  the rest of an approved annotation: the history entries
+                                  and reviewers' reasons the public does not see (its earlier drafts);
+- ``gg:private/annotation/<id>``  drafts, submitted, rejected and deleted ones (tombstones), whole.
 
-A status change that crosses the line (approve, retract, delete of an approved one) writes the
-new graph and empties the old one in ONE transaction (:meth:`OxigraphStore.replace_graphs`), so an
-annotation is never lost and never in both places.
+An approved annotation is the union of its two graphs. Every write rewrites all three graphs of
+the annotation in ONE transaction (:meth:`OxigraphStore.replace_graphs`), so a status change that
+crosses the line (approve, retract, delete of an approved one) never loses an annotation nor
+leaves it in both places.
 
-The ETag of an annotation is a hash of its stored graph (:func:`annotation.rdf.digest`).
+The ETag of an annotation is a hash of everything stored of it (:func:`annotation.rdf.digest`).
+Who reads it gets what they may see: the full annotation for its creator, reviewers and admins,
+:meth:`Annotation.public` for everybody else (``can_read_history``).
 """
 
 from __future__ import annotations
@@ -57,12 +63,26 @@ from kg.namespaces import BF, DCTERMS, GG, GUJI, ID, OA
 
 PUBLIC_GRAPH_BASE = GG + "annotation/"
 PRIVATE_GRAPH_BASE = GG + "private/annotation/"
+HISTORY_GRAPH_BASE = GG + "private/annotation-history/"
 
 _PREFIXES = f"PREFIX oa: <{OA}> PREFIX guji: <{GUJI}> PREFIX dcterms: <{DCTERMS}> PREFIX bf: <{BF}>\n"
 
 
 def graph_iri(annotation_id: str, status: Status) -> str:
     return (PUBLIC_GRAPH_BASE if status is Status.APPROVED else PRIVATE_GRAPH_BASE) + annotation_id
+
+
+def graphs_of(a: Annotation) -> dict[str, list[ox.Triple]]:
+    """The graphs an annotation is stored in, for :meth:`OxigraphStore.replace_graphs` (an empty
+    list empties a graph). Approved: the public view in the public graph, the rest in the history
+    graph; otherwise everything in the private graph and no history graph."""
+    everything = to_triples(a)
+    history = HISTORY_GRAPH_BASE + a.id
+    if a.status is not Status.APPROVED:
+        return {graph_iri(a.id, a.status): everything, history: []}
+    public = to_triples(a.public())
+    shown = set(public)
+    return {graph_iri(a.id, a.status): public, history: [t for t in everything if t not in shown]}
 
 
 @dataclass
@@ -133,17 +153,31 @@ class AnnotationService:
 
     # -- reading ------------------------------------------------------------------------------
 
+    def _triples(self, graph: str) -> list[ox.Triple]:
+        """Everything stored of the annotation in ``graph``: an approved one with its history graph."""
+        triples = list(self.store.triples(graph))
+        if triples and graph.startswith(PUBLIC_GRAPH_BASE):
+            triples += self.store.triples(HISTORY_GRAPH_BASE + graph[len(PUBLIC_GRAPH_BASE):])
+        return triples
+
     def _load(self, annotation_id: str) -> Stored | None:
         if not ID_PATTERN.match(annotation_id):
             return None
         found = []
         for base in (PUBLIC_GRAPH_BASE, PRIVATE_GRAPH_BASE):
-            triples = list(self.store.triples(base + annotation_id))
+            triples = self._triples(base + annotation_id)
             if triples:
                 found.append(Stored(from_triples(annotation_id, triples), base + annotation_id, digest(triples)))
         if not found:
             return None
         return max(found, key=lambda s: s.annotation.revision)
+
+    def _shown(self, identity: Identity, stored: Stored) -> Stored:
+        """What this caller sees of an annotation: all of it, or the public view of an approved one."""
+        a = stored.annotation
+        if a.status is not Status.APPROVED or self.policy.allows("read_history", identity, a):
+            return stored
+        return Stored(a.public(), stored.graph, stored.etag)
 
     def _get_visible(self, identity: Identity, annotation_id: str) -> Stored:
         stored = self._load(annotation_id)
@@ -157,10 +191,10 @@ class AnnotationService:
         return stored
 
     def get(self, identity: Identity, annotation_id: str) -> Stored:
-        return self._get_visible(identity, annotation_id)
+        return self._shown(identity, self._get_visible(identity, annotation_id))
 
     def history(self, identity: Identity, annotation_id: str) -> list[HistoryEntry]:
-        return self._get_visible(identity, annotation_id).annotation.history
+        return self.get(identity, annotation_id).annotation.history
 
     def text_of(self, source: str) -> str:
         """The ``guji:text`` of a juan; TargetMismatchError when the IRI is not a juan with text."""
@@ -229,8 +263,8 @@ class AnnotationService:
         window = matches[offset:] if limit is None else matches[offset:offset + limit]
         items = []
         for iri, graph in window:
-            triples = list(self.store.triples(graph))
-            items.append(Stored(from_triples(iri.rsplit("/", 1)[1], triples), graph, digest(triples)))
+            triples = self._triples(graph)
+            items.append(self._shown(identity, Stored(from_triples(iri.rsplit("/", 1)[1], triples), graph, digest(triples))))
         return Page(len(matches), offset, items)
 
     def export(self, identity: Identity, scope: str | None = None, *, status: Sequence[Status] = ()) -> list[Annotation]:
@@ -246,13 +280,12 @@ class AnnotationService:
     # -- writing ------------------------------------------------------------------------------
 
     def _save(self, identity: Identity, annotation: Annotation, old_graph: str | None) -> Stored:
-        triples = to_triples(annotation)
         graph = graph_iri(annotation.id, annotation.status)
-        graphs: dict[str, Iterable[ox.Triple]] = {graph: triples}
+        graphs: dict[str, Iterable[ox.Triple]] = dict(graphs_of(annotation))
         if old_graph and old_graph != graph:
             graphs[old_graph] = ()  # the move is one transaction: never lost, never in both graphs
         self.store.replace_graphs(graphs, agent=identity.agent)
-        return Stored(annotation, graph, digest(triples))
+        return Stored(annotation, graph, digest(to_triples(annotation)))
 
     def _require_writer(self, identity: Identity, action: str) -> None:
         """Who can never do this gets 401/403 before the annotation is even looked up."""
@@ -441,7 +474,7 @@ class AnnotationService:
         with self._lock:
             flt = AnnotationFilter(target=source, status=(Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.REJECTED))
             page = self.list(Identity.system(), flt, limit=None)
-            writes: dict[str, list[ox.Triple]] = {}
+            writes: dict[str, Iterable[ox.Triple]] = {}
             for stored in page.items:
                 a = stored.annotation
                 if a.target.source != source:
@@ -470,7 +503,7 @@ class AnnotationService:
                 new.modified = now
                 new.history = [*a.history, HistoryEntry(sequence=len(a.history) + 1, at=now, agent=identity.agent,
                                                         action="reanchor", before=before, after=after, reason=outcome.reason)]
-                writes[stored.graph] = to_triples(new)
+                writes.update(graphs_of(new))
                 report.add(outcome.kind, {"id": a.id, "reason": outcome.reason,
                                           "from": [a.target.start, a.target.end], "to": [new.target.start, new.target.end],
                                           "candidates": outcome.candidates[:20]})
@@ -498,12 +531,35 @@ class AnnotationService:
                     counts["unchanged"] += 1
                     continue
                 counts["replaced" if existing else "created"] += 1
-                graphs[graph] = triples
+                graphs.update(graphs_of(a))
                 if existing is not None and existing.graph != graph:
                     graphs[existing.graph] = ()
             if graphs:
                 self.store.replace_graphs(graphs, agent=identity.agent)
         return counts
+
+
+    def split_histories(self, identity: Identity) -> int:
+        """Move what the public may not see (earlier drafts, reviewers' reasons) out of the public
+        graphs of annotations approved before history graphs existed, into their history graphs.
+        Idempotent; all in one transaction. Returns how many annotations were rewritten."""
+        self.policy.require("import", identity)
+        with self._lock:
+            rows = self.store.query(f"""{_PREFIXES}SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?a a oa:Annotation }}
+                FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}")) }}""")
+            writes: dict[str, Iterable[ox.Triple]] = {}
+            moved = 0
+            for g in sorted(r["g"].value for r in rows):
+                stored = self._load(g[len(PUBLIC_GRAPH_BASE):])
+                if stored is None or stored.graph != g:
+                    continue
+                graphs = graphs_of(stored.annotation)
+                if digest(self.store.triples(g)) != digest(graphs[g]):
+                    writes.update(graphs)
+                    moved += 1
+            if writes:
+                self.store.replace_graphs(writes, agent=identity.agent)
+        return moved
 
 
 def _check(target, text: str, n: int) -> anchors.Outcome:

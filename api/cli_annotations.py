@@ -1,6 +1,6 @@
 """``guji annotations ...``: exports and restores on the command line, and the anchor check.
 
-``export`` reads beside a running server; ``import`` and ``check-anchors`` write the store, so
+``export`` reads beside a running server; ``import``, ``check-anchors`` and ``split-history`` write the store, so
 (like ``guji ingest``) they run while ``guji serve`` is stopped — or use the HTTP API instead.
 They act as the operator (the system identity ``guji``), not as a user.
 """
@@ -19,7 +19,7 @@ from api.context import Context
 from api.settings import get_settings
 from kg.errors import GujiError
 
-annotations = typer.Typer(no_args_is_help=True, help="Annotations: export, restore, check anchors after text corrections")
+annotations = typer.Typer(no_args_is_help=True, help="Annotations: export, restore, check anchors after text corrections, split histories")
 err = Console(stderr=True)
 ALL = "draft,submitted,approved,rejected"
 
@@ -125,6 +125,22 @@ def check_anchors(
         for kind in ("needs_review", "orphaned"):
             for entry in r.outcomes.get(kind, []):
                 print(f"  {kind}: {entry['id']}: {entry['reason']}")
+
+
+@annotations.command("split-history")
+def split_history() -> None:
+    """Once, after upgrading: move the history the public may not see (earlier drafts, reviewers'
+    reasons) out of the public graphs of annotations approved before, into private graphs."""
+    from annotation.policies import Identity
+
+    ctx = _context(read_only=False)
+    try:
+        moved = ctx.annotations.split_histories(Identity.system())
+    except GujiError as exc:
+        _fail(exc)
+    finally:
+        ctx.close()
+    err.print(f"{moved} approved annotation(s) rewritten")
 
 
 def register(app: typer.Typer) -> None:

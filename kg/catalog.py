@@ -23,9 +23,18 @@ PREFIXES = sparql_prefixes()
 # Catalogue data never lives in annotation graphs, and a default graph that is the union of
 # thousands of per-annotation graphs makes every pattern slow (juan_text: 4 s with 2,000
 # annotations in the store, 30 ms without). Catalogue reads leave them out.
-ANNOTATION_GRAPHS = (GG + "annotation/", GG + "private/annotation/")
+ANNOTATION_GRAPHS = (GG + "annotation/", GG + "private/annotation/", GG + "private/annotation-history/")
+
+
+def public_filter(var: str = "g") -> str:
+    """A FILTER keeping ``?var`` to public graphs, for queries that name their graphs themselves
+    (``GRAPH ?var { … }``). Every ``GRAPH ?x`` of a public read needs one, OPTIONAL ones included:
+    a label looked up in any graph shows a preservation copy's or a private draft's name."""
+    return "FILTER(" + " && ".join(f'!STRSTARTS(STR(?{var}), "{p}")' for p in PRIVATE_GRAPH_PREFIXES) + ")"
+
+
 # a FILTER keeping ?g to public graphs, for queries that must look into annotation graphs too
-PUBLIC_G = "FILTER(" + " && ".join(f'!STRSTARTS(STR(?g), "{p}")' for p in PRIVATE_GRAPH_PREFIXES) + ")"
+PUBLIC_G = public_filter("g")
 
 
 def catalogue_graphs(graphs: list[str]) -> list[str]:
@@ -237,7 +246,9 @@ class Catalog:
 
     def neighbourhood(self, iri: str, *, limit: int = 50) -> dict:
         """Resources linked to ``iri`` in either direction, with labels, over every public graph
-        including approved annotations (the SPARQL fallback of the graph view)."""
+        including approved annotations (the SPARQL fallback of the graph view). Edges and labels
+        both come from public graphs only: a public edge may point at a preservation copy or at a
+        record only a private draft names, and their labels stay where they are."""
         node = str(ox.NamedNode(iri))
 
         def rows(query: str) -> list[dict]:
@@ -245,9 +256,9 @@ class Catalog:
             return [{v.value: (None if r[v] is None else r[v].value) for v in result.variables} for r in result]
 
         out = rows(f"""SELECT DISTINCT ?p ?o ?label WHERE {{ GRAPH ?g {{ {node} ?p ?o }} {PUBLIC_G} FILTER(isIRI(?o) && ?p != rdf:type)
-            OPTIONAL {{ GRAPH ?h {{ ?o rdfs:label ?label }} }} }} LIMIT {int(limit)}""")
+            OPTIONAL {{ GRAPH ?h {{ ?o rdfs:label ?label }} {public_filter("h")} }} }} LIMIT {int(limit)}""")
         inc = rows(f"""SELECT DISTINCT ?p ?s ?label WHERE {{ GRAPH ?g {{ ?s ?p {node} }} {PUBLIC_G} FILTER(isIRI(?s))
-            OPTIONAL {{ GRAPH ?h {{ ?s rdfs:label ?label }} }} }} LIMIT {int(limit)}""")
+            OPTIONAL {{ GRAPH ?h {{ ?s rdfs:label ?label }} {public_filter("h")} }} }} LIMIT {int(limit)}""")
         me = rows(f"""SELECT ?label ?type WHERE {{ GRAPH ?g {{ {{ {node} rdfs:label ?label }} UNION {{ {node} a ?type }} }} {PUBLIC_G} }}""")
         if not out and not inc and not me:
             raise NotFoundError(f"nothing is known about {iri}", iri=iri)

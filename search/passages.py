@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from kg.catalog import public_filter
 from kg.namespaces import BF, GG, GUJI, GUJIV, ID, OA, sparql_prefixes
 from kg.sparql import is_public_graph
 from search.normalise import Normaliser
@@ -46,6 +47,7 @@ INSTANCE_COPY_CLASSES = {BF + "Electronic": "digital", BF + "Microform": "microf
 # annotations (ADR 0007): one named graph each, public once approved
 ANNOTATION_GRAPHS = GG + "annotation/"  # approved: read for the index
 PRIVATE_ANNOTATION_GRAPHS = GG + "private/annotation/"  # draft/submitted/rejected/deleted: never read for it
+ANNOTATION_HISTORY_GRAPHS = GG + "private/annotation-history/"  # an approved one's private history: never read for it
 ANNOTATION_IRIS = ID + "annotation/"  # the annotation node of graph gg:annotation/<id> is id:annotation/<id>
 ENTITY_CATEGORIES = GUJIV + "entity-category/"
 AS_ITEMS = "http://www.w3.org/ns/activitystreams#items"  # the readings of an oa:Choice
@@ -250,9 +252,9 @@ def _label_of(concept: str | None, labels: dict[str, str], fallback: dict[str, s
 
 
 def source_graphs(store: Any) -> list[str]:
-    """Named graphs that hold at least one juan, in IRI order."""
+    """Public named graphs that hold at least one juan, in IRI order (the index is public)."""
     rows = _rows(store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?j a guji:Juan } } ORDER BY ?g")
-    return [_v(r, "g") for r in rows]
+    return [g for g in (_v(r, "g") for r in rows) if is_public_graph(g)]
 
 
 def _concept_labels(store: Any) -> dict[str, str]:
@@ -290,16 +292,17 @@ def _works(store: Any, graph: str, labels: dict[str, str]) -> dict[str, dict[str
             w.setdefault("dynasty", _label_of(_v(r, "dyn"), labels))
     if not works:
         return works
-    # copies and holdings of these works, wherever they are described (other submissions too)
+    # copies and holdings of these works, wherever they are described (other submissions too), as
+    # far as public graphs say: a preservation master is not a digital copy the public can have
     values = " ".join(f"<{w}>" for w in works)
     rows = _rows(store, f"""SELECT ?work ?itype ?ctype ?holder ?hlabel WHERE {{
       VALUES ?work {{ {values} }}
-      GRAPH ?g1 {{ ?inst bf:reproductionOf*/bf:instanceOf ?work }}
-      GRAPH ?g2 {{ ?item bf:itemOf ?inst }}
-      OPTIONAL {{ GRAPH ?g3 {{ ?item a ?itype }} }}
-      OPTIONAL {{ GRAPH ?g4 {{ ?inst a ?ctype }} }}
-      OPTIONAL {{ GRAPH ?g5 {{ ?item bf:heldBy ?holder }}
-                 OPTIONAL {{ GRAPH ?g6 {{ ?holder rdfs:label|skos:prefLabel ?hlabel }} }} }} }}""")
+      GRAPH ?g1 {{ ?inst bf:reproductionOf*/bf:instanceOf ?work }} {public_filter("g1")}
+      GRAPH ?g2 {{ ?item bf:itemOf ?inst }} {public_filter("g2")}
+      OPTIONAL {{ GRAPH ?g3 {{ ?item a ?itype }} {public_filter("g3")} }}
+      OPTIONAL {{ GRAPH ?g4 {{ ?inst a ?ctype }} {public_filter("g4")} }}
+      OPTIONAL {{ GRAPH ?g5 {{ ?item bf:heldBy ?holder }} {public_filter("g5")}
+                 OPTIONAL {{ GRAPH ?g6 {{ ?holder rdfs:label|skos:prefLabel ?hlabel }} {public_filter("g6")} }} }} }}""")
     for r in rows:
         w = works[_v(r, "work")]
         kind = COPY_CLASSES.get(_v(r, "itype") or "") or INSTANCE_COPY_CLASSES.get(_v(r, "ctype") or "")

@@ -19,7 +19,7 @@ from search.errors import IndexOutdatedError, SearchQueryError
 from search.index import FACETS, FILTER_FIELDS, EngineHit, EngineQuery, SearchIndex
 from search.normalise import Normaliser, get_normaliser
 from search.passages import (
-    ANNOTATION_GRAPHS, ANNOTATION_IRIS, PRIVATE_ANNOTATION_GRAPHS, PassageEntity, annotation_sources,
+    ANNOTATION_GRAPHS, ANNOTATION_HISTORY_GRAPHS, ANNOTATION_IRIS, PRIVATE_ANNOTATION_GRAPHS, PassageEntity, annotation_sources,
     passages_from_store, private_use_equivalents, source_graphs,
 )
 from search.query import compile_tree, parse
@@ -304,7 +304,7 @@ class SearchService:
             g = c if isinstance(c, str) else getattr(c, "graph", None) or c["graph"]
             seq = getattr(c, "sequence", None)
             last = seq if seq is not None else last
-            if g.startswith((ANNOTATION_GRAPHS, PRIVATE_ANNOTATION_GRAPHS)):
+            if g.startswith((ANNOTATION_GRAPHS, PRIVATE_ANNOTATION_GRAPHS, ANNOTATION_HISTORY_GRAPHS)):
                 annotations.append(g.rsplit("/", 1)[-1])
             elif g not in graphs:
                 graphs.append(g)

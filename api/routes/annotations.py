@@ -358,7 +358,10 @@ def review(request: Request, ctx: ContextDep, identity: CurrentUser, annotation_
 
 
 @router.get("/annotations/{annotation_id}/history", response_model=HistoryPublic,
-            summary="Who changed what and when (before and after)")
+            summary="Who changed what and when (before and after)",
+            description="The whole history for the annotation's creator, reviewers and admins; everybody else sees the "
+                        "approved states of an approved annotation only: its approvals (who, when) and the changes made "
+                        "while it was approved — no earlier drafts, no reviewer's reasons.")
 def history(ctx: ContextDep, identity: OptionalUser, annotation_id: str) -> HistoryPublic:
     entries = ctx.annotations.history(identity, annotation_id)
     return HistoryPublic(id=annotation_id, history=[HistoryEntryPublic(**h) for h in history_json(entries)])

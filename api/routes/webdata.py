@@ -85,7 +85,9 @@ async def reading(ctx: ContextDep, iri: Annotated[str, Query(description="IRI of
     return Reading(**await run_in_threadpool(ReadModel(ctx.store).reading, iri))
 
 
-@router.get("/authorities", response_model=Authorities, summary="Authority records whose name contains q")
+@router.get("/authorities", response_model=Authorities, summary="Authority records whose name contains q",
+            description="Records of the catalogue and of approved annotations; a logged-in caller also finds the records "
+                        "named in the unapproved annotations they may read (their own drafts; reviewers: submitted ones).")
 async def authorities(ctx: ContextDep, identity: OptionalUser, q: Annotated[str, Query(min_length=1, max_length=50)],
                       category: Annotated[str | None, Query(description="person, place, office, era, book-title, event (or 人名 …)")] = None,
                       limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Authorities:
@@ -93,8 +95,7 @@ async def authorities(ctx: ContextDep, identity: OptionalUser, q: Annotated[str,
         cat = Category.parse(category) if category else None
     except ValueError as exc:
         raise ValidationError(str(exc), field="category") from None
-    found = await run_in_threadpool(ReadModel(ctx.store).authorities, q, cat,
-                                    include_private=identity.authenticated and identity.role.rank >= 1, limit=limit)
+    found = await run_in_threadpool(lambda: ReadModel(ctx.store).authorities(q, cat, identity=identity, limit=limit))
     return Authorities(q=q, results=found)
 
 

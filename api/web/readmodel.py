@@ -3,8 +3,10 @@ authority records to link a span to, and the page of an entity (where it is ment
 to it, its external identifiers).
 
 Public reads see the public dataset only (approved annotations, no preservation data); the
-authority search also looks into the private annotation graphs for a logged-in annotator, so a
-record created on the spot in a draft can be found again before the draft is approved.
+authority search also looks into the private annotation graphs the caller may read (the
+annotation read policy: a creator their own drafts, reviewers what is submitted for review,
+admins all), so a record created on the spot in a draft can be found again by its creator — and
+by nobody else — before an annotation that defines it is approved.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from urllib.parse import quote, unquote
 import pyoxigraph as ox
 
 from annotation.model import AUTHORITY_BASE, Category
+from annotation.policies import ANONYMOUS, AnnotationPolicy, Identity
 from annotation.service import PRIVATE_GRAPH_BASE, PUBLIC_GRAPH_BASE
-from kg.catalog import PUBLIC_G, Catalog, catalogue_graphs
+from kg.catalog import PUBLIC_G, Catalog, catalogue_graphs, public_filter
 from kg.errors import NotFoundError
 from kg.namespaces import ID, sparql_prefixes
 from kg.sparql import public_dataset
@@ -142,17 +145,22 @@ class ReadModel:
 
     # -- authority records --------------------------------------------------------------------------
 
-    def authorities(self, q: str, category: Category | None = None, *, include_private: bool = False,
+    def authorities(self, q: str, category: Category | None = None, *, identity: Identity = ANONYMOUS,
                     limit: int = 20) -> list[dict]:
         """Authority records whose name contains ``q``: persons and places of the catalogue
-        (bf:Person, bf:Place) and records created by annotations (guji:AuthorityRecord)."""
+        (bf:Person, bf:Place) and records created by annotations (guji:AuthorityRecord).
+
+        A name stated in a private annotation graph (a draft, a submission, a rejected one) is
+        found only by a caller who may read that annotation (:class:`AnnotationPolicy`)."""
         q = q.strip()
         if not q:
             return []
         types = [GUJI_AUTHORITY] + [t for c, ts in CATEGORY_TYPES.items() if category in (None, c) for t in ts]
         graphs = f'STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}")'
-        if include_private:
-            graphs += f' || STRSTARTS(STR(?g), "{PRIVATE_GRAPH_BASE}")'
+        if identity.authenticated:
+            graphs += f""" || (STRSTARTS(STR(?g), "{PRIVATE_GRAPH_BASE}") && EXISTS {{
+                GRAPH ?g {{ ?a a oa:Annotation ; guji:reviewStatus ?status ; dcterms:creator ?creator }}
+                FILTER(?status != "deleted" && {AnnotationPolicy.read_filter(identity)}) }})"""
         default, _ = public_dataset(self.store.graphs())
         catalogue = " || ".join(f"?g = <{g}>" for g in default if not g.startswith((PUBLIC_GRAPH_BASE, PRIVATE_GRAPH_BASE)))
         rows = self._select(f"""
@@ -285,7 +293,7 @@ class ReadModel:
             values = " ".join(f"<{_READING.match(e['iri']).group(1)}>" for e in readings)
             rows = self._select(f"""SELECT ?a ?juan ?jl ?title WHERE {{ VALUES ?a {{ {values} }}
                     GRAPH ?g {{ ?a oa:hasTarget/oa:hasSource ?juan }} FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}"))
-                    OPTIONAL {{ GRAPH ?g2 {{ ?juan guji:juanLabel ?jl ; dcterms:isPartOf/rdfs:label ?title }} }} }}""", public=False)
+                    OPTIONAL {{ GRAPH ?g2 {{ ?juan guji:juanLabel ?jl ; dcterms:isPartOf/rdfs:label ?title }} {public_filter("g2")} }} }}""", public=False)
             by_annotation = {r["a"]: r for r in rows}
             for e in readings:
                 r = by_annotation.get(_READING.match(e["iri"]).group(1))

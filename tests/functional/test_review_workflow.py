@@ -79,8 +79,9 @@ def test_review_round_trip(client, h):
     assert aid in [a["id"].rsplit("/", 1)[1] for a in client.get("/annotations/").json()["first"]["items"]]
     assert public_sparql(client)[aid] == "approved"
 
-    # the history says who did what, when, and what changed
-    hist = client.get(path(url) + "/history").json()["history"]
+    # the history says who did what, when, and what changed — to the creator and the reviewers
+    hist = client.get(path(url) + "/history", headers=h["rita"]).json()["history"]
+    assert client.get(path(url) + "/history", headers=h["alice"]).json()["history"] == hist
     assert [(e["action"], e["agent_name"]) for e in hist] == [
         ("create", "alice"), ("submit", "alice"), ("reject", "rita"), ("update", "alice"), ("submit", "alice"), ("approve", "vera")]
     assert hist[2]["reason"] == "當標全名「滕子京」之字，另立滕宗諒條"
@@ -88,7 +89,11 @@ def test_review_round_trip(client, h):
     assert hist[3]["before"]["status"] == "rejected" and hist[3]["after"]["status"] == "draft"
     assert all(e["at"].endswith("Z") for e in hist)
     # ... the same history is in the annotation itself
-    assert [e["guji:action"] for e in public.json()["guji:history"]] == [e["action"] for e in hist]
+    full = client.get(path(url), headers=h["alice"]).json()
+    assert [e["guji:action"] for e in full["guji:history"]] == [e["action"] for e in hist]
+    # the public sees the approval only: not the rejection, its reason, nor the earlier draft (test_leaks.py)
+    assert [(e["action"], e["agent_name"]) for e in client.get(path(url) + "/history").json()["history"]] == [("approve", "vera")]
+    assert [e["guji:action"] for e in public.json()["guji:history"]] == ["approve"]
 
 
 def test_edit_permissions(client, h):

@@ -20,7 +20,8 @@ from annotation.errors import (
 )
 from annotation.model import AnchorState, AnnotationCreate, Category, Reading, Status, TextSelection
 from annotation.policies import ANONYMOUS, AnnotationPolicy, Identity, Role
-from annotation.service import PRIVATE_GRAPH_BASE, PUBLIC_GRAPH_BASE, AnnotationFilter, AnnotationService
+from annotation.rdf import to_triples
+from annotation.service import HISTORY_GRAPH_BASE, PRIVATE_GRAPH_BASE, PUBLIC_GRAPH_BASE, AnnotationFilter, AnnotationService
 from kg.namespaces import GUJI
 from kg.sparql import is_public_graph
 from kg.store import OxigraphStore
@@ -69,11 +70,62 @@ def test_draft_is_private_approved_is_public_and_the_move_is_one_transaction(svc
     seq = store.last_sequence()
     svc.review(RITA, a.id, "approve")
     changes = store.changes_since(seq)
-    assert {c.graph for c in changes} == {PUBLIC_GRAPH_BASE + a.id, PRIVATE_GRAPH_BASE + a.id}
+    # the public view, the private rest of its history, the draft's graph emptied: one transaction
+    assert {c.graph for c in changes} == {PUBLIC_GRAPH_BASE + a.id, HISTORY_GRAPH_BASE + a.id, PRIVATE_GRAPH_BASE + a.id}
     assert len({c.at for c in changes}) == 1  # written together
     assert store.count(PRIVATE_GRAPH_BASE + a.id) == 0 and store.count(PUBLIC_GRAPH_BASE + a.id) > 0
-    assert is_public_graph(PUBLIC_GRAPH_BASE + a.id)
+    assert store.count(HISTORY_GRAPH_BASE + a.id) > 0  # the create and submit entries
+    assert is_public_graph(PUBLIC_GRAPH_BASE + a.id) and not is_public_graph(HISTORY_GRAPH_BASE + a.id)
     assert all(c.agent == "https://w3id.org/guji/id/agent/rita" for c in changes)  # attributed
+
+
+def test_the_public_graph_of_an_approved_annotation_holds_its_approved_states_only(svc, store):
+    a = svc.create(ALICE, data(note="初稿附記")).annotation
+    svc.submit(ALICE, a.id)
+    svc.review(RITA, a.id, "reject", "初審意見")
+    svc.update(ALICE, a.id, data(label="范仲淹"), if_match=svc.get(ALICE, a.id).etag)
+    svc.submit(ALICE, a.id)
+    svc.review(VERA, a.id, "approve", "覆審可")
+    svc.update(RITA, a.id, data(label="范文正"), if_match=svc.get(RITA, a.id).etag)  # corrects the approved version
+    public = " ".join(str(t) for t in store.triples(PUBLIC_GRAPH_BASE + a.id))
+    for private in ("初稿附記", "初審意見", "覆審可", '"create"', '"reject"', '"submit"'):
+        assert private not in public
+    # the public: the approval (who, when) and the change of the approved version, in full
+    seen = svc.get(ANONYMOUS, a.id)
+    assert [(e.sequence, e.action, e.before, e.after, e.reason) for e in seen.annotation.history] == [
+        (6, "approve", None, None, None),
+        (7, "update", {"readings": [{"category": "person", "label": "范仲淹", "provisional": False}]},
+         {"readings": [{"category": "person", "label": "范文正", "provisional": False}]}, None)]
+    assert seen.annotation.review.reviewer.endswith("/vera") and seen.annotation.review.reason is None
+    assert svc.get(CAROL, a.id).annotation == seen.annotation  # another annotator is the public here
+    # the creator and the reviewers: everything, which is exactly the two graphs together
+    full = svc.get(ALICE, a.id)
+    assert [e.action for e in full.annotation.history] == ["create", "submit", "reject", "update", "submit", "approve", "update"]
+    assert full.annotation.review.reason == "覆審可" and svc.get(VERA, a.id).annotation == full.annotation
+    assert set(to_triples(full.annotation)) == set(store.triples(PUBLIC_GRAPH_BASE + a.id)) | set(store.triples(HISTORY_GRAPH_BASE + a.id))
+    assert seen.etag == full.etag  # one resource, one state
+
+    # retracted: all of it private again, in one graph
+    svc.review(RITA, a.id, "reject", "撤回")
+    assert store.count(PUBLIC_GRAPH_BASE + a.id) == 0 and store.count(HISTORY_GRAPH_BASE + a.id) == 0
+    assert [e.action for e in svc.history(ALICE, a.id)][-1] == "reject"
+
+
+def test_split_histories_moves_an_old_public_history_out_of_the_public_graph(svc, store):
+    a = svc.create(ALICE, data()).annotation
+    svc.submit(ALICE, a.id)
+    svc.review(RITA, a.id, "reject", "舊日理由")
+    svc.submit(ALICE, a.id)
+    full = svc.review(RITA, a.id, "approve").annotation
+    # as stored before history graphs existed: everything in the public graph
+    store.replace_graphs({PUBLIC_GRAPH_BASE + a.id: to_triples(full), HISTORY_GRAPH_BASE + a.id: []}, agent="test")
+    assert "舊日理由" in " ".join(str(t) for t in store.triples(PUBLIC_GRAPH_BASE + a.id))
+    etag = svc.get(ALICE, a.id).etag
+    assert svc.split_histories(ROOT) == 1 and svc.split_histories(ROOT) == 0
+    assert "舊日理由" not in " ".join(str(t) for t in store.triples(PUBLIC_GRAPH_BASE + a.id))
+    assert svc.get(ALICE, a.id).annotation == full and svc.get(ALICE, a.id).etag == etag
+    with pytest.raises(PermissionDeniedError):
+        svc.split_histories(RITA)
 
 
 def test_etag_is_the_stored_graph_and_changes_with_it(svc):
@@ -99,7 +151,10 @@ def test_full_history_who_when_before_after(svc):
     svc.update(ALICE, a.id, data(category=Category.PERSON, label="范仲淹"), if_match=s.etag)
     svc.submit(ALICE, a.id)
     svc.review(VERA, a.id, "approve")
-    h = svc.history(ANONYMOUS, a.id)
+    h = svc.history(ALICE, a.id)  # the creator (and reviewers) see it all; the public the approval only
+    assert [(e.sequence, e.action, e.agent.rsplit("/", 1)[1], e.reason) for e in svc.history(ANONYMOUS, a.id)] == [
+        (6, "approve", "vera", None)]
+    assert svc.history(RITA, a.id) == h
     assert [(e.sequence, e.action, e.agent.rsplit("/", 1)[1]) for e in h] == [
         (1, "create", "alice"), (2, "submit", "alice"), (3, "reject", "rita"),
         (4, "update", "alice"), (5, "submit", "alice"), (6, "approve", "vera")]

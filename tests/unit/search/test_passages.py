@@ -142,3 +142,19 @@ def test_a_folio_side_too_long_to_be_one_passage_is_cut_but_keeps_its_folio():
     assert ps[0].id == "X/ed/001/1a" and [p.folio for p in ps[1:]] == ["1b"] * (len(ps) - 1)
     assert ps[1].id == "X/ed/001/1b" and ps[2].id == "X/ed/001/1b.2"
     assert max(len(p.text) for p in ps) <= 400 and "".join(p.text for p in ps) == text
+
+
+def test_copies_and_sources_come_from_public_graphs_only(tmp_path):
+    """A preservation master is no digital copy the public can have: 岳陽樓記 of the sample package
+    exists digitally at preservation level only, so its facet says physical and microfilm."""
+    from kg.package import ingest_package
+    from kg.store import OxigraphStore
+    from search.passages import _concept_labels, _works
+
+    s = OxigraphStore(tmp_path / "store")
+    ingest_package(s, Path(__file__).resolve().parents[3] / "samples" / "package" / "guji-sample-2026-001", agent="t")
+    graph = "https://w3id.org/guji/graph/package/guji-sample-2026-001"
+    assert source_graphs(s) == [graph]
+    works = _works(s, graph, _concept_labels(s))
+    assert works["https://w3id.org/guji/id/work/census/110000-0001-0000003"]["copies"] == {"physical", "microfilm"}
+    assert works["https://w3id.org/guji/id/work/census/110000-0001-0000001"]["copies"] == {"physical", "microfilm", "digital"}

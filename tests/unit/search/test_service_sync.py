@@ -83,9 +83,10 @@ def test_annotation_workflow_moves_the_entity_in_and_out_of_the_index(store, tmp
     svc.sync(store)
     assert svc.search("刘邦").total == 0
 
-    # approval moves it to its public graph (two changes, one transaction): now it is found
+    # approval moves it to its public graph, the history the public does not see to a private one
+    # (three changes, one transaction): now it is found
     annotations.review(rita, draft.id, "approve")
-    assert {c.graph for c in svc.pending(store)} == {public, private}
+    assert {c.graph for c in svc.pending(store)} == {public, private, f"{data.GG}private/annotation-history/{draft.id}"}
     svc.sync(store)
     r = svc.search("刘邦", facets=["entity", "entity_category"])
     assert [h.id for h in r.hits] == ["KR2b0003/WYG/002/1a"]
