@@ -33,6 +33,34 @@ class Health(BaseModel):
     projections: list[ProjectionHealth]
 
 
+class VisibleWhenDone:
+    """A write answers once the projections show it (search, Neo4j, public SPARQL), waiting at most
+    GUJI_WRITE_VISIBILITY_SECONDS; past that it answers anyway and /healthz shows the lag. Pure
+    ASGI (no per-request task like BaseHTTPMiddleware): reads pass straight through."""
+
+    def __init__(self, app, *, context: Context, settings: Settings) -> None:
+        self.app, self.context, self.settings = app, context, settings
+
+    async def __call__(self, scope, receive, send):
+        ctx = self.context
+        if (scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS")
+                or not self.settings.projector_enabled or "store" not in ctx.__dict__):
+            return await self.app(scope, receive, send)
+        before = ctx.store.last_sequence()
+
+        async def hold_start(message):
+            # the status line waits until the write is visible; the body follows it
+            if message["type"] == "http.response.start":
+                after = ctx.store.last_sequence()
+                if after > before and "projector" in ctx.__dict__:
+                    from starlette.concurrency import run_in_threadpool
+
+                    await run_in_threadpool(ctx.projector.wait_until, after, self.settings.write_visibility_seconds)
+            await send(message)
+
+        await self.app(scope, receive, hold_start)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     context = Context(settings)
@@ -57,20 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = context
     errors.install(app)
 
-    @app.middleware("http")
-    async def visible_when_done(request, call_next):
-        """A write answers once the projections show it (search, Neo4j, public SPARQL), waiting
-        at most GUJI_WRITE_VISIBILITY_SECONDS; past that it answers anyway and /healthz shows the lag."""
-        if request.method in ("GET", "HEAD", "OPTIONS") or not settings.projector_enabled or "store" not in context.__dict__:
-            return await call_next(request)
-        before = context.store.last_sequence()
-        response = await call_next(request)
-        after = context.store.last_sequence()
-        if after > before and "projector" in context.__dict__:
-            from fastapi.concurrency import run_in_threadpool
-
-            await run_in_threadpool(context.projector.wait_until, after, settings.write_visibility_seconds)
-        return response
+    app.add_middleware(VisibleWhenDone, context=context, settings=settings)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz(ctx: ContextDep) -> Health:

@@ -142,6 +142,10 @@ class SearchIndex(Protocol):
         """The source graphs of the (committed) passages that carry any of these annotation IRIs."""
         ...
 
+    def annotated_juans(self, annotations: Iterable[str]) -> dict[str, set[str]]:
+        """{source graph: juan IRIs} of the (committed) passages that carry any of these annotation IRIs."""
+        ...
+
     def graph_counts(self) -> dict[str, int]:
         """Passages per source graph in the current version (``guji sync --check``)."""
         ...

@@ -19,7 +19,7 @@ annotations (``gg:private/annotation/<id>``) never are.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -314,12 +314,15 @@ def _works(store: Any, graph: str, labels: dict[str, str]) -> dict[str, dict[str
     return works
 
 
-def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None) -> list[JuanText]:
-    """Every juan of ``graph`` with its folio sides and the work/edition metadata of its copy."""
+def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
+                   only: Iterable[str] | None = None) -> list[JuanText]:
+    """Every juan of ``graph`` (or only these juans of it) with its folio sides and the work/edition
+    metadata of its copy."""
     labels = _concept_labels(store) if labels is None else labels
+    pick = f"VALUES ?juan {{ {_values(sorted(set(only)))} }}" if only is not None else ""
     works = _works(store, graph, labels)
     rows = _rows(store, f"""SELECT ?juan ?text ?num ?seq ?label ?item ?einst ?inst ?work ?code ?icode ?elabel ?idyn WHERE {{
-      GRAPH <{graph}> {{
+      {pick} GRAPH <{graph}> {{
         ?juan a guji:Juan ; guji:text ?text ; dcterms:isPartOf ?item .
         OPTIONAL {{ ?juan guji:juanNumber ?num }}
         OPTIONAL {{ ?juan guji:sequence ?seq }}
@@ -359,7 +362,7 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None)
             },
         )
     rows = _rows(store, f"""SELECT ?juan ?fs ?start ?end ?folio ?side WHERE {{
-      GRAPH <{graph}> {{ ?fs a guji:FolioSide ; dcterms:isPartOf ?juan ; guji:startOffset ?start .
+      {pick} GRAPH <{graph}> {{ ?fs a guji:FolioSide ; dcterms:isPartOf ?juan ; guji:startOffset ?start .
         OPTIONAL {{ ?fs guji:endOffset ?end }} OPTIONAL {{ ?fs guji:folio ?folio }} OPTIONAL {{ ?fs guji:side ?side }} }} }}""")
     for r in rows:
         j = juans.get(_v(r, "juan"))
@@ -482,6 +485,22 @@ def _readings(props: dict[str, dict[str, list[Any]]], juans: set[str]) -> Iterat
                 }
 
 
+def annotation_juans(store: Any, annotation_ids: Iterable[str]) -> dict[str, set[str]]:
+    """{source graph: juan IRIs} that these annotations target (public or private graph: after a
+    retraction only the private one holds the annotation, and its passages must lose it)."""
+    ids = list(dict.fromkeys(annotation_ids))
+    out: dict[str, set[str]] = {}
+    for i in range(0, len(ids), 500):
+        graphs = [base + a for a in ids[i:i + 500] for base in (ANNOTATION_GRAPHS, PRIVATE_ANNOTATION_GRAPHS)]
+        rows = _rows(store, f"""SELECT DISTINCT ?sg ?juan WHERE {{ VALUES ?ag {{ {_values(graphs)} }}
+          GRAPH ?ag {{ ?a oa:hasTarget ?t . ?t oa:hasSource ?juan }}
+          GRAPH ?sg {{ ?juan a guji:Juan }} }}""")
+        for r in rows:
+            if is_public_graph(_v(r, "sg")):
+                out.setdefault(_v(r, "sg"), set()).add(_v(r, "juan"))
+    return out
+
+
 def annotation_sources(store: Any, annotation_ids: Iterable[str]) -> list[str]:
     """The source graphs holding the juans these annotations target (routing a change to them).
 
@@ -535,15 +554,17 @@ def private_use_equivalents(store: Any) -> dict[str, str]:
 
 
 def passages_from_store(store: Any, normaliser: Normaliser, *, graphs: Iterable[str] | None = None,
-                        on_graph: Callable[[str, int], None] | None = None) -> Iterator[Passage]:
-    """Yield the passages of every source graph (or of ``graphs``), one graph at a time.
+                        on_graph: Callable[[str, int], None] | None = None,
+                        only: Mapping[str, Iterable[str]] | None = None) -> Iterator[Passage]:
+    """Yield the passages of every source graph (or of ``graphs``), one graph at a time; with
+    ``only`` ({graph: juan IRIs}), the passages of those juans only.
 
     ``on_graph(graph, passages)`` is called after each graph (progress reporting).
     """
     labels = _concept_labels(store)
     for g in (source_graphs(store) if graphs is None else graphs):
         n = 0
-        juans = juans_in_graph(store, g, labels)
+        juans = juans_in_graph(store, g, labels, only=None if only is None else only.get(g, ()))
         entities = approved_annotations(store, (j.iri for j in juans))
         for juan in juans:
             juan.entities = entities.get(juan.iri, [])

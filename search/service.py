@@ -19,7 +19,7 @@ from search.errors import IndexOutdatedError, SearchQueryError
 from search.index import FACETS, FILTER_FIELDS, EngineHit, EngineQuery, SearchIndex
 from search.normalise import Normaliser, get_normaliser
 from search.passages import (
-    ANNOTATION_GRAPHS, ANNOTATION_HISTORY_GRAPHS, ANNOTATION_IRIS, PRIVATE_ANNOTATION_GRAPHS, PassageEntity, annotation_sources,
+    ANNOTATION_GRAPHS, ANNOTATION_HISTORY_GRAPHS, ANNOTATION_IRIS, PRIVATE_ANNOTATION_GRAPHS, PassageEntity, annotation_juans,
     passages_from_store, private_use_equivalents, source_graphs,
 )
 from search.query import compile_tree, parse
@@ -289,12 +289,14 @@ class SearchService:
         return n
 
     def apply_changes(self, store: Any, changes: Iterable[Any]) -> int:
-        """Re-index the sources named by change-log entries: delete a source's passages, add them again.
+        """Re-index what change-log entries touch.
 
         ``changes`` are ``kg.store.Change`` records (or anything with a ``graph``, or graph IRIs).
-        A change to an annotation's graph, public or private (an approval moves it from private to
-        public, a retraction back), re-indexes the source of the juan it targets, and any source
-        the index still shows it on; a private graph is read for that routing only, never indexed.
+        A changed source graph is re-indexed whole (delete its passages, add them again). A change
+        to an annotation's graph, public or private (an approval moves it from private to public,
+        a retraction back), re-indexes only the passages of the juans it targets now and of the
+        juans the index still shows it on: their text did not change, so the passages keep their
+        ids and are replaced in place. A private graph is read for that routing only, never indexed.
         Returns the number of passages written.
         """
         graphs: list[str] = []
@@ -304,16 +306,18 @@ class SearchService:
             g = c if isinstance(c, str) else getattr(c, "graph", None) or c["graph"]
             seq = getattr(c, "sequence", None)
             last = seq if seq is not None else last
-            if g.startswith((ANNOTATION_GRAPHS, PRIVATE_ANNOTATION_GRAPHS, ANNOTATION_HISTORY_GRAPHS)):
+            if g.startswith((ANNOTATION_GRAPHS, PRIVATE_ANNOTATION_GRAPHS)):
                 annotations.append(g.rsplit("/", 1)[-1])
-            elif g not in graphs:
+            elif not g.startswith(ANNOTATION_HISTORY_GRAPHS) and g not in graphs:
                 graphs.append(g)
+        juans: dict[str, set[str]] = {}
         if annotations:
             ids = list(dict.fromkeys(annotations))
-            routed = annotation_sources(store, ids)
-            routed.extend(sorted(self.index.annotated_graphs(ANNOTATION_IRIS + i for i in ids)))
-            graphs.extend(g for g in dict.fromkeys(routed) if g not in graphs)
-        if not graphs:
+            for source, found in (*annotation_juans(store, ids).items(),
+                                  *self.index.annotated_juans(ANNOTATION_IRIS + i for i in ids).items()):
+                if source not in graphs:
+                    juans.setdefault(source, set()).update(found)
+        if not graphs and not juans:
             if last is not None:  # annotations on no indexed text: nothing to re-index, the checkpoint moves on
                 self.index.set_checkpoint(last)
             return 0
@@ -324,6 +328,9 @@ class SearchService:
         for g in graphs:
             self.index.delete_graph(g)
             n += self.index.add(to_index_doc(p, norm) for p in passages_from_store(store, norm, graphs=[g]))
+        if juans:
+            n += self.index.add(to_index_doc(p, norm)
+                                for p in passages_from_store(store, norm, graphs=sorted(juans), only=juans))
         self.index.commit()  # the checkpoint moves only once the passages are committed
         if last is not None:
             self.index.set_checkpoint(last)

@@ -182,6 +182,17 @@ class ElasticsearchIndex:
             out.update(b["key"] for b in r["aggregations"]["g"]["buckets"])
         return out
 
+    def annotated_juans(self, annotations: Iterable[str]) -> dict[str, set[str]]:
+        wanted = sorted(set(annotations))
+        out: dict[str, set[str]] = {}
+        for i in range(0, len(wanted), 1_000):
+            r = self._call("search", self.client.search, index=self.alias, size=10_000,
+                           query={"terms": {"annotation": wanted[i:i + 1_000]}}, source=["doc.graph", "doc.juan_iri"])
+            for h in r["hits"]["hits"]:
+                d = h["_source"]["doc"]
+                out.setdefault(d["graph"], set()).add(d["juan_iri"])
+        return out
+
     def graph_counts(self) -> dict[str, int]:
         r = self._call("search", self.client.search, index=self.alias, size=0,
                        aggs={"g": {"terms": {"field": "graph", "size": 65_000}}})

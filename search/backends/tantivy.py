@@ -172,6 +172,22 @@ class TantivyIndex:
             out.update(b["key"] for b in agg.get("g", {}).get("buckets", []))
         return out
 
+    def annotated_juans(self, annotations: Iterable[str]) -> dict[str, set[str]]:
+        wanted = sorted(set(annotations))
+        out: dict[str, set[str]] = {}
+        if not wanted:
+            return out
+        searcher = self._open().searcher()
+        for i in range(0, len(wanted), 10_000):
+            query = Query.term_set_query(self.schema, "annotation", wanted[i:i + 10_000])
+            n = searcher.search(query, limit=1).count
+            if not n:
+                continue
+            for _, addr in searcher.search(query, limit=n).hits:
+                d = json.loads(bytes(searcher.doc(addr).get_first("doc")))
+                out.setdefault(d["graph"], set()).add(d["juan_iri"])
+        return out
+
     def graph_counts(self) -> dict[str, int]:
         searcher = self._open().searcher()
         agg = searcher.aggregate(Query.all_query(), {"g": {"terms": {"field": "graph", "size": 65_000}}})

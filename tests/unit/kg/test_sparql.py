@@ -7,7 +7,10 @@ import xml.etree.ElementTree as ET
 import pyoxigraph as ox
 import pytest
 
-from kg.errors import QueryRefusedError, QuerySyntaxError, QueryTimeoutError, QueryTooLargeError, StoreError
+from kg.errors import (
+    QueryBusyError, QueryFailedError, QueryRefusedError, QuerySyntaxError, QueryTimeoutError, QueryTooLargeError,
+    QueryTooLongError,
+)
 from kg.sparql import QueryRunner, ResultFormat, inspect_query, public_dataset
 from kg.store import CHANGELOG, OxigraphStore
 
@@ -62,9 +65,9 @@ def test_service_is_refused_unless_allowed():
     assert inspect_query(q, allow_service=True).uses_service
 
 
-def test_syntax_error_has_line_and_column():
-    with pytest.raises(QuerySyntaxError) as info:
-        inspect_query("SELECT *\nWHERE { ?s ?p }")
+def test_syntax_error_has_line_and_column(runner):
+    with pytest.raises(QuerySyntaxError) as info:  # parsed in the worker, never in the calling process
+        run(runner, "SELECT *\nWHERE { ?s ?p }")
     # the parser reports where it gave up: at or just after the unexpected "}" (column 15)
     assert info.value.details["line"] == 2 and 15 <= info.value.details["column"] <= 16
 
@@ -133,7 +136,7 @@ def test_a_worker_that_dies_gives_a_clear_error_and_the_next_query_works(runner)
                 os.kill(pid, signal.SIGKILL)
 
     threading.Thread(target=kill_soon).start()
-    with pytest.raises(StoreError, match="worker stopped unexpectedly"):
+    with pytest.raises(QueryFailedError, match="stopped its worker"):
         run(runner, slow, timeout=20)
     data = json.loads(run(runner, "ASK { <http://e/s1> ?p ?o }")[0])
     assert data["boolean"] is True
@@ -156,3 +159,69 @@ def test_queries_right_after_writes_see_them_while_the_writer_compacts(tmp_path)
     finally:
         runner.close()
         store.close()
+
+
+def test_deep_nesting_is_refused_before_any_parser_runs(runner):
+    """3,000 nested braces overflowed the parser's stack and killed the server process."""
+    deep = "SELECT * WHERE " + "{" * 3000 + " ?s ?p ?o " + "}" * 3000
+    started = time.monotonic()
+    with pytest.raises(QueryTooLongError, match="nests groups more than 64 levels"):
+        run(runner, deep)
+    assert time.monotonic() - started < 0.5
+    nested_ok = "SELECT * WHERE " + "{" * 20 + " <http://e/s1> ?p ?o " + "}" * 20
+    assert json.loads(run(runner, nested_ok)[0])["results"]["bindings"]
+    # brackets inside strings and IRIs do not count
+    assert inspect_query('SELECT * WHERE { ?s ?p "' + "{" * 500 + '" }').form == "SELECT"
+
+
+def test_oversized_query_text_is_refused(runner):
+    q = "SELECT * WHERE { ?s ?p ?o } #" + "x" * (64 * 1024)
+    with pytest.raises(QueryTooLongError, match="at most 65536 bytes"):
+        run(runner, q)
+
+
+def test_an_expensive_values_query_is_time_limited_in_the_worker(runner):
+    """Four VALUES lists (1.2 KB) ran 32 s of CPU inside the server process before; now the only
+    evaluation is in a worker, under the time limit."""
+    values = " ".join(f'"{i}"' for i in range(60))
+    q = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"VALUES ?v{k} {{ {values} }}" for k in range(4)) + " }"
+    started = time.monotonic()
+    with pytest.raises(QueryTimeoutError):
+        run(runner, q, timeout=0.5)
+    assert time.monotonic() - started < 3
+
+
+def test_one_client_cannot_hold_every_worker(tmp_path):
+    import threading
+
+    path = tmp_path / "fair"
+    store = OxigraphStore(path)
+    store.replace_graph(G, [T(N(f"http://e/s{i}"), N("http://e/p"), L(str(i))) for i in range(400)], agent="t")
+    store.close()
+    runner = QueryRunner(path, workers=2, timeout=3, per_client=1, union_default_graph=True)
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p1 ?b . ?c ?p2 ?d . ?e ?p3 ?f . ?g ?p4 ?h }"
+    try:
+        t = threading.Thread(target=lambda: pytest.raises(QueryTimeoutError, runner.run, slow, client="greedy"))
+        t.start()
+        time.sleep(0.3)
+        with pytest.raises(QueryBusyError, match="already have 1 query running"):
+            runner.run("ASK { ?s ?p ?o }", client="greedy")
+        payload, _, _ = runner.run("ASK { ?s ?p ?o }", client="someone else")  # the other worker serves others
+        assert json.loads(payload)["boolean"] is True
+        t.join()
+    finally:
+        runner.close()
+
+
+def test_union_default_graph_over_a_public_dataset(tmp_path):
+    path = tmp_path / "public"
+    store = OxigraphStore(path)
+    store.replace_graph(G, [T(N("http://e/u"), N("http://e/p"), L("union"))], agent="t")
+    store.close()
+    runner = QueryRunner(path, workers=1, timeout=5, union_default_graph=True)
+    try:
+        assert json.loads(runner.run('ASK { ?s ?p "union" }')[0])["boolean"] is True
+        # an explicit, empty default graph (protocol: only named-graph-uri given) sees nothing by default
+        assert json.loads(runner.run('ASK { ?s ?p "union" }', default_graph=[], named_graphs=[G])[0])["boolean"] is False
+    finally:
+        runner.close()
