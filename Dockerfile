@@ -13,14 +13,15 @@ WORKDIR /opt/guji
 
 # Dependencies first, in their own layer: only a change to pyproject.toml rebuilds it.
 COPY pyproject.toml README.md ./
-RUN mkdir -p kg search annotation api \
-    && touch kg/__init__.py search/__init__.py annotation/__init__.py api/__init__.py \
+RUN mkdir -p kg search annotation accounts api \
+    && touch kg/__init__.py search/__init__.py annotation/__init__.py accounts/__init__.py api/__init__.py \
     && pip install -e . \
-    && rm -rf kg search annotation api
+    && rm -rf kg search annotation accounts api
 
 COPY kg ./kg
 COPY search ./search
 COPY annotation ./annotation
+COPY accounts ./accounts
 COPY api ./api
 COPY ontologies ./ontologies
 COPY samples ./samples

@@ -16,8 +16,9 @@ from kg.sparql import QueryRunner, public_dataset
 from kg.store import OxigraphStore
 
 if TYPE_CHECKING:
+    from accounts.service import AuthService
+    from accounts.users import UserStore
     from annotation.service import AnnotationService
-    from api.auth import AuthService, UserStore
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "samples"
 
@@ -86,13 +87,14 @@ class Context:
 
     @cached_property
     def users(self) -> "UserStore":
-        from api.auth import UserStore
+        from accounts.users import UserStore
 
         return UserStore(self.settings.users_path, fast_hashing=self.settings.environment == "test")
 
     @cached_property
     def auth(self) -> "AuthService":
-        from api.auth import AuthService, TokenSigner
+        from accounts.service import AuthService
+        from accounts.tokens import TokenSigner
 
         return AuthService(self.users, TokenSigner(self.settings.secret_key, self.settings.token_ttl_seconds))
 
@@ -108,7 +110,7 @@ class Context:
         silent move). Returns (change, re-anchor reports)."""
         import pyoxigraph as ox
 
-        from annotation.policies import Identity
+        from accounts.identity import Identity
         from kg.namespaces import GUJI
 
         text_p = ox.NamedNode(GUJI + "text")

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from api.auth import TokenSigner
+from accounts.tokens import TokenSigner
 from tests.functional._annotations import PASSWORD, annotation, created, error_code, make_users, post
 
 

@@ -1,0 +1,23 @@
+"""Typed errors of the accounts package. ``api/errors.py`` maps them to HTTP statuses."""
+
+from __future__ import annotations
+
+from kg.errors import GujiError
+
+
+class AuthenticationRequiredError(GujiError):
+    """No (valid) credentials for an operation that needs them (HTTP 401)."""
+
+    code = "unauthorized"
+
+
+class PermissionDeniedError(GujiError):
+    """Authenticated, but the role or ownership does not allow the operation (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class InvalidCredentialsError(AuthenticationRequiredError):
+    """A wrong password, an unknown API key, a token that is forged, expired or malformed."""
+
+    code = "invalid_credentials"
