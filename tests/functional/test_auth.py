@@ -71,7 +71,7 @@ def test_bad_tokens_are_refused(client, h):
     expired = signer.issue("alice", now=1_000_000)
     r = client.get("/auth/me", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and "expired" in r.json()["error"]["message"]
-    forged = TokenSigner("another secret", 3600).issue("root")
+    forged = TokenSigner("another-secret-of-forty-characters-00000", 3600).issue("root")
     r = client.get("/auth/me", headers={"Authorization": f"Bearer {forged}"})
     assert r.status_code == 401 and "signature" in r.json()["error"]["message"]
     good = signer.issue("alice")
