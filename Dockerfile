@@ -29,7 +29,9 @@ RUN pip install --no-deps -e . \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/guji --create-home guji
 
 USER guji
-ENV GUJI_HOME=/var/lib/guji
+# production: `guji serve` refuses to start without GUJI_SECRET_KEY (32+ characters)
+ENV GUJI_HOME=/var/lib/guji \
+    GUJI_ENVIRONMENT=production
 VOLUME ["/var/lib/guji"]
 EXPOSE 8000
 

@@ -21,3 +21,9 @@ class InvalidCredentialsError(AuthenticationRequiredError):
     """A wrong password, an unknown API key, a token that is forged, expired or malformed."""
 
     code = "invalid_credentials"
+
+
+class SecretKeyError(GujiError):
+    """No usable key to sign tokens with: missing in production, a published placeholder, too short."""
+
+    code = "secret_key_refused"

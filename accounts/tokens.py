@@ -12,6 +12,7 @@ import time
 import jwt
 
 from accounts.errors import InvalidCredentialsError
+from accounts.secrets import check
 
 ALGORITHM = "HS256"
 
@@ -20,7 +21,7 @@ class TokenSigner:
     ISSUER = "guji"
 
     def __init__(self, secret: str, ttl_seconds: int) -> None:
-        self._key = secret
+        self._key = check(secret, source="the token signing key")  # never sign with a published or short key
         self.ttl = ttl_seconds
 
     def issue(self, name: str, *, now: float | None = None) -> str:

@@ -16,6 +16,7 @@ from kg.sparql import QueryRunner, public_dataset
 from kg.store import OxigraphStore
 
 if TYPE_CHECKING:
+    from accounts.secrets import SigningKey
     from accounts.service import AuthService
     from accounts.users import UserStore
     from annotation.service import AnnotationService
@@ -92,11 +93,18 @@ class Context:
         return UserStore(self.settings.users_path, fast_hashing=self.settings.environment == "test")
 
     @cached_property
+    def signing_key(self) -> "SigningKey":
+        """The token key; SecretKeyError when production has none or it is weak."""
+        from accounts.secrets import signing_key
+
+        return signing_key(self.settings.secret_key, self.settings.environment, self.settings.home)
+
+    @cached_property
     def auth(self) -> "AuthService":
         from accounts.service import AuthService
         from accounts.tokens import TokenSigner
 
-        return AuthService(self.users, TokenSigner(self.settings.secret_key, self.settings.token_ttl_seconds))
+        return AuthService(self.users, TokenSigner(self.signing_key.value, self.settings.token_ttl_seconds))
 
     @cached_property
     def annotations(self) -> "AnnotationService":
