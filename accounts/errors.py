@@ -27,3 +27,21 @@ class SecretKeyError(GujiError):
     """No usable key to sign tokens with: missing in production, a published placeholder, too short."""
 
     code = "secret_key_refused"
+
+
+class TooManyAttemptsError(GujiError):
+    """Over a rate limit (HTTP 429); ``details["retry_after"]`` says in how many seconds to try again."""
+
+    code = "too_many_requests"
+
+
+class LoginLockedError(TooManyAttemptsError):
+    """Too many wrong passwords in a row for one user name: it is locked for a while (HTTP 429)."""
+
+    code = "login_locked"
+
+
+class PasswordHashingBusyError(GujiError):
+    """Every password-hashing slot stayed busy for the whole wait (HTTP 503, with retry_after)."""
+
+    code = "busy"

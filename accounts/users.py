@@ -1,8 +1,9 @@
 """The user table: names, roles, password hashes and API-key hashes in a small SQLite file under
 ``$GUJI_HOME`` (``users.sqlite3``). Users are not RDF: the graph sees only their agent IRI.
 
-- Passwords (for ``POST /auth/token``) are hashed with Argon2id (argon2-cffi, RFC 9106
-  low-memory profile; the cheapest profile under ``GUJI_ENVIRONMENT=test``).
+- Passwords (for ``POST /auth/token``) are hashed with Argon2id (:mod:`accounts.passwords`:
+  RFC 9106 low-memory profile, a bounded number at a time; the cheapest profile under
+  ``GUJI_ENVIRONMENT=test``).
 - API keys (``gk_`` + 256 random bits, for scripts) are stored as SHA-256: they are random, not
   chosen by people, so a slow hash adds nothing but latency on every request.
 """
@@ -19,10 +20,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from argon2 import PasswordHasher, profiles
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from accounts.identity import Identity, Role
+from accounts.passwords import PasswordHashing
 from kg.errors import ConflictError, NotFoundError, ValidationError
 
 NAME = re.compile(r"^[\w.\-]{1,64}$")
@@ -79,12 +78,12 @@ def _key_hash(key: str) -> str:
 class UserStore:
     """The user table (SQLite). Safe to use from several threads and beside a running server."""
 
-    def __init__(self, path: Path | str, *, fast_hashing: bool = False) -> None:
+    def __init__(self, path: Path | str, *, fast_hashing: bool = False, hashing: PasswordHashing | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST if fast_hashing else profiles.RFC_9106_LOW_MEMORY)
+        self.hashing = hashing or PasswordHashing(fast=fast_hashing)
         self._lock = threading.Lock()
-        self._dummy_hash = self.hasher.hash(secrets.token_hex(8))
+        self._dummy_hash = self.hashing.hash(secrets.token_hex(8))
         with closing(self._connect()) as db, db:
             db.executescript(_SCHEMA)
 
@@ -102,7 +101,7 @@ class UserStore:
         role = _role(role)
         if password is not None and len(password) < 8:
             raise ValidationError("a password needs at least 8 characters", field="password")
-        password_hash = self.hasher.hash(password) if password else None
+        password_hash = self.hashing.hash(password) if password else None
         created = _now()
         key = API_KEY_PREFIX + secrets.token_urlsafe(32)
         with self._lock, closing(self._connect()) as db:
@@ -144,7 +143,7 @@ class UserStore:
             raise ValidationError("a password needs at least 8 characters", field="password")
         self.require(name)
         with self._lock, closing(self._connect()) as db, db:
-            db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (self.hasher.hash(password), name))
+            db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (self.hashing.hash(password), name))
 
     def new_api_key(self, name: str, label: str | None = None) -> str:
         self.require(name)
@@ -165,17 +164,15 @@ class UserStore:
         return self.get(row[0]) if row else None
 
     def check_password(self, name: str, password: str) -> User | None:
+        """The user when the password is theirs, None otherwise; PasswordHashingBusyError when no
+        hashing slot freed up in time."""
         with closing(self._connect()) as db:
             row = db.execute("SELECT password_hash FROM users WHERE name = ?", (name,)).fetchone()
         stored = row[0] if row and row[0] else None
-        try:
-            # a missing user costs the same time as a wrong password
-            self.hasher.verify(stored or self._dummy_hash, password)
-        except (VerificationError, InvalidHashError):
+        # a missing user costs the same time as a wrong password
+        if not self.hashing.verify(stored or self._dummy_hash, password) or stored is None:
             return None
-        if stored is None:
-            return None
-        if self.hasher.check_needs_rehash(stored):
+        if self.hashing.needs_rehash(stored):
             with self._lock, closing(self._connect()) as db, db:
-                db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (self.hasher.hash(password), name))
+                db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (self.hashing.hash(password), name))
         return self.get(name)

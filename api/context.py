@@ -18,6 +18,7 @@ from kg.store import OxigraphStore
 if TYPE_CHECKING:
     from accounts.secrets import SigningKey
     from accounts.service import AuthService
+    from accounts.throttle import RateLimiter
     from accounts.users import UserStore
     from annotation.service import AnnotationService
 
@@ -90,7 +91,18 @@ class Context:
     def users(self) -> "UserStore":
         from accounts.users import UserStore
 
-        return UserStore(self.settings.users_path, fast_hashing=self.settings.environment == "test")
+        from accounts.passwords import PasswordHashing
+
+        s = self.settings
+        hashing = PasswordHashing(fast=s.environment == "test", slots=s.password_hashing_slots, wait=s.password_hashing_wait)
+        return UserStore(s.users_path, hashing=hashing)
+
+    @cached_property
+    def rate_limiter(self) -> "RateLimiter":
+        """Request counters of this process (api.limits.per_client, logins per user name)."""
+        from accounts.throttle import RateLimiter
+
+        return RateLimiter()
 
     @cached_property
     def signing_key(self) -> "SigningKey":
@@ -104,7 +116,12 @@ class Context:
         from accounts.service import AuthService
         from accounts.tokens import TokenSigner
 
-        return AuthService(self.users, TokenSigner(self.signing_key.value, self.settings.token_ttl_seconds))
+        from accounts.throttle import Lockout
+
+        s = self.settings
+        return AuthService(self.users, TokenSigner(self.signing_key.value, s.token_ttl_seconds),
+                           lockout=Lockout(s.lockout_failures, s.lockout_seconds),
+                           limiter=self.rate_limiter, per_user=s.login_limit_per_user)
 
     @cached_property
     def annotations(self) -> "AnnotationService":

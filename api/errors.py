@@ -30,6 +30,8 @@ STATUS: list[tuple[type[kg.GujiError], int]] = [
     (annotation.AnnotationGoneError, 410),
     (annotation.PreconditionFailedError, 412),
     (annotation.PreconditionRequiredError, 428),
+    (accounts.TooManyAttemptsError, 429),
+    (accounts.PasswordHashingBusyError, 503),
 ]
 
 
@@ -48,6 +50,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(kg.GujiError)
     async def _guji(_: Request, exc: kg.GujiError) -> JSONResponse:
         headers = {"Retry-After": "30"} if isinstance(exc, kg.QueryTimeoutError) else None
+        if "retry_after" in exc.details:  # throttled or busy: say when to come back
+            headers = {"Retry-After": str(exc.details["retry_after"])}
         if isinstance(exc, accounts.AuthenticationRequiredError):  # RFC 6750: say how to authenticate
             headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.code == "invalid_credentials" else "Bearer"}
         return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc), headers=headers)
