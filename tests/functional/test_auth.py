@@ -78,6 +78,12 @@ def test_bad_tokens_are_refused(client, h):
     header, payload, sig = good.split(".")
     r = client.get("/auth/me", headers={"Authorization": f"Bearer {header}.{payload[:-2]}xx.{sig}"})
     assert r.status_code == 401
+    # alg=none, or another algorithm with the right claims: refused (only HS256 is accepted)
+    unsigned = f"{header}.{payload}."
+    none_header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"  # {"alg":"none","typ":"JWT"}
+    for token in (unsigned, f"{none_header}.{payload}."):
+        r = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
     r = client.get("/auth/me", headers={"Authorization": "Bearer gk_not-a-key"})
     assert r.status_code == 401 and r.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     # a bad credential is refused even where the public may read: never silently anonymous
