@@ -46,8 +46,8 @@ def export(
     base: Annotated[str, typer.Option(help="Base URL the annotations are served from (their ids)")] = "http://127.0.0.1:8000/",
 ) -> None:
     """Export annotations as W3C JSON-LD (re-importable without loss) or CSV."""
-    from annotation.model import Status
     from accounts.identity import Identity
+    from annotation.model import Status
     from annotation.presenters import export_csv, export_jsonld
     from kg.namespaces import ID
 
