@@ -64,7 +64,7 @@ def test_at_most_slots_hashes_at_once():
 def test_a_full_house_answers_busy_after_the_wait():
     hashing = PasswordHashing(fast=True, slots=1, wait=0.05)
     stored = hashing.hash("password")
-    gauge = Gauge(hashing, 0.3)
+    gauge = Gauge(hashing, 0.5)
 
     def attempt():
         try:
