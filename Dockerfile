@@ -13,14 +13,15 @@ WORKDIR /opt/guji
 
 # Dependencies first, in their own layer: only a change to pyproject.toml rebuilds it.
 COPY pyproject.toml README.md ./
-RUN mkdir -p kg search annotation api \
-    && touch kg/__init__.py search/__init__.py annotation/__init__.py api/__init__.py \
+RUN mkdir -p kg search annotation accounts api \
+    && touch kg/__init__.py search/__init__.py annotation/__init__.py accounts/__init__.py api/__init__.py \
     && pip install -e . \
-    && rm -rf kg search annotation api
+    && rm -rf kg search annotation accounts api
 
 COPY kg ./kg
 COPY search ./search
 COPY annotation ./annotation
+COPY accounts ./accounts
 COPY api ./api
 COPY ontologies ./ontologies
 COPY samples ./samples
@@ -28,7 +29,9 @@ RUN pip install --no-deps -e . \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/guji --create-home guji
 
 USER guji
-ENV GUJI_HOME=/var/lib/guji
+# production: `guji serve` refuses to start without GUJI_SECRET_KEY (32+ characters)
+ENV GUJI_HOME=/var/lib/guji \
+    GUJI_ENVIRONMENT=production
 VOLUME ["/var/lib/guji"]
 EXPOSE 8000
 

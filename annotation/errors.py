@@ -6,6 +6,7 @@ human ``message`` and structured ``details``; ``api/errors.py`` maps them to the
 
 from __future__ import annotations
 
+from accounts.errors import AuthenticationRequiredError, PermissionDeniedError  # noqa: F401  (raised by the policies; they live in accounts)
 from kg.errors import ConflictError, GujiError, NotFoundError, ValidationError
 
 
@@ -75,18 +76,6 @@ class PreconditionFailedError(AnnotationError):
     """If-Match names another version than the stored one (HTTP 412): someone changed it meanwhile."""
 
     code = "precondition_failed"
-
-
-class AuthenticationRequiredError(GujiError):
-    """No (valid) credentials for an operation that needs them (HTTP 401)."""
-
-    code = "unauthorized"
-
-
-class PermissionDeniedError(GujiError):
-    """Authenticated, but the role or ownership does not allow the operation (HTTP 403)."""
-
-    code = "forbidden"
 
 
 class InvalidAnnotationError(ValidationError):

@@ -28,10 +28,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from accounts.identity import AGENT_BASE, agent_iri, agent_name  # noqa: F401  (an annotation's agents are accounts' users)
 from kg.namespaces import GUJIV, ID
 
 ANNOTATION_BASE = ID + "annotation/"
-AGENT_BASE = ID + "agent/"
 AUTHORITY_BASE = ID + "authority/"
 CATEGORY_BASE = GUJIV + "entity-category/"
 
@@ -92,14 +92,6 @@ def is_absolute_iri(value: str) -> bool:
 
 def annotation_iri(annotation_id: str) -> str:
     return ANNOTATION_BASE + annotation_id
-
-
-def agent_iri(name: str) -> str:
-    return AGENT_BASE + name
-
-
-def agent_name(iri: str) -> str:
-    return iri[len(AGENT_BASE):] if iri.startswith(AGENT_BASE) else iri
 
 
 class Status(str, Enum):

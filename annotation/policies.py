@@ -1,4 +1,5 @@
-"""Who may do what with an annotation: identities, roles and declared permission policies.
+"""Who may do what with an annotation: declared permission policies over the caller's
+:class:`~accounts.identity.Identity` and :class:`~accounts.identity.Role` (which belong to ``accounts``).
 
 Permissions are data, not ``if`` statements in routes (as in Invenio): each action lists the
 *generators* that grant it; an action is allowed when any generator allows it. A generator can
@@ -15,53 +16,9 @@ business (:mod:`annotation.service`), answered with 409; *who* may do it is answ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
-
-from annotation.errors import AuthenticationRequiredError, PermissionDeniedError
-from annotation.model import Annotation, Status, agent_iri
-
-
-class Role(str, Enum):
-    PUBLIC = "public"
-    SUBMITTER = "submitter"
-    ANNOTATOR = "annotator"
-    REVIEWER = "reviewer"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return {"public": 0, "submitter": 0, "annotator": 1, "reviewer": 2, "admin": 3}[self.value]
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """The caller: a user with a role, or the anonymous public."""
-
-    name: str | None
-    role: Role = Role.PUBLIC
-
-    @property
-    def authenticated(self) -> bool:
-        return self.name is not None
-
-    @property
-    def agent(self) -> str:
-        """The agent IRI every write is attributed to."""
-        if self.name is None:
-            raise AuthenticationRequiredError("this needs a logged-in user: send Authorization: Bearer <API key or token>")
-        return agent_iri(self.name)
-
-    def at_least(self, role: Role) -> bool:
-        return self.authenticated and self.role.rank >= role.rank
-
-    @classmethod
-    def system(cls, name: str = "guji") -> "Identity":
-        """For operations the system itself runs (re-anchoring after an ingest, restoring an export)."""
-        return cls(name, Role.ADMIN)
-
-
-ANONYMOUS = Identity(None)
+from accounts.errors import AuthenticationRequiredError, PermissionDeniedError
+from accounts.identity import ANONYMOUS, Identity, Role, agent_iri  # noqa: F401  (policies are written in accounts' roles)
+from annotation.model import Annotation, Status
 
 
 # -- generators -----------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ class VisibleWhenDone:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     context = Context(settings)
+    context.signing_key  # refuse to start without a usable token key (production needs GUJI_SECRET_KEY)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

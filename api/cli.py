@@ -45,7 +45,7 @@ def serve(
 
     from api.app import create_app
 
-    settings = get_settings()
+    settings = _serve_settings(sample)
     ctx = Context(settings)
     if sample and ctx.store.count() == 0:
         from kg.package import ingest_package
@@ -57,6 +57,23 @@ def serve(
         _report_projections(ctx)
     ctx.close()
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+def _serve_settings(sample: bool):
+    """Settings for serve, refused (exit 2) without a usable token key. --sample means development
+    unless GUJI_ENVIRONMENT says otherwise; development says so loudly."""
+    try:
+        settings = get_settings()
+        if sample and "environment" not in settings.model_fields_set:
+            settings = get_settings(environment="development")
+        key = Context(settings).signing_key
+    except (ValueError, GujiError) as exc:
+        err.print(f"[bold red]configuration error[/]: {exc}")
+        raise typer.Exit(2) from None
+    if key.development:
+        err.print(f"[bold yellow]DEVELOPMENT MODE[/]: tokens are signed with a key made for this home ({key.origin}); "
+                  "do not expose this server. Production: GUJI_ENVIRONMENT=production and GUJI_SECRET_KEY (docs/deploy.md)")
+    return settings
 
 
 def _ingest_kanripo(ctx: Context, paths: list[Path], *, quiet: bool) -> int:

@@ -46,8 +46,8 @@ def export(
     base: Annotated[str, typer.Option(help="Base URL the annotations are served from (their ids)")] = "http://127.0.0.1:8000/",
 ) -> None:
     """Export annotations as W3C JSON-LD (re-importable without loss) or CSV."""
+    from accounts.identity import Identity
     from annotation.model import Status
-    from annotation.policies import Identity
     from annotation.presenters import export_csv, export_jsonld
     from kg.namespaces import ID
 
@@ -83,7 +83,7 @@ def export(
 @annotations.command("import")
 def import_(file: Annotated[Path, typer.Argument(help="A JSON-LD export (AnnotationCollection)")]) -> None:
     """Restore exported annotations exactly (ids, creators, status, history); idempotent."""
-    from annotation.policies import Identity
+    from accounts.identity import Identity
     from annotation.schemas import parse_collection
 
     try:
@@ -107,7 +107,7 @@ def check_anchors(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """After texts were corrected: move annotations whose quote is found once with its context, flag the rest."""
-    from annotation.policies import Identity
+    from accounts.identity import Identity
 
     ctx = _context(read_only=False)
     try:

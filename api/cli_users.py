@@ -24,7 +24,7 @@ RoleOpt = Annotated[str, typer.Option("--role", help="annotator | reviewer | adm
 
 
 def _store():
-    from api.auth import UserStore
+    from accounts.users import UserStore
 
     try:
         settings = get_settings()

@@ -17,8 +17,11 @@ from kg.sparql import QueryRunner
 from kg.store import OxigraphStore
 
 if TYPE_CHECKING:
+    from accounts.secrets import SigningKey
+    from accounts.service import AuthService
+    from accounts.throttle import RateLimiter
+    from accounts.users import UserStore
     from annotation.service import AnnotationService
-    from api.auth import AuthService, UserStore
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "samples"
 
@@ -120,15 +123,39 @@ class Context:
 
     @cached_property
     def users(self) -> "UserStore":
-        from api.auth import UserStore
+        from accounts.users import UserStore
 
-        return UserStore(self.settings.users_path, fast_hashing=self.settings.environment == "test")
+        from accounts.passwords import PasswordHashing
+
+        s = self.settings
+        hashing = PasswordHashing(fast=s.environment == "test", slots=s.password_hashing_slots, wait=s.password_hashing_wait)
+        return UserStore(s.users_path, hashing=hashing)
+
+    @cached_property
+    def rate_limiter(self) -> "RateLimiter":
+        """Request counters of this process (api.limits.per_client, logins per user name)."""
+        from accounts.throttle import RateLimiter
+
+        return RateLimiter()
+
+    @cached_property
+    def signing_key(self) -> "SigningKey":
+        """The token key; SecretKeyError when production has none or it is weak."""
+        from accounts.secrets import signing_key
+
+        return signing_key(self.settings.secret_key, self.settings.environment, self.settings.home)
 
     @cached_property
     def auth(self) -> "AuthService":
-        from api.auth import AuthService, TokenSigner
+        from accounts.service import AuthService
+        from accounts.tokens import TokenSigner
 
-        return AuthService(self.users, TokenSigner(self.settings.secret_key, self.settings.token_ttl_seconds))
+        from accounts.throttle import Lockout
+
+        s = self.settings
+        return AuthService(self.users, TokenSigner(self.signing_key.value, s.token_ttl_seconds),
+                           lockout=Lockout(s.lockout_failures, s.lockout_seconds),
+                           limiter=self.rate_limiter, per_user=s.login_limit_per_user)
 
     @cached_property
     def annotations(self) -> "AnnotationService":
@@ -142,7 +169,7 @@ class Context:
         silent move). Returns (change, re-anchor reports)."""
         import pyoxigraph as ox
 
-        from annotation.policies import Identity
+        from accounts.identity import Identity
         from kg.namespaces import GUJI
 
         text_p = ox.NamedNode(GUJI + "text")

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from annotation.errors import AuthenticationRequiredError
-from annotation.policies import Identity
+from accounts.errors import AuthenticationRequiredError
+from accounts.identity import Identity
 from api.context import Context
 
 

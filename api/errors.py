@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from accounts import errors as accounts
 from annotation import errors as annotation
 from kg import errors as kg
 from search import errors as search
@@ -27,11 +28,13 @@ STATUS: list[tuple[type[kg.GujiError], int]] = [
     (search.SearchQueryError, 400),
     (search.IndexNotFoundError, 503),
     (search.SearchBackendError, 503),
-    (annotation.AuthenticationRequiredError, 401),
-    (annotation.PermissionDeniedError, 403),
+    (accounts.AuthenticationRequiredError, 401),
+    (accounts.PermissionDeniedError, 403),
     (annotation.AnnotationGoneError, 410),
     (annotation.PreconditionFailedError, 412),
     (annotation.PreconditionRequiredError, 428),
+    (accounts.TooManyAttemptsError, 429),
+    (accounts.PasswordHashingBusyError, 503),
 ]
 
 
@@ -50,9 +53,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(kg.GujiError)
     async def _guji(_: Request, exc: kg.GujiError) -> JSONResponse:
         headers = {"Retry-After": "30"} if isinstance(exc, kg.QueryTimeoutError) else None
-        if isinstance(exc, kg.QueryBusyError):
-            headers = {"Retry-After": str(exc.retry_after)}
-        if isinstance(exc, annotation.AuthenticationRequiredError):  # RFC 6750: say how to authenticate
+        if "retry_after" in exc.details:  # throttled or busy: say when to come back
+            headers = {"Retry-After": str(exc.details["retry_after"])}
+        if isinstance(exc, accounts.AuthenticationRequiredError):  # RFC 6750: say how to authenticate
             headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.code == "invalid_credentials" else "Bearer"}
         return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc), headers=headers)
 

@@ -9,20 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-PLACEHOLDER_SECRET = "change-me-in-production"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GUJI_", env_file=".env", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
+    # production unless said otherwise: tokens need GUJI_SECRET_KEY (accounts/secrets.py);
+    # development (or `guji serve --sample`) makes a key per home, test a key per process
+    environment: Literal["development", "test", "production"] = "production"
     home: Path = Field(default=Path("var"), description="Directory of the embedded stores")
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: str = PLACEHOLDER_SECRET
+    secret_key: str | None = Field(default=None, description="Signs bearer tokens: 32+ characters, required in production")
 
     # canonical RDF store
     store_path: Path | None = Field(default=None, description="Oxigraph directory; default $GUJI_HOME/oxigraph")
@@ -61,11 +61,22 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=3600, gt=0, description="Lifetime of a token from POST /auth/token")
     annotation_page_size: int = Field(default=100, gt=0, le=1000, description="Annotations per container page")
 
-    @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> "Settings":
-        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
-            raise ValueError("GUJI_SECRET_KEY must be set to a real secret when GUJI_ENVIRONMENT=production")
-        return self
+    # throttling (accounts/throttle.py, api/limits.py); rates in the `limits` notation: "20/minute"
+    login_limit_per_client: str = Field(default="20/minute", description="POST /auth/token calls one client address may make")
+    login_limit_per_user: str = Field(default="10/minute", description="Logins one user name may try")
+    lockout_failures: int = Field(default=10, gt=0, description="Wrong passwords in a row that lock a user name")
+    lockout_seconds: int = Field(default=900, gt=0, description="How long a locked user name stays locked")
+    password_hashing_slots: int = Field(default=2, gt=0, description="Argon2 hashes at a time (64 MiB each)")
+    password_hashing_wait: float = Field(default=2.0, gt=0, description="Seconds a login waits for a hashing slot, then 503")
+    client_rate_limit: str = Field(default="60/minute", description="Default limit of api.limits.per_client() per client address")
+
+    @field_validator("login_limit_per_client", "login_limit_per_user", "client_rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        import limits
+
+        limits.parse(value)  # ValueError: "couldn't parse rate limit string ..."
+        return value
 
     @property
     def oxigraph_path(self) -> Path:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 
-from annotation.policies import Role
+from accounts.identity import Role
 from api.deps import ContextDep, OptionalUser
 from kg.catalog import Catalog
 from kg.errors import GujiError

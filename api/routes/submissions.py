@@ -12,8 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from annotation.errors import PermissionDeniedError
-from annotation.policies import Identity, Role
+from accounts.errors import PermissionDeniedError
+from accounts.identity import Identity, Role
 from api.deps import ContextDep, CurrentUser
 from kg.errors import PayloadTooLargeError, ValidationError
 from kg.package import ingest_package, validate_package

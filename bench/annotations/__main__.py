@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import pyoxigraph as ox  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-from annotation.policies import Identity, Role  # noqa: E402
+from accounts.identity import Identity, Role  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from kg.namespaces import GUJI  # noqa: E402

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from api.auth import TokenSigner
+from accounts.tokens import TokenSigner
 from tests.functional._annotations import PASSWORD, annotation, created, error_code, make_users, post
 
 
@@ -71,13 +71,19 @@ def test_bad_tokens_are_refused(client, h):
     expired = signer.issue("alice", now=1_000_000)
     r = client.get("/auth/me", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and "expired" in r.json()["error"]["message"]
-    forged = TokenSigner("another secret", 3600).issue("root")
+    forged = TokenSigner("another-secret-of-forty-characters-00000", 3600).issue("root")
     r = client.get("/auth/me", headers={"Authorization": f"Bearer {forged}"})
     assert r.status_code == 401 and "signature" in r.json()["error"]["message"]
     good = signer.issue("alice")
     header, payload, sig = good.split(".")
     r = client.get("/auth/me", headers={"Authorization": f"Bearer {header}.{payload[:-2]}xx.{sig}"})
     assert r.status_code == 401
+    # alg=none, or another algorithm with the right claims: refused (only HS256 is accepted)
+    unsigned = f"{header}.{payload}."
+    none_header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"  # {"alg":"none","typ":"JWT"}
+    for token in (unsigned, f"{none_header}.{payload}."):
+        r = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
     r = client.get("/auth/me", headers={"Authorization": "Bearer gk_not-a-key"})
     assert r.status_code == 401 and r.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     # a bad credential is refused even where the public may read: never silently anonymous

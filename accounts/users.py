@@ -1,24 +1,16 @@
-"""Users, passwords, API keys and bearer tokens.
+"""The user table: names, roles, password hashes and API-key hashes in a small SQLite file under
+``$GUJI_HOME`` (``users.sqlite3``). Users are not RDF: the graph sees only their agent IRI.
 
-Users are not RDF: names, roles, password hashes and API-key hashes live in a small SQLite file
-under ``$GUJI_HOME`` (``users.sqlite3``). What the graph sees of a user is only the agent IRI
-(``https://w3id.org/guji/id/agent/<name>``) that every write is attributed to.
-
-- Passwords (OAuth2 password flow, ``POST /auth/token``) are hashed with Argon2id (argon2-cffi,
-  RFC 9106 low-memory profile; the cheapest profile under ``GUJI_ENVIRONMENT=test``).
+- Passwords (for ``POST /auth/token``) are hashed with Argon2id (:mod:`accounts.passwords`:
+  RFC 9106 low-memory profile, a bounded number at a time; the cheapest profile under
+  ``GUJI_ENVIRONMENT=test``).
 - API keys (``gk_`` + 256 random bits, for scripts) are stored as SHA-256: they are random, not
   chosen by people, so a slow hash adds nothing but latency on every request.
-- Tokens are JWTs (HS256) signed with ``settings.secret_key``, expiring after
-  ``settings.token_ttl_seconds``. The role is read from the user table on every request, so a
-  changed role or a removed user takes effect at once.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 import re
 import secrets
 import sqlite3
@@ -28,11 +20,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from argon2 import PasswordHasher, profiles
-from argon2.exceptions import InvalidHashError, VerificationError
-
-from annotation.errors import AuthenticationRequiredError
-from annotation.policies import ANONYMOUS, Identity, Role
+from accounts.identity import Identity, Role
+from accounts.passwords import PasswordHashing
 from kg.errors import ConflictError, NotFoundError, ValidationError
 
 NAME = re.compile(r"^[\w.\-]{1,64}$")
@@ -68,10 +57,6 @@ class User:
         return Identity(self.name, self.role)
 
 
-class InvalidCredentialsError(AuthenticationRequiredError):
-    code = "invalid_credentials"
-
-
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -93,12 +78,12 @@ def _key_hash(key: str) -> str:
 class UserStore:
     """The user table (SQLite). Safe to use from several threads and beside a running server."""
 
-    def __init__(self, path: Path | str, *, fast_hashing: bool = False) -> None:
+    def __init__(self, path: Path | str, *, fast_hashing: bool = False, hashing: PasswordHashing | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST if fast_hashing else profiles.RFC_9106_LOW_MEMORY)
+        self.hashing = hashing or PasswordHashing(fast=fast_hashing)
         self._lock = threading.Lock()
-        self._dummy_hash = self.hasher.hash(secrets.token_hex(8))
+        self._dummy_hash = self.hashing.hash(secrets.token_hex(8))
         with closing(self._connect()) as db, db:
             db.executescript(_SCHEMA)
 
@@ -116,7 +101,7 @@ class UserStore:
         role = _role(role)
         if password is not None and len(password) < 8:
             raise ValidationError("a password needs at least 8 characters", field="password")
-        password_hash = self.hasher.hash(password) if password else None
+        password_hash = self.hashing.hash(password) if password else None
         created = _now()
         key = API_KEY_PREFIX + secrets.token_urlsafe(32)
         with self._lock, closing(self._connect()) as db:
@@ -158,7 +143,7 @@ class UserStore:
             raise ValidationError("a password needs at least 8 characters", field="password")
         self.require(name)
         with self._lock, closing(self._connect()) as db, db:
-            db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (self.hasher.hash(password), name))
+            db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (self.hashing.hash(password), name))
 
     def new_api_key(self, name: str, label: str | None = None) -> str:
         self.require(name)
@@ -179,91 +164,15 @@ class UserStore:
         return self.get(row[0]) if row else None
 
     def check_password(self, name: str, password: str) -> User | None:
+        """The user when the password is theirs, None otherwise; PasswordHashingBusyError when no
+        hashing slot freed up in time."""
         with closing(self._connect()) as db:
             row = db.execute("SELECT password_hash FROM users WHERE name = ?", (name,)).fetchone()
         stored = row[0] if row and row[0] else None
-        try:
-            # a missing user costs the same time as a wrong password
-            self.hasher.verify(stored or self._dummy_hash, password)
-        except (VerificationError, InvalidHashError):
+        # a missing user costs the same time as a wrong password
+        if not self.hashing.verify(stored or self._dummy_hash, password) or stored is None:
             return None
-        if stored is None:
-            return None
-        if self.hasher.check_needs_rehash(stored):
+        if self.hashing.needs_rehash(stored):
             with self._lock, closing(self._connect()) as db, db:
-                db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (self.hasher.hash(password), name))
+                db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (self.hashing.hash(password), name))
         return self.get(name)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-class TokenSigner:
-    """JWT (HS256) with the settings' secret key: ``sub`` = user name, ``exp`` = expiry."""
-
-    ISSUER = "guji"
-
-    def __init__(self, secret: str, ttl_seconds: int) -> None:
-        self._key = secret.encode()
-        self.ttl = ttl_seconds
-
-    def issue(self, name: str, *, now: float | None = None) -> str:
-        iat = int(now if now is not None else time.time())
-        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-        payload = _b64(json.dumps({"iss": self.ISSUER, "sub": name, "iat": iat, "exp": iat + self.ttl},
-                                  separators=(",", ":")).encode())
-        signature = _b64(hmac.new(self._key, f"{header}.{payload}".encode(), hashlib.sha256).digest())
-        return f"{header}.{payload}.{signature}"
-
-    def verify(self, token: str, *, now: float | None = None) -> str:
-        """The user name in a valid, unexpired token; InvalidCredentialsError otherwise."""
-        parts = token.split(".")
-        if len(parts) != 3:
-            raise InvalidCredentialsError("the bearer token is neither an API key nor a token issued by POST /auth/token")
-        header, payload, signature = parts
-        expected = _b64(hmac.new(self._key, f"{header}.{payload}".encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(expected, signature):
-            raise InvalidCredentialsError("the bearer token's signature is not valid")
-        try:
-            head = json.loads(_unb64(header))
-            claims = json.loads(_unb64(payload))
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidCredentialsError("the bearer token is malformed") from None
-        if head.get("alg") != "HS256" or claims.get("iss") != self.ISSUER or not isinstance(claims.get("sub"), str):
-            raise InvalidCredentialsError("the bearer token was not issued by this server")
-        if int(claims.get("exp", 0)) <= int(now if now is not None else time.time()):
-            raise InvalidCredentialsError("the bearer token has expired: get a new one from POST /auth/token")
-        return claims["sub"]
-
-
-class AuthService:
-    """Turns an ``Authorization`` value into an :class:`Identity`, and passwords into tokens."""
-
-    def __init__(self, users: UserStore, signer: TokenSigner) -> None:
-        self.users = users
-        self.signer = signer
-
-    def identify(self, bearer: str | None) -> Identity:
-        if not bearer:
-            return ANONYMOUS
-        if bearer.startswith(API_KEY_PREFIX):
-            user = self.users.user_for_api_key(bearer)
-            if user is None:
-                raise InvalidCredentialsError("the API key is not known (revoked, or from another server)")
-            return user.identity
-        name = self.signer.verify(bearer)
-        user = self.users.get(name)
-        if user is None:
-            raise InvalidCredentialsError(f"the bearer token names user {name!r}, who no longer exists")
-        return user.identity
-
-    def login(self, name: str, password: str) -> tuple[str, int]:
-        user = self.users.check_password(name, password)
-        if user is None:
-            raise InvalidCredentialsError("wrong user name or password", reason="invalid_grant")
-        return self.signer.issue(user.name), self.signer.ttl

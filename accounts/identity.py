@@ -1,0 +1,65 @@
+"""The caller: an :class:`Identity` (a user name and a :class:`Role`, or the anonymous public).
+
+The graph never sees users, only their agent IRI (``https://w3id.org/guji/id/agent/<name>``),
+which every write is attributed to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from accounts.errors import AuthenticationRequiredError
+from kg.namespaces import ID
+
+AGENT_BASE = ID + "agent/"
+
+
+def agent_iri(name: str) -> str:
+    return AGENT_BASE + name
+
+
+def agent_name(iri: str) -> str:
+    return iri[len(AGENT_BASE):] if iri.startswith(AGENT_BASE) else iri
+
+
+class Role(str, Enum):
+    PUBLIC = "public"
+    SUBMITTER = "submitter"
+    ANNOTATOR = "annotator"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return {"public": 0, "submitter": 0, "annotator": 1, "reviewer": 2, "admin": 3}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The caller: a user with a role, or the anonymous public."""
+
+    name: str | None
+    role: Role = Role.PUBLIC
+
+    @property
+    def authenticated(self) -> bool:
+        return self.name is not None
+
+    @property
+    def agent(self) -> str:
+        """The agent IRI every write is attributed to."""
+        if self.name is None:
+            raise AuthenticationRequiredError("this needs a logged-in user: send Authorization: Bearer <API key or token>")
+        return agent_iri(self.name)
+
+    def at_least(self, role: Role) -> bool:
+        return self.authenticated and self.role.rank >= role.rank
+
+    @classmethod
+    def system(cls, name: str = "guji") -> "Identity":
+        """For operations the system itself runs (re-anchoring after an ingest, restoring an export)."""
+        return cls(name, Role.ADMIN)
+
+
+ANONYMOUS = Identity(None)
