@@ -12,6 +12,7 @@ from api.context import Context
 from api.deps import ContextDep
 from api.routes import annotations, auth, catalog, pages, search, sparql, submissions, suggest, webdata
 from api.settings import Settings, get_settings
+from kg.package import sweep_stale_temp
 
 
 class Health(BaseModel):
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        sweep_stale_temp()  # package dirs a killed process left behind
         yield
         context.close()
 

@@ -43,13 +43,18 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def response_for(exc: kg.GujiError) -> JSONResponse:
+    """The one response for a typed error (also used by the ASGI layers in api/middleware.py)."""
+    headers = {"Retry-After": "30"} if isinstance(exc, kg.QueryTimeoutError) else None
+    if isinstance(exc, annotation.AuthenticationRequiredError):  # RFC 6750: say how to authenticate
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.code == "invalid_credentials" else "Bearer"}
+    return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc), headers=headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(kg.GujiError)
     async def _guji(_: Request, exc: kg.GujiError) -> JSONResponse:
-        headers = {"Retry-After": "30"} if isinstance(exc, kg.QueryTimeoutError) else None
-        if isinstance(exc, annotation.AuthenticationRequiredError):  # RFC 6750: say how to authenticate
-            headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.code == "invalid_credentials" else "Bearer"}
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc), headers=headers)
+        return response_for(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -58,5 +63,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 406: "not_acceptable", 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 406: "not_acceptable", 413: "payload_too_large", 415: "unsupported_media_type",
+                428: "precondition_required"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None))
