@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from api import errors
 from api.context import Context
 from api.deps import ContextDep
+from api.middleware import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.routes import annotations, auth, catalog, pages, search, sparql, submissions, suggest, webdata
 from api.settings import Settings, get_settings
 from kg.package import sweep_stale_temp
@@ -40,6 +41,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.context = context
     errors.install(app)
+    # limits first (inner), headers last (outer): a refused request still gets the security headers
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits=[BodyLimit("/api/submissions", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES"),
+                BodyLimit("/sparql", settings.max_sparql_bytes, "GUJI_MAX_SPARQL_BYTES")],
+        default=BodyLimit("/", settings.max_json_bytes, "GUJI_MAX_JSON_BYTES"),
+        max_json_depth=settings.max_json_depth,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz(ctx: ContextDep) -> Health:
