@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Knowledge annotation and discovery for Chinese ancient books (古籍): search, book pages, annotations, SPARQL.",
         lifespan=lifespan,
+        docs_url=None,  # /docs is served from the installed swagger-ui-dist (api/routes/pages.py), never a CDN
+        redoc_url=None,
     )
     app.state.context = context
     errors.install(app)

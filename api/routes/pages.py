@@ -19,7 +19,8 @@ from fastapi.templating import Jinja2Templates
 
 from annotation.model import Category
 from api.deps import ContextDep
-from api.web import NPM_INSTALL_HINT, STATIC_DIR, TEMPLATES_DIR, YASGUI_DIR, YASGUI_FILES, lineage, yasgui_available
+from api.web import (NPM_INSTALL_HINT, STATIC_DIR, SWAGGER_DIR, SWAGGER_FILES, TEMPLATES_DIR, YASGUI_DIR, YASGUI_FILES, lineage,
+                     swagger_available, yasgui_available)
 from api.web.labels import label, qname, vocab_label
 from api.web.readmodel import PUBLIC_G, ReadModel, catalogue, entity_url, page_for_juan, reading_url
 from kg.catalog import Catalog
@@ -67,6 +68,19 @@ def yasgui_file(name: str) -> Response:
     if name not in YASGUI_FILES:
         return Response("not found", status_code=404, media_type="text/plain")
     return _file(YASGUI_DIR, name)
+
+
+@router.get("/static/vendor/swagger-ui/{name}")
+def swagger_file(name: str) -> Response:
+    if name not in SWAGGER_FILES:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return _file(SWAGGER_DIR, name)
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI from the installed npm bundle, started by /static/js/docs.js (no CDN, no inline script)."""
+    return render(request, "docs.html", title="guji API", installed=swagger_available(), npm_hint=NPM_INSTALL_HINT)
 
 
 @router.get("/static/{path:path}")
