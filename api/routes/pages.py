@@ -284,8 +284,17 @@ def review_page(request: Request) -> HTMLResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/annotate") -> HTMLResponse:
-    return render(request, "login.html", title="登录 Log in", next=next if next.startswith("/") and not next.startswith("//") else "/",
-                  nav="login")
+    return render(request, "login.html", title="登录 Log in", next=same_site_path(next), nav="login")
+
+
+def same_site_path(value: str) -> str:
+    r"""``value`` when it is a path on this site, else ``/``: one leading slash, never ``//`` nor a
+    backslash anywhere (browsers read ``/\evil.example`` as ``//evil.example``), no control or space
+    characters."""
+    if (value.startswith("/") and not value.startswith("//") and "\\" not in value
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value)):
+        return value
+    return "/"
 
 
 # -- SPARQL console -----------------------------------------------------------------------------------
