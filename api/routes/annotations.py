@@ -56,7 +56,9 @@ _RDF_TYPES = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.Rd
 # -- helpers --------------------------------------------------------------------------------------
 
 def _base(request: Request) -> str:
-    return str(request.base_url)
+    """The site's address for annotation ids: GUJI_PUBLIC_BASE_URL, never the request's Host header
+    (a client could otherwise make the server hand out ids on any host)."""
+    return request.app.state.context.settings.base_url
 
 
 def _accept(request: Request, *, rdf: bool) -> str:
@@ -262,7 +264,8 @@ def export(request: Request, ctx: ContextDep, identity: OptionalUser,
     if format == "csv":
         return Response(export_csv(annotations, _base(request)).encode("utf-8"), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Vary": "Authorization"})
-    doc = export_jsonld(annotations, _base(request), collection_id=str(request.url), label=f"guji annotations ({scope or 'all'})")
+    collection_id = _base(request) + request.url.path.lstrip("/") + (f"?{request.url.query}" if request.url.query else "")
+    doc = export_jsonld(annotations, _base(request), collection_id=collection_id, label=f"guji annotations ({scope or 'all'})")
     return _json(doc, headers={"Content-Disposition": f'attachment; filename="{name}.jsonld"', "Vary": "Authorization"})
 
 
