@@ -19,6 +19,8 @@ STATUS: list[tuple[type[kg.GujiError], int]] = [
     (kg.QueryTooLargeError, 400),
     (kg.QueryTimeoutError, 503),
     (kg.PayloadTooLargeError, 413),
+    (kg.UnsupportedMediaTypeError, 415),
+    (kg.NotAcceptableError, 406),
     (kg.ValidationError, 422),
     (kg.StoreError, 500),
     (search.SearchQueryError, 400),

@@ -99,3 +99,15 @@ class InvalidIriError(ValidationError):
     """Not an absolute http(s) or urn IRI, or one with characters an IRI can not hold."""
 
     code = "invalid_iri"
+
+
+class NotAcceptableError(GujiError):
+    """None of the media types the client accepts can be produced here (HTTP 406)."""
+
+    code = "not_acceptable"
+
+
+class UnsupportedMediaTypeError(ValidationError):
+    """A request body in a media type this endpoint does not read (HTTP 415)."""
+
+    code = "unsupported_media_type"

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -34,7 +34,7 @@ from annotation.schemas import annotation_id_from, parse_annotation, parse_colle
 from annotation.service import AnnotationFilter, Stored
 from api.http import accepted_media
 from api.deps import ContextDep, CurrentUser, OptionalUser
-from kg.errors import ValidationError
+from kg.errors import NotAcceptableError, NotFoundError, UnsupportedMediaTypeError, ValidationError
 from kg.namespaces import ID
 
 router = APIRouter(tags=["annotations"])
@@ -72,7 +72,7 @@ def _accept(request: Request, *, rdf: bool) -> str:
         if rdf and media in _RDF_TYPES:
             return media
     offered = "application/ld+json" + (", text/turtle, application/n-triples" if rdf else "")
-    raise HTTPException(406, f"none of the media types in Accept ({accept}) is available here; use {offered}")
+    raise NotAcceptableError(f"none of the media types in Accept ({accept}) is available here; use {offered}")
 
 
 def _headers(*, etag: str | None = None, link: str = ANNOTATION_LINK, allow: str = ANNOTATION_ALLOW,
@@ -104,7 +104,7 @@ def _annotation_response(request: Request, stored: Stored, *, status: int = 200,
 async def _body(request: Request) -> Any:
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if media not in _JSON_TYPES:
-        raise HTTPException(415, f"send the annotation as {MEDIA_TYPE} (got Content-Type {media or 'none'})")
+        raise UnsupportedMediaTypeError(f"send the annotation as {MEDIA_TYPE} (got Content-Type {media or 'none'})")
     raw = await request.body()
     try:
         return json.loads(raw)
@@ -203,7 +203,7 @@ def container(request: Request, ctx: ContextDep, identity: OptionalUser, target:
     result = service.list(identity, flt, offset=number * size, limit=0 if (minimal and page is None) else size)
     last = max(0, (result.total - 1) // size)
     if page is not None and page > last and not (page == 0 and result.total == 0):
-        raise HTTPException(404, f"page {page} does not exist: the last page is {last}")
+        raise NotFoundError(f"page {page} does not exist: the last page is {last}", page=page)
     items = [annotation_url(_base(request), s.annotation.id) if only_iris else annotation_jsonld(s.annotation, _base(request))
              for s in result.items]
     tag = hashlib.sha256(json.dumps([container_id, page, minimal, result.total,
