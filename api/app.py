@@ -46,8 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # limits first (inner), headers last (outer): a refused request still gets the security headers
     app.add_middleware(
         BodyLimitMiddleware,
-        limits=[BodyLimit("/api/submissions", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES"),
-                BodyLimit("/sparql", settings.max_sparql_bytes, "GUJI_MAX_SPARQL_BYTES")],
+        limits=[BodyLimit("/api/submissions", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES", "a package upload"),
+                BodyLimit("/sparql", settings.max_sparql_bytes, "GUJI_MAX_SPARQL_BYTES", "a SPARQL request")],
         default=BodyLimit("/", settings.max_json_bytes, "GUJI_MAX_JSON_BYTES"),
         max_json_depth=settings.max_json_depth,
     )

@@ -51,6 +51,8 @@ def serve(
     from api.app import create_app
 
     settings = get_settings()
+    # the address served is the default public base URL (annotation ids) unless GUJI_PUBLIC_BASE_URL says otherwise
+    settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
     ctx = Context(settings)
     if sample and ctx.store.count() == 0:
         from kg.package import ingest_package
@@ -61,7 +63,7 @@ def serve(
             err.print(f"sample package {package.name}: {'ingested' if result.report.valid else 'INVALID'}")
         _report_projections(ctx)
     ctx.close()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
 
 
 def _ingest_kanripo(ctx: Context, paths: list[Path], *, quiet: bool) -> int:

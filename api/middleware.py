@@ -25,6 +25,7 @@ class BodyLimit:
     prefix: str
     limit: int
     setting: str
+    what: str = "a request body"
 
 
 # bodies up to this size are read whole before the route sees them (and JSON ones depth-checked);
@@ -72,7 +73,7 @@ class BodyLimitMiddleware:
         rule = self.limit_for(scope["path"])
         headers = Headers(scope=scope)
         too_large = PayloadTooLargeError(
-            f"the request body is larger than the limit of {rule.limit} bytes for {rule.prefix} ({rule.setting})",
+            f"the request body is larger than the limit of {rule.limit} bytes for {rule.what} ({rule.setting})",
             limit=rule.limit)
         declared = headers.get("content-length")
         if declared is not None:
@@ -80,7 +81,7 @@ class BodyLimitMiddleware:
                 await response_for(ValidationError(f"Content-Length is not a number: {declared!r}", field="Content-Length"))(scope, receive, send)
                 return
             if int(declared) > rule.limit:
-                too_large.message = (f"the request body is {int(declared)} bytes; the limit for {rule.prefix} is "
+                too_large.message = (f"the request body is {int(declared)} bytes; the limit for {rule.what} is "
                                      f"{rule.limit} bytes ({rule.setting})")
                 await response_for(too_large)(scope, receive, send)
                 return
