@@ -68,3 +68,12 @@ def install(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 406: "not_acceptable", 413: "payload_too_large", 415: "unsupported_media_type",
                 428: "precondition_required"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        """A bug: still the one JSON shape (Starlette logs the traceback and re-raises after this answer).
+        It is answered outside the other middleware, so it adds the security headers itself."""
+        from api.middleware import SECURITY_HEADERS
+
+        return JSONResponse(error_body("internal_error", "the server failed to answer this request; the error is logged"),
+                            status_code=500, headers=SECURITY_HEADERS)

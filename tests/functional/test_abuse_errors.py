@@ -103,3 +103,17 @@ def test_cli_json_errors_are_json(tmp_path):
     assert r.returncode == 1 and "Traceback" not in r.stderr
     err = json.loads(r.stdout)["error"]
     assert err["code"] == "query_syntax_error" and err["message"]
+
+
+def test_an_unexpected_error_is_still_json(tmp_path):
+    app = create_app(Settings(home=tmp_path, environment="test"))
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+        err = error(r, 500, "internal_error")
+        assert "a bug" not in err["message"] and r.headers["x-content-type-options"] == "nosniff"
+        assert c.get("/healthz").status_code == 200
