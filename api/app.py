@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         limits=[BodyLimit("/api/submissions", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES", "a package upload"),
-                BodyLimit("/sparql", settings.max_sparql_bytes, "GUJI_MAX_SPARQL_BYTES", "a SPARQL request")],
+                BodyLimit("/sparql", settings.max_sparql_bytes, "GUJI_MAX_SPARQL_BYTES", "a SPARQL request"),
+                BodyLimit("/api/annotations/import", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES", "an annotation import")],
         default=BodyLimit("/", settings.max_json_bytes, "GUJI_MAX_JSON_BYTES"),
         max_json_depth=settings.max_json_depth,
     )

@@ -34,7 +34,7 @@ from annotation.schemas import annotation_id_from, parse_annotation, parse_colle
 from annotation.service import AnnotationFilter, Stored
 from api.http import accepted_media
 from api.deps import ContextDep, CurrentUser, OptionalUser
-from kg.errors import NotAcceptableError, NotFoundError, UnsupportedMediaTypeError, ValidationError
+from kg.errors import JsonTooDeepError, NotAcceptableError, NotFoundError, UnsupportedMediaTypeError, ValidationError
 from kg.namespaces import ID
 
 router = APIRouter(tags=["annotations"])
@@ -110,6 +110,8 @@ async def _body(request: Request) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidAnnotationError(f"the request body is not JSON: {exc}", field="body") from None
+    except RecursionError:  # bodies too large for the depth scan in api/middleware.py (imports) get here
+        raise JsonTooDeepError("the JSON body nests arrays and objects too deeply to be read") from None
 
 
 def _prefer(request: Request) -> tuple[bool, bool]:
