@@ -60,6 +60,12 @@ class TargetMismatchError(ValidationError):
     code = "target_mismatch"
 
 
+class InvalidReviewError(ValidationError):
+    """A review that can not be recorded as given: an unknown decision, a rejection without a reason."""
+
+    code = "invalid_review"
+
+
 class InvalidTransitionError(ConflictError):
     """A workflow step that the annotation's status does not allow (e.g. approving a draft)."""
 

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accounts.identity import AGENT_BASE, agent_iri, agent_name  # noqa: F401  (an annotation's agents are accounts' users)
+from kg.iri import iri_problem
 from kg.namespaces import GUJIV, ID
 
 ANNOTATION_BASE = ID + "annotation/"
@@ -87,7 +88,8 @@ def canonical_datetime(value: str) -> str:
 
 
 def is_absolute_iri(value: str) -> bool:
-    return bool(_ABSOLUTE_IRI.match(value))
+    """An absolute http(s) or urn IRI (kg.iri): ``javascript:``, ``data:`` … are never stored as links."""
+    return bool(_ABSOLUTE_IRI.match(value)) and iri_problem(value) is None
 
 
 def annotation_iri(annotation_id: str) -> str:
@@ -195,7 +197,7 @@ class ImageRegion(_Model):
     @classmethod
     def _iri(cls, v: str) -> str:
         if not is_absolute_iri(v):
-            raise ValueError(f"the canvas must be an absolute IRI, got {v!r}")
+            raise ValueError(f"the canvas must be an absolute http(s) or urn IRI, got {v!r}")
         return v
 
     @field_validator("xywh")
@@ -224,7 +226,7 @@ class Reading(_Model):
     @classmethod
     def _authority(cls, v: str | None) -> str | None:
         if v is not None and not is_absolute_iri(v):
-            raise ValueError(f"an authority record must be an absolute IRI, got {v!r}")
+            raise ValueError(f"an authority record must be an absolute http(s) or urn IRI, got {v!r}")
         return v
 
 

@@ -41,6 +41,7 @@ from annotation.model import (
     is_absolute_iri,
 )
 from annotation.presenters import ANNO_CONTEXT, MEDIA_FRAGMENTS
+from kg.iri import iri_problem
 
 _TEXT_SELECTORS = {"TextQuoteSelector", "TextPositionSelector"}
 
@@ -97,7 +98,8 @@ def _source_iri(value: Any, field: str) -> str:
     if isinstance(value, dict):
         value = value.get("id", value.get("@id"))
     if not isinstance(value, str) or not is_absolute_iri(value):
-        raise _err(f"{field} must be an absolute IRI", field)
+        problem = iri_problem(value) if isinstance(value, str) else "it is not a string"
+        raise _err(f"{field} must be an absolute http(s) or urn IRI: {problem}", field)
     return value
 
 
@@ -265,7 +267,8 @@ def parse_annotation(doc: Any) -> AnnotationCreate:
         raise _err("guji:certainty must be 'certain' or 'uncertain' (存疑)", "guji:certainty")
     canonical = doc.get("canonical")
     if canonical is not None and (not isinstance(canonical, str) or not is_absolute_iri(canonical)):
-        raise _err("canonical must be an absolute IRI", "canonical")
+        problem = (iri_problem(canonical) or "it is not absolute") if isinstance(canonical, str) else "it is not a string"
+        raise _err(f"canonical must be an absolute http(s) or urn IRI: {problem}", "canonical")
     return AnnotationCreate(target=text, image=image, readings=readings, note=note, certainty=certainty, canonical=canonical)
 
 

@@ -32,6 +32,7 @@ from annotation import anchors
 from annotation.errors import (
     AnnotationGoneError,
     AnnotationNotFoundError,
+    InvalidReviewError,
     InvalidTransitionError,
     PreconditionFailedError,
     PreconditionRequiredError,
@@ -383,7 +384,7 @@ class AnnotationService:
             stored = self._get_visible(identity, annotation_id)
             a = stored.annotation
             self.policy.require("review" if review else action, identity, a)
-            self._check_if_match(if_match, stored, required=False)
+            self._check_if_match(if_match, stored, required=review)  # a review must say which version it judged
             if a.status not in allowed_from:
                 raise InvalidTransitionError(
                     f"can not {action} annotation {annotation_id}: it is {a.status.value} "
@@ -409,18 +410,21 @@ class AnnotationService:
         return self._transition(identity, annotation_id, "withdraw", (Status.SUBMITTED,), Status.DRAFT, if_match=if_match)
 
     def review(self, identity: Identity, annotation_id: str, decision: str, reason: str | None = None, *,
-               if_match: str | None = None) -> Stored:
-        """Approve or reject a submitted annotation (a reviewer may also retract an approval: reject it)."""
+               if_match: str | None = "*") -> Stored:
+        """Approve or reject a submitted annotation (a reviewer may also retract an approval: reject it).
+
+        ``if_match`` is required like for an update (None: 428): over HTTP it is the If-Match header,
+        so a reviewer always names the version they judged; in-process callers default to any version."""
         reason = (reason or "").strip() or None
         if decision in ("approve", "approved"):
             return self._transition(identity, annotation_id, "approve", (Status.SUBMITTED,), Status.APPROVED,
                                     if_match=if_match, reason=reason, review=True)
         if decision in ("reject", "rejected"):
             if not reason:
-                raise TargetMismatchError("a rejection needs a reason the annotator can act on", field="reason")
+                raise InvalidReviewError("a rejection needs a reason the annotator can act on", field="reason")
             return self._transition(identity, annotation_id, "reject", (Status.SUBMITTED, Status.APPROVED), Status.REJECTED,
                                     if_match=if_match, reason=reason, review=True)
-        raise TargetMismatchError(f"decision must be 'approve' or 'reject', got {decision!r}", field="decision")
+        raise InvalidReviewError(f"decision must be 'approve' or 'reject', got {decision!r}", field="decision")
 
     def delete(self, identity: Identity, annotation_id: str, *, if_match: str | None) -> Stored:
         """Delete = a tombstone in the private graph, history kept; the protocol answers 410 afterwards."""

@@ -11,8 +11,10 @@ from starlette.responses import Response
 from api import errors
 from api.context import Context
 from api.deps import ContextDep
+from api.middleware import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.routes import annotations, auth, catalog, pages, search, sparql, submissions, suggest, webdata
 from api.settings import Settings, get_settings
+from kg.package import sweep_stale_temp
 
 
 class ProjectionHealth(BaseModel):
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        sweep_stale_temp()  # package dirs a killed process left behind
         if settings.projector_enabled:
             # read models current before the first request (a failing one is retried in the background)
             from fastapi.concurrency import run_in_threadpool
@@ -82,9 +85,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Knowledge annotation and discovery for Chinese ancient books (古籍): search, book pages, annotations, SPARQL.",
         lifespan=lifespan,
+        docs_url=None,  # /docs is served from the installed swagger-ui-dist (api/routes/pages.py), never a CDN
+        redoc_url=None,
     )
     app.state.context = context
     errors.install(app)
+    # limits first (inner), headers last (outer): a refused request still gets the security headers
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits=[BodyLimit("/api/submissions", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES", "a package upload"),
+                BodyLimit("/sparql", settings.max_sparql_bytes, "GUJI_MAX_SPARQL_BYTES", "a SPARQL request"),
+                BodyLimit("/api/annotations/import", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES", "an annotation import")],
+        default=BodyLimit("/", settings.max_json_bytes, "GUJI_MAX_JSON_BYTES"),
+        max_json_depth=settings.max_json_depth,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
 
     app.add_middleware(VisibleWhenDone, context=context, settings=settings)
 

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.context import SAMPLE_DIR, Context
@@ -21,8 +22,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="guji: knowle
 err = Console(stderr=True)
 
 
-def fail(exc: GujiError) -> None:
-    err.print(f"[bold red]error[/]: {exc}")
+def fail(exc: GujiError, as_json: bool = False) -> None:
+    """Exit 1 with the error: as the API's JSON error shape on stdout under --json, as text otherwise."""
+    if as_json:
+        print(json.dumps({"error": {"code": exc.code, "message": exc.message, "details": exc.details}}, ensure_ascii=False, default=str))
+    else:
+        err.print(f"[bold red]error[/]: {escape(str(exc))}")
     raise typer.Exit(1)
 
 
@@ -46,6 +51,8 @@ def serve(
     from api.app import create_app
 
     settings = _serve_settings(sample)
+    # the address served is the default public base URL (annotation ids) unless GUJI_PUBLIC_BASE_URL says otherwise
+    settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
     ctx = Context(settings)
     if sample and ctx.store.count() == 0:
         from kg.package import ingest_package
@@ -56,7 +63,7 @@ def serve(
             err.print(f"sample package {package.name}: {'ingested' if result.report.valid else 'INVALID'}")
         _report_projections(ctx)
     ctx.close()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
 
 
 def _serve_settings(sample: bool):
@@ -151,7 +158,11 @@ def ingest(
         from kg.package import ingest_package
 
         for path in paths:
-            result = ingest_package(ctx.store, path, agent="guji ingest")
+            try:
+                result = ingest_package(ctx.store, path, agent="guji ingest")
+            except GujiError as exc:  # a .zip that can not be unpacked: nothing was written
+                ctx.close()
+                fail(exc)
             print(result.report.to_text())
             if not result.report.valid:
                 err.print(f"[bold red]refused[/]: {path} is invalid; nothing was written")
@@ -205,7 +216,7 @@ def sync(
         print(json.dumps(outcome, ensure_ascii=False) if as_json else "\n".join(f"{k}: {v}" for k, v in outcome.items()))
         raise typer.Exit(1 if failed else 0)
     except GujiError as exc:
-        fail(exc)
+        fail(exc, as_json)
     finally:
         ctx.close()
 
@@ -222,7 +233,7 @@ def validate(
         try:
             report = validate_package(path).report
         except GujiError as exc:
-            fail(exc)
+            fail(exc, as_json)
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if as_json else report.to_text())
         raise typer.Exit(0 if report.valid else 1)
     problems: list[dict] = []
@@ -298,7 +309,7 @@ def sparql(
             if not payload.endswith(b"\n"):
                 sys.stdout.write("\n")
     except GujiError as exc:
-        fail(exc)
+        fail(exc, as_json or format == "json")
     finally:
         ctx.close()
 

@@ -32,9 +32,10 @@ def _context(read_only: bool) -> Context:
         raise typer.Exit(2) from None
 
 
-def _fail(exc: GujiError) -> None:
-    err.print(f"[bold red]error[/]: {exc}")
-    raise typer.Exit(1)
+def _fail(exc: GujiError, as_json: bool = False) -> None:
+    from api.cli import fail
+
+    fail(exc, as_json)
 
 
 @annotations.command("export")
@@ -113,7 +114,7 @@ def check_anchors(
     try:
         reports = ctx.annotations.check_anchors(Identity.system(), text)
     except GujiError as exc:
-        _fail(exc)
+        _fail(exc, as_json)
     finally:
         ctx.close()
     if as_json:

@@ -73,8 +73,9 @@ def register(app: typer.Typer) -> None:
             result = _service(ctx.settings, ctx.store).search(
                 query, exact=exact, filters=_filters(filters or []), page=page, size=limit, sort=sort)
         except GujiError as exc:
-            err.print(f"[bold red]error[/]: {escape(str(exc))}")
-            raise typer.Exit(1) from None
+            from api.cli import fail
+
+            fail(exc, json_out)
         finally:
             ctx.close()
         if json_out:

@@ -23,6 +23,8 @@ STATUS: list[tuple[type[kg.GujiError], int]] = [
     (kg.QueryBusyError, 429),
     (kg.QueryFailedError, 422),
     (kg.PayloadTooLargeError, 413),
+    (kg.UnsupportedMediaTypeError, 415),
+    (kg.NotAcceptableError, 406),
     (kg.ValidationError, 422),
     (kg.StoreError, 500),
     (search.SearchQueryError, 400),
@@ -49,15 +51,20 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def response_for(exc: kg.GujiError) -> JSONResponse:
+    """The one response for a typed error (also used by the ASGI layers in api/middleware.py)."""
+    headers = {"Retry-After": "30"} if isinstance(exc, kg.QueryTimeoutError) else None
+    if "retry_after" in exc.details:  # throttled or busy: say when to come back
+        headers = {"Retry-After": str(exc.details["retry_after"])}
+    if isinstance(exc, accounts.AuthenticationRequiredError):  # RFC 6750: say how to authenticate
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.code == "invalid_credentials" else "Bearer"}
+    return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc), headers=headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(kg.GujiError)
     async def _guji(_: Request, exc: kg.GujiError) -> JSONResponse:
-        headers = {"Retry-After": "30"} if isinstance(exc, kg.QueryTimeoutError) else None
-        if "retry_after" in exc.details:  # throttled or busy: say when to come back
-            headers = {"Retry-After": str(exc.details["retry_after"])}
-        if isinstance(exc, accounts.AuthenticationRequiredError):  # RFC 6750: say how to authenticate
-            headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.code == "invalid_credentials" else "Bearer"}
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc), headers=headers)
+        return response_for(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -66,5 +73,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 406: "not_acceptable", 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 406: "not_acceptable", 413: "payload_too_large", 415: "unsupported_media_type",
+                428: "precondition_required"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        """A bug: still the one JSON shape (Starlette logs the traceback and re-raises after this answer).
+        It is answered outside the other middleware, so it adds the security headers itself."""
+        from api.middleware import SECURITY_HEADERS
+
+        return JSONResponse(error_body("internal_error", "the server failed to answer this request; the error is logged"),
+                            status_code=500, headers=SECURITY_HEADERS)

@@ -55,7 +55,16 @@ class Settings(BaseSettings):
         default=None, description="Default: elasticsearch when GUJI_ES_URL is set, tantivy otherwise"
     )
 
+    public_base_url: str | None = Field(default=None, description="The site's address in annotation ids and links; default http://HOST:PORT/")
+
+    # request limits (413 beyond them) and package .zip limits (422, checked before unpacking)
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    max_json_bytes: int = Field(default=1024 * 1024, gt=0, description="Any request body but uploads and SPARQL")
+    max_sparql_bytes: int = Field(default=64 * 1024, gt=0, description="A SPARQL request body")
+    max_json_depth: int = Field(default=64, gt=0, description="Nesting of arrays and objects in a JSON body")
+    max_unpacked_bytes: int = Field(default=8 * 1024**3, gt=0, description="What a package .zip may unpack to")
+    max_package_files: int = Field(default=100_000, gt=0)
+    max_compression_ratio: float = Field(default=200.0, gt=1)
 
     # users and annotations
     token_ttl_seconds: int = Field(default=3600, gt=0, description="Lifetime of a token from POST /auth/token")
@@ -93,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def search_path(self) -> Path:
         return self.home / "search"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/") + "/"
 
     @property
     def effective_search_backend(self) -> str:

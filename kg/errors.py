@@ -89,3 +89,47 @@ class PayloadTooLargeError(ValidationError):
     """An upload larger than the configured limit; nothing was stored."""
 
     code = "payload_too_large"
+
+
+class ArchiveError(ValidationError):
+    """A package .zip that can not be read: truncated, a corrupt member, an unsupported method;
+    details name the archive (``file``) and, when known, the ``member``."""
+
+    code = "invalid_archive"
+
+
+class ArchiveTooLargeError(ArchiveError):
+    """A package .zip refused before (or while) unpacking: it declares, or expands to, more bytes,
+    members or a higher compression ratio than the configured limits (a zip bomb)."""
+
+    code = "archive_too_large"
+
+
+class InvalidPackageError(ValidationError):
+    """A package that was read but does not pass validation; details carry its whole report."""
+
+    code = "invalid_package"
+
+
+class JsonTooDeepError(ValidationError):
+    """A JSON body whose arrays and objects nest deeper than the limit (refused before parsing)."""
+
+    code = "json_too_deep"
+
+
+class InvalidIriError(ValidationError):
+    """Not an absolute http(s) or urn IRI, or one with characters an IRI can not hold."""
+
+    code = "invalid_iri"
+
+
+class NotAcceptableError(GujiError):
+    """None of the media types the client accepts can be produced here (HTTP 406)."""
+
+    code = "not_acceptable"
+
+
+class UnsupportedMediaTypeError(ValidationError):
+    """A request body in a media type this endpoint does not read (HTTP 415)."""
+
+    code = "unsupported_media_type"

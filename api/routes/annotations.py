@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -34,7 +34,7 @@ from annotation.schemas import annotation_id_from, parse_annotation, parse_colle
 from annotation.service import AnnotationFilter, Stored
 from api.http import accepted_media
 from api.deps import ContextDep, CurrentUser, OptionalUser
-from kg.errors import ValidationError
+from kg.errors import JsonTooDeepError, NotAcceptableError, NotFoundError, UnsupportedMediaTypeError, ValidationError
 from kg.namespaces import ID
 
 router = APIRouter(tags=["annotations"])
@@ -56,7 +56,9 @@ _RDF_TYPES = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.Rd
 # -- helpers --------------------------------------------------------------------------------------
 
 def _base(request: Request) -> str:
-    return str(request.base_url)
+    """The site's address for annotation ids: GUJI_PUBLIC_BASE_URL, never the request's Host header
+    (a client could otherwise make the server hand out ids on any host)."""
+    return request.app.state.context.settings.base_url
 
 
 def _accept(request: Request, *, rdf: bool) -> str:
@@ -70,7 +72,7 @@ def _accept(request: Request, *, rdf: bool) -> str:
         if rdf and media in _RDF_TYPES:
             return media
     offered = "application/ld+json" + (", text/turtle, application/n-triples" if rdf else "")
-    raise HTTPException(406, f"none of the media types in Accept ({accept}) is available here; use {offered}")
+    raise NotAcceptableError(f"none of the media types in Accept ({accept}) is available here; use {offered}")
 
 
 def _headers(*, etag: str | None = None, link: str = ANNOTATION_LINK, allow: str = ANNOTATION_ALLOW,
@@ -102,12 +104,14 @@ def _annotation_response(request: Request, stored: Stored, *, status: int = 200,
 async def _body(request: Request) -> Any:
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if media not in _JSON_TYPES:
-        raise HTTPException(415, f"send the annotation as {MEDIA_TYPE} (got Content-Type {media or 'none'})")
+        raise UnsupportedMediaTypeError(f"send the annotation as {MEDIA_TYPE} (got Content-Type {media or 'none'})")
     raw = await request.body()
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidAnnotationError(f"the request body is not JSON: {exc}", field="body") from None
+    except RecursionError:  # bodies too large for the depth scan in api/middleware.py (imports) get here
+        raise JsonTooDeepError("the JSON body nests arrays and objects too deeply to be read") from None
 
 
 def _prefer(request: Request) -> tuple[bool, bool]:
@@ -201,7 +205,7 @@ def container(request: Request, ctx: ContextDep, identity: OptionalUser, target:
     result = service.list(identity, flt, offset=number * size, limit=0 if (minimal and page is None) else size)
     last = max(0, (result.total - 1) // size)
     if page is not None and page > last and not (page == 0 and result.total == 0):
-        raise HTTPException(404, f"page {page} does not exist: the last page is {last}")
+        raise NotFoundError(f"page {page} does not exist: the last page is {last}", page=page)
     items = [annotation_url(_base(request), s.annotation.id) if only_iris else annotation_jsonld(s.annotation, _base(request))
              for s in result.items]
     tag = hashlib.sha256(json.dumps([container_id, page, minimal, result.total,
@@ -262,7 +266,8 @@ def export(request: Request, ctx: ContextDep, identity: OptionalUser,
     if format == "csv":
         return Response(export_csv(annotations, _base(request)).encode("utf-8"), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Vary": "Authorization"})
-    doc = export_jsonld(annotations, _base(request), collection_id=str(request.url), label=f"guji annotations ({scope or 'all'})")
+    collection_id = _base(request) + request.url.path.lstrip("/") + (f"?{request.url.query}" if request.url.query else "")
+    doc = export_jsonld(annotations, _base(request), collection_id=collection_id, label=f"guji annotations ({scope or 'all'})")
     return _json(doc, headers={"Content-Disposition": f'attachment; filename="{name}.jsonld"', "Vary": "Authorization"})
 
 

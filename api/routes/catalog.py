@@ -13,6 +13,8 @@ from accounts.identity import Role
 from api.deps import ContextDep, OptionalUser
 from kg.catalog import Catalog
 from kg.errors import GujiError
+from kg.iri import check_iri
+from kg.namespaces import ID
 
 router = APIRouter(prefix="/api", tags=["catalogue"])
 
@@ -96,17 +98,20 @@ async def work(identifier: str, ctx: ContextDep) -> WorkPublic:
 
 @router.get("/items/{path:path}", response_model=ItemPublic, summary="A copy: table of contents and juan")
 async def item(path: str, ctx: ContextDep) -> ItemPublic:
+    check_iri(f"{ID}item/{path}", field="path")
     return ItemPublic(**await run_in_threadpool(Catalog(ctx.store).item, path))
 
 
 @router.get("/texts", response_model=TextPublic, summary="The text of one juan with its layout and folio sides")
 async def text(ctx: ContextDep, iri: str = Query(description="IRI of a guji:Juan")) -> TextPublic:
+    check_iri(iri)
     return TextPublic(**await run_in_threadpool(Catalog(ctx.store).juan_text, iri))
 
 
 @router.get("/graph/neighbourhood", response_model=NeighbourhoodPublic,
             summary="Resources linked to one resource (from Neo4j when configured, else SPARQL)")
 async def neighbourhood(ctx: ContextDep, iri: str = Query(), limit: int = Query(50, ge=1, le=500)) -> NeighbourhoodPublic:
+    check_iri(iri)
     if ctx.neo4j is not None:
         try:
             found = await run_in_threadpool(ctx.neo4j.neighbourhood, iri, limit=limit)

@@ -19,7 +19,8 @@ from fastapi.templating import Jinja2Templates
 
 from annotation.model import Category
 from api.deps import ContextDep
-from api.web import NPM_INSTALL_HINT, STATIC_DIR, TEMPLATES_DIR, YASGUI_DIR, YASGUI_FILES, lineage, yasgui_available
+from api.web import (NPM_INSTALL_HINT, STATIC_DIR, SWAGGER_DIR, SWAGGER_FILES, TEMPLATES_DIR, YASGUI_DIR, YASGUI_FILES, lineage,
+                     swagger_available, yasgui_available)
 from api.web.labels import label, qname, vocab_label
 from api.web.readmodel import PUBLIC_G, ReadModel, catalogue, entity_url, page_for_juan, reading_url
 from kg.catalog import Catalog
@@ -67,6 +68,19 @@ def yasgui_file(name: str) -> Response:
     if name not in YASGUI_FILES:
         return Response("not found", status_code=404, media_type="text/plain")
     return _file(YASGUI_DIR, name)
+
+
+@router.get("/static/vendor/swagger-ui/{name}")
+def swagger_file(name: str) -> Response:
+    if name not in SWAGGER_FILES:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return _file(SWAGGER_DIR, name)
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI from the installed npm bundle, started by /static/js/docs.js (no CDN, no inline script)."""
+    return render(request, "docs.html", title="guji API", installed=swagger_available(), npm_hint=NPM_INSTALL_HINT)
 
 
 @router.get("/static/{path:path}")
@@ -270,8 +284,17 @@ def review_page(request: Request) -> HTMLResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/annotate") -> HTMLResponse:
-    return render(request, "login.html", title="登录 Log in", next=next if next.startswith("/") and not next.startswith("//") else "/",
-                  nav="login")
+    return render(request, "login.html", title="登录 Log in", next=same_site_path(next), nav="login")
+
+
+def same_site_path(value: str) -> str:
+    r"""``value`` when it is a path on this site, else ``/``: one leading slash, never ``//`` nor a
+    backslash anywhere (browsers read ``/\evil.example`` as ``//evil.example``), no control or space
+    characters."""
+    if (value.startswith("/") and not value.startswith("//") and "\\" not in value
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value)):
+        return value
+    return "/"
 
 
 # -- SPARQL console -----------------------------------------------------------------------------------

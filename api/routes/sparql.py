@@ -64,8 +64,7 @@ def protocol_dataset(params: dict[str, list[str]]) -> tuple[list[str] | None, li
 
 def service_iri(ctx) -> str:
     """Relative IRIs in a query resolve against the service's own IRI (SPARQL 1.1 Protocol)."""
-    base = getattr(ctx.settings, "public_base_url", None) or f"http://{ctx.settings.host}:{ctx.settings.port}"
-    return base.rstrip("/") + "/sparql"
+    return ctx.settings.base_url + "sparql"
 
 
 def _run(ctx, query: str | None, params: dict[str, list[str]], accept: str | None, client: str | None = None) -> Response:

@@ -15,8 +15,9 @@ from pydantic import BaseModel
 from accounts.errors import PermissionDeniedError
 from accounts.identity import Identity, Role
 from api.deps import ContextDep, CurrentUser
-from kg.errors import PayloadTooLargeError, ValidationError
-from kg.package import ingest_package, validate_package
+from api.settings import Settings
+from kg.errors import InvalidPackageError, PayloadTooLargeError, ValidationError
+from kg.package import ArchiveLimits, ingest_package, validate_package
 
 router = APIRouter(prefix="/api", tags=["submissions"])
 
@@ -38,6 +39,11 @@ class SubmissionReport(BaseModel):
     counts: dict[str, int]
     problems: list[dict[str, Any]]
     graphs: list[str] = []
+
+
+def archive_limits(settings: Settings) -> ArchiveLimits:
+    return ArchiveLimits(max_bytes=settings.max_unpacked_bytes, max_members=settings.max_package_files,
+                         max_ratio=settings.max_compression_ratio)
 
 
 async def _save_upload(request: Request, limit: int) -> str:
@@ -74,19 +80,19 @@ async def submit(request: Request, ctx: ContextDep, user: CurrentUser,
     if ctype not in ("application/zip", "application/x-zip-compressed", "application/octet-stream"):
         raise ValidationError(f"send the package as a .zip with Content-Type: application/zip (got {ctype or 'none'})")
     path = await _save_upload(request, ctx.settings.max_upload_bytes)
+    limits = archive_limits(ctx.settings)
     try:
         if dry_run:
-            result = await run_in_threadpool(validate_package, path)
+            result = await run_in_threadpool(validate_package, path, limits=limits)
         else:
-            result = await run_in_threadpool(ingest_package, ctx.store, path, agent=user.name)
+            result = await run_in_threadpool(ingest_package, ctx.store, path, agent=user.name, limits=limits)
     finally:
         os.unlink(path)
     report = result.report.to_json()
     body = SubmissionReport(**report, ingested=bool(result.changes),
                             graphs=[c.graph for c in result.changes]).model_dump()
     if not result.report.valid:
-        return JSONResponse({"error": {"code": "invalid_package", "message": f"the package is invalid: {report['violations']} violation(s); nothing was stored",
-                                       "details": body}}, status_code=422)
+        raise InvalidPackageError(f"the package is invalid: {report['violations']} violation(s); nothing was stored", **body)
     if dry_run:
         return JSONResponse(body, status_code=200)
     if result.changes:

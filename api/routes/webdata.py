@@ -15,6 +15,7 @@ from api.deps import ContextDep, OptionalUser
 from api.web.display import char_map
 from api.web.readmodel import ReadModel
 from kg.errors import ValidationError
+from kg.iri import check_iri
 
 router = APIRouter(prefix="/api", tags=["web pages"])
 
@@ -76,12 +77,14 @@ class DisplayMap(BaseModel):
 
 @router.get("/spans", response_model=Spans, summary="The approved annotations on a juan, compact, in one response")
 async def spans(ctx: ContextDep, iri: Annotated[str, Query(description="IRI of a guji:Juan")]) -> Spans:
+    check_iri(iri)
     found = await run_in_threadpool(ReadModel(ctx.store).spans, iri)
     return Spans(iri=iri, total=len(found), spans=found)
 
 
 @router.get("/reading", response_model=Reading, summary="A juan for reading: text, layout, folio sides and approved spans")
 async def reading(ctx: ContextDep, iri: Annotated[str, Query(description="IRI of a guji:Juan")]) -> Reading:
+    check_iri(iri)
     return Reading(**await run_in_threadpool(ReadModel(ctx.store).reading, iri))
 
 

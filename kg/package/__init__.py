@@ -12,13 +12,13 @@ from pathlib import Path
 
 import rdflib
 
-from kg.errors import ValidationError
+from kg.errors import InvalidPackageError
 from kg.package.rdf import PackageGraphs, build
-from kg.package.reader import Unpacked, check_references, read_package
+from kg.package.reader import ArchiveLimits, Unpacked, check_references, read_package, sweep_stale_temp
 from kg.package.report import Report, Severity
 from kg.store import Change, OxigraphStore
 
-__all__ = ["PackageResult", "ingest_package", "validate_package"]
+__all__ = ["ArchiveLimits", "PackageResult", "ingest_package", "require_valid", "sweep_stale_temp", "validate_package"]
 
 
 @dataclass
@@ -72,10 +72,11 @@ def _shacl(pg: PackageGraphs, report: Report) -> None:
         )
 
 
-def validate_package(path: Path | str, *, shacl: bool = True) -> PackageResult:
+def validate_package(path: Path | str, *, shacl: bool = True, limits: ArchiveLimits | None = None) -> PackageResult:
+    """Raises :class:`kg.errors.ArchiveError` for a .zip that can not be unpacked within ``limits``."""
     path = Path(path)
     report = Report(path.name)
-    with Unpacked(path) as root:
+    with Unpacked(path, limits) as root:
         pkg = read_package(root, report)
         if pkg is None:
             return PackageResult(report, None, [])
@@ -90,9 +91,9 @@ def validate_package(path: Path | str, *, shacl: bool = True) -> PackageResult:
         return PackageResult(report, graphs, [])
 
 
-def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str) -> PackageResult:
+def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits: ArchiveLimits | None = None) -> PackageResult:
     """Validate; when valid, write the public and the preservation graph in one transaction."""
-    result = validate_package(path)
+    result = validate_package(path, limits=limits)
     if not result.report.valid or result.graphs is None:
         return result
     result.changes = store.replace_graphs(result.graphs.graphs, agent=agent)
@@ -102,7 +103,7 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str) -> Pac
 def require_valid(result: PackageResult) -> None:
     if not result.report.valid:
         first = result.report.violations[0]
-        raise ValidationError(
+        raise InvalidPackageError(
             f"the package is invalid: {len(result.report.violations)} violation(s); first: {first.where()}: {first.message_en}",
             file=first.file, line=first.row, field=first.field, report=result.report.to_json(),
         )

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,14 +26,13 @@ from pathlib import Path
 import bagit
 
 from kg import kanripo
-from kg.errors import ValidationError
+from kg.errors import ArchiveError, ArchiveTooLargeError, ValidationError
 from kg.package import vocab
 from kg.package.report import Report
 from kg.package.schema import PACKAGE_VERSION, SUBMISSION_FIELDS, TABLES, Column, Kind, Need, Table
 
 logging.getLogger("bagit").setLevel(logging.CRITICAL)  # bagit logs every file; problems come back as exceptions
 
-MAX_UNPACKED_BYTES = 8 * 1024**3
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _LIST_SPLIT = re.compile(r"[；;]")
@@ -67,11 +67,83 @@ class Package:
         return {r.get(key): r for r in self.rows(table) if r.get(key)}
 
 
-class Unpacked:
-    """A package path as a directory: a bag directory as it is, a .zip unpacked to a temp dir."""
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """What a package .zip may declare and expand to. Checked on the zip's directory before anything
+    is unpacked, then again on the bytes actually written (a member can lie about its size)."""
 
-    def __init__(self, path: Path) -> None:
+    max_bytes: int = 8 * 1024**3  # expanded size of all members together
+    max_members: int = 100_000
+    max_ratio: float = 200.0  # expanded / compressed, per member and for the whole archive
+    ratio_floor: int = 1024**2  # members (and archives) smaller than this expand however they like
+
+
+TEMP_PREFIX = "guji-package-"
+_CHUNK = 1024**2
+# what zipfile raises for a truncated archive, a corrupt or encrypted member, an unknown method
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError)
+
+
+def _check_declared(zf: zipfile.ZipFile, name: str, limits: ArchiveLimits) -> None:
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise ArchiveTooLargeError(f"the package has {len(infos)} files; the limit is {limits.max_members}",
+                                   file=name, limit=limits.max_members)
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    if total > limits.max_bytes:
+        raise ArchiveTooLargeError(f"the package unpacks to {total} bytes; the limit is {limits.max_bytes} bytes",
+                                   file=name, limit=limits.max_bytes)
+    for i in infos:
+        if i.file_size > limits.ratio_floor and i.file_size > limits.max_ratio * max(i.compress_size, 1):
+            raise ArchiveTooLargeError(
+                f"zip member {i.filename} expands {i.file_size // max(i.compress_size, 1)} times "
+                f"({i.compress_size} to {i.file_size} bytes); the limit is {limits.max_ratio:g}",
+                file=name, member=i.filename, limit=limits.max_ratio)
+    if total > limits.ratio_floor and total > limits.max_ratio * max(packed, 1):
+        raise ArchiveTooLargeError(f"the package expands {total // max(packed, 1)} times ({packed} to {total} bytes); "
+                                   f"the limit is {limits.max_ratio:g}", file=name, limit=limits.max_ratio)
+
+
+def _extract(zf: zipfile.ZipFile, into: Path, name: str, limits: ArchiveLimits) -> None:
+    """Unpack member by member, counting the bytes really written: a member that expands beyond
+    its declared size, or an archive beyond the limit, stops the unpacking there."""
+    root = into.resolve()
+    total = 0
+    for info in zf.infolist():
+        target = (root / info.filename).resolve()
+        if not target.is_relative_to(root):
+            raise ArchiveError(f"zip entry escapes the package: {info.filename}", file=name, member=info.filename)
+        if info.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        written = 0
+        try:
+            with zf.open(info) as src, open(target, "wb") as out:
+                while chunk := src.read(_CHUNK):
+                    written += len(chunk)
+                    total += len(chunk)
+                    if written > info.file_size:
+                        raise ArchiveTooLargeError(f"zip member {info.filename} expands beyond its declared {info.file_size} bytes",
+                                                   file=name, member=info.filename, limit=info.file_size)
+                    if total > limits.max_bytes:
+                        raise ArchiveTooLargeError(f"the package unpacks to more than {limits.max_bytes} bytes",
+                                                   file=name, member=info.filename, limit=limits.max_bytes)
+                    out.write(chunk)
+        except _ZIP_ERRORS as exc:
+            raise ArchiveError(f"zip member {info.filename} can not be read: {exc}", file=name, member=info.filename) from None
+
+
+class Unpacked:
+    """A package path as a directory: a bag directory as it is, a .zip unpacked to a temp dir.
+
+    The .zip is checked against ``limits`` before anything is unpacked; the temp dir is removed on
+    leaving, and also when unpacking fails half-way."""
+
+    def __init__(self, path: Path, limits: ArchiveLimits | None = None) -> None:
         self.path = Path(path)
+        self.limits = limits or ArchiveLimits()
         self._tmp: str | None = None
 
     def __enter__(self) -> Path:
@@ -79,28 +151,58 @@ class Unpacked:
             return self.path
         if not self.path.exists():
             raise ValidationError(f"no such package: {self.path}", file=str(self.path))
+        name = self.path.name
         if not zipfile.is_zipfile(self.path):
-            raise ValidationError("a package is a BagIt directory or a .zip of one", file=str(self.path))
-        self._tmp = tempfile.mkdtemp(prefix="guji-package-")
-        with zipfile.ZipFile(self.path) as zf:
-            total = 0
-            for info in zf.infolist():
-                target = Path(self._tmp, info.filename).resolve()
-                if not str(target).startswith(str(Path(self._tmp).resolve())):
-                    raise ValidationError(f"zip entry escapes the package: {info.filename}", file=str(self.path))
-                total += info.file_size
-                if total > MAX_UNPACKED_BYTES:
-                    raise ValidationError(f"the package unpacks to more than {MAX_UNPACKED_BYTES} bytes", file=str(self.path))
-            zf.extractall(self._tmp)
+            raise ArchiveError(f"a package is a BagIt directory or a .zip of one: {name} is not a readable .zip "
+                               "(not a zip, or truncated)", file=name)
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                _check_declared(zf, name, self.limits)
+                self._tmp = tempfile.mkdtemp(prefix=TEMP_PREFIX)
+                _extract(zf, Path(self._tmp), name, self.limits)
+        except _ZIP_ERRORS as exc:
+            self._cleanup()
+            raise ArchiveError(f"{name} is not a readable .zip: {exc}", file=name) from None
+        except BaseException:
+            self._cleanup()
+            raise
         entries = [p for p in Path(self._tmp).iterdir()]
         # a zip of the bag folder holds one top-level folder
         if len(entries) == 1 and entries[0].is_dir() and not (Path(self._tmp) / "bagit.txt").exists():
             return entries[0]
         return Path(self._tmp)
 
-    def __exit__(self, *exc) -> None:
+    def _cleanup(self) -> None:
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __exit__(self, *exc) -> None:
+        self._cleanup()
+
+
+def sweep_stale_temp(older_than: float = 3600.0, *, directory: str | None = None) -> int:
+    """Remove ``guji-package-*`` dirs (and ``guji-upload-*`` files) left in the temp directory by a
+    process that died while unpacking; only ones untouched for ``older_than`` seconds, so a package
+    another process is reading right now stays. Returns how many were removed."""
+    import os
+    import time
+
+    base = Path(directory or tempfile.gettempdir())
+    cutoff = time.time() - older_than
+    removed = 0
+    for p in [*base.glob(TEMP_PREFIX + "*"), *base.glob("guji-upload-*")]:
+        try:
+            if p.lstat().st_mtime > cutoff:
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                os.unlink(p)
+            removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def _decode(data: bytes, file: str, report: Report) -> str | None:

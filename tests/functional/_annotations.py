@@ -56,8 +56,12 @@ def created(client, headers: dict[str, str], doc: dict[str, Any] | None = None) 
     return r.headers["location"], r.headers["etag"], r.json()
 
 
+# annotation ids are on GUJI_PUBLIC_BASE_URL (default http://HOST:PORT/), not on the request's Host
+BASE = "http://127.0.0.1:8000/"
+
+
 def path(url: str) -> str:
-    return url.removeprefix("http://testserver")
+    return url.removeprefix(BASE.rstrip("/"))
 
 
 def error_code(response) -> str:

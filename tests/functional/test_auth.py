@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from accounts.tokens import TokenSigner
-from tests.functional._annotations import PASSWORD, annotation, created, error_code, make_users, post
+from tests.functional._annotations import PASSWORD, annotation, created, error_code, make_users, path, post
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +117,8 @@ def test_every_write_is_attributed(client, h):
     store = client.app.state.context.store
     before = store.last_sequence()
     url, _, _ = created(client, h["alice"])
-    client.post(url.removeprefix("http://testserver") + "/submit", headers=h["alice"]).raise_for_status()
-    client.post(url.removeprefix("http://testserver") + "/review", json={"decision": "approve"}, headers=h["rita"]).raise_for_status()
+    client.post(path(url) + "/submit", headers=h["alice"]).raise_for_status()
+    client.post(path(url) + "/review", json={"decision": "approve"}, headers={**h["rita"], "If-Match": "*"}).raise_for_status()
     agents = [c.agent.rsplit("/", 1)[1] for c in store.changes_since(before)]
     assert agents == ["alice", "alice", "rita", "rita"]  # approval writes the public graph and empties the private one
 

@@ -124,7 +124,7 @@ def annotated(tmp_path_factory):
                                                           authority=f"https://w3id.org/guji/id/authority/test/{name}"))
             if approve:
                 assert c.post(path(url) + "/submit", headers=h["alice"]).status_code == 200
-                r = c.post(path(url) + "/review", json={"decision": "approve"}, headers=h["rita"])
+                r = c.post(path(url) + "/review", json={"decision": "approve"}, headers={**h["rita"], "If-Match": "*"})
                 assert r.status_code == 200, r.text
         c.app.state.context.sync_projections()
         yield c

@@ -48,14 +48,14 @@ def test_review_round_trip(client, h):
 
     # reviewers see it now; annotators can not review; a rejection needs a reason
     assert client.get(path(url), headers=h["rita"]).status_code == 200
-    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers=h["carol"])
+    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers={**h["carol"], "If-Match": "*"})
     assert r.status_code == 403 and "reviewer role" in r.json()["error"]["message"]
-    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers=h["alice"])
+    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers={**h["alice"], "If-Match": "*"})
     assert r.status_code == 403
-    r = client.post(path(url) + "/review", json={"decision": "reject"}, headers=h["rita"])
+    r = client.post(path(url) + "/review", json={"decision": "reject"}, headers={**h["rita"], "If-Match": "*"})
     assert r.status_code == 422 and "needs a reason" in r.json()["error"]["message"]
     r = client.post(path(url) + "/review", json={"decision": "reject", "reason": "當標全名「滕子京」之字，另立滕宗諒條"},
-                    headers=h["rita"])
+                    headers={**h["rita"], "If-Match": "*"})
     assert r.status_code == 200
     rejected = r.json()
     assert rejected["guji:status"] == "rejected"
@@ -72,7 +72,7 @@ def test_review_round_trip(client, h):
     assert client.post(path(url) + "/submit", headers=h["alice"]).status_code == 200
 
     # another reviewer approves; the public sees it over HTTP, in the container and in SPARQL
-    r = client.post(path(url) + "/review", json={"decision": "approve", "reason": "可"}, headers=h["vera"])
+    r = client.post(path(url) + "/review", json={"decision": "approve", "reason": "可"}, headers={**h["vera"], "If-Match": "*"})
     assert r.status_code == 200 and r.json()["guji:status"] == "approved"
     public = client.get(path(url))
     assert public.status_code == 200 and public.json()["body"]["source"]["label"] == "滕子京"
@@ -113,7 +113,7 @@ def test_edit_permissions(client, h):
     r = put(client, h["alice"], url, changed, etag)
     assert r.status_code == 200 and r.json()["target"]["selector"][0]["exact"] == "巴陵"
     client.post(path(url) + "/submit", headers=h["alice"]).raise_for_status()
-    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers=h["rita"])
+    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers={**h["rita"], "If-Match": "*"})
     etag = r.headers["etag"]
     # once approved, the annotator no longer edits it; a reviewer corrects it and it stays public
     r = put(client, h["alice"], url, annotation("巴陵郡", 25, 28, category=PLACE), etag)
@@ -132,14 +132,14 @@ def test_edit_permissions(client, h):
 
 def test_approving_needs_a_submission_and_four_eyes(client, h):
     url, _, _ = created(client, h["rita"], annotation("范仲淹", 10, 13, category=PERSON))  # a reviewer annotating
-    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers=h["root"])
+    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers={**h["root"], "If-Match": "*"})
     assert r.status_code == 409 and "it is draft" in r.json()["error"]["message"]
     client.post(path(url) + "/submit", headers=h["rita"]).raise_for_status()
-    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers=h["rita"])
+    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers={**h["rita"], "If-Match": "*"})
     assert r.status_code == 403 and "does not review their own" in r.json()["error"]["message"]
-    assert client.post(path(url) + "/review", json={"decision": "approve"}, headers=h["vera"]).status_code == 200
+    assert client.post(path(url) + "/review", json={"decision": "approve"}, headers={**h["vera"], "If-Match": "*"}).status_code == 200
     # a reviewer can retract an approval (with a reason): it leaves the public view, nothing is lost
-    r = client.post(path(url) + "/review", json={"decision": "reject", "reason": "重複標注"}, headers=h["vera"])
+    r = client.post(path(url) + "/review", json={"decision": "reject", "reason": "重複標注"}, headers={**h["vera"], "If-Match": "*"})
     assert r.status_code == 200 and client.get(path(url)).status_code == 404
     assert client.get(path(url), headers=h["rita"]).json()["guji:status"] == "rejected"
 
@@ -159,7 +159,7 @@ def test_reviewer_queue_and_admin_view(client, h):
 def test_exports_over_http(client, h):
     url, _, _ = created(client, h["alice"], annotation("慶曆四年", 15, 19, category="年號"))
     client.post(path(url) + "/submit", headers=h["alice"]).raise_for_status()
-    client.post(path(url) + "/review", json={"decision": "approve"}, headers=h["rita"]).raise_for_status()
+    client.post(path(url) + "/review", json={"decision": "approve"}, headers={**h["rita"], "If-Match": "*"}).raise_for_status()
     draft, _, _ = created(client, h["alice"], annotation("宋", 8, 9, category="年號"))
     r = client.get("/api/annotations/export", params={"scope": "GJ4a0002"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")

@@ -12,6 +12,7 @@ from annotation.errors import (
     AnnotationGoneError,
     AnnotationNotFoundError,
     AuthenticationRequiredError,
+    InvalidReviewError,
     InvalidTransitionError,
     PermissionDeniedError,
     PreconditionFailedError,
@@ -211,7 +212,7 @@ def test_state_machine(svc):
         svc.update(ALICE, a.id, data(), if_match=s.etag)
     with pytest.raises(InvalidTransitionError):
         svc.submit(ALICE, a.id)
-    with pytest.raises(TargetMismatchError, match="needs a reason"):
+    with pytest.raises(InvalidReviewError, match="needs a reason"):
         svc.review(RITA, a.id, "reject", "  ")
     assert svc.withdraw(ALICE, a.id).annotation.status is Status.DRAFT
 

@@ -22,7 +22,7 @@ form.addEventListener("submit", async (ev) => {
     const me = await whoami();
     if (!me) throw new Error("凭据无效 invalid credentials");
     status.textContent = `已登录 logged in: ${me.name} (${me.role})`;
-    location.assign(form.dataset.next || "/");
+    location.assign(sameSite(form.dataset.next));
   } catch (e) {
     auth.clear();
     status.textContent = `登录失败 failed: ${e.message}`;
@@ -35,3 +35,8 @@ document.getElementById("logout").addEventListener("click", () => {
   const who = document.getElementById("who");
   if (who) who.textContent = "";
 });
+
+// Only a path on this site: one leading "/", never "//" or a backslash (browsers read "/\x" as "//x").
+function sameSite(next) {
+  return next && /^\/(?![\/\\])[^\\\s]*$/.test(next) ? next : "/";
+}

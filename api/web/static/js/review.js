@@ -90,7 +90,9 @@ list.addEventListener("click", async (ev) => {
   }
   btn.disabled = true;
   try {
-    await api(`/annotations/${id}/review`, { method: "POST", json: { decision, reason }, accept: LD });
+    // If-Match with the ETag just read (the server requires it): a change made meanwhile is not approved unseen
+    const { etag } = await api(`/annotations/${id}`, { accept: LD });
+    await api(`/annotations/${id}/review`, { method: "POST", json: { decision, reason }, headers: { "If-Match": etag }, accept: LD });
     const done = `${decision === "approve" ? "已通过 approved" : "已驳回 rejected"}: ${id}`;
     status.textContent = done;
     li.remove();
