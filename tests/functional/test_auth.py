@@ -120,7 +120,8 @@ def test_every_write_is_attributed(client, h):
     client.post(path(url) + "/submit", headers=h["alice"]).raise_for_status()
     client.post(path(url) + "/review", json={"decision": "approve"}, headers={**h["rita"], "If-Match": "*"}).raise_for_status()
     agents = [c.agent.rsplit("/", 1)[1] for c in store.changes_since(before)]
-    assert agents == ["alice", "alice", "rita", "rita"]  # approval writes the public graph and empties the private one
+    # approval writes the public graph, the private history graph and empties the private one (one transaction)
+    assert agents == ["alice", "alice", "rita", "rita", "rita"]
 
 
 def test_secrets_are_not_stored_in_clear(client, h, sample_home):
