@@ -55,6 +55,8 @@ class Settings(BaseSettings):
         default=None, description="Default: elasticsearch when GUJI_ES_URL is set, tantivy otherwise"
     )
 
+    operator_timeout_seconds: float = Field(default=6 * 3600.0, gt=0, description="How long a CLI command waits for the server doing its work (a large ingest)")
+
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
 
     # users and annotations
@@ -74,6 +76,11 @@ class Settings(BaseSettings):
     @property
     def public_store_path(self) -> Path:
         return self.public_store or self.home / "public"
+
+    @property
+    def run_path(self) -> Path:
+        """Where a running ``guji serve`` says where it listens, with its operator token (ADR 0008)."""
+        return self.home / "run"
 
     @property
     def users_path(self) -> Path:
