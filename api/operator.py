@@ -128,7 +128,8 @@ def lock_holder(store_path: Path) -> int | None:
             if "->" in fields:
                 continue
             if len(fields) >= 6 and fields[5].rsplit(":", 1)[-1] == str(inode):
-                return int(fields[4])
+                pid = int(fields[4])
+                return pid if pid > 0 else None  # an OFD lock shows no owner (-1)
     except (OSError, ValueError):
         pass
     return None
@@ -293,12 +294,19 @@ def connect(settings: Settings) -> LocalOperator | RemoteOperator:
         ctx.close()
         if "lock" not in exc.message.lower():
             raise
-    server, why = find_server(settings)
-    if server is not None:
-        return RemoteOperator(OperatorClient(server, timeout=settings.operator_timeout_seconds))
     path = settings.oxigraph_path
     holder = lock_holder(path)
-    who = f"process {holder}" + (f" ({command_of(holder)})" if command_of(holder) else "") if holder else "another process"
+    server, why = find_server(settings)
+    if server is not None and holder not in (None, server.pid):  # the pid was reused by another process
+        server, why = None, f"{settings.run_path / SERVER_FILE} is stale: it names pid {server.pid}, not the holder"
+    if server is not None:
+        return RemoteOperator(OperatorClient(server, timeout=settings.operator_timeout_seconds))
+    command = command_of(holder) if holder else None
+    if command and " serve" in f" {command}":
+        raise StoreError(f"the guji server (process {holder}) is starting and holds the RDF store at {path}; it says where "
+                         f"it listens in {settings.run_path} once it is ready: run this command again in a moment",
+                         path=str(path), holder_pid=holder)
+    who = f"process {holder}" + (f" ({command})" if command else "") if holder else "another process"
     raise StoreError(f"the RDF store at {path} is in use by {who}, and it is not a guji server this command can work "
                      f"through: {why}. Wait for that command to finish, then run this one again.",
                      path=str(path), holder_pid=holder)
