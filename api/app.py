@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             await run_in_threadpool(context.projector.catch_up)
             context.start_projector()  # every write reaches search, Neo4j and public SPARQL while we run
-        url = getattr(app.state, "operator_url", None)  # set by `guji serve`: let the CLI work through us (ADR 0008)
+        url = getattr(app.state, "operator_url", None)  # set by `guji serve`: let the CLI work through us (ADR 0009)
         if url:
             from api.operator import publish, withdraw
 

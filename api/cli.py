@@ -42,7 +42,7 @@ def serve(
     sample: Annotated[bool, typer.Option("--sample/--no-sample", help="Ingest the bundled sample texts first when the store is empty")] = False,
 ) -> None:
     """Serve the API and web pages on the embedded stores under $GUJI_HOME. While it runs, the
-    other commands work through it (ADR 0008)."""
+    other commands work through it (ADR 0009)."""
     import uvicorn
 
     from api.app import create_app

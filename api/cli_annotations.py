@@ -1,7 +1,7 @@
 """``guji annotations ...``: exports and restores on the command line, and the anchor check.
 
 ``export`` reads beside a running server; ``import`` and ``check-anchors`` write the store: beside a
-running ``guji serve`` the server does the writing (ADR 0008), otherwise this process does.
+running ``guji serve`` the server does the writing (ADR 0009), otherwise this process does.
 They act as the operator (the system identity ``guji``), not as a user.
 """
 

@@ -1,4 +1,4 @@
-"""The CLI beside a running server (ADR 0008).
+"""The CLI beside a running server (ADR 0009).
 
 Only one process may open the embedded store for writing, and ``guji serve`` holds it while it
 runs. So ``guji serve`` publishes where it listens and a fresh random operator token under

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
 
     @property
     def run_path(self) -> Path:
-        """Where a running ``guji serve`` says where it listens, with its operator token (ADR 0008)."""
+        """Where a running ``guji serve`` says where it listens, with its operator token (ADR 0009)."""
         return self.home / "run"
 
     @property

@@ -1,4 +1,4 @@
-"""``/api/operator/...``: the CLI's writes, done by the running server that holds the store (ADR 0008).
+"""``/api/operator/...``: the CLI's writes, done by the running server that holds the store (ADR 0009).
 
 Not part of the public API (left out of the OpenAPI schema). A request must come from this
 machine (a loopback client, not forwarded by a proxy) and carry ``Authorization: Bearer <operator

@@ -1,4 +1,4 @@
-"""Every writing CLI command beside a real running ``guji serve`` (ADR 0008): the server holds the
+"""Every writing CLI command beside a real running ``guji serve`` (ADR 0009): the server holds the
 store, the commands find its run files and send their work to ``/api/operator/...``.
 
 One server subprocess on a free port for the module (always stopped by the fixture's finalizer);
