@@ -48,8 +48,12 @@ def _paths(paths: list[str]) -> list[Path]:
     return [Path(p) for p in paths]
 
 
+PROJECTION_WAIT = 600.0  # past this a write answers with what is still pending; the projector carries on
+
+
 def _after_write(ctx, result: Result) -> Result:
-    result["projections"] = operations.projections_after_write(ctx, ctx.settings.operator_timeout_seconds)
+    wait = min(PROJECTION_WAIT, ctx.settings.operator_timeout_seconds / 2)
+    result["projections"] = operations.projections_after_write(ctx, wait)
     return result
 
 
