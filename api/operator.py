@@ -194,6 +194,9 @@ class OperatorClient:
                     raise StoreError(f"the guji server at {self.server.url} (pid {self.server.pid}) holds the store "
                                      f"but does not answer: {exc}", url=self.server.url) from None
                 time.sleep(0.5)
+            except KeyboardInterrupt:
+                raise StoreError(f"interrupted: the guji server at {self.server.url} goes on with the operation it was "
+                                 "given to its end; see /healthz") from None
             except httpx.TimeoutException:
                 raise StoreError(f"the guji server at {self.server.url} did not answer within {self.timeout:.0f} s "
                                  "(GUJI_OPERATOR_TIMEOUT_SECONDS); the operation may still be running there: see /healthz",
