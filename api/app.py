@@ -12,7 +12,7 @@ from api import errors
 from api.context import Context
 from api.deps import ContextDep
 from api.middleware import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
-from api.routes import annotations, auth, catalog, pages, search, sparql, submissions, suggest, webdata
+from api.routes import annotations, auth, catalog, operator, pages, search, sparql, submissions, suggest, webdata
 from api.settings import Settings, get_settings
 from kg.package import sweep_stale_temp
 
@@ -77,7 +77,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             await run_in_threadpool(context.projector.catch_up)
             context.start_projector()  # every write reaches search, Neo4j and public SPARQL while we run
+        url = getattr(app.state, "operator_url", None)  # set by `guji serve`: let the CLI work through us (ADR 0009)
+        if url:
+            from api.operator import publish, withdraw
+
+            context.store  # hold the store from the start, so a CLI command finds it taken and comes here
+            app.state.operator_token = publish(settings, url)
         yield
+        if url:
+            withdraw(settings)
         context.close()
 
     app = FastAPI(
@@ -125,5 +133,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(submissions.router)
     app.include_router(suggest.router)
     app.include_router(webdata.router)
+    app.include_router(operator.router)  # the CLI beside the server; not in the public OpenAPI schema
     app.include_router(pages.router)  # HTML pages and /static last: they own / and catch-all static paths
     return app

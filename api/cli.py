@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api import operations
 from api.context import SAMPLE_DIR, Context
 from api.settings import get_settings
 from kg.errors import GujiError
@@ -45,25 +46,29 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="Port (default 8000)")] = None,
     sample: Annotated[bool, typer.Option("--sample/--no-sample", help="Ingest the bundled sample texts first when the store is empty")] = False,
 ) -> None:
-    """Serve the API and web pages on the embedded stores under $GUJI_HOME."""
+    """Serve the API and web pages on the embedded stores under $GUJI_HOME. While it runs, the
+    other commands work through it (ADR 0009)."""
     import uvicorn
 
     from api.app import create_app
+    from api.operator import LocalOperator, server_url
 
     settings = _serve_settings(sample)
     # the address served is the default public base URL (annotation ids) unless GUJI_PUBLIC_BASE_URL says otherwise
     settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
     ctx = Context(settings)
     if sample and ctx.store.count() == 0:
-        from kg.package import ingest_package
-
-        _ingest_kanripo(ctx, [SAMPLE_DIR / "kanripo"], quiet=False)
+        op = LocalOperator(ctx)
+        _ingest(op, [SAMPLE_DIR / "kanripo"], "kanripo", quiet=False, sync=False)
         for package in sorted((SAMPLE_DIR / "package").iterdir()):
-            result = ingest_package(ctx.store, package, agent="guji serve --sample")
-            err.print(f"sample package {package.name}: {'ingested' if result.report.valid else 'INVALID'}")
-        _report_projections(ctx)
+            result = operations.ingest(ctx, [package], "package", agent="guji serve --sample")
+            err.print(f"sample package {package.name}: {'ingested' if result['valid'] else 'INVALID'}")
+        _report_projections(op.sync(rebuild=False), remote=False)
     ctx.close()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    host, port = host or settings.host, port or settings.port
+    application = create_app(settings)
+    application.state.operator_url = server_url(host, port)  # published under $GUJI_HOME/run once serving
+    uvicorn.run(application, host=host, port=port)
 
 
 def _serve_settings(sample: bool):
@@ -83,57 +88,76 @@ def _serve_settings(sample: bool):
     return settings
 
 
-def _ingest_kanripo(ctx: Context, paths: list[Path], *, quiet: bool) -> int:
-    """Read and check every work first, then write each work's graph in one transaction."""
+def _operator():
+    """This process with the store opened, or the running server that holds it."""
+    from api.operator import connect
+
     try:
-        works = find_works(paths)
+        return connect(get_settings())
+    except ValueError as exc:  # settings refused (e.g. placeholder secret in production)
+        err.print(f"[bold red]configuration error[/]: {exc}")
+        raise typer.Exit(2) from None
     except GujiError as exc:
         fail(exc)
-    graphs = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, disable=quiet) as progress:
-        task = progress.add_task("reading", total=len(works))
-        for w in works:
-            progress.update(task, description=f"reading {w.name}")
-            try:
-                graphs.append(read_work(w))
-            except GujiError as exc:
-                progress.stop()
-                fail(exc)  # nothing has been written yet
-            progress.advance(task)
-        task = progress.add_task("writing", total=len(graphs))
-        from kg.ingest_kanripo import graph_iri
-
-        total = 0
-        for wg in graphs:
-            progress.update(task, description=f"writing {wg.text_id}")
-            change, reanchored = ctx.replace_texts(graph_iri(wg.text_id), wg.triples, agent="guji ingest")
-            total += len(wg.triples)
-            state = "unchanged" if change is None else f"+{change.added} -{change.removed}"
-            progress.console.print(f"{wg.text_id}: {wg.juan_count} juan, {wg.folio_count} folio sides, {wg.char_count} characters, {len(wg.triples)} triples ({state})")
-            for r in reanchored:
-                kinds = ", ".join(f"{k} {len(v)}" for k, v in sorted(r.outcomes.items()))
-                progress.console.print(f"  annotations on {r.source}: {r.checked} checked ({kinds})")
-            for w in wg.warnings[:5]:
-                progress.console.print(f"  [yellow]warning[/]: {w}")
-            if len(wg.warnings) > 5:
-                progress.console.print(f"  [yellow]... {len(wg.warnings) - 5} more warnings[/]")
-            progress.advance(task)
-    return total
 
 
-def _detect_format(path: Path) -> str:
-    if path.suffix.lower() == ".zip" or (path / "bagit.txt").is_file():
-        return "package"
-    return "kanripo"
-
-
-def _report_projections(ctx: Context) -> None:
-    for name, outcome in ctx.sync_projections().items():
-        if isinstance(outcome, str):
-            err.print(f"[yellow]warning[/]: {name} {outcome}; nothing is lost: run `guji sync` when it is back")
+def _print_source(console: Console, source: dict) -> None:
+    """One ingested source, the same lines whichever process ingested it."""
+    if "report_text" in source:  # a submission package
+        print(source["report_text"])
+        if source["valid"]:
+            state = ", ".join(f"<{c['graph']}> +{c['added']} -{c['removed']}" for c in source["changes"]) or "unchanged"
+            console.print(f"{source['source']}: ingested ({state})")
         else:
-            err.print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in outcome.items()))
+            console.print(f"[bold red]refused[/]: {source['source']} is invalid; nothing was written")
+        return
+    state = "unchanged" if source["unchanged"] else f"+{source['added']} -{source['removed']}"
+    console.print(f"{source['source']}: {source['juan']} juan, {source['folio_sides']} folio sides, "
+                  f"{source['characters']} characters, {source['triples']} triples ({state})")
+    for r in source["reanchored"]:
+        kinds = ", ".join(f"{k} {len(v)}" for k, v in sorted(r["outcomes"].items()))
+        console.print(f"  annotations on {r['source']}: {r['checked']} checked ({kinds})")
+    warnings = source["warnings"]
+    for w in warnings[:5]:
+        console.print(f"  [yellow]warning[/]: {w}")
+    if len(warnings) > 5:
+        console.print(f"  [yellow]... {len(warnings) - 5} more warnings[/]")
+
+
+def _ingest(op, paths: list[Path], fmt: str, *, quiet: bool, sync: bool) -> dict:
+    """Run one ingest here (with a progress bar) or in the server, printing each source."""
+    started = time.monotonic()
+    if op.remote or fmt != "kanripo":
+        if not quiet and op.remote:
+            err.print(f"the store is held by the guji server at {op.client.server.url}: ingesting there")
+        result = op.ingest(paths, fmt, sync=sync)
+        for source in result["sources"]:
+            _print_source(err, source)
+    else:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, disable=quiet) as progress:
+            task = progress.add_task("reading", total=None)
+
+            def on_read(name: str, i: int, n: int) -> None:
+                progress.update(task, description=f"reading {name}", completed=i, total=n)
+
+            def on_source(source: dict) -> None:
+                progress.update(task, description="writing", completed=progress.tasks[0].total)
+                _print_source(progress.console, source)
+
+            result = op.ingest(paths, fmt, sync=sync, on_read=on_read, on_source=on_source)
+    if fmt == "kanripo":
+        err.print(f"done in {time.monotonic() - started:.1f} s; {result['triples']} triples read; store holds {result['quads']} quads")
+    return result
+
+
+def _report_projections(outcome: dict, *, remote: bool) -> None:
+    later = "the server catches it up by itself when it is back" if remote else "run `guji sync` when it is back"
+    for name, done in outcome.items():
+        if isinstance(done, str):
+            err.print(f"[yellow]warning[/]: {name} {done}; nothing is lost: {later}")
+        else:
+            err.print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in done.items()))
 
 
 @app.command()
@@ -141,84 +165,73 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Kanripo work folders (or folders of them), or submission packages")],
     format: Annotated[Optional[str], typer.Option("--format", help="kanripo or package (default: detected)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
-    no_sync: Annotated[bool, typer.Option("--no-sync", help="Do not update the search index and Neo4j now")] = False,
+    no_sync: Annotated[bool, typer.Option("--no-sync", help="Do not update the projections now (a running server does anyway)")] = False,
 ) -> None:
     """Ingest sources into the canonical store (one named graph per source, idempotent), then
-    bring the search index and Neo4j up to date from the change log."""
-    formats = {format} if format else {_detect_format(p) for p in paths}
-    if not formats <= {"kanripo", "package"} or len(formats) > 1:
-        err.print(f"[bold red]error[/]: give one format at a time: kanripo or package (got {', '.join(sorted(formats))})")
-        raise typer.Exit(2)
-    ctx = _context()
-    started = time.monotonic()
-    if formats == {"kanripo"}:
-        total = _ingest_kanripo(ctx, paths, quiet=quiet)
-        err.print(f"done in {time.monotonic() - started:.1f} s; {total} triples read; store holds {ctx.store.count()} quads")
-    else:
-        from kg.package import ingest_package
+    bring the projections (search, public SPARQL, Neo4j) up to date from the change log.
+    Beside a running `guji serve`, the server does the ingest."""
+    try:
+        fmt = operations.ingest_format(paths, format)
+    except GujiError as exc:
+        err.print(f"[bold red]error[/]: {exc.message}")
+        raise typer.Exit(2) from None
+    op = _operator()
+    try:
+        result = _ingest(op, paths, fmt, quiet=quiet, sync=not no_sync)
+    except GujiError as exc:
+        fail(exc)
+    finally:
+        op.close()
+    if "projections" in result:
+        _report_projections(result["projections"], remote=op.remote)
+    raise typer.Exit(0 if result["valid"] else 1)
 
-        for path in paths:
-            try:
-                result = ingest_package(ctx.store, path, agent="guji ingest")
-            except GujiError as exc:  # a .zip that can not be unpacked: nothing was written
-                ctx.close()
-                fail(exc)
-            print(result.report.to_text())
-            if not result.report.valid:
-                err.print(f"[bold red]refused[/]: {path} is invalid; nothing was written")
-                ctx.close()
-                raise typer.Exit(1)
-            state = ", ".join(f"<{c.graph}> +{c.added} -{c.removed}" for c in result.changes) or "unchanged"
-            err.print(f"{path}: ingested ({state})")
-    ctx.store.optimize()
-    if not no_sync:
-        _report_projections(ctx)
-    ctx.close()
+
+def _print_check(name: str, report: dict) -> None:
+    if report.get("reachable") is False:
+        print(f"{name}: UNREACHABLE: {report.get('error', '')}")
+        return
+    print(f"{name}: {'in sync' if report.get('in_sync') else 'DRIFT'}")
+    for d in report.get("drift", []):
+        print(f"  {d['kind']} {d['name']}: store={d['store']} projection={d['projection']}")
+    for key, value in report.items():
+        if key in ("in_sync", "drift", "reachable", "error"):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+        print(f"  {key.replace('_', ' ')}: {value}")
 
 
 @app.command()
 def sync(
-    check: Annotated[bool, typer.Option("--check", help="Report drift between the store and the projections; change nothing")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Report drift between the store and every projection; change nothing")] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the projections from scratch")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Bring Neo4j and the search index in line with the RDF store (idempotent)."""
-    ctx = _context()
+    """Bring the projections (search, public SPARQL, Neo4j) in line with the RDF store (idempotent);
+    works beside a running `guji serve`. Exit 1 on drift or a projection that is down."""
+    op = _operator()
     try:
         if check:
-            report: dict = {}
-            if ctx.neo4j is not None:
-                report["neo4j"] = ctx.neo4j.check(ctx.store)
-            pending = ctx.search.pending(ctx.store)
-            report["search"] = {"in_sync": not pending, "pending_changes": len(pending)}
-            in_sync = all(r["in_sync"] for r in report.values())
+            report = op.check()
+            in_sync = bool(report.pop("in_sync"))
             if as_json:
                 print(json.dumps({"in_sync": in_sync, **report}, ensure_ascii=False, indent=2))
             else:
                 for name, r in report.items():
-                    print(f"{name}: {'in sync' if r['in_sync'] else 'DRIFT'}")
-                    for d in r.get("drift", []):
-                        print(f"  {d['kind']} {d['name']}: rdf={d['rdf']} neo4j={d['neo4j']}")
-                    if "labels" in r:
-                        print("  labels: " + ", ".join(f"{k} {v}" for k, v in r["labels"].items()))
-                        print("  relationships: " + ", ".join(f"{k} {v}" for k, v in r["relationships"].items()))
-                        print(f"  sampled nodes: {r['sampled_nodes']}")
-                    if "pending_changes" in r:
-                        print(f"  pending changes: {r['pending_changes']}")
+                    _print_check(name, r)
             raise typer.Exit(0 if in_sync else 1)
-        if rebuild:
-            outcome = {"search": {"passages": ctx.search.build_index(ctx.store)}}
-            if ctx.neo4j is not None:
-                outcome["neo4j"] = ctx.neo4j.sync(ctx.store, rebuild=True)
-        else:
-            outcome = ctx.sync_projections()
-        failed = [k for k, v in outcome.items() if isinstance(v, str)]
-        print(json.dumps(outcome, ensure_ascii=False) if as_json else "\n".join(f"{k}: {v}" for k, v in outcome.items()))
-        raise typer.Exit(1 if failed else 0)
+        outcome = op.sync(rebuild)
     except GujiError as exc:
         fail(exc, as_json)
     finally:
-        ctx.close()
+        op.close()
+    if as_json:
+        print(json.dumps(outcome, ensure_ascii=False))
+    else:
+        for name, done in outcome.items():
+            print(f"{name}: {done}" if isinstance(done, str) else f"{name}: " + ", ".join(f"{k} {v}" for k, v in done.items()))
+    raise typer.Exit(1 if any(isinstance(v, str) for v in outcome.values()) else 0)
 
 
 @app.command()
@@ -227,7 +240,7 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Check a source without writing anything (样例数据审核); exit 1 when it is invalid."""
-    if _detect_format(path) == "package":
+    if operations.detect_format(path) == "package":
         from kg.package import validate_package
 
         try:
@@ -264,18 +277,19 @@ def load(
     files: Annotated[list[Path], typer.Argument(help="RDF files: Turtle, N-Triples, RDF/XML, JSON-LD, TriG, N-Quads")],
     graph: Annotated[Optional[str], typer.Option(help="Named graph IRI (default: one graph per file)")] = None,
 ) -> None:
-    """Load RDF files into named graphs (authority data, vocabularies, fixtures)."""
-    from kg.load import load_files
-
-    ctx = _context()
+    """Load RDF files into named graphs (authority data, vocabularies, fixtures); beside a running
+    `guji serve`, the server loads them."""
+    op = _operator()
     try:
-        for result in load_files(ctx.store, files, graph=graph, agent="guji load"):
-            state = "unchanged" if result.change is None else f"+{result.change.added} -{result.change.removed}"
-            err.print(f"{result.file}: {result.triples} triples into <{result.graph}> ({state})")
+        result = op.load(files, graph)
     except GujiError as exc:
         fail(exc)
     finally:
-        ctx.close()
+        op.close()
+    for f in result["files"]:
+        state = "unchanged" if f["unchanged"] else f"+{f['added']} -{f['removed']}"
+        err.print(f"{f['file']}: {f['triples']} triples into <{f['graph']}> ({state})")
+    _report_projections(result.get("projections", {}), remote=op.remote)
 
 
 @app.command()

@@ -1,7 +1,8 @@
 """``guji annotations ...``: exports and restores on the command line, and the anchor check.
 
-``export`` reads beside a running server; ``import``, ``check-anchors`` and ``split-history`` write the store, so
-(like ``guji ingest``) they run while ``guji serve`` is stopped — or use the HTTP API instead.
+``export`` reads beside a running server; ``import`` and ``check-anchors`` write the store: beside a
+running ``guji serve`` the server does the writing (ADR 0009), otherwise this process does.
+``split-history`` (a one-time migration) needs the server stopped.
 They act as the operator (the system identity ``guji``), not as a user.
 """
 
@@ -81,25 +82,32 @@ def export(
         sys.stdout.write(text)
 
 
+def _operator():
+    from api.operator import connect
+
+    try:
+        return connect(get_settings())
+    except ValueError as exc:
+        err.print(f"[bold red]configuration error[/]: {exc}")
+        raise typer.Exit(2) from None
+    except GujiError as exc:
+        _fail(exc)
+
+
 @annotations.command("import")
 def import_(file: Annotated[Path, typer.Argument(help="A JSON-LD export (AnnotationCollection)")]) -> None:
     """Restore exported annotations exactly (ids, creators, status, history); idempotent."""
-    from accounts.identity import Identity
-    from annotation.schemas import parse_collection
-
+    if not file.is_file():
+        err.print(f"[bold red]error[/]: can not read {file}: no such file")
+        raise typer.Exit(1)
+    op = _operator()
     try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        err.print(f"[bold red]error[/]: can not read {file}: {exc}")
-        raise typer.Exit(1) from None
-    ctx = _context(read_only=False)
-    try:
-        counts = ctx.annotations.restore(Identity.system(), parse_collection(doc))
+        result = op.import_annotations(file)
     except GujiError as exc:
         _fail(exc)
     finally:
-        ctx.close()
-    err.print(", ".join(f"{v} {k}" for k, v in counts.items()))
+        op.close()
+    err.print(", ".join(f"{v} {k}" for k, v in result["counts"].items()))
 
 
 @annotations.command("check-anchors")
@@ -108,23 +116,21 @@ def check_anchors(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """After texts were corrected: move annotations whose quote is found once with its context, flag the rest."""
-    from accounts.identity import Identity
-
-    ctx = _context(read_only=False)
+    op = _operator()
     try:
-        reports = ctx.annotations.check_anchors(Identity.system(), text)
+        reports = op.check_anchors(text)["reports"]
     except GujiError as exc:
         _fail(exc, as_json)
     finally:
-        ctx.close()
+        op.close()
     if as_json:
-        print(json.dumps([{"source": r.source, "checked": r.checked, "outcomes": r.outcomes} for r in reports], ensure_ascii=False))
+        print(json.dumps(reports, ensure_ascii=False))
         return
     for r in reports:
-        counts = ", ".join(f"{k} {len(v)}" for k, v in sorted(r.outcomes.items())) or "nothing changed"
-        print(f"{r.source}: {r.checked} checked, {counts}")
+        counts = ", ".join(f"{k} {len(v)}" for k, v in sorted(r["outcomes"].items())) or "nothing changed"
+        print(f"{r['source']}: {r['checked']} checked, {counts}")
         for kind in ("needs_review", "orphaned"):
-            for entry in r.outcomes.get(kind, []):
+            for entry in r["outcomes"].get(kind, []):
                 print(f"  {kind}: {entry['id']}: {entry['reason']}")
 
 

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     public_base_url: str | None = Field(default=None, description="The site's address in annotation ids and links; default http://HOST:PORT/")
 
     # request limits (413 beyond them) and package .zip limits (422, checked before unpacking)
+    operator_timeout_seconds: float = Field(default=6 * 3600.0, gt=0, description="How long a CLI command waits for the server doing its work (a large ingest)")
+
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     max_json_bytes: int = Field(default=1024 * 1024, gt=0, description="Any request body but uploads and SPARQL")
     max_sparql_bytes: int = Field(default=64 * 1024, gt=0, description="A SPARQL request body")
@@ -94,6 +96,11 @@ class Settings(BaseSettings):
     @property
     def public_store_path(self) -> Path:
         return self.public_store or self.home / "public"
+
+    @property
+    def run_path(self) -> Path:
+        """Where a running ``guji serve`` says where it listens, with its operator token (ADR 0009)."""
+        return self.home / "run"
 
     @property
     def users_path(self) -> Path:
