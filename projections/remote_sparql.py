@@ -1,0 +1,208 @@
+"""The public SPARQL dataset on a SPARQL 1.1 server (Oxigraph server, Apache Jena Fuseki).
+
+The same projection as :class:`projections.public_sparql.OxigraphPublicDataset`, fed over HTTP:
+the Graph Store Protocol replaces a graph whole (``PUT ?graph=<iri>`` with N-Triples, ``DELETE``
+when the graph is gone or not public) and SPARQL Update clears the dataset for a rebuild. Only
+public graphs (:func:`kg.graphs.is_public`) are ever sent.
+
+Where the checkpoint lives. Not on the server: every triple there is visible to every query of the
+union default graph. It lives in a small JSON state file on the guji side, one per server, named
+after the dataset's URL (``$GUJI_HOME/sparql-remote/<host_port_path>.state.json``), with
+``{"endpoint", "store", "checkpoint", "rebuilding", "triples"}``. ``triples`` is the number of
+triples the server held after our last write, counted by the server itself. A server can lose its
+data behind our back (restored from an older backup, a fresh in-memory server, another dataset
+mounted on the URL); so :meth:`RemoteSparqlDataset.checkpoint` also asks the server for its triple
+count (at most every ``verify_seconds``, and on the first call of a process) and answers ``None``
+(= rebuild) when it differs from the recorded one. We are the only writer, so the two agree
+whenever nothing happened behind our back.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+
+from kg.graphs import is_public
+from kg.sparql_remote import Endpoints, http_client, server_error, unreachable
+from kg.store import Change, OxigraphStore
+from projections.base import ProjectionError
+from projections.public_sparql import SAMPLE, StateFile, graph_triples, public_graphs
+
+VERIFY_SECONDS = 300.0
+_COUNT_PER_GRAPH = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+_COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def _has_blank(triples: Iterable[ox.Triple]) -> bool:
+    return any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples)
+
+
+def _ntriples(triples: Iterable[ox.Triple]) -> bytes:
+    return ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def state_name(url: str) -> str:
+    """A file name for a server's state: ``http://127.0.0.1:3030/guji`` -> ``127.0.0.1_3030_guji``."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", url.split("://", 1)[-1]).strip("_") or "server"
+
+
+class RemoteSparqlDataset:
+    """The public SPARQL dataset on a remote SPARQL 1.1 server, a projection of the canonical store."""
+
+    name = "sparql"
+
+    def __init__(self, endpoints: Endpoints, state_dir: Path | str, *, auth: tuple[str, str] | None = None,
+                 timeout: float = 120.0, verify_seconds: float = VERIFY_SECONDS,
+                 client: httpx.Client | None = None) -> None:
+        self.endpoints = endpoints
+        self.url = endpoints.query.rsplit("/", 1)[0]
+        state_dir = Path(state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.state = StateFile(state_dir / f"{state_name(self.url)}.state.json")
+        self.verify_seconds = verify_seconds
+        self._verified_at: float | None = None
+        self._lock = threading.Lock()
+        self._http = client or http_client(auth, timeout)
+        self._own_http = client is None
+
+    # -- the Projection protocol -----------------------------------------------------------------
+    def checkpoint(self, store: OxigraphStore) -> int | None:
+        st = self.state.read()
+        if not st or st.get("rebuilding") or st.get("store") != store.store_id() or st.get("endpoint") != self.url:
+            return None
+        now = time.monotonic()
+        if st.get("triples") is None:  # an apply broke off half-way: it is re-applied from the checkpoint
+            return int(st.get("checkpoint", 0))
+        if self._verified_at is None or now - self._verified_at >= self.verify_seconds:
+            if self.remote_triples() != st.get("triples"):
+                return None  # the server lost or gained data behind our back: rebuild
+            self._verified_at = now
+        return int(st.get("checkpoint", 0))
+
+    def apply(self, store: OxigraphStore, changes: Sequence[Change]) -> dict[str, Any]:
+        graphs = list(dict.fromkeys(c.graph for c in changes))
+        n = 0
+        with self._lock:
+            st = self.state.read()
+            total = st.get("triples")
+            if total is not None:  # unknown until this batch is written: a failure half-way is not "data lost"
+                self.state.write(triples=None)
+            for g in graphs:
+                before = self._remote_count(g) if total is not None else 0
+                after = self._put_graph(store, g)
+                n += after
+                if total is not None:
+                    total += after - before
+            checkpoint = changes[-1].sequence if changes else int(st.get("checkpoint", 0))
+            self.state.write(endpoint=self.url, store=store.store_id(), checkpoint=checkpoint,
+                             triples=total if total is not None else self.remote_triples())
+        return {"graphs": len(graphs), "triples": n}
+
+    def rebuild(self, store: OxigraphStore) -> dict[str, Any]:
+        with self._lock:
+            last = store.last_sequence()  # changes after this one are applied afterwards (idempotent)
+            self.state.write(endpoint=self.url, store=store.store_id(), rebuilding=True)
+            self._update("DROP ALL")
+            graphs = public_graphs(store)
+            n = 0
+            for g in graphs:
+                n += self._put_graph(store, g)
+            total = self.remote_triples()
+            self.state.write(endpoint=self.url, store=store.store_id(), rebuilding=False, checkpoint=last, triples=total)
+            self._verified_at = time.monotonic()
+        return {"graphs": len(graphs), "triples": n}
+
+    def check(self, store: OxigraphStore, *, sample: int = SAMPLE, seed: int | None = None) -> dict[str, Any]:
+        """Triples per graph on both sides (every graph), and a sample of graphs compared triple by
+        triple (graphs with blank nodes: by count only, their labels differ on the server)."""
+        want: Counter[str] = Counter()
+        for q in store.oxigraph.quads_for_pattern(None, None, None, None):
+            g = q.graph_name
+            if isinstance(g, ox.NamedNode) and is_public(g.value):
+                want[g.value] += 1
+        got = Counter({row["g"]: int(row["n"]) for row in self._select(_COUNT_PER_GRAPH)})
+        drift = []
+        for g in sorted(set(want) | set(got)):
+            if want.get(g, 0) != got.get(g, 0):
+                drift.append({"kind": "graph", "name": g, "store": want.get(g, 0), "projection": got.get(g, 0)})
+        for g in sorted(g for g in got if not is_public(g)):
+            drift.append({"kind": "non-public graph", "name": g, "store": 0, "projection": got[g]})
+        rng = random.Random(seed)
+        picked = rng.sample(sorted(want), min(sample, len(want)))
+        for g in picked:
+            a = graph_triples(store, g)
+            if _has_blank(a):
+                continue
+            b = self._get_graph(g)
+            if a != b:
+                drift.append({"kind": "graph-content", "name": g, "store": len(a - b), "projection": len(b - a)})
+        st = self.state.read()
+        checkpoint = None if st.get("rebuilding") or st.get("store") != store.store_id() else st.get("checkpoint")
+        last = store.last_sequence()
+        if checkpoint != last:
+            drift.append({"kind": "checkpoint", "name": "change log", "store": last, "projection": checkpoint})
+        return {"in_sync": not drift, "graphs": len(want), "triples": sum(want.values()), "sampled_graphs": len(picked),
+                "checkpoint": checkpoint, "server": self.url, "engine": self.endpoints.engine, "drift": drift}
+
+    def close(self) -> None:
+        if self._own_http:
+            self._http.close()
+
+    # -- the server ------------------------------------------------------------------------------
+    def remote_triples(self) -> int:
+        """Triples in the server's named graphs, counted by the server."""
+        rows = self._select(_COUNT_ALL)
+        return int(rows[0]["n"]) if rows else 0
+
+    def _remote_count(self, graph: str) -> int:
+        rows = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        return int(rows[0]["n"]) if rows else 0
+
+    def _put_graph(self, store: OxigraphStore, graph: str) -> int:
+        """Make the server's copy of ``graph`` equal the store's, or absent when not public or empty."""
+        triples = graph_triples(store, graph) if is_public(graph) else set()
+        url = self.endpoints.gsp
+        if triples:
+            self._request("PUT", url, params={"graph": graph}, content=_ntriples(triples),
+                          headers={"Content-Type": "application/n-triples"})
+        else:
+            self._request("DELETE", url, params={"graph": graph}, ok=(404,))
+        return len(triples)
+
+    def _get_graph(self, graph: str) -> set[ox.Triple]:
+        r = self._request("GET", self.endpoints.gsp, params={"graph": graph}, headers={"Accept": "application/n-triples"},
+                          ok=(404,))
+        if r.status_code == 404:
+            return set()
+        return set(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES))
+
+    def _update(self, text: str) -> None:
+        self._request("POST", self.endpoints.update, content=text.encode(),
+                      headers={"Content-Type": "application/sparql-update; charset=utf-8"})
+
+    def _select(self, text: str) -> list[dict[str, str]]:
+        r = self._request("POST", self.endpoints.query, content=text.encode(),
+                          headers={"Content-Type": "application/sparql-query; charset=utf-8",
+                                   "Accept": "application/sparql-results+json"})
+        bindings = r.json()["results"]["bindings"]
+        return [{k: v["value"] for k, v in b.items()} for b in bindings]
+
+    def _request(self, method: str, url: str, *, ok: tuple[int, ...] = (), **kwargs) -> httpx.Response:
+        try:
+            r = self._http.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            error = unreachable(url, exc)
+            raise ProjectionError(error.message, **error.details) from None
+        if r.status_code >= 300 and r.status_code not in ok:
+            error = server_error(url, r.status_code, r.text)
+            raise ProjectionError(error.message, **error.details)
+        return r
