@@ -272,8 +272,8 @@ class RemoteQueryRunner:
 
         if info.returns_graph:
             triples = []
-            for t in ox.parse(stream, format=ox.RdfFormat.N_TRIPLES):
-                triples.append(t)
+            for q in ox.parse(stream, format=ox.RdfFormat.N_TRIPLES):
+                triples.append(q.triple)
                 if len(triples) > self.max_results:
                     raise too_many("triples")
             return serialize_triples(triples, fmt)

@@ -183,7 +183,7 @@ class RemoteSparqlDataset:
                           ok=(404,))
         if r.status_code == 404:
             return set()
-        return set(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES))
+        return {q.triple for q in ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES)}
 
     def _update(self, text: str) -> None:
         self._request("POST", self.endpoints.update, content=text.encode(),
