@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     sparql_max_query_bytes: int = Field(default=64 * 1024, gt=0, description="Longest query text accepted (413 beyond)")
     sparql_max_query_depth: int = Field(default=64, gt=0, description="Deepest nesting of {, ( and [ accepted")
     public_store: Path | None = Field(default=None, description="The public SPARQL dataset; default $GUJI_HOME/public")
+    sparql_backend: Literal["embedded", "oxigraph-server", "fuseki"] = Field(
+        default="embedded", description="Where the public SPARQL dataset lives: embedded (GUJI_PUBLIC_STORE) or a SPARQL 1.1 server at GUJI_SPARQL_URL")
+    sparql_url: str | None = Field(default=None, description="The dataset's base URL on the server: http://host:7878 (Oxigraph), http://host:3030/guji (Fuseki)")
+    sparql_user: str | None = Field(default=None, description="HTTP basic auth for the SPARQL server, if it asks for it")
+    sparql_password: str | None = None
 
     # the projector (search index, Neo4j, public SPARQL dataset kept live from the change log)
     projector_enabled: bool = Field(default=True, description="Run the projector inside the server (off only for tests that drive it by hand)")
@@ -65,6 +70,14 @@ class Settings(BaseSettings):
     def _refuse_placeholder_secret(self) -> "Settings":
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
             raise ValueError("GUJI_SECRET_KEY must be set to a real secret when GUJI_ENVIRONMENT=production")
+        return self
+
+    @model_validator(mode="after")
+    def _sparql_server_needs_its_url(self) -> "Settings":
+        if self.sparql_backend != "embedded" and not self.sparql_url:
+            raise ValueError(f"GUJI_SPARQL_BACKEND={self.sparql_backend} needs GUJI_SPARQL_URL, the dataset's base URL on that server")
+        if self.sparql_backend == "embedded" and self.sparql_url:
+            raise ValueError("GUJI_SPARQL_URL is set but GUJI_SPARQL_BACKEND is embedded: set it to oxigraph-server or fuseki")
         return self
 
     @property
