@@ -47,10 +47,12 @@ class Context:
         s = self.settings
         if s.sparql_backend != "embedded":
             from kg.sparql_remote import Endpoints
-            from projections.remote_sparql import RemoteSparqlDataset
+            from projections.remote_sparql import RemoteSparqlDataset, ReplicatedSparqlDataset
 
             auth = (s.sparql_user, s.sparql_password or "") if s.sparql_user else None
-            return RemoteSparqlDataset(Endpoints.of(s.sparql_backend, s.sparql_url), s.home / "sparql-remote", auth=auth)
+            servers = [RemoteSparqlDataset(Endpoints.of(s.sparql_backend, url), s.home / "sparql-remote", auth=auth)
+                       for url in [s.sparql_url, *s.sparql_replica_urls]]
+            return servers[0] if len(servers) == 1 else ReplicatedSparqlDataset(servers)
         from projections.public_sparql import OxigraphPublicDataset
 
         return OxigraphPublicDataset(self.settings.public_store_path)
@@ -64,7 +66,7 @@ class Context:
             from kg.sparql_remote import Endpoints, RemoteQueryRunner
 
             return RemoteQueryRunner(
-                Endpoints.of(s.sparql_backend, s.sparql_url),
+                [Endpoints.of(s.sparql_backend, url) for url in [s.sparql_url, *s.sparql_replica_urls]],
                 timeout=s.sparql_timeout,
                 max_results=s.sparql_max_results,
                 allow_service=s.sparql_allow_service,

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     sparql_backend: Literal["embedded", "oxigraph-server", "fuseki"] = Field(
         default="embedded", description="Where the public SPARQL dataset lives: embedded (GUJI_PUBLIC_STORE) or a SPARQL 1.1 server at GUJI_SPARQL_URL")
     sparql_url: str | None = Field(default=None, description="The dataset's base URL on the server: http://host:7878 (Oxigraph), http://host:3030/guji (Fuseki)")
+    sparql_replica_urls: list[str] = Field(default_factory=list, description='More servers of the same engine fed the same dataset (read replicas); queries go to each in turn. JSON: ["http://h2:7878"]')
     sparql_user: str | None = Field(default=None, description="HTTP basic auth for the SPARQL server, if it asks for it")
     sparql_password: str | None = None
 
@@ -76,7 +77,7 @@ class Settings(BaseSettings):
     def _sparql_server_needs_its_url(self) -> "Settings":
         if self.sparql_backend != "embedded" and not self.sparql_url:
             raise ValueError(f"GUJI_SPARQL_BACKEND={self.sparql_backend} needs GUJI_SPARQL_URL, the dataset's base URL on that server")
-        if self.sparql_backend == "embedded" and self.sparql_url:
+        if self.sparql_backend == "embedded" and (self.sparql_url or self.sparql_replica_urls):
             raise ValueError("GUJI_SPARQL_URL is set but GUJI_SPARQL_BACKEND is embedded: set it to oxigraph-server or fuseki")
         return self
 

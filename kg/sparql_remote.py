@@ -21,9 +21,11 @@ from the one base URL an operator configures (``GUJI_SPARQL_URL``).
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -97,10 +99,10 @@ class _Stream:
     """A file-like reader over a streamed response for pyoxigraph's parsers: stops at the deadline
     and keeps the last bytes read (Oxigraph writes its timeout message into a 200 response)."""
 
-    def __init__(self, response: httpx.Response, deadline: float, limit: float) -> None:
+    def __init__(self, response: httpx.Response, deadline: float) -> None:
         self._chunks = response.iter_raw()
         self._buffer = b""
-        self._deadline, self._limit = deadline, limit
+        self._deadline = deadline
         self.tail = b""
 
     def read(self, size: int = -1) -> bytes:
@@ -125,6 +127,12 @@ class _Stream:
 
 class _Deadline(Exception):
     pass
+
+
+class _NoConnection(Exception):
+    def __init__(self, error: StoreError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class _Admission:
@@ -172,14 +180,21 @@ class RemoteQueryRunner:
     The server holds the public graphs only (fed by :class:`projections.remote_sparql.RemoteSparqlDataset`),
     and its default graph is the union of them: Oxigraph server started with ``--union-default-graph``
     (also asked for per query, ``union-default-graph``); Fuseki's TDB2 dataset configured with
-    ``tdb2:unionDefaultGraph true``."""
+    ``tdb2:unionDefaultGraph true``.
 
-    def __init__(self, endpoints: Endpoints, *, timeout: float = 10.0, max_results: int = 10_000,
+    Several servers (read replicas, each fed by the projector): queries go to them in turn, and a
+    query whose server cannot be connected to goes to the next one."""
+
+    def __init__(self, endpoints: Endpoints | Sequence[Endpoints], *, timeout: float = 10.0, max_results: int = 10_000,
                  allow_service: bool = False, concurrency: int = 4, per_client: int = 2, queue_wait: float = 2.0,
                  max_query_bytes: int = MAX_QUERY_BYTES, max_query_depth: int = MAX_QUERY_DEPTH,
                  base_iri: str | None = None, auth: tuple[str, str] | None = None,
                  client: httpx.Client | None = None) -> None:
-        self.endpoints = endpoints
+        self.servers = [endpoints] if isinstance(endpoints, Endpoints) else list(endpoints)
+        if not self.servers:
+            raise ValueError("RemoteQueryRunner needs at least one server")
+        self.endpoints = self.servers[0]
+        self._turn = itertools.count()
         self.timeout = timeout
         self.max_results = max_results
         self.allow_service = allow_service
@@ -215,16 +230,17 @@ class RemoteQueryRunner:
             self._admission.leave(client)
 
     # -- the exchange ----------------------------------------------------------------------------
-    def _params(self, default_graph: list[str] | None, named_graphs: list[str] | None, limit: float) -> list[tuple[str, str]]:
+    def _params(self, engine: str, default_graph: list[str] | None, named_graphs: list[str] | None,
+                limit: float) -> list[tuple[str, str]]:
         params: list[tuple[str, str]] = []
         if default_graph is None and named_graphs is None:
-            if self.endpoints.engine == "oxigraph-server":
+            if engine == "oxigraph-server":
                 params.append(("union-default-graph", ""))
         else:
             # an empty list means "no graph", which the protocol can only say by naming a graph that is not there
             params += [("default-graph-uri", g) for g in (default_graph if default_graph else [EMPTY_GRAPH])]
             params += [("named-graph-uri", g) for g in (named_graphs if named_graphs else [EMPTY_GRAPH])]
-        if self.endpoints.engine == "fuseki":
+        if engine == "fuseki":
             params.append(("timeout", f"{limit:g}"))  # Fuseki's own limit: it stops evaluating
         return params
 
@@ -234,13 +250,26 @@ class RemoteQueryRunner:
         if base_iri:  # the protocol has no base parameter: say it in the query, on its first line
             prefix = f"BASE <{base_iri}> "
             text, shift = prefix + text, len(prefix)
+        first = next(self._turn) % len(self.servers)
+        deadline = time.monotonic() + limit + CLIENT_GRACE
+        failures = []
+        for server in self.servers[first:] + self.servers[:first]:
+            try:
+                return self._exchange(server, text, shift, fmt, info, default_graph, named_graphs, limit, deadline)
+            except _NoConnection as exc:
+                failures.append(exc.error)
+        if len(failures) == 1:
+            raise failures[0]
+        raise StoreError("none of the SPARQL servers can be reached: " + "; ".join(f.message for f in failures),
+                         servers=[s.query for s in self.servers])
+
+    def _exchange(self, server: Endpoints, text: str, shift: int, fmt: ResultFormat, info: QueryInfo,
+                  default_graph, named_graphs, limit: float, deadline: float) -> bytes:
         accept = "application/n-triples" if info.returns_graph else "application/sparql-results+json"
-        url = self.endpoints.query
-        started = time.monotonic()
-        deadline = started + limit + CLIENT_GRACE
+        url = server.query
         try:
             with self._http.stream(
-                "POST", url, params=self._params(default_graph, named_graphs, limit),
+                "POST", url, params=self._params(server.engine, default_graph, named_graphs, limit),
                 content=text.encode("utf-8"),
                 headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept},
                 timeout=httpx.Timeout(limit + CLIENT_GRACE, connect=5.0),
@@ -248,7 +277,7 @@ class RemoteQueryRunner:
                 if response.status_code != 200:
                     body = response.read().decode("utf-8", "replace")
                     raise self._error(url, response.status_code, body, limit, shift)
-                stream = _Stream(response, deadline, limit)
+                stream = _Stream(response, deadline)
                 try:
                     return self._serialise(stream, fmt, info)
                 except SyntaxError as exc:  # the answer broke off: Oxigraph's timeout, or a dropped connection
@@ -257,9 +286,9 @@ class RemoteQueryRunner:
                     raise StoreError(f"the SPARQL server at {url} sent an answer that does not parse: {exc}", url=url) from None
         except _Deadline:
             raise self._timed_out(limit) from None
-        except httpx.TimeoutException as exc:
-            if isinstance(exc, httpx.ConnectTimeout):
-                raise unreachable(url, exc) from None
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing was sent: another server may answer
+            raise _NoConnection(unreachable(url, exc)) from None
+        except httpx.TimeoutException:
             raise self._timed_out(limit) from None
         except httpx.TransportError as exc:
             raise unreachable(url, exc) from None

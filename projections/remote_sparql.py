@@ -206,3 +206,96 @@ class RemoteSparqlDataset:
             error = server_error(url, r.status_code, r.text)
             raise ProjectionError(error.message, **error.details)
         return r
+
+
+class ReplicatedSparqlDataset:
+    """The public dataset on several SPARQL servers (read replicas), each fed by the projector.
+
+    One projection to the projector; inside, every server keeps its own checkpoint (its own state
+    file) and is caught up from that checkpoint, so a server that was down, or is new, catches up
+    by itself while the others go on. ``checkpoint`` is the oldest of them (a server that cannot be
+    reached counts with the checkpoint its state file records); ``apply`` and ``rebuild`` try every
+    server and then raise one :class:`ProjectionError` naming those that failed, so the projector
+    reports the projection as failing and retries it, which costs the healthy servers nothing.
+    """
+
+    name = "sparql"
+
+    def __init__(self, datasets: Sequence[RemoteSparqlDataset]) -> None:
+        if not datasets:
+            raise ValueError("ReplicatedSparqlDataset needs at least one server")
+        self.datasets = list(datasets)
+
+    def _checkpoint_of(self, d: RemoteSparqlDataset, store: OxigraphStore) -> int | None:
+        try:
+            return d.checkpoint(store)
+        except ProjectionError:  # down: what it holds is what it held when we last wrote to it
+            st = d.state.read()
+            if not st or st.get("rebuilding") or st.get("store") != store.store_id():
+                return None
+            return int(st.get("checkpoint", 0))
+
+    def checkpoint(self, store: OxigraphStore) -> int | None:
+        points = [self._checkpoint_of(d, store) for d in self.datasets]
+        return None if any(p is None for p in points) else min(points)
+
+    def apply(self, store: OxigraphStore, changes: Sequence[Change]) -> dict[str, Any]:
+        last = changes[-1].sequence if changes else store.last_sequence()
+        return self._each(lambda d: self._catch_up(d, store, last))
+
+    def rebuild(self, store: OxigraphStore) -> dict[str, Any]:
+        """Rebuild the servers that need it (never built, interrupted, lost their data) and catch the
+        others up; when none needs it (``guji sync --rebuild``), rebuild them all."""
+        last = store.last_sequence()
+        if all(self._checkpoint_of(d, store) is not None for d in self.datasets):
+            return self._each(lambda d: d.rebuild(store))
+        return self._each(lambda d: self._catch_up(d, store, last))
+
+    def check(self, store: OxigraphStore, **kwargs: Any) -> dict[str, Any]:
+        servers, drift = {}, []
+        for d in self.datasets:
+            try:
+                report = d.check(store, **kwargs)
+            except ProjectionError as exc:
+                report = {"in_sync": False, "reachable": False, "error": exc.message, "drift": []}
+                drift.append({"kind": "server", "name": d.url, "store": None, "projection": "unreachable"})
+            servers[d.url] = report
+            drift += [{**x, "server": d.url} for x in report["drift"]]
+        first = next(iter(servers.values()))
+        return {"in_sync": not drift, "graphs": first.get("graphs"), "triples": first.get("triples"),
+                "checkpoint": self.checkpoint(store), "servers": servers, "drift": drift}
+
+    def close(self) -> None:
+        for d in self.datasets:
+            d.close()
+
+    # -- internals -------------------------------------------------------------------------------
+    @staticmethod
+    def _catch_up(d: RemoteSparqlDataset, store: OxigraphStore, last: int) -> dict[str, Any]:
+        done: dict[str, Any] = {}
+        checkpoint = d.checkpoint(store)
+        if checkpoint is None:
+            done.update(d.rebuild(store))
+            checkpoint = d.checkpoint(store) or 0
+        while checkpoint < last:
+            batch = store.changes_since(checkpoint, limit=min(500, last - checkpoint))
+            if not batch:
+                break
+            for k, v in d.apply(store, batch).items():
+                done[k] = done.get(k, 0) + v
+            checkpoint = batch[-1].sequence
+        return done
+
+    def _each(self, step) -> dict[str, Any]:
+        out: dict[str, Any] = {"servers": len(self.datasets)}
+        failed = []
+        for d in self.datasets:
+            try:
+                for k, v in step(d).items():
+                    if isinstance(v, (int, float)):
+                        out[k] = out.get(k, 0) + v
+            except ProjectionError as exc:
+                failed.append(exc.message)
+        if failed:
+            raise ProjectionError(f"{len(failed)} of {len(self.datasets)} SPARQL servers not synced: " + "; ".join(failed))
+        return out
