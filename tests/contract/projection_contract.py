@@ -205,3 +205,15 @@ class PublicDatasetContract:
         assert [r["l"] for r in rows] == ["other"]
         report = dataset.check(store)
         assert report["in_sync"], report["drift"]
+
+    def test_literals_arrive_exactly(self, store, dataset):
+        self.sync(store, dataset)
+        odd = ['say "曰"', "back\\slash", "line\nbreak\r\ttab", "ctl\x01\x7f", "列𫝊 🀄", "", "'''\"\"\""]
+        lits = [ox.Literal(v) for v in odd] + [ox.Literal("爲", language="zh-Hant"),
+                                              ox.Literal("0042", datatype=ox.NamedNode(EX + "code"))]
+        change = store.replace_graph(OTHER, [t(f"odd{i}", "value", lit) for i, lit in enumerate(lits)], agent="test")
+        dataset.apply(store, [change])
+        rows = self.select(dataset, f"SELECT ?v WHERE {{ ?s <{EX}value> ?v }}")
+        assert sorted(r["v"] for r in rows) == sorted(lit.value for lit in lits)
+        report = dataset.check(store, sample=10)
+        assert report["in_sync"], report["drift"]
