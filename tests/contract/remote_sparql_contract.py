@@ -20,7 +20,7 @@ from kg.sparql import ResultFormat, execute
 from kg.sparql_remote import Endpoints, RemoteQueryRunner
 from projections.base import ProjectionError
 from projections.public_sparql import OxigraphPublicDataset
-from projections.remote_sparql import RemoteSparqlDataset
+from projections.remote_sparql import RemoteSparqlDataset, ServerTimeoutError
 from tests.contract.projection_contract import EX, OTHER, TEXT, PublicDatasetContract, t, text_triples
 
 CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -70,6 +70,15 @@ class RemoteDatasetContract(PublicDatasetContract):
         assert dataset.checkpoint(store) is None
         assert self.sync(store, dataset).get("rebuilt")
         assert self.titles(dataset) == {"周易"}
+
+    def test_a_count_the_server_cannot_finish_in_time_does_not_stop_the_projection(self, store, dataset, monkeypatch):
+        self.sync(store, dataset)
+
+        def too_slow():
+            raise ServerTimeoutError("the SPARQL server at test did not finish 'SELECT (COUNT(*)…' within its time limit")
+
+        monkeypatch.setattr(dataset, "remote_triples", too_slow)
+        assert dataset.checkpoint(store) == store.last_sequence()  # trusted, with a warning in the log
 
     def test_the_checkpoint_is_kept_per_server(self, store, dataset, tmp_path, endpoints):
         self.sync(store, dataset)
