@@ -100,7 +100,7 @@ class _Stream:
     and keeps the last bytes read (Oxigraph writes its timeout message into a 200 response)."""
 
     def __init__(self, response: httpx.Response, deadline: float) -> None:
-        self._chunks = response.iter_raw()
+        self._chunks = response.iter_bytes()  # decoded: a proxy in front may compress
         self._buffer = b""
         self._deadline = deadline
         self.tail = b""
