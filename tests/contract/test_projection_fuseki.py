@@ -9,6 +9,8 @@ import pytest
 
 from tests.contract.remote_sparql_contract import RemoteDatasetContract
 
+pytestmark = pytest.mark.fuseki
+
 
 class TestFusekiPublicDataset(RemoteDatasetContract):
     engine = "fuseki"

@@ -9,6 +9,8 @@ import pytest
 
 from tests.contract.remote_sparql_contract import RemoteDatasetContract
 
+pytestmark = pytest.mark.oxigraph
+
 
 class TestOxigraphServerPublicDataset(RemoteDatasetContract):
     engine = "oxigraph-server"

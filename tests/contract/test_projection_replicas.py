@@ -17,6 +17,8 @@ from projections.remote_sparql import ReplicatedSparqlDataset, RemoteSparqlDatas
 from tests.contract.projection_contract import TEXT, PublicDatasetContract, text_triples
 from tests.contract.remote_sparql_contract import RemoteDatasetContract
 
+pytestmark = [pytest.mark.oxigraph, pytest.mark.fuseki]
+
 
 class TestReplicatedPublicDataset(PublicDatasetContract):
     @pytest.fixture

@@ -19,6 +19,8 @@ from kg.store import OxigraphStore
 from tests.functional.test_review_workflow import h, test_review_round_trip  # noqa: F401 - re-run here
 from tests.functional.test_sparql_protocol import *  # noqa: F403 - every protocol test, re-run here
 
+pytestmark = [pytest.mark.oxigraph, pytest.mark.fuseki]
+
 
 @pytest.fixture(scope="module", params=["oxigraph-server", "fuseki"])
 def client(request, tmp_path_factory):

@@ -14,6 +14,8 @@ import pytest
 
 from tests._services import pinned_versions
 
+pytestmark = [pytest.mark.oxigraph, pytest.mark.fuseki]
+
 GRAPH = f"urn:x-guji:smoke:{uuid.uuid4()}"
 CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 NT = b'<urn:x:s> <urn:x:p> "\xe5\x8f\xb2\xe8\xa8\x98" .\n'  # "史記"
