@@ -108,13 +108,20 @@ class RemoteSparqlDataset:
             total = st.get("triples")
             if total is not None:  # unknown until this batch is written: a failure half-way is not "data lost"
                 self.state.write(triples=None)
-            before = sum(self._remote_counts(graphs).values()) if total is not None else 0
+            before = 0
+            if total is not None:
+                try:
+                    before = sum(self._remote_counts(graphs).values())
+                except ServerTimeoutError as exc:
+                    log.warning("%s; the checkpoint of %s is not verified", exc.message, self.url)
+                    total = None
             n = self._write_graphs(store, graphs)
             if total is not None:
                 total += n - before
+            else:
+                total = self._count_or_none()
             checkpoint = changes[-1].sequence if changes else int(st.get("checkpoint", 0))
-            self.state.write(endpoint=self.url, store=store.store_id(), checkpoint=checkpoint,
-                             triples=total if total is not None else self.remote_triples())
+            self.state.write(endpoint=self.url, store=store.store_id(), checkpoint=checkpoint, triples=total)
         return {"graphs": len(graphs), "triples": n}
 
     def rebuild(self, store: OxigraphStore) -> dict[str, Any]:
@@ -123,9 +130,8 @@ class RemoteSparqlDataset:
             self.state.write(endpoint=self.url, store=store.store_id(), rebuilding=True)
             self._update("DROP ALL")
             graphs = public_graphs(store)
-            n = self._write_graphs(store, graphs)
-            total = self.remote_triples()
-            self.state.write(endpoint=self.url, store=store.store_id(), rebuilding=False, checkpoint=last, triples=total)
+            n = self._write_graphs(store, graphs)  # into an empty dataset: the server now holds n triples
+            self.state.write(endpoint=self.url, store=store.store_id(), rebuilding=False, checkpoint=last, triples=n)
             self._verified_at = time.monotonic()
         return {"graphs": len(graphs), "triples": n}
 
@@ -170,6 +176,13 @@ class RemoteSparqlDataset:
         """Triples in the server's named graphs, counted by the server."""
         rows = self._select(_COUNT_ALL)
         return int(rows[0]["n"]) if rows else 0
+
+    def _count_or_none(self) -> int | None:
+        try:
+            return self.remote_triples()
+        except ServerTimeoutError as exc:
+            log.warning("%s; the checkpoint of %s is not verified", exc.message, self.url)
+            return None
 
     def _remote_counts(self, graphs: Sequence[str]) -> dict[str, int]:
         """Triples per graph on the server, for these graphs (absent: not there)."""
