@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from accounts.throttle import RateLimiter
     from accounts.users import UserStore
     from annotation.service import AnnotationService
+    from kg.sparql_remote import RemoteQueryRunner
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "samples"
 
@@ -45,15 +46,39 @@ class Context:
     @cached_property
     def public_sparql(self):
         """The public SPARQL dataset as a projection: embedded Oxigraph (default) or a remote
-        SPARQL 1.1 server (GUJI_SPARQL_URL)."""
+        SPARQL 1.1 server (GUJI_SPARQL_BACKEND, GUJI_SPARQL_URL; its checkpoint in $GUJI_HOME/sparql-remote)."""
+        s = self.settings
+        if s.sparql_backend != "embedded":
+            from kg.sparql_remote import Endpoints
+            from projections.remote_sparql import RemoteSparqlDataset, ReplicatedSparqlDataset
+
+            auth = (s.sparql_user, s.sparql_password or "") if s.sparql_user else None
+            servers = [RemoteSparqlDataset(Endpoints.of(s.sparql_backend, url), s.home / "sparql-remote", auth=auth)
+                       for url in [s.sparql_url, *s.sparql_replica_urls]]
+            return servers[0] if len(servers) == 1 else ReplicatedSparqlDataset(servers)
         from projections.public_sparql import OxigraphPublicDataset
 
         return OxigraphPublicDataset(self.settings.public_store_path)
 
     @cached_property
-    def sparql(self) -> QueryRunner:
-        """Public SPARQL queries: over the public dataset, union default graph, in killable workers."""
+    def sparql(self) -> "QueryRunner | RemoteQueryRunner":
+        """Public SPARQL queries: over the public dataset, union default graph, in killable workers
+        (embedded), or sent to the SPARQL server that holds it (the same limits, checked here too)."""
         s = self.settings
+        if s.sparql_backend != "embedded":
+            from kg.sparql_remote import Endpoints, RemoteQueryRunner
+
+            return RemoteQueryRunner(
+                [Endpoints.of(s.sparql_backend, url) for url in [s.sparql_url, *s.sparql_replica_urls]],
+                timeout=s.sparql_timeout,
+                max_results=s.sparql_max_results,
+                allow_service=s.sparql_allow_service,
+                concurrency=s.sparql_workers,
+                per_client=s.sparql_per_client,
+                max_query_bytes=s.sparql_max_query_bytes,
+                max_query_depth=s.sparql_max_query_depth,
+                auth=(s.sparql_user, s.sparql_password or "") if s.sparql_user else None,
+            )
         path = s.public_store_path
         if not (path / "CURRENT").exists():  # never built: build it once (a read-only command on an old home)
             if self.read_only:

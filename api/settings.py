@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     sparql_max_query_bytes: int = Field(default=64 * 1024, gt=0, description="Longest query text accepted (413 beyond)")
     sparql_max_query_depth: int = Field(default=64, gt=0, description="Deepest nesting of {, ( and [ accepted")
     public_store: Path | None = Field(default=None, description="The public SPARQL dataset; default $GUJI_HOME/public")
+    sparql_backend: Literal["embedded", "oxigraph-server", "fuseki"] = Field(
+        default="embedded", description="Where the public SPARQL dataset lives: embedded (GUJI_PUBLIC_STORE) or a SPARQL 1.1 server at GUJI_SPARQL_URL")
+    sparql_url: str | None = Field(default=None, description="The dataset's base URL on the server: http://host:7878 (Oxigraph), http://host:3030/guji (Fuseki)")
+    sparql_replica_urls: list[str] = Field(default_factory=list, description='More servers of the same engine fed the same dataset (read replicas); queries go to each in turn. JSON: ["http://h2:7878"]')
+    sparql_user: str | None = Field(default=None, description="HTTP basic auth for the SPARQL server, if it asks for it")
+    sparql_password: str | None = None
 
     # the projector (search index, Neo4j, public SPARQL dataset kept live from the change log)
     projector_enabled: bool = Field(default=True, description="Run the projector inside the server (off only for tests that drive it by hand)")
@@ -88,6 +94,14 @@ class Settings(BaseSettings):
 
         limits.parse(value)  # ValueError: "couldn't parse rate limit string ..."
         return value
+
+    @model_validator(mode="after")
+    def _sparql_server_needs_its_url(self) -> "Settings":
+        if self.sparql_backend != "embedded" and not self.sparql_url:
+            raise ValueError(f"GUJI_SPARQL_BACKEND={self.sparql_backend} needs GUJI_SPARQL_URL, the dataset's base URL on that server")
+        if self.sparql_backend == "embedded" and (self.sparql_url or self.sparql_replica_urls):
+            raise ValueError("GUJI_SPARQL_URL is set but GUJI_SPARQL_BACKEND is embedded: set it to oxigraph-server or fuseki")
+        return self
 
     @property
     def oxigraph_path(self) -> Path:

@@ -1,10 +1,14 @@
-"""Fixtures for the real Neo4j and Elasticsearch servers that ``scripts/services`` runs.
+"""Fixtures for the real Neo4j, Elasticsearch, Oxigraph and Fuseki servers that ``scripts/services`` runs.
 
 Session fixtures, all connecting lazily to what ``scripts/services up`` (or ``scripts/test``) started:
 
 - ``neo4j_uri`` / ``es_url``: the server addresses, checked to answer. From ``GUJI_TEST_NEO4J_URI`` /
   ``GUJI_TEST_ES_URL``; otherwise the local defaults (``GUJI_NEO4J_BOLT_PORT``, ``GUJI_ES_PORT``).
 - ``neo4j_driver`` / ``es_client``: the official Python drivers on those addresses.
+- ``oxigraph_url`` / ``fuseki_url``: the SPARQL servers that may hold the public dataset, checked to
+  answer a query. From ``GUJI_TEST_OXIGRAPH_URL`` / ``GUJI_TEST_FUSEKI_URL`` (Fuseki: the dataset's
+  URL, ``…/guji``); otherwise the local defaults (``GUJI_OXIGRAPH_PORT``, ``GUJI_FUSEKI_PORT``).
+  Tests write to them: they are test servers, never a production dataset.
 - ``neo4j_control``: stop and start the Neo4j server from a test (a projection that is down and
   catches up later). Only for a Neo4j that ``scripts/services`` started from this checkout; the
   fixture restarts it when the test leaves it stopped.
@@ -34,7 +38,7 @@ VERSIONS_FILE = ROOT / "scripts" / "services.d" / "versions.env"
 HOW_TO_START = (
     "start the servers with `scripts/services up` (needs java and mvn; downloads from Maven Central, "
     "see docs/services.md) or run the suite with `scripts/test`, or point GUJI_TEST_NEO4J_URI / "
-    "GUJI_TEST_ES_URL at running servers"
+    "GUJI_TEST_ES_URL / GUJI_TEST_OXIGRAPH_URL / GUJI_TEST_FUSEKI_URL at running servers"
 )
 
 # what the fixtures found, shown at the end of the run (pytest_terminal_summary below)
@@ -64,6 +68,14 @@ def default_neo4j_uri() -> str:
 
 def default_es_url() -> str:
     return os.environ.get("GUJI_TEST_ES_URL") or f"http://127.0.0.1:{os.environ.get('GUJI_ES_PORT', '9200')}"
+
+
+def default_oxigraph_url() -> str:
+    return os.environ.get("GUJI_TEST_OXIGRAPH_URL") or f"http://127.0.0.1:{os.environ.get('GUJI_OXIGRAPH_PORT', '7878')}"
+
+
+def default_fuseki_url() -> str:
+    return os.environ.get("GUJI_TEST_FUSEKI_URL") or f"http://127.0.0.1:{os.environ.get('GUJI_FUSEKI_PORT', '3030')}/guji"
 
 
 def _short(exc: BaseException) -> str:
@@ -136,6 +148,49 @@ def es_client(es_url: str):
     SERVER_INFO["elasticsearch"] = f"Elasticsearch {node['version']} (JVM {node['jvm']['version']}) at {es_url}"
     yield client
     client.close()
+
+
+def _sparql_server(name: str, url: str, query_url: str, version_of) -> str:
+    import httpx
+
+    error = None
+    try:
+        r = httpx.post(query_url, data={"query": "ASK {}"}, headers={"Accept": "application/sparql-results+json"}, timeout=10)
+        if r.status_code != 200 or "boolean" not in r.text:
+            error = f"ASK {{}} answered {r.status_code}: {r.text[:120]}"
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", reported below
+        error = _short(exc)
+    _require(error is None, f"{name} not reachable at {url} ({error}); {HOW_TO_START}")
+    SERVER_INFO[name.lower()] = f"{name} {version_of()} at {url}"
+    return url
+
+
+@pytest.fixture(scope="session")
+def oxigraph_url() -> str:
+    url = default_oxigraph_url()
+
+    def version() -> str:
+        import httpx
+
+        return httpx.get(url, timeout=5).headers.get("server", "(version not reported)")
+
+    return _sparql_server("Oxigraph", url, url + "/query", version)
+
+
+@pytest.fixture(scope="session")
+def fuseki_url() -> str:
+    url = default_fuseki_url()
+
+    def version() -> str:
+        import httpx
+
+        base = url.rsplit("/", 1)[0]
+        try:
+            return httpx.get(base + "/$/server", timeout=5).json().get("version", "?")
+        except Exception:  # noqa: BLE001 - the admin endpoint may be off on a server started elsewhere
+            return "(version not reported)"
+
+    return _sparql_server("Fuseki", url, url + "/query", version)
 
 
 @dataclass
