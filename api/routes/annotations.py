@@ -32,7 +32,7 @@ from annotation.presenters import (
 from annotation.rdf import to_triples
 from annotation.schemas import annotation_id_from, parse_annotation, parse_collection
 from annotation.service import AnnotationFilter, Stored
-from api.http import accepted_media
+from api.http import accepted_media, attachment
 from api.deps import ContextDep, CurrentUser, OptionalUser
 from kg.errors import JsonTooDeepError, NotAcceptableError, NotFoundError, UnsupportedMediaTypeError, ValidationError
 from kg.namespaces import ID
@@ -265,10 +265,10 @@ def export(request: Request, ctx: ContextDep, identity: OptionalUser,
     name = "annotations" + ("-" + (scope.rstrip("/").rsplit("/", 1)[-1]) if scope else "")
     if format == "csv":
         return Response(export_csv(annotations, _base(request)).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Vary": "Authorization"})
+                        headers={"Content-Disposition": attachment(f"{name}.csv"), "Vary": "Authorization"})
     collection_id = _base(request) + request.url.path.lstrip("/") + (f"?{request.url.query}" if request.url.query else "")
     doc = export_jsonld(annotations, _base(request), collection_id=collection_id, label=f"guji annotations ({scope or 'all'})")
-    return _json(doc, headers={"Content-Disposition": f'attachment; filename="{name}.jsonld"', "Vary": "Authorization"})
+    return _json(doc, headers={"Content-Disposition": attachment(f"{name}.jsonld"), "Vary": "Authorization"})
 
 
 @router.post("/api/annotations/import", response_model=ImportResult, summary="Restore exported annotations (admin)")

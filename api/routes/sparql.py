@@ -15,6 +15,8 @@ from kg.sparql import GRAPH_FORMATS, SOLUTION_FORMATS, ResultFormat
 
 router = APIRouter(tags=["sparql"])
 
+_UPDATE_REFUSED = "SPARQL Update is not allowed: this endpoint is read-only"
+
 _ALIASES = {
     "application/json": ResultFormat.JSON,
     "application/sparql-results+json": ResultFormat.JSON,
@@ -83,6 +85,14 @@ def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def _parse(text: str, where: str) -> dict[str, list[str]]:
+    """URL-encoded parameters; percent-escapes must decode as UTF-8 (never replaced silently)."""
+    try:
+        return parse_qs(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise QuerySyntaxError(f"the {where} is not valid UTF-8 once percent-decoded (byte {exc.start})") from None
+
+
 def _single(params: dict[str, list[str]], name: str) -> str | None:
     values = params.get(name) or []
     if len(values) > 1:
@@ -93,37 +103,52 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
 @router.get("/sparql", summary="SPARQL query (GET)", description=_DOC, response_class=Response,
             responses={200: {"content": {f.value: {} for f in ResultFormat}}})
 async def sparql_get(request: Request, ctx: ContextDep) -> Response:
-    params = parse_qs(request.url.query, keep_blank_values=True)
+    params = _parse(request.url.query, "URL query string")
     if "update" in params:
-        raise QueryRefusedError("SPARQL Update is not allowed: this endpoint is read-only")
+        raise QueryRefusedError(_UPDATE_REFUSED)
     return await run_in_threadpool(_run, ctx, _single(params, "query"), params, request.headers.get("accept"), _client(request))
+
+
+def _media_type(request: Request) -> tuple[str, str | None]:
+    """The body's media type and its charset parameter (None when not given)."""
+    ctype, _, rest = (request.headers.get("content-type") or "").partition(";")
+    charset = None
+    for param in rest.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return ctype.strip().lower(), charset
 
 
 @router.post("/sparql", summary="SPARQL query (POST form or application/sparql-query)", description=_DOC,
              response_class=Response, responses={200: {"content": {f.value: {} for f in ResultFormat}}})
 async def sparql_post(request: Request, ctx: ContextDep) -> Response:
-    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    params = parse_qs(request.url.query, keep_blank_values=True)
+    ctype, charset = _media_type(request)
+    params = _parse(request.url.query, "URL query string")
+    if ctype == "application/sparql-update" or "update" in params:
+        raise QueryRefusedError(_UPDATE_REFUSED)
+    if "query" in params:  # a POST carries its query in the body only; which of two would we run?
+        raise QuerySyntaxError("a POST sends the query in its body, not in the URL (SPARQL 1.1 Protocol)")
+    if ctype not in ("application/sparql-query", "application/x-www-form-urlencoded"):
+        raise HTTPException(415, f"unsupported Content-Type {ctype or '(none)'}: use application/sparql-query or "
+                                 "application/x-www-form-urlencoded (SPARQL 1.1 Protocol)")
+    if charset not in (None, "utf-8", "utf8"):
+        raise HTTPException(415, f"unsupported charset {charset}: the SPARQL 1.1 Protocol takes UTF-8 only")
     body = await request.body()
-    if ctype == "application/sparql-update":
-        raise QueryRefusedError("SPARQL Update is not allowed: this endpoint is read-only")
     if ctype == "application/sparql-query":
         try:
             query = body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise QuerySyntaxError(f"the query is not valid UTF-8 (byte {exc.start})") from None
-    elif ctype == "application/x-www-form-urlencoded":
+    else:
         try:
-            form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            text = body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise QuerySyntaxError(f"the form is not valid UTF-8 (byte {exc.start})") from None
+        form = _parse(text, "form")
         if "update" in form:
-            raise QueryRefusedError("SPARQL Update is not allowed: this endpoint is read-only")
+            raise QueryRefusedError(_UPDATE_REFUSED)
         for k, v in form.items():
             params.setdefault(k, []).extend(v)
         query = _single(form, "query")
-    else:
-        raise QuerySyntaxError(
-            f"unsupported Content-Type {ctype or '(none)'}: use application/sparql-query or application/x-www-form-urlencoded"
-        )
     return await run_in_threadpool(_run, ctx, query, params, request.headers.get("accept"), _client(request))

@@ -129,3 +129,44 @@ def test_healthz(client):
 def test_q_zero_means_not_acceptable(client):
     r = client.get("/sparql", params={"query": WORKS}, headers={"accept": "text/csv;q=0, application/sparql-results+xml"})
     assert r.headers["content-type"].startswith("application/sparql-results+xml")
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"content": b"query=ASK%20%7B%7D"},  # a form without its Content-Type
+    {"content": b"ASK {}", "headers": {"content-type": "text/plain"}},
+])
+def test_post_needs_a_protocol_media_type(client, kwargs):
+    r = client.post("/sparql", **kwargs)
+    assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media_type"
+    assert "use application/sparql-query or application/x-www-form-urlencoded" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("ctype, body", [
+    ("application/sparql-query; charset=UTF-16", "ASK {}".encode("utf-16-le")),  # no BOM: also valid UTF-8
+    ("application/x-www-form-urlencoded; charset=ISO-8859-1", b"query=ASK%20%7B%7D"),
+])
+def test_post_refuses_other_charsets(client, ctype, body):
+    r = client.post("/sparql", content=body, headers={"content-type": ctype})
+    assert r.status_code == 415
+    assert r.json()["error"]["message"].endswith("the SPARQL 1.1 Protocol takes UTF-8 only")
+
+
+def test_post_accepts_an_explicit_utf8_charset(client):
+    r = client.post("/sparql", content=WORKS.encode(), headers={"content-type": 'application/sparql-query; charset="UTF-8"'})
+    assert r.status_code == 200 and ids(r.json()) == SAMPLE_IDS
+
+
+def test_update_in_the_url_of_a_form_post_is_refused(client):
+    r = client.post("/sparql?update=CLEAR%20ALL", data={"query": "ASK {}"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "query_refused"
+
+
+def test_post_with_a_query_in_the_url_is_refused(client):
+    r = client.post("/sparql?query=ASK%20%7B%7D", content=WORKS.encode(), headers={"content-type": "application/sparql-query"})
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == "a POST sends the query in its body, not in the URL (SPARQL 1.1 Protocol)"
+
+
+def test_percent_escapes_must_be_utf8(client):
+    r = client.get("/sparql?query=ASK%20%7B%7D%FF")
+    assert r.status_code == 400 and "not valid UTF-8" in r.json()["error"]["message"]

@@ -379,3 +379,16 @@ def test_check_anchors_moves_a_uniquely_found_quote(svc, store):
     moved = svc.get(ANONYMOUS, a.id).annotation
     assert (moved.target.start, moved.target.end) == (27, 30) and moved.anchor.state is AnchorState.REANCHORED
     assert moved.history[-1].before["target"] == {"start": 25, "end": 28} and moved.history[-1].after["target"] == {"start": 27, "end": 30}
+
+
+@pytest.mark.parametrize("scope", [J + "\x1f", J + "\x7f", J + "\x00", "https://w3id.org/guji/id/work/a b", J + ">", ":x"])
+def test_a_scope_that_is_no_iri_is_refused_not_a_query_error(svc, scope):
+    """schemathesis: ``GET /api/annotations/export?scope=%1F`` (and ``/annotations/?creator=%7F``)
+    reached SPARQL and answered 500."""
+    with pytest.raises(TargetMismatchError, match="not a valid IRI"):
+        svc.export(ANONYMOUS, scope)
+
+
+def test_a_creator_that_is_no_iri_is_refused(svc):
+    with pytest.raises(TargetMismatchError, match="not a valid IRI"):
+        svc.list(ROOT, AnnotationFilter(creator="\x7f"))
