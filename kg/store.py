@@ -89,7 +89,7 @@ class OxigraphStore:
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(self.path))
         except OSError as exc:
-            hint = " (is `guji serve` or another guji command writing to it? stop it, or open it read-only)" if "lock" in str(exc).lower() else ""
+            hint = " (another guji process holds it: beside a running `guji serve` the CLI hands its work to the server)" if "lock" in str(exc).lower() else ""
             raise StoreError(f"cannot open the RDF store at {self.path}: {exc}{hint}", path=str(self.path)) from None
 
     @classmethod

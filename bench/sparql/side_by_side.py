@@ -173,7 +173,7 @@ def main() -> None:
             ctx.store.replace_graph(graph_iri(wg.text_id), wg.triples, agent="bench")
         print(f"Kanripo ingested in {time.perf_counter() - t0:.1f} s: {ctx.store.count()} quads")
     juans = [(r["j"].value, r["t"].value) for r in ctx.store.query(
-        f"SELECT ?j ?t WHERE {{ GRAPH ?g {{ ?j <{GUJI}text> ?t }} }} LIMIT 50")]
+        f"SELECT ?j ?t WHERE {{ GRAPH ?g {{ ?j <{GUJI}text> ?t }} }} ORDER BY ?j LIMIT 2000")]
     item = next(iter(ctx.store.query(
         f"SELECT ?i WHERE {{ GRAPH ?g {{ ?i a <{GUJI}DigitalCopy> }} }} LIMIT 1")))["i"].value
     qs = queries(item, juans[0][0])

@@ -1,0 +1,248 @@
+"""Benchmark and fault drill of the live projections, as users and operators meet them.
+
+    python -m bench.faults [--annotations 60] [--down 60] [--kanripo ../shared/corpus/kanripo]
+
+Needs the real servers of ``scripts/services up`` (Neo4j on bolt://127.0.0.1:7687, Elasticsearch on
+http://127.0.0.1:9200); it uses Neo4j's default database and its own Elasticsearch index prefix,
+so run it when no test suite is using them. Everything is a real process on 127.0.0.1:
+
+1. ``guji serve --sample`` with Elasticsearch and Neo4j configured;
+2. approval latency: create → submit → approve over HTTP, then poll /api/search, /sparql and Neo4j
+   until each shows the annotation (p50/p95), and the sustained rate of whole workflows per second;
+3. Neo4j stopped (``scripts/services stop-neo4j``) for ``--down`` seconds while annotations are
+   approved, then started again: time until the projector caught up by itself, then
+   ``guji sync --check`` beside the server;
+4. the same with Elasticsearch stopped;
+5. ``kill -9`` of the server while it projects a Kanripo ingest (``guji ingest`` beside it), a
+   restart, and ``guji sync --check``.
+
+Prints what it measured; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+MEDIA = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+JUAN = "https://w3id.org/guji/id/text/GJ4a0002/master/001"
+PERSON = "https://w3id.org/guji/vocab/entity-category/person"
+NEO4J = os.environ.get("GUJI_TEST_NEO4J_URI", "bolt://127.0.0.1:7687")
+ES = os.environ.get("GUJI_TEST_ES_URL", "http://127.0.0.1:9200")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, home: Path, env: dict[str, str]) -> None:
+        self.home, self.env, self.port = home, env, free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, *extra: str) -> float:
+        t0 = time.monotonic()
+        log = open(self.home / "server.log", "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "api", "serve", "--port", str(self.port), *extra],
+                                     env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        while True:
+            if self.proc.poll() is not None:
+                raise SystemExit("server exited: " + (self.home / "server.log").read_text()[-2000:])
+            try:
+                if httpx.get(self.base + "/healthz", timeout=2).status_code == 200:
+                    return time.monotonic() - t0
+            except httpx.HTTPError:
+                time.sleep(0.2)
+
+    def kill9(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(60)
+
+    def cli(self, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "api", *args], env=self.env, cwd=ROOT, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def health(self) -> dict:
+        return httpx.get(self.base + "/healthz", timeout=30).json()
+
+
+def services(*args: str) -> None:
+    subprocess.run([str(ROOT / "scripts" / "services"), *args], check=True, capture_output=True)
+
+
+def neo4j_count(label: str) -> int:
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(NEO4J) as d:
+        records, _, _ = d.execute_query("MATCH (n:Resource) WHERE n.label = $l OR $l IN n.labels RETURN count(n) AS n", l=label)
+        return records[0]["n"]
+
+
+def annotate(http: httpx.Client, alice: dict, rita: dict, label: str) -> float:
+    """One whole workflow; returns the seconds from the approval request to its answer."""
+    doc = {"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation",
+           "body": {"type": "SpecificResource", "guji:category": PERSON, "purpose": "identifying",
+                    "source": {"id": f"https://example.org/person/{label}", "label": label}},
+           "target": {"type": "SpecificResource", "source": JUAN,
+                      "selector": [{"type": "TextQuoteSelector", "exact": "范仲淹"},
+                                   {"type": "TextPositionSelector", "start": 10, "end": 13}]}}
+    r = http.post("/annotations/", json=doc, headers={**alice, "Content-Type": MEDIA})
+    r.raise_for_status()
+    url = httpx.URL(r.headers["location"]).path
+    http.post(url + "/submit", headers=alice).raise_for_status()
+    etag = http.get(url, headers=rita).headers["etag"]
+    t0 = time.monotonic()
+    http.post(url + "/review", json={"decision": "approve"}, headers={**rita, "If-Match": etag}).raise_for_status()
+    return time.monotonic() - t0
+
+
+def visible(http: httpx.Client, label: str) -> dict[str, bool]:
+    ask = f'ASK {{ GRAPH ?g {{ ?b <http://www.w3.org/2000/01/rdf-schema#label> "{label}" }} }}'
+    return {"search": http.get("/api/search", params={"q": label}).json()["total"] > 0,
+            "sparql": http.get("/sparql", params={"query": ask}).json()["boolean"]}
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))]
+
+
+def wait_caught_up(server: Server, name: str, limit: float = 600) -> float:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        st = {p["name"]: p for p in server.health()["projections"]}
+        if st[name]["pending"] == 0 and st[name]["state"] == "ok":
+            return time.monotonic() - t0
+        time.sleep(0.5)
+    return float("nan")
+
+
+def check(server: Server) -> tuple[int, dict]:
+    r = server.cli("sync", "--check", "--json")
+    try:
+        return r.returncode, json.loads(r.stdout)
+    except ValueError:
+        return r.returncode, {"output": r.stdout[-2000:], "error": r.stderr[-2000:]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--annotations", type=int, default=60)
+    ap.add_argument("--down", type=float, default=60)
+    ap.add_argument("--kanripo", type=Path, default=ROOT.parent / "shared" / "corpus" / "kanripo")
+    args = ap.parse_args()
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="guji-bench-faults-"))
+    prefix = f"guji-bench-{uuid.uuid4().hex[:6]}"
+    env = {**os.environ, "GUJI_HOME": str(home), "GUJI_ENVIRONMENT": "test", "PYTHONPATH": str(ROOT),
+           "GUJI_NEO4J_URI": NEO4J, "GUJI_ES_URL": ES, "GUJI_ES_INDEX_PREFIX": prefix}
+    server = Server(home, env)
+    print(f"home {home}; Elasticsearch index prefix {prefix}")
+    print(f"server up (sample ingested, every projection built) in {server.start('--sample'):.1f} s")
+    keys = {}
+    for name, role in (("alice", "annotator"), ("rita", "reviewer")):
+        r = server.cli("users", "add", name, "--role", role, "--json")
+        keys[name] = {"Authorization": f"Bearer {json.loads(r.stdout)['api_key']}"}
+    http = httpx.Client(base_url=server.base, timeout=60)
+    try:
+        # 1. approval latency and sustained workflows
+        answer, seen, neo = [], [], []
+        t_all = time.monotonic()
+        for i in range(args.annotations):
+            label = f"測{i:04d}號"
+            answer.append(annotate(http, keys["alice"], keys["rita"], label))
+            t0 = time.monotonic()
+            while not all(visible(http, label).values()):
+                time.sleep(0.01)
+            seen.append(answer[-1] + time.monotonic() - t0)
+        rate = args.annotations / (time.monotonic() - t_all)
+        print(f"\napproval answered: p50 {statistics.median(answer) * 1000:.0f} ms, p95 {pct(answer, .95) * 1000:.0f} ms")
+        print(f"approval → found by /api/search (Elasticsearch) and /sparql: p50 {statistics.median(seen) * 1000:.0f} ms, "
+              f"p95 {pct(seen, .95) * 1000:.0f} ms (n={len(seen)})")
+        t0 = time.monotonic()
+        while neo4j_count("Annotation") < args.annotations and time.monotonic() - t0 < 30:
+            time.sleep(0.05)
+        print(f"Neo4j holds {neo4j_count('Annotation')} Annotation nodes {time.monotonic() - t0:.2f} s after the last approval")
+        print(f"sustained: {rate:.2f} whole workflows/s (create + submit + approve, each visible everywhere before the next)")
+        rc, report = check(server)
+        print(f"guji sync --check beside the server: exit {rc}, in_sync={report.get('in_sync')}")
+
+        # 2. Neo4j, then Elasticsearch, down while annotations are approved
+        for name, stop, start in (("neo4j", ("stop-neo4j",), ("start-neo4j",)), ("search", ("down", "es"), ("up", "es"))):
+            services(*stop)
+            t0 = time.monotonic()
+            n, slow = 0, []
+            while time.monotonic() - t0 < args.down:
+                slow.append(annotate(http, keys["alice"], keys["rita"], f"斷{name}{n:03d}"))
+                n += 1
+                time.sleep(1)
+            st = {p["name"]: p for p in server.health()["projections"]}[name]
+            print(f"\n{name} down {args.down:.0f} s: {n} approvals answered (p50 {statistics.median(slow) * 1000:.0f} ms, "
+                  f"max {max(slow) * 1000:.0f} ms); /healthz {name}: state={st['state']} pending={st['pending']} "
+                  f"lag={st['lag_seconds']:.0f} s retry_in={st['retry_in']:.0f} s; error: {(st['last_error'] or '')[:90]}")
+            t_up = time.monotonic()
+            services(*start)
+            print(f"{name} back after {time.monotonic() - t_up:.0f} s; projector caught up by itself "
+                  f"{wait_caught_up(server, name):.1f} s later (no operator step)")
+            rc, report = check(server)
+            print(f"guji sync --check: exit {rc}, in_sync={report.get('in_sync')}, "
+                  f"{name} drift={len(report.get(name, {}).get('drift', []))}")
+
+        # 3. kill -9 during projection of a large ingest
+        if args.kanripo.is_dir():
+            ingest = subprocess.Popen([sys.executable, "-m", "api", "ingest", str(args.kanripo), "--quiet"], env=env, cwd=ROOT,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 900:
+                try:
+                    st = {p["name"]: p for p in server.health()["projections"]}
+                except httpx.HTTPError:
+                    st = {}
+                if any(p["pending"] > 0 for p in st.values()) and server.health()["quads"] > 100_000:
+                    break
+                time.sleep(0.5)
+            time.sleep(3)  # mid-projection
+            pending = {k: v["pending"] for k, v in st.items()}
+            server.kill9()
+            ingest.wait(60)
+            print(f"\nkill -9 of the server while projecting the Kanripo ingest (pending then: {pending}); "
+                  f"the CLI said: {(ingest.stderr.read() or '').strip().splitlines()[-1:]}")
+            up = server.start()
+            print(f"restart: up and caught up in {up:.1f} s")
+            r = server.cli("ingest", str(args.kanripo), "--quiet")
+            print(f"the interrupted ingest run again beside the server: exit {r.returncode}")
+            rc, report = check(server)
+            drift = {k: len(v.get("drift", [])) for k, v in report.items() if isinstance(v, dict)}
+            print(f"guji sync --check after the crash: exit {rc}, in_sync={report.get('in_sync')}, drift per projection {drift}")
+    finally:
+        http.close()
+        server.stop()
+        try:
+            httpx.delete(f"{ES}/{prefix}*", timeout=30)
+        except httpx.HTTPError:
+            pass
+
+
+if __name__ == "__main__":
+    main()
