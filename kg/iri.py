@@ -35,6 +35,12 @@ def iri_problem(value: str, schemes: tuple[str, ...] = SCHEMES) -> str | None:
         return f"an {scheme}: IRI needs a host ({scheme}://host/...)"
     if scheme == "urn" and not re.match(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}:.", rest):
         return "a urn: IRI is urn:NAMESPACE:NAME"
+    try:  # the store's own parser has the last word (e.g. U+FFF0 is no IRI code point)
+        import pyoxigraph
+
+        pyoxigraph.NamedNode(value)
+    except ValueError as exc:
+        return str(exc)
     return None
 
 

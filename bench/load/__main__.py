@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from api.auth import UserStore
+from accounts.users import UserStore
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

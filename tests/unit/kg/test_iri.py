@@ -23,3 +23,14 @@ def test_bad(iri, says):
     with pytest.raises(InvalidIriError) as e:
         check_iri(iri, field="target")
     assert says in e.value.message and e.value.details == {"field": "target"} and e.value.code == "invalid_iri"
+
+
+def test_what_the_store_refuses_is_refused_here_too():
+    """Found by the fuzzer: U+FFF0 passed the character checks and reached ox.NamedNode (500)."""
+    import pytest
+
+    from kg.errors import InvalidIriError
+    from kg.iri import check_iri
+
+    with pytest.raises(InvalidIriError, match="Invalid IRI code point"):
+        check_iri("https://w3id.org/guji/id/item/\ufff0")
