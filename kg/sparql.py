@@ -365,6 +365,52 @@ class _Worker:
         self.conn.close()
 
 
+class Admission:
+    """At most ``slots`` queries at a time, at most ``per_client`` of one client (the local workers and a remote server alike)."""
+
+    def __init__(self, slots: int, per_client: int, queue_wait: float) -> None:
+        self.per_client, self.queue_wait = per_client, queue_wait
+        self._slots = threading.Semaphore(slots)
+        self._lock = threading.Lock()
+        self._clients: dict[str, int] = {}
+
+    def enter(self, client: str | None, limit: float) -> None:
+        if client is not None:
+            with self._lock:
+                running = self._clients.get(client, 0)
+                if running >= self.per_client:
+                    raise QueryBusyError(
+                        f"you already have {running} quer{'y' if running == 1 else 'ies'} running; wait for it before sending another",
+                        retry_after=max(1, int(limit // 2)))
+                self._clients[client] = running + 1
+        wait = min(limit, self.queue_wait)
+        if not self._slots.acquire(timeout=wait):
+            self._leave_client(client)
+            raise QueryBusyError(f"the endpoint is busy: no query slot came free within {wait:g} s; retry later",
+                                 retry_after=max(1, int(limit)))
+
+    def leave(self, client: str | None) -> None:
+        self._slots.release()
+        self._leave_client(client)
+
+    def _leave_client(self, client: str | None) -> None:
+        if client is None:
+            return
+        with self._lock:
+            n = self._clients.get(client, 1) - 1
+            if n <= 0:
+                self._clients.pop(client, None)
+            else:
+                self._clients[client] = n
+
+
+def result_format(info: QueryInfo, fmt: ResultFormat | None) -> ResultFormat:
+    """The format asked for when it can carry this query's result, else the query form's default."""
+    if fmt is None or info.returns_graph != fmt.for_graphs:
+        return ResultFormat.TURTLE if info.returns_graph else ResultFormat.JSON
+    return fmt
+
+
 class QueryRunner:
     """Runs read-only queries against an on-disk store in killable worker processes.
 
@@ -396,8 +442,7 @@ class QueryRunner:
         self._idle: list[_Worker] = []
         self._size = workers
         self._lock = threading.Lock()
-        self._slots = threading.Semaphore(workers)
-        self._clients: dict[str, int] = {}
+        self._admission = Admission(workers, per_client, queue_wait)
 
     def warm(self) -> None:
         """Start the workers now rather than on the first queries."""
@@ -421,27 +466,6 @@ class QueryRunner:
         with self._lock:
             self._idle.append(w)
 
-    def _enter(self, client: str | None) -> None:
-        if client is None:
-            return
-        with self._lock:
-            running = self._clients.get(client, 0)
-            if running >= self.per_client:
-                raise QueryBusyError(
-                    f"you already have {running} quer{'y' if running == 1 else 'ies'} running; wait for it before sending another",
-                    retry_after=max(1, int(self.timeout // 2)))
-            self._clients[client] = running + 1
-
-    def _leave(self, client: str | None) -> None:
-        if client is None:
-            return
-        with self._lock:
-            n = self._clients.get(client, 1) - 1
-            if n <= 0:
-                self._clients.pop(client, None)
-            else:
-                self._clients[client] = n
-
     def inspect(self, text: str) -> QueryInfo:
         return inspect_query(text, allow_service=self.allow_service, max_bytes=self.max_query_bytes,
                              max_depth=self.max_query_depth)
@@ -450,41 +474,29 @@ class QueryRunner:
             named_graphs: list[str] | None = None, timeout: float | None = None,
             client: str | None = None, base_iri: str | None = None) -> tuple[bytes, ResultFormat, QueryInfo]:
         info = self.inspect(text)
-        if fmt is None:
-            fmt = ResultFormat.TURTLE if info.returns_graph else ResultFormat.JSON
-        elif info.returns_graph and not fmt.for_graphs:
-            fmt = ResultFormat.TURTLE
-        elif not info.returns_graph and fmt.for_graphs:
-            fmt = ResultFormat.JSON
+        fmt = result_format(info, fmt)
         limit = timeout or self.timeout
-        self._enter(client)
+        self._admission.enter(client, limit)
         try:
-            if not self._slots.acquire(timeout=min(limit, self.queue_wait)):
-                raise QueryBusyError(
-                    f"the endpoint is busy: no query slot came free within {min(limit, self.queue_wait):g} s; retry later",
-                    retry_after=max(1, int(limit)))
+            w = self._take()
+            started = time.monotonic()
             try:
-                w = self._take()
-                started = time.monotonic()
-                try:
-                    w.conn.send((text, fmt.value, default_graph, named_graphs, self.max_results,
-                                 self.union_default_graph, base_iri or self.base_iri))
-                    if not w.conn.poll(max(0.0, limit - (time.monotonic() - started))):
-                        w.kill()
-                        raise QueryTimeoutError(
-                            f"the query ran longer than the {limit:g} s limit and was stopped; narrow it (LIMIT, more specific patterns) or download a dump",
-                            timeout=limit,
-                        )
-                    status, payload = w.conn.recv()
-                except (EOFError, OSError) as exc:  # the worker died (memory, a crash in the engine): a fresh one serves the next query
+                w.conn.send((text, fmt.value, default_graph, named_graphs, self.max_results,
+                             self.union_default_graph, base_iri or self.base_iri))
+                if not w.conn.poll(max(0.0, limit - (time.monotonic() - started))):
                     w.kill()
-                    raise QueryFailedError(
-                        f"the query stopped its worker ({type(exc).__name__}) and was not answered; it may need more memory than a query may use, or hit an engine limit: simplify it") from None
-                self._give_back(w)
-            finally:
-                self._slots.release()
+                    raise QueryTimeoutError(
+                        f"the query ran longer than the {limit:g} s limit and was stopped; narrow it (LIMIT, more specific patterns) or download a dump",
+                        timeout=limit,
+                    )
+                status, payload = w.conn.recv()
+            except (EOFError, OSError) as exc:  # the worker died (memory, a crash in the engine): a fresh one serves the next query
+                w.kill()
+                raise QueryFailedError(
+                    f"the query stopped its worker ({type(exc).__name__}) and was not answered; it may need more memory than a query may use, or hit an engine limit: simplify it") from None
+            self._give_back(w)
         finally:
-            self._leave(client)
+            self._admission.leave(client)
         if status == "ok":
             return payload, fmt, info
         name, message, details = payload

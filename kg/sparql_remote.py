@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import pyoxigraph as ox
 
 from kg.errors import QueryBusyError, QuerySyntaxError, QueryTimeoutError, QueryTooLargeError, StoreError
 from kg.sparql import (
+    Admission, result_format,
     MAX_QUERY_BYTES, MAX_QUERY_DEPTH, QueryInfo, ResultFormat, inspect_query, serialize_boolean,
     serialize_solutions, serialize_triples,
 )
@@ -135,45 +135,6 @@ class _NoConnection(Exception):
         self.error = error
 
 
-class _Admission:
-    """At most ``slots`` queries at a time, at most ``per_client`` of one client (as QueryRunner)."""
-
-    def __init__(self, slots: int, per_client: int, queue_wait: float) -> None:
-        self.per_client, self.queue_wait = per_client, queue_wait
-        self._slots = threading.Semaphore(slots)
-        self._lock = threading.Lock()
-        self._clients: dict[str, int] = {}
-
-    def enter(self, client: str | None, limit: float) -> None:
-        if client is not None:
-            with self._lock:
-                running = self._clients.get(client, 0)
-                if running >= self.per_client:
-                    raise QueryBusyError(
-                        f"you already have {running} quer{'y' if running == 1 else 'ies'} running; wait for it before sending another",
-                        retry_after=max(1, int(limit // 2)))
-                self._clients[client] = running + 1
-        wait = min(limit, self.queue_wait)
-        if not self._slots.acquire(timeout=wait):
-            self._leave_client(client)
-            raise QueryBusyError(f"the endpoint is busy: no query slot came free within {wait:g} s; retry later",
-                                 retry_after=max(1, int(limit)))
-
-    def leave(self, client: str | None) -> None:
-        self._slots.release()
-        self._leave_client(client)
-
-    def _leave_client(self, client: str | None) -> None:
-        if client is None:
-            return
-        with self._lock:
-            n = self._clients.get(client, 1) - 1
-            if n <= 0:
-                self._clients.pop(client, None)
-            else:
-                self._clients[client] = n
-
-
 class RemoteQueryRunner:
     """Runs read-only public queries on a SPARQL 1.1 server; the same ``run``/``inspect`` as QueryRunner.
 
@@ -201,7 +162,7 @@ class RemoteQueryRunner:
         self.max_query_bytes = max_query_bytes
         self.max_query_depth = max_query_depth
         self.base_iri = base_iri
-        self._admission = _Admission(concurrency, per_client, queue_wait)
+        self._admission = Admission(concurrency, per_client, queue_wait)
         self._http = client or http_client(auth, timeout + CLIENT_GRACE)
         self._own_http = client is None
 
@@ -216,12 +177,7 @@ class RemoteQueryRunner:
             named_graphs: list[str] | None = None, timeout: float | None = None,
             client: str | None = None, base_iri: str | None = None) -> tuple[bytes, ResultFormat, QueryInfo]:
         info = self.inspect(text)
-        if fmt is None:
-            fmt = ResultFormat.TURTLE if info.returns_graph else ResultFormat.JSON
-        elif info.returns_graph and not fmt.for_graphs:
-            fmt = ResultFormat.TURTLE
-        elif not info.returns_graph and fmt.for_graphs:
-            fmt = ResultFormat.JSON
+        fmt = result_format(info, fmt)
         limit = timeout or self.timeout
         self._admission.enter(client, limit)
         try:
