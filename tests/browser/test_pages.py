@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import time
 from urllib.parse import quote
 
 from . import _data
@@ -20,6 +21,19 @@ def shot(page, screenshots, name: str) -> None:
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
 
 
+def wait_for(page, expression: str, arg=None, timeout: float = 30.0) -> None:
+    """Poll ``expression`` until it is truthy. Not ``page.wait_for_function``: that builds the predicate
+    with ``new Function`` inside the page, which the pages' Content-Security-Policy (no unsafe-eval)
+    refuses; ``page.evaluate`` goes through the DevTools protocol, which CSP does not govern."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if page.evaluate(expression, arg) if arg is not None else page.evaluate(expression):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"never true within {timeout:g} s: {expression}")
+        page.wait_for_timeout(50)
+
+
 def login(page, server, user: str, next_url: str) -> None:
     page.goto(f"{server.url}/login?next={quote(next_url, safe='')}")
     assert_labelled(page)
@@ -27,13 +41,13 @@ def login(page, server, user: str, next_url: str) -> None:
     page.fill("#password", USERS[user][1])
     with page.expect_navigation():
         page.press("#password", "Enter")
-    page.wait_for_function("(u) => document.getElementById('who').textContent.includes(u)", arg=user)
+    wait_for(page, "(u) => document.getElementById('who').textContent.includes(u)", arg=user)
 
 
 def wait_text(page, selector: str, text: str) -> None:
     """Wait until the element's text contains ``text``; on timeout say what it showed."""
     try:
-        page.wait_for_function("([s, t]) => (document.querySelector(s)?.textContent || '').includes(t)", arg=[selector, text])
+        wait_for(page, "([s, t]) => (document.querySelector(s)?.textContent || '').includes(t)", arg=[selector, text])
     except Exception as exc:
         raise AssertionError(f"{selector} never showed {text!r}; it shows {page.inner_text(selector)!r}") from exc
 
@@ -107,12 +121,12 @@ def test_search_open_book_see_copies(new_page, server, screenshots):
     original = page.evaluate("window.gujiReader.cps.join('')")
     assert "爲業" in original
     page.locator("#script-toggle label", has_text="简").click()
-    page.wait_for_function("document.getElementById('reader').textContent.includes('为业')")
+    wait_for(page, "document.getElementById('reader').textContent.includes('为业')")
     assert page.evaluate("window.gujiReader.cps.join('')") == original
     i = original.index("爲業")
     assert page.inner_text(f"#reader span[data-o='{i}']") == "为"
     page.locator("#script-toggle label", has_text="原文").click()
-    page.wait_for_function("document.getElementById('reader').textContent.includes('爲業')")
+    wait_for(page, "document.getElementById('reader').textContent.includes('爲業')")
 
 
 # -- 2. annotate → submit → review → public ----------------------------------------------------------
@@ -137,7 +151,7 @@ def test_annotate_submit_review_then_public(new_page, server, screenshots):
     anna = new_page()
     login(anna, server, "anna", f"/annotate?iri={quote(SHORT_JUAN, safe='')}")
     reader_ready(anna)
-    anna.wait_for_function("!document.getElementById('sugg-mode').textContent.includes('计算中')")
+    wait_for(anna, "!document.getElementById('sugg-mode').textContent.includes('计算中')")
     assert anna.locator("#suggestions li").count() >= 1, anna.inner_text("#sugg-mode")
 
     # keyboard: caret to after 列, Shift+→ selects exactly 𫝊 (one code point)
@@ -188,11 +202,11 @@ def test_annotate_submit_review_then_public(new_page, server, screenshots):
     create.wait_for()
     create.click()
     anna.click("#save")
-    anna.wait_for_function("document.querySelectorAll('#mine li[data-status=draft]').length === 2")
+    wait_for(anna, "document.querySelectorAll('#mine li[data-status=draft]').length === 2")
     for remaining in (1, 0):
         anna.locator("#mine li[data-status=draft] button.submit").first.click()
-        anna.wait_for_function("(n) => document.querySelectorAll('#mine li[data-status=draft]').length === n", arg=remaining)
-    anna.wait_for_function("document.querySelectorAll('#mine li[data-status=submitted]').length === 2")
+        wait_for(anna, "(n) => document.querySelectorAll('#mine li[data-status=draft]').length === n", arg=remaining)
+    wait_for(anna, "document.querySelectorAll('#mine li[data-status=submitted]').length === 2")
     assert_labelled(anna)
     shot(anna, screenshots, "03-annotate")
 
@@ -241,7 +255,7 @@ def test_annotate_submit_review_then_public(new_page, server, screenshots):
     assert {s["type"]: s for s in put.value.post_data_json["target"]["selector"]}["TextQuoteSelector"]["exact"] == "桃花源"
     anna.wait_for_selector("#mine li[data-status=draft]")
     anna.locator("#mine li[data-status=draft] button.submit").click()
-    anna.wait_for_function("document.querySelectorAll('#mine li[data-status=submitted]').length === 1")
+    wait_for(anna, "document.querySelectorAll('#mine li[data-status=submitted]').length === 1")
 
     # the public sees the approved one (and only that one), with its entity pop-up
     public = new_page()
@@ -284,7 +298,7 @@ def test_sparql_console_runs_examples(new_page, server, screenshots):
         assert dynasty in body
     shot(page, screenshots, "07-sparql")
     page.click("button[data-example=reels-due]")
-    page.wait_for_function("document.querySelector('#console .yasr').textContent.includes('R1-P')")
+    wait_for(page, "document.querySelector('#console .yasr').textContent.includes('R1-P')")
     assert "R1-P" in page.locator("#console .yasr").inner_text()  # never inspected: always due
 
 
@@ -302,7 +316,7 @@ def test_sparql_console_plain_editor(new_page, server):
     page.keyboard.press("Control+End")
     page.keyboard.type(" LIMIT 1")
     page.keyboard.press("Control+Enter")
-    page.wait_for_function("document.querySelectorAll('#plain-results tbody tr').length === 1")
+    wait_for(page, "document.querySelectorAll('#plain-results tbody tr').length === 1")
 
 
 # -- 4. a text with 2,000 annotations ---------------------------------------------------------------------
@@ -344,7 +358,7 @@ def test_render_text_with_2000_annotations(new_page, server, screenshots):
     reader_ready(annot)
     a_stats = annot.evaluate("window.gujiRender")
     assert a_stats["annotations"] == BENCH_ANNOTATIONS
-    annot.wait_for_function("!document.getElementById('sugg-mode').textContent.includes('计算中')")
+    wait_for(annot, "!document.getElementById('sugg-mode').textContent.includes('计算中')")
     shot(annot, screenshots, "09-annotate-2000-annotations")
 
     render = [r["renderMs"] for r in runs]

@@ -60,7 +60,7 @@ def neighbourhood(client, iri: str) -> str:
 
 def submit_and_approve(client, h, url: str, *, creator: str = "alice", reviewer: str = "rita") -> dict:
     assert client.post(path(url) + "/submit", headers=h[creator]).status_code == 200
-    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers=h[reviewer])
+    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers={**h[reviewer], "If-Match": "*"})
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -133,7 +133,7 @@ def test_a_record_created_in_a_draft_is_found_by_its_creator_and_the_reviewers_o
         assert authority_names(client, "滕氏新立", who) == []
 
     # approved: everybody
-    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers=h["rita"])
+    r = client.post(path(url) + "/review", json={"decision": "approve"}, headers={**h["rita"], "If-Match": "*"})
     assert r.status_code == 200, r.text
     for who in (None, h["alice"], h["carol"], h["rita"]):
         assert authority_names(client, "滕氏新立", who) == [name]
@@ -147,7 +147,7 @@ def test_a_record_of_a_rejected_annotation_stays_with_its_creator_and_the_review
     name = "郡名待考"
     url, _, _ = created(client, h["carol"], provisional("巴陵郡", 25, 28, name))
     assert client.post(path(url) + "/submit", headers=h["carol"]).status_code == 200
-    r = client.post(path(url) + "/review", json={"decision": "reject", "reason": "此非人名"}, headers=h["rita"])
+    r = client.post(path(url) + "/review", json={"decision": "reject", "reason": "此非人名"}, headers={**h["rita"], "If-Match": "*"})
     assert r.status_code == 200, r.text
     assert authority_names(client, "郡名待", h["carol"]) == [name]
     assert authority_names(client, "郡名待", h["vera"]) == [name]
@@ -167,7 +167,7 @@ def test_an_approved_annotation_shows_the_public_its_approved_states_only(client
                      note=DRAFT_NOTE)
     url, _, _ = created(client, h["alice"], doc)
     assert client.post(path(url) + "/submit", headers=h["alice"]).status_code == 200
-    r = client.post(path(url) + "/review", json={"decision": "reject", "reason": REASON}, headers=h["rita"])
+    r = client.post(path(url) + "/review", json={"decision": "reject", "reason": REASON}, headers={**h["rita"], "If-Match": "*"})
     assert r.status_code == 200, r.text
     mine = client.get(path(url), headers=h["alice"])
     fixed = annotation("滕子京", 20, 23, authority="https://cbdb.fas.harvard.edu/cbdbapi/person.php?id=1027", label="滕宗諒")
