@@ -125,8 +125,13 @@ class Context:
         from projections import Projector
         from projections.search import SearchProjection
 
-        projections = [SearchProjection(self.search), self.public_sparql]
-        if self.neo4j is not None:
+        enabled = set(self.settings.projections)
+        projections = []
+        if "search" in enabled:
+            projections.append(SearchProjection(self.search))
+        if "sparql" in enabled:
+            projections.append(self.public_sparql)
+        if "neo4j" in enabled and self.neo4j is not None:
             projections.append(self.neo4j)
         s = self.settings
         return Projector(self.store, projections, poll_interval=s.projector_poll_seconds,
