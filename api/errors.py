@@ -47,6 +47,35 @@ def status_for(exc: kg.GujiError) -> int:
     return 400
 
 
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object", "required": ["code", "message", "details"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}},
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """The OpenAPI document shows the error shape every 4xx/5xx really has: FastAPI documents its
+    own ``{"detail": [...]}`` for 422, which this service never sends."""
+    original = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["HTTPValidationError"] = {**ERROR_SCHEMA, "title": "HTTPValidationError"}
+        schemas.pop("ValidationError", None)
+        schemas["Error"] = ERROR_SCHEMA
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -62,6 +91,7 @@ def response_for(exc: kg.GujiError) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    document_errors(app)
     @app.exception_handler(kg.GujiError)
     async def _guji(_: Request, exc: kg.GujiError) -> JSONResponse:
         return response_for(exc)
