@@ -115,6 +115,12 @@ def test_an_approval_reaches_search_and_sparql_while_the_server_runs(server):
     assert 'guji_projection_pending_changes{projection="search"} 0.0' in metrics
     assert 'guji_projection_up{projection="sparql"} 1.0' in metrics
 
+    # the operator's content check, beside the running server: every projection in sync
+    check = cli("sync", "--check", "--json")
+    assert check.returncode == 0, check.stdout + check.stderr
+    report = json.loads(check.stdout)
+    assert report["in_sync"] and report["search"]["in_sync"] and report["sparql"]["in_sync"]
+
     # a retraction takes it out again, live
     etag = http.get(url, headers=rita).headers["etag"]
     r = http.post(url + "/review", json={"decision": "reject", "reason": "字非名"}, headers={**rita, "If-Match": etag})
