@@ -94,7 +94,7 @@ def neo4j_count(label: str) -> int:
     from neo4j import GraphDatabase
 
     with GraphDatabase.driver(NEO4J) as d:
-        records, _, _ = d.execute_query("MATCH (n:Resource) WHERE n.label = $l OR $l IN n.labels RETURN count(n) AS n", l=label)
+        records, _, _ = d.execute_query(f"MATCH (n:`{label}`) RETURN count(n) AS n")
         return records[0]["n"]
 
 
