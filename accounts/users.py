@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import os
 import secrets
 import sqlite3
 import threading
@@ -84,6 +85,8 @@ class UserStore:
         self.hashing = hashing or PasswordHashing(fast=fast_hashing)
         self._lock = threading.Lock()
         self._dummy_hash = self.hashing.hash(secrets.token_hex(8))
+        if not self.path.exists():  # password hashes and key hashes: readable by the service's user only
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         with closing(self._connect()) as db, db:
             db.executescript(_SCHEMA)
 

@@ -31,3 +31,12 @@ def test_passwords_are_checked(users):
     assert users.check_password("zhang", "12345678").name == "zhang"
     assert users.check_password("zhang", "87654321") is None
     assert users.check_password("nobody", "12345678") is None
+
+
+def test_the_user_file_is_readable_by_its_owner_only(tmp_path):
+    import stat
+
+    from accounts.users import UserStore
+
+    UserStore(tmp_path / "users.sqlite3", fast_hashing=True)
+    assert stat.S_IMODE((tmp_path / "users.sqlite3").stat().st_mode) == 0o600
