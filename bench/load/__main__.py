@@ -91,7 +91,7 @@ def seed(client: httpx.Client, home: Path, count: int) -> dict[str, list[str]]:
             continue
         path = "/annotations/" + r.headers["location"].rstrip("/").rsplit("/", 1)[1]
         client.post(path + "/submit", headers=annotator).raise_for_status()
-        client.post(path + "/review", json={"decision": "approve"}, headers=reviewer).raise_for_status()
+        client.post(path + "/review", json={"decision": "approve"}, headers={**reviewer, "If-Match": "*"}).raise_for_status()
         annotations.append(path.rsplit("/", 1)[1])
     return {"books": books, "works": works, "juans": juans, "annotations": annotations}
 
