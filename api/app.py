@@ -30,8 +30,8 @@ class ProjectionHealth(BaseModel):
 
 class Health(BaseModel):
     status: str = Field(description="ok, or degraded while a projection fails")
-    quads: int
-    graphs: int
+    quads: int = Field(description="quads in the canonical store, counted again after a write at most every 60 s")
+    graphs: int = Field(description="named graphs in the canonical store (counted with quads)")
     projections: list[ProjectionHealth]
 
 
@@ -98,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.context = context
     errors.install(app)
+    # /sparql below the router (innermost, so the limits and headers below still wrap it)
+    app.add_middleware(sparql.SparqlFastPath, context=context)
     # limits first (inner), headers last (outer): a refused request still gets the security headers
     app.add_middleware(
         BodyLimitMiddleware,
@@ -115,8 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz(ctx: ContextDep) -> Health:
         statuses = [ProjectionHealth(**st.public()) for st in ctx.projector.status()]
         degraded = any(p.state == "failing" for p in statuses)
-        return Health(status="degraded" if degraded else "ok", quads=ctx.store.count(), graphs=len(ctx.store.graphs()),
-                      projections=statuses)
+        quads, graphs = ctx.store_size()
+        return Health(status="degraded" if degraded else "ok", quads=quads, graphs=graphs, projections=statuses)
 
     @app.get("/metrics", tags=["ops"], response_class=Response, summary="Prometheus metrics")
     def metrics(ctx: ContextDep) -> Response:

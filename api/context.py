@@ -7,6 +7,8 @@ store never starts a SPARQL worker, and an unused backend costs nothing.
 
 from __future__ import annotations
 
+import threading
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +33,23 @@ class Context:
     def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
         self.settings = settings
         self.read_only = read_only
+        self._size_lock = threading.Lock()
+        self._size: tuple[int, float, tuple[int, int]] | None = None
+
+    def store_size(self, max_age: float = 60.0) -> tuple[int, int]:
+        """(quads, graphs) of the canonical store for /healthz. Counting walks the whole store (75 ms
+        at 627k quads, more with every annotation graph), so it is counted again only after a write
+        and at most every ``max_age`` seconds; callers meanwhile share one count instead of each
+        starting their own (an unauthenticated /healthz flood must not occupy the cores)."""
+        with self._size_lock:
+            sequence, now = self.store.last_sequence(), time.monotonic()
+            if self._size is not None:
+                seen, at, size = self._size
+                if seen == sequence or now - at < max_age:
+                    return size
+            size = (self.store.count(), len(self.store.graphs()))
+            self._size = (sequence, now, size)
+            return size
 
     @cached_property
     def store(self) -> OxigraphStore:
@@ -100,6 +119,7 @@ class Context:
             per_client=s.sparql_per_client,
             max_query_bytes=s.sparql_max_query_bytes,
             max_query_depth=s.sparql_max_query_depth,
+            cache_bytes=s.sparql_cache_mb * 1024 * 1024,
         )
 
     @cached_property

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("var"), description="Directory of the embedded stores")
     host: str = "127.0.0.1"
     port: int = 8000
+    # uvicorn's per-request access log line costs ~0.5 ms of a 1 ms SPARQL answer (docs/sparql-benchmark.md);
+    # a deployment logs requests at its reverse proxy, or turns this on
+    access_log: bool = False
     secret_key: str | None = Field(default=None, description="Signs bearer tokens: 32+ characters, required in production")
 
     # canonical RDF store
@@ -36,6 +39,7 @@ class Settings(BaseSettings):
     sparql_per_client: int = Field(default=1, gt=0, description="Queries one client may run at the same time (429 beyond); keep it below sparql_workers")
     sparql_max_query_bytes: int = Field(default=64 * 1024, gt=0, description="Longest query text accepted (413 beyond)")
     sparql_max_query_depth: int = Field(default=64, gt=0, description="Deepest nesting of {, ( and [ accepted")
+    sparql_cache_mb: int = Field(default=64, ge=0, description="Memory for answers of the public dataset as it is now (emptied by every write; 0 = no cache)")
     public_store: Path | None = Field(default=None, description="The public SPARQL dataset; default $GUJI_HOME/public")
     sparql_backend: Literal["embedded", "oxigraph-server", "fuseki"] = Field(
         default="embedded", description="Where the public SPARQL dataset lives: embedded (GUJI_PUBLIC_STORE) or a SPARQL 1.1 server at GUJI_SPARQL_URL")
