@@ -745,6 +745,47 @@ class AcceptanceService:
         self.store.replace_graphs({rdf.batch_graph(batch): b.triples}, agent=identity.name)
         return self.acceptance_status(identity, batch)
 
+    # -- the acceptance report ----------------------------------------------------------------------
+
+    def report(self, identity: Identity) -> dict:
+        """Figures per unit and province: the plan's progress, spot checks and their defects, monthly
+        catalogues (on time / late / missing since the unit's first submission), batches accepted."""
+        from acceptance.workdays import calendar_source
+
+        prog = self.progress(identity)
+        checks = self.checks(identity)
+        today = _china_date(self.clock())
+        units = []
+        for u in prog["units"]:
+            mine = [c for c in checks if c["unit"] == u["unit"]]
+            dates = [s["date"] for s in self.submissions(u["unit"]) if s["date"]]
+            months = _months_between(min(dates)[:7] if dates else None, today)
+            states = []
+            for m in months:
+                c = self.catalogue(identity, u["unit"], m)
+                states.append("missing" if c is None else ("late" if c["late"] else "on_time"))
+            units.append({**{k: u[k] for k in ("unit", "province", "planned", "sample_approved", "submitted", "accepted", "overdue")},
+                          "checks": len(mine), "checks_accepted": sum(c["decision"] == "accepted" for c in mine),
+                          "checks_rejected": sum(c["decision"] == "rejected" for c in mine),
+                          "defects": sum(len(c["defects"]) for c in mine),
+                          "catalogues_on_time": states.count("on_time"), "catalogues_late": states.count("late"),
+                          "catalogues_missing": states.count("missing"),
+                          "batches_accepted": [b["batch"] for b in self._batches(u["unit"]) if b["accepted"]]})
+        provinces: dict[str, dict] = {}
+        for u in units:
+            p = provinces.setdefault(u["province"], {"province": u["province"], "units": 0})
+            p["units"] += 1
+            for k, v in u.items():
+                if isinstance(v, bool):
+                    p[k] = p.get(k, 0) + int(v)
+                elif isinstance(v, int):
+                    p[k] = p.get(k, 0) + v
+                elif isinstance(v, list):
+                    p[k] = p.get(k, 0) + len(v)
+        totals = {k: sum(u[k] for u in units) for k in ("planned", "submitted", "accepted", "overdue")}
+        return {"generated": _stamp(self.clock()), "today": today.isoformat(), "calendar": calendar_source(), "units": units,
+                "provinces": sorted(provinces.values(), key=lambda p: p["province"]), "totals": totals}
+
 
 ACTIVITY_ORG = "http://www.w3.org/ns/org#Organization"
 ACTIVITY_ORG_PLAN = GUJI + "ApprovedCatalogue"

@@ -193,6 +193,12 @@ class Context:
 
         return AnnotationService(self.store)
 
+    @cached_property
+    def acceptance(self):
+        from acceptance.service import AcceptanceService
+
+        return AcceptanceService(self.store, users=self.users, outbox=self.settings.outbox_path)
+
     def replace_texts(self, graph: str, triples: list, *, agent: str):
         """Write a source graph that holds juan texts, then re-anchor the annotations of every juan
         whose text changed (moved when the quote is found once, flagged for review otherwise; never a

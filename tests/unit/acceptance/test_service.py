@@ -236,3 +236,19 @@ def test_batch_acceptance_needs_checks_and_catalogues(svc, store):
     assert svc.progress(UNIT_USER)["units"][0]["accepted"] == 2
     with pytest.raises(AcceptanceConflictError):
         svc.accept_batch(STAFF, "guji-sample-2026-001")
+
+
+def test_acceptance_report_html_and_csv(svc):
+    from acceptance.reports import acceptance_csv, acceptance_html
+
+    c = svc.create_check(STAFF, "batch", "guji-sample-2026-001", "2.5", seed=3)
+    svc.record_defects(STAFF, c["id"], [{"item": c["sampled"][0], "category": "image_defect"}])
+    data = svc.report(STAFF)
+    me = next(u for u in data["units"] if u["unit"] == UNIT)
+    assert (me["planned"], me["submitted"], me["checks"], me["checks_rejected"], me["defects"]) == (3, 2, 1, 1, 1)
+    html = acceptance_html(data)
+    assert "<svg" in html and UNIT in html and "<script" not in html
+    csv_text = acceptance_csv(data)
+    assert csv_text.startswith("\ufeffunit 承建单位,province 省份,planned 计划")
+    assert f"{UNIT},北京市,3,no,2,0,0,1,0,1,1" in csv_text
+    assert [u["unit"] for u in svc.report(COORD)["units"]] == ["另一馆"]
