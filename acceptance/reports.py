@@ -107,3 +107,14 @@ def acceptance_html(data: dict) -> str:
 <p><small>抽检依据 GB/T 2828.1-2012 一次抽样（正常检验）；月报截止日为当月最后一个工作日（{escape(data['calendar'])}）。
 Spot checks: GB/T 2828.1-2012 single sampling, normal inspection; monthly catalogues are due on the month's last working day.</small></p>
 </body></html>"""
+
+
+STAT_COLUMNS = [("month", "月份"), ("records", "著录"), ("images", "影像"), ("juan", "卷"), ("views", "浏览"),
+                ("searches", "检索命中"), ("downloads", "下载")]
+
+
+def statistics_csv(data: dict) -> str:
+    header = [f"{k} {zh}" for k, zh in STAT_COLUMNS]
+    rows = [[r[k] for k, _ in STAT_COLUMNS] for r in data["months"]]
+    rows.append(["total 合计", *[data["totals"][k] for k, _ in STAT_COLUMNS[1:]]])
+    return _csv(header, rows)

@@ -81,8 +81,9 @@ def _china_date(at: datetime) -> date:
 
 
 class AcceptanceService:
-    def __init__(self, store, *, users=None, outbox: Path | None = None, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, store, *, users=None, outbox: Path | None = None, usage=None, clock: Callable[[], datetime] = _now) -> None:
         self.store = store
+        self.usage = usage  # acceptance.usage.UsageCounter, or None (no counts kept)
         self.users = users
         self.outbox = outbox
         self.clock = clock
@@ -785,6 +786,43 @@ class AcceptanceService:
         totals = {k: sum(u[k] for u in units) for k in ("planned", "submitted", "accepted", "overdue")}
         return {"generated": _stamp(self.clock()), "today": today.isoformat(), "calendar": calendar_source(), "units": units,
                 "provinces": sorted(provinces.values(), key=lambda p: p["province"]), "totals": totals}
+
+    # -- rights, credit and statistics (权益保障, 激励) -------------------------------------------------
+
+    def credit(self, unit: str) -> dict:
+        """Public: the unit, its province, the use terms and the books it contributed."""
+        from acceptance.errors import AcceptanceNotFoundError as NF
+
+        units = self.units()
+        if unit not in units:
+            raise NF(f"no registered unit {unit!r} / 未登记的承建单位", unit=unit)
+        books = []
+        for s_ in self.submissions(unit):
+            for b in s_["books"]:
+                books.append({"title": b["title"], "census_no": b["census_no"], "batch": s_["batch"]})
+        from kg.package.rdf import USE_TERMS
+
+        return {"unit": unit, "province": units[unit]["province"], "iri": units[unit]["iri"], "books": books,
+                "terms": {"iri": USE_TERMS, "zh": "服务级数据，免费提供，仅限非商业使用；版权归承建单位所有",
+                          "en": "service-level data, free of charge, for non-commercial use only; the submitting unit owns it"}}
+
+    def statistics(self, identity: Identity, unit: str) -> dict:
+        """Per month: records, images and juan published, views, searches that hit the unit's
+        resources, downloads. For the unit's members, its coordinator and staff."""
+        from acceptance.usage import KINDS, unit_holdings
+
+        self.scope(identity).require_unit(unit)
+        iri = rdf.unit_iri(unit)
+        held = unit_holdings(self.store, iri)
+        used = self.usage.counts(iri) if self.usage is not None else {}
+        plural = {"view": "views", "search": "searches", "download": "downloads"}
+        months = []
+        for m in sorted(set(held) | set(used)):
+            row = {"month": m, **held.get(m, {"records": 0, "images": 0, "juan": 0})}
+            row.update({plural[k]: used.get(m, {}).get(k, 0) for k in KINDS})
+            months.append(row)
+        totals = {k: sum(r[k] for r in months) for k in ("records", "images", "juan", "views", "searches", "downloads")}
+        return {"unit": unit, "months": months, "totals": totals}
 
 
 ACTIVITY_ORG = "http://www.w3.org/ns/org#Organization"

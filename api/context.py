@@ -197,7 +197,29 @@ class Context:
     def acceptance(self):
         from acceptance.service import AcceptanceService
 
-        return AcceptanceService(self.store, users=self.users, outbox=self.settings.outbox_path)
+        return AcceptanceService(self.store, users=self.users, outbox=self.settings.outbox_path, usage=self.usage)
+
+    @cached_property
+    def usage(self):
+        """Per-unit use counts (views, searches, downloads) under $GUJI_HOME/usage.sqlite3."""
+        from acceptance.usage import UsageCounter
+
+        return UsageCounter(self.settings.home / "usage.sqlite3")
+
+    @cached_property
+    def attribution(self):
+        from acceptance.usage import Attribution
+
+        return Attribution(self.store)
+
+    def count_use(self, iris, kind: str) -> None:
+        """Credit the units whose resources a public request showed; never fails the request."""
+        import logging
+
+        try:
+            self.usage.add(self.attribution.units_of(i for i in iris if i), kind)
+        except Exception:  # noqa: BLE001 - statistics must not break reading
+            logging.getLogger("guji.usage").exception("counting %s failed", kind)
 
     def replace_texts(self, graph: str, triples: list, *, agent: str):
         """Write a source graph that holds juan texts, then re-anchor the annotations of every juan

@@ -111,10 +111,14 @@ class Catalog:
               OPTIONAL { ?ev guji:vinegarSyndromeLevel ?level } OPTIONAL { ?ev guji:density ?density } OPTIONAL { ?ev premis:outcomeNote ?note }
             } ORDER BY ?reel ?date""", item=item, **kw)
         digital = self._select("""
-            SELECT ?copy ?label ?level ?derivedFrom ?method WHERE {
+            SELECT ?copy ?label ?level ?derivedFrom ?method ?rightsHolder ?rightsHolderName ?terms ?termsZh ?termsEn WHERE {
               ?copy a guji:DigitalCopy ; bf:itemOf/bf:reproductionOf/^bf:itemOf ?item ; rdfs:label ?label ; guji:accessLevel ?level .
               OPTIONAL { ?copy prov:wasDerivedFrom ?derivedFrom } OPTIONAL { ?copy guji:derivationMethod ?method }
+              OPTIONAL { ?copy dcterms:rightsHolder ?rightsHolder . ?rightsHolder rdfs:label ?rightsHolderName }
+              OPTIONAL { ?copy dcterms:license ?terms . OPTIONAL { ?terms rdfs:label ?termsZh FILTER(LANG(?termsZh) = "zh") }
+                         OPTIONAL { ?terms rdfs:label ?termsEn FILTER(LANG(?termsEn) = "en") } }
             } ORDER BY ?copy""", item=item, **kw)
+        digital = list({c["copy"]: c for c in digital}.values())  # one row per copy (labels of the holder in several graphs)
         files = self._select("""
             SELECT ?copy ?file ?fileId ?name ?format ?size ?sha256 ?level WHERE {
               ?copy a guji:DigitalCopy ; bf:itemOf/bf:reproductionOf/^bf:itemOf ?item .
@@ -160,7 +164,10 @@ class Catalog:
                            "inspections": [i for i in inspections if i["reel"] in {r["iri"] for r in reels_by_copy[c["copy"]].values()}]}
                           for c in film],
             "digital": [{"iri": c["copy"], "label": c["label"], "level": c["level"], "derivedFrom": c["derivedFrom"], "method": c["method"],
-                         "files": files_by_copy[c["copy"]], "texts": texts_by_copy[c["copy"]]} for c in digital],
+                         "files": files_by_copy[c["copy"]], "texts": texts_by_copy[c["copy"]],
+                         "credit": ({"unit": c["rightsHolderName"], "iri": c["rightsHolder"]} if c["rightsHolder"] else None),
+                         "terms": ({"iri": c["terms"], "zh": c["termsZh"], "en": c["termsEn"]} if c["terms"] else None)}
+                        for c in digital],
             "derivations": chain,
         }
 

@@ -263,3 +263,22 @@ def report(ctx: ContextDep, user: CurrentUser, format: Literal["html", "csv"] = 
         return Response(acceptance_csv(data), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="acceptance-report.csv"'})
     return HTMLResponse(acceptance_html(data))
+
+
+# -- rights, credit and statistics ----------------------------------------------------------------------
+
+@router.get("/units/{unit}/credit", response_model=Open, summary="Public: a unit's contributed books and the terms of use")
+def credit(unit: str, ctx: ContextDep) -> Any:
+    return ctx.acceptance.credit(unit)
+
+
+@router.get("/units/{unit}/statistics", response_model=Open,
+            summary="Per month: records, images, juan, views, searches hitting the unit, downloads (the unit, its coordinator, staff)")
+def statistics(unit: str, ctx: ContextDep, user: CurrentUser, format: Literal["json", "csv"] = "json") -> Any:
+    data = ctx.acceptance.statistics(user, unit)
+    if format == "csv":
+        from acceptance.reports import statistics_csv
+
+        return Response(statistics_csv(data), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="statistics.csv"'})
+    return data

@@ -127,6 +127,7 @@ async def search_page(request: Request, ctx: ContextDep,
         try:
             result = await run_in_threadpool(ctx.search.search, q, exact=exact, filters=chosen, page=page,
                                              size=PAGE_SIZE, sort=sort)
+            await run_in_threadpool(ctx.count_use, {h.item for h in result.hits}, "search")
         except IndexNotFoundError:
             error = "检索索引尚未建立 (no search index yet): run guji index, or start with guji serve --sample"
         except SearchQueryError as exc:
@@ -208,6 +209,7 @@ async def book_page(request: Request, ctx: ContextDep, census_no: str, juan: str
     except NotFoundError as exc:
         return not_found(request, exc.message)
     copies = await run_in_threadpool(_toc_and_texts, catalog, book["digital"])
+    await run_in_threadpool(ctx.count_use, [book.get("iri")], "view")  # per-unit statistics (acceptance/usage.py)
     meta = await run_in_threadpool(ReadModel(ctx.store).work_meta, book["work"]) if book.get("work") else {}
     for c in copies:
         for e in c["toc"]:

@@ -163,3 +163,33 @@ def test_catalogue_form_spot_check_and_acceptance(world):
     assert rep.status_code == 200 and rep.headers["content-type"].startswith("text/html") and "<svg" in rep.text
     rep = c.get("/api/acceptance/report", params={"format": "csv"}, headers=h["coord"])
     assert UNIT not in rep.text and "另一馆" in rep.text
+
+
+def test_credit_is_public_and_statistics_count_use(world):
+    c, h = world
+    before = c.get(f"/api/acceptance/units/{UNIT}/statistics", headers=h["lib"]).json()
+    assert before["totals"]["records"] == 3 and before["totals"]["images"] == 3 and before["totals"]["juan"] == 2
+    book = c.get("/api/books/110000-0001-0000001").json()
+    service = [d for d in book["digital"] if d["credit"]]
+    assert service and service[0]["credit"]["unit"] == UNIT and "非商业" in service[0]["terms"]["zh"]
+    page = c.get("/books/110000-0001-0000001").text
+    assert "提供单位" in page and UNIT in page and "non-commercial" in page
+    hits = c.get("/api/search", params={"q": "桃花"}).json()
+    assert hits["total"] >= 1
+    juan = service[0]["texts"][0]["iri"] if service[0]["texts"] else None
+    if juan:
+        assert c.get("/api/texts", params={"iri": juan}).status_code == 200
+    after = c.get(f"/api/acceptance/units/{UNIT}/statistics", headers=h["lib"]).json()["totals"]
+    assert after["views"] == before["totals"]["views"] + 2
+    assert after["searches"] == before["totals"]["searches"] + 1
+    assert after["downloads"] == before["totals"]["downloads"] + (1 if juan else 0)
+    # who sees the statistics
+    assert c.get(f"/api/acceptance/units/{UNIT}/statistics", headers=h["other"]).status_code == 403
+    assert c.get(f"/api/acceptance/units/{UNIT}/statistics").status_code == 401
+    assert c.get(f"/api/acceptance/units/{UNIT}/statistics", headers=h["staff"]).status_code == 200
+    csv_text = c.get(f"/api/acceptance/units/{UNIT}/statistics", params={"format": "csv"}, headers=h["lib"]).text
+    assert csv_text.splitlines()[0] == "\ufeffmonth 月份,records 著录,images 影像,juan 卷,views 浏览,searches 检索命中,downloads 下载"
+    cr = c.get(f"/api/acceptance/units/{UNIT}/credit").json()
+    assert cr["province"] == "北京市" and {b["title"] for b in cr["books"]} >= {"桃花源記"}
+    # the public credit says nothing private
+    assert "unit@example.org" not in json.dumps(cr, ensure_ascii=False)
