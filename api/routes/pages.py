@@ -284,6 +284,26 @@ def review_page(request: Request) -> HTMLResponse:
     return render(request, "review.html", title="审校 Review", nav="review")
 
 
+@router.get("/acceptance", response_class=HTMLResponse)
+def acceptance_page(request: Request) -> HTMLResponse:
+    return render(request, "acceptance.html", title="验收 Acceptance", nav="acceptance")
+
+
+@router.get("/acceptance/report", response_class=HTMLResponse)
+def acceptance_report_page(request: Request) -> HTMLResponse:
+    """The report needs the caller's token (kept in the browser session): a small page fetches it."""
+    return render(request, "report.html", title="验收报告 Acceptance report", nav="acceptance")
+
+
+@router.get("/units/{unit}", response_class=HTMLResponse)
+async def unit_page(request: Request, ctx: ContextDep, unit: str) -> HTMLResponse:
+    try:
+        credit = await run_in_threadpool(ctx.acceptance.credit, unit)
+    except NotFoundError as exc:
+        return not_found(request, exc.message)
+    return render(request, "unit.html", title=f"{unit} — 承建单位 Unit", credit=credit, nav="unit")
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/annotate") -> HTMLResponse:
     return render(request, "login.html", title="登录 Log in", next=same_site_path(next), nav="login")

@@ -30,6 +30,9 @@ def second_batch(tmp_path, batch="guji-sample-2026-002", drop_collation=True):
     sub["batch"] = batch
     sub["date"] = "2026-11-25"
     (dst / "data/submission.json").write_text(json.dumps(sub, ensure_ascii=False, indent=2), encoding="utf-8")
+    # new books: another census number each (one book in two packages is another story, see the report of issue 13)
+    books = dst / "data/books.csv"
+    books.write_text(books.read_text(encoding="utf-8").replace("110000-0001-", "110000-0002-"), encoding="utf-8")
     if drop_collation:
         lines = (dst / "data/collation.csv").read_text(encoding="utf-8").splitlines()
         (dst / "data/collation.csv").write_text(lines[0] + "\n", encoding="utf-8")
