@@ -112,7 +112,8 @@ def test_the_whole_acceptance_story(page_as, acc_server, screenshots, tmp_path):
 
     # the unit marks its package as its sample
     unit = page_as("lin")
-    assert unit.is_hidden("#setup-section") and unit.is_hidden("#check-section")
+    assert unit.is_hidden("#setup-section") and unit.is_hidden("#check-section") and unit.is_hidden("#review-form")
+    assert unit.is_hidden("#batch-accept") and unit.is_visible("#sample-mark")
     wait_text(unit, f'#progress tr[data-unit="{UNIT}"] .submitted', "2")
     unit.fill("#sample-batch", "guji-sample-2026-001")
     unit.click("#sample-mark")
