@@ -70,5 +70,65 @@ def due_command(
     print(f"{d['month']}: due {d['due']}{note} [{d['calendar']}]")
 
 
+def _read_context():
+    """The store read beside a running server (or on its own): the operator sees every unit."""
+    from api.context import Context
+    from api.settings import get_settings
+
+    try:
+        return Context(get_settings(), read_only=True)
+    except ValueError as exc:
+        err.print(f"[bold red]configuration error[/]: {exc}")
+        raise typer.Exit(2) from None
+
+
+@acceptance.command("progress")
+def progress_command(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    csv: Annotated[bool, typer.Option("--csv", help="One row per planned title, as GET /api/acceptance/progress?format=csv")] = False,
+) -> None:
+    """Planned vs sample-approved vs submitted vs accepted per unit and province, with overdue titles
+    (read-only; works beside a running `guji serve`)."""
+    from accounts.identity import Identity
+    from acceptance.reports import progress_csv
+
+    ctx = _read_context()
+    try:
+        data = ctx.acceptance.progress(Identity.system())
+    except GujiError as exc:
+        _fail(exc, as_json)
+    finally:
+        ctx.close()
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+    elif csv:
+        print(progress_csv(data).removeprefix("\ufeff"), end="")
+    else:
+        for u in data["units"]:
+            print(f"{u['unit']} ({u['province']}): planned {u['planned']}, sample {'approved' if u['sample_approved'] else 'not approved'}, "
+                  f"submitted {u['submitted']}, accepted {u['accepted']}, overdue {u['overdue']}")
+
+
+@acceptance.command("report")
+def report_command(
+    format: Annotated[str, typer.Option("--format", help="html or csv")] = "html",
+) -> None:
+    """The acceptance report of every unit and province (HTML with charts, or CSV) on standard output."""
+    from accounts.identity import Identity
+    from acceptance.reports import acceptance_csv, acceptance_html
+
+    if format not in ("html", "csv"):
+        err.print("[bold red]error[/]: --format is html or csv")
+        raise typer.Exit(2)
+    ctx = _read_context()
+    try:
+        data = ctx.acceptance.report(Identity.system())
+    except GujiError as exc:
+        _fail(exc, False)
+    finally:
+        ctx.close()
+    print(acceptance_csv(data) if format == "csv" else acceptance_html(data), end="")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(acceptance, name="acceptance")

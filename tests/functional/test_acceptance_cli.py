@@ -38,3 +38,25 @@ def test_due_json(tmp_path):
     assert json.loads(r.stdout)["due"] == "2026-02-28"
     r = guji(tmp_path, "acceptance", "due", "--month", "2026-2", "--json")
     assert r.returncode == 1 and json.loads(r.stdout)["error"]["details"]["field"] == "month"
+
+
+def test_progress_and_report_read_the_store(tmp_path):
+    from accounts.identity import Identity, Role
+    from api.context import SAMPLE_DIR, Context
+    from api.settings import Settings
+    from kg.package import ingest_package
+
+    home = tmp_path / "home"
+    ctx = Context(Settings(home=home, environment="test"))
+    ingest_package(ctx.store, SAMPLE_DIR / "package" / "guji-sample-2026-001", agent="test")
+    staff = Identity("staff", Role.ACCEPTANCE)
+    ctx.acceptance.register_units(staff, "u.csv", "承建单位,省份\nguji 示例图书馆,北京市\n".encode())
+    ctx.acceptance.import_plan(staff, "p.csv", "承建单位,省份,题名,版本,普查登记编号\nguji 示例图书馆,北京市,桃花源記,明刻本,110000-0001-0000001\n"
+                               "guji 示例图书馆,北京市,論語,宋刻本,\n".encode(), final_deadline="2026-01-10")
+    ctx.close()
+    r = guji(tmp_path, "acceptance", "progress", "--json")
+    assert r.returncode == 0, r.stderr
+    u = json.loads(r.stdout)["units"][0]
+    assert (u["unit"], u["planned"], u["submitted"], u["overdue"]) == ("guji 示例图书馆", 2, 1, 1)
+    r = guji(tmp_path, "acceptance", "report", "--format", "csv")
+    assert r.returncode == 0 and "guji 示例图书馆,北京市,2,no,1,0,1" in r.stdout
