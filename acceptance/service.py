@@ -422,6 +422,8 @@ class AcceptanceService:
         fq = f"""PREFIX guji: <{GUJI}> PREFIX dcterms: <{DCTERMS}> SELECT DISTINCT ?f WHERE {{
             GRAPH ?g {{ ?s dcterms:format ?f }} FILTER(?g = <{graph}> || ?g = <{GG}preservation/package/{slug(batch)}>) }}"""
         formats = sorted(str(getattr(r["f"], "value", r["f"])) for r in self.store.query(fq))
+        dq = f"""PREFIX guji: <{GUJI}> SELECT DISTINCT ?d WHERE {{ GRAPH <{graph}> {{ ?s guji:resolutionDpi ?d }} }}"""
+        formats += sorted(f"{r['d'].value} dpi" for r in self.store.query(dq))
         return {"batch": batch, "properties": {k: sorted(v) for k, v in sorted(used.items())}, "formats": formats}
 
     def compare_with_sample(self, identity: Identity, batch: str) -> dict:
@@ -513,6 +515,8 @@ class AcceptanceService:
 
     def catalogue(self, identity: Identity, unit: str, month: str) -> dict | None:
         self.scope(identity).require_unit(unit)
+        year, mon = parse_month(month)
+        month = f"{year:04d}-{mon:02d}"
         recs = records(self.store, rdf.catalogue_graph(unit, month))
         heads = list(rdf.of_type(recs, "catalogue"))
         if not heads:

@@ -15,7 +15,9 @@ from datetime import date, datetime
 from acceptance.errors import ImportRejectedError
 from kg.package.report import Report
 
-MAX_ROWS = 50_000  # checked while reading: a plan of a whole country is a few thousand titles
+MAX_ROWS = 50_000
+MAX_UNPACKED_XLSX = 256 * 1024 * 1024  # checked on the zip directory before openpyxl unpacks anything
+MAX_XLSX_RATIO = 200  # checked while reading: a plan of a whole country is a few thousand titles
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,16 @@ def read_grid(filename: str, data: bytes, problems: Problems) -> tuple[str, str 
 def _read_xlsx(filename: str, data: bytes, problems: Problems) -> tuple[str, str | None, list[list[str]]]:
     import openpyxl
 
+    try:  # an XLSX is a zip: its unpacked size is checked before openpyxl unpacks it
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except zipfile.BadZipFile as exc:
+        problems.add("invalid_xlsx", f"不是可读的 XLSX 文件：{exc}", f"not a readable XLSX file: {exc}")
+        return "", None, []
+    if unpacked > MAX_UNPACKED_XLSX or unpacked > MAX_XLSX_RATIO * max(len(data), 1):
+        problems.add("xlsx_too_large", f"XLSX 解压后 {unpacked} 字节，超过上限", f"the XLSX unpacks to {unpacked} bytes, over the limit "
+                     f"({MAX_UNPACKED_XLSX} bytes, ratio {MAX_XLSX_RATIO})")
+        return "", None, []
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -252,3 +252,24 @@ def test_acceptance_report_html_and_csv(svc):
     assert csv_text.startswith("\ufeffunit 承建单位,province 省份,planned 计划")
     assert f"{UNIT},北京市,3,no,2,0,0,1,0,1,1" in csv_text
     assert [u["unit"] for u in svc.report(COORD)["units"]] == ["另一馆"]
+
+
+def test_an_xlsx_bomb_is_refused_before_it_is_unpacked(svc, store):
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * 50_000_000 + b">")
+    before = graphs_and_quads(store)
+    with pytest.raises(ImportRejectedError) as e:
+        svc.import_plan(STAFF, "plan.xlsx", buf.getvalue())
+    assert e.value.details["problems"][0]["code"] == "xlsx_too_large"
+    assert graphs_and_quads(store) == before
+    with pytest.raises(ImportRejectedError) as e:
+        svc.import_plan(STAFF, "plan.xlsx", b"PK\x03\x04 not really a zip")
+    assert e.value.details["problems"][0]["code"] == "invalid_xlsx"
+
+
+def test_a_malformed_month_in_a_path_is_a_clear_error(svc):
+    with pytest.raises(AcceptanceInputError):
+        svc.catalogue(STAFF, UNIT, "2026-10>")
