@@ -90,8 +90,25 @@ class AcceptanceService:
 
     # -- units and members -------------------------------------------------------------------
 
+    def _cached(self, key: str, compute: Callable[[], object]):
+        """``compute()`` once per state of the store (any write invalidates every entry)."""
+        seq = self.store.last_sequence()
+        cache = self.__dict__.setdefault("_cache", {})
+        if cache.get("_seq") != seq:
+            cache.clear()
+            cache["_seq"] = seq
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
+    def _graphs_with(self, prefix: str) -> list[str]:
+        return [g for g in self._cached("graphs", self.store.graphs) if g.startswith(prefix)]
+
     def units(self) -> dict[str, dict]:
         """Every registered unit: name → {iri, province}. Public (credit)."""
+        return dict(self._cached("units", self._read_units))
+
+    def _read_units(self) -> dict[str, dict]:
         out = {}
         for s, r in rdf.of_type(records(self.store, rdf.UNITS_GRAPH), "unit"):
             out[first(r, "label")] = {"iri": s, "name": first(r, "label"), "province": first(r, "province")}
@@ -183,7 +200,7 @@ class AcceptanceService:
         return {"user": user, "unit": unit, "province": province}
 
     def scope(self, identity: Identity) -> Scope:
-        recs = records(self.store, rdf.MEMBERS_GRAPH)
+        recs = self._cached("members", lambda: records(self.store, rdf.MEMBERS_GRAPH))
         mine = recs.get(agent_iri(identity.name), {}) if identity.authenticated else {}
         by_iri = {u["iri"]: n for n, u in self.units().items()}
         units = frozenset(by_iri[i] for i in mine.get("member_of", []) if i in by_iri)
@@ -401,7 +418,7 @@ class AcceptanceService:
                 "decision": reviews[-1]["decision"] if reviews else "pending"}
 
     def _approved_sample(self, unit: str) -> str | None:
-        for g in rdf.graphs_with_prefix(self.store, rdf.SAMPLE_PREFIX):
+        for g in self._graphs_with(rdf.SAMPLE_PREFIX):
             recs = records(self.store, g)
             heads = list(rdf.of_type(recs, "sample"))
             if not heads or first(heads[0][1], "unit") != rdf.unit_iri(unit):
@@ -674,7 +691,7 @@ class AcceptanceService:
     def checks(self, identity: Identity, unit: str | None = None) -> list[dict]:
         sc = self.scope(identity)
         out = []
-        for g in rdf.graphs_with_prefix(self.store, rdf.CHECK_PREFIX):
+        for g in self._graphs_with(rdf.CHECK_PREFIX):
             cid = g[len(rdf.CHECK_PREFIX):]
             recs = records(self.store, g)
             heads = list(rdf.of_type(recs, "check"))
@@ -689,7 +706,7 @@ class AcceptanceService:
 
     def _batches(self, unit: str) -> list[dict]:
         out = []
-        for g in rdf.graphs_with_prefix(self.store, rdf.BATCH_PREFIX):
+        for g in self._graphs_with(rdf.BATCH_PREFIX):
             recs = records(self.store, g)
             for s, r in rdf.of_type(recs, "batch"):
                 if first(r, "unit") == rdf.unit_iri(unit):
