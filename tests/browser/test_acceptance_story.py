@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.unit.acceptance.conftest import second_batch
+from tests.unit.acceptance.packages import second_batch
 
 from .conftest import CHROMIUM_ARGS, PageWatch, Server, _guji
 from .test_pages import assert_labelled, shot, wait_for, wait_text

@@ -11,7 +11,7 @@ from acceptance.service import AcceptanceService
 from kg.graphs import is_public
 from kg.package import ingest_package
 
-from .conftest import UNIT, Clock, second_batch
+from .packages import UNIT, Clock, second_batch
 
 STAFF = Identity("staff", Role.ACCEPTANCE)
 UNIT_USER = Identity("lib", Role.SUBMITTER)
