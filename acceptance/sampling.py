@@ -134,6 +134,7 @@ def normalise_aql(aql: str | float | int) -> str:
 
 
 def code_letter(lot_size: int, level: str = "II") -> str:
+    level = str(level).strip().upper()
     if level not in LEVELS:
         raise AcceptanceInputError(f"inspection level must be one of {', '.join(LEVELS)}, got {level!r} / 检验水平无效", field="level")
     if isinstance(lot_size, bool) or not isinstance(lot_size, int) or lot_size < 1:
@@ -149,6 +150,7 @@ def code_letter(lot_size: int, level: str = "II") -> str:
 def plan(lot_size: int, aql: str | float, level: str = "II") -> SamplingPlan:
     """The single sampling plan for normal inspection."""
     letter = code_letter(lot_size, level)
+    level = str(level).strip().upper()
     aql_s = normalise_aql(aql)
     row = LETTERS.index(letter)
     cell = _MASTER[letter, aql_s]

@@ -130,3 +130,7 @@ def test_bad_input_names_the_field(lot, aql, level, field):
 
 def test_aql_spellings():
     assert plan(1000, 1).aql == "1.0" and plan(1000, "1.00").aql == "1.0" and plan(1000, 0.4).aql == "0.40"
+
+
+def test_level_spellings():
+    assert plan(1000, "1.0", "ii").level == "II" and plan(1000, "1.0", "s-2").code_letter == "C"
