@@ -89,6 +89,7 @@ class Catalog:
             raise NotFoundError(f"no physical book with census number {census_no}", census_no=census_no)
         b = rows[0]
         seals = [r["seal"] for r in self._select("SELECT ?seal WHERE { ?item guji:seal ?seal } ORDER BY ?seal", item=item, **kw)]
+        contributors = self._contributors(item)
         film = self._select("""
             SELECT ?copy ?label ?generation ?polarity ?ratio ?derivedFrom ?method ?created ?unit WHERE {
               ?copy a guji:MicrofilmCopy ; bf:itemOf ?mf ; rdfs:label ?label . ?mf bf:reproductionOf/^bf:itemOf ?item ; bf:generation ?generation .
@@ -159,6 +160,7 @@ class Catalog:
             "call_number": b["callNumber"],
             "volumes": b["volumes"], "juan_extant": b["extant"], "juan_missing": b["missing"], "grade": b["grade"],
             "seals": seals, "note": b["note"],
+            "contributed_by": contributors,
             "microfilm": [{**{k: c[k] for k in ("label", "generation", "polarity", "ratio", "derivedFrom", "method", "created", "unit")},
                            "iri": c["copy"], "reels": list(reels_by_copy[c["copy"]].values()),
                            "inspections": [i for i in inspections if i["reel"] in {r["iri"] for r in reels_by_copy[c["copy"]].values()}]}
@@ -170,6 +172,17 @@ class Catalog:
                         for c in digital],
             "derivations": chain,
         }
+
+    def _contributors(self, item: ox.NamedNode) -> list[dict]:
+        """The submitting units whose (public) packages describe this book: credit (权益保障)."""
+        graphs = [g for g in self._graphs if g.startswith(f"{GG}package/")]
+        if not graphs:
+            return []
+        values = " ".join(f"<{g}>" for g in graphs)
+        rows = self.store.query(PREFIXES + f"""SELECT DISTINCT ?unit ?name WHERE {{ VALUES ?g {{ {values} }}
+            GRAPH ?g {{ {item} a guji:PhysicalBook . ?s a guji:Submission ; prov:wasAssociatedWith ?unit . ?unit rdfs:label ?name }} }}
+            ORDER BY ?name""")
+        return [{"iri": r["unit"].value, "name": r["name"].value} for r in rows]
 
     def reel_frame(self, reel_id: str, frame: int) -> dict:
         """Which book, juan and folios a frame of a reel shows."""

@@ -172,8 +172,9 @@ def test_credit_is_public_and_statistics_count_use(world):
     book = c.get("/api/books/110000-0001-0000001").json()
     service = [d for d in book["digital"] if d["credit"]]
     assert service and service[0]["credit"]["unit"] == UNIT and "非商业" in service[0]["terms"]["zh"]
+    assert [x["name"] for x in book["contributed_by"]] == [UNIT]  # the record credits its unit too
     page = c.get("/books/110000-0001-0000001").text
-    assert "提供单位" in page and UNIT in page and "non-commercial" in page
+    assert "提供单位" in page and 'id="contributed-by"' in page and UNIT in page and "non-commercial" in page
     hits = c.get("/api/search", params={"q": "桃花"}).json()
     assert hits["total"] >= 1
     juan = service[0]["texts"][0]["iri"] if service[0]["texts"] else None
