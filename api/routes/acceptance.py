@@ -188,7 +188,13 @@ def profile(batch: str, ctx: ContextDep, user: CurrentUser) -> Any:
 async def submit_catalogue(month: str, request: Request, ctx: ContextDep, user: CurrentUser) -> Any:
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if ctype == "application/json":
-        body = CatalogueJson.model_validate_json(await request.body())
+        import pydantic
+
+        try:
+            body = CatalogueJson.model_validate_json(await request.body())
+        except pydantic.ValidationError as exc:
+            problems = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+            raise ValidationError("the catalogue rows are not valid / 目录数据格式有误", problems=problems) from None
         from acceptance.reports import rows_csv
 
         name, data = "form", rows_csv([r.model_dump() for r in body.rows]).encode("utf-8")

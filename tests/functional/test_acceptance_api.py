@@ -127,6 +127,9 @@ def test_sample_opinions_are_for_the_unit_and_staff_only(world):
 def test_catalogue_form_spot_check_and_acceptance(world):
     c, h = world
     rows = {"rows": [{"title": "桃花源記", "unit": UNIT, "contact": "张三", "phone": "010-1"}]}
+    for bad in (b"{", b'{"rows": [{"title": 1}]}', b"[]"):
+        r = c.post("/api/acceptance/catalogues/2026-10", content=bad, headers={**h["lib"], "content-type": "application/json"})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error", r.text
     r = c.post("/api/acceptance/catalogues/2099-01", json=rows, headers=h["lib"])
     assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "month"
     r = c.post("/api/acceptance/catalogues/2026-10", json={"rows": [{**rows["rows"][0], "unit": "另一馆"}]}, headers=h["lib"])
