@@ -738,7 +738,12 @@ class AcceptanceService:
             reasons.append({"code": "catalogue_missing", "message_zh": f"缺少月度目录：{'、'.join(missing)}",
                             "message_en": f"monthly catalogues missing: {', '.join(missing)}", "months": missing})
         rec = next((b for b in self._batches(unit) if b["batch"] == batch), None)
-        return {"batch": batch, "unit": unit, "validated": True, "checks": [{"id": c["id"], "decision": c["decision"]} for c in checks],
+        sample = self._approved_sample(unit)
+        profile = None  # reported, not blocking: staff judge whether a difference matters
+        if sample is not None and sample != batch:
+            diff = self.compare_with_sample(identity, batch)
+            profile = {"sample": sample, "same_profile": diff["same_profile"], "differences": diff["differences"]}
+        return {"batch": batch, "unit": unit, "validated": True, "sample_profile": profile, "checks": [{"id": c["id"], "decision": c["decision"]} for c in checks],
                 "catalogue_months": months, "missing_catalogues": missing, "ready": not reasons, "reasons": reasons,
                 "accepted": bool(rec and rec["accepted"]), "deadline": rec["deadline"] if rec else None}
 

@@ -158,6 +158,8 @@ def test_sample_review_and_profile(svc, store, tmp_path):
     assert diff["sample"] == "guji-sample-2026-001" and not diff["same_profile"]
     assert any(d["in_sample"] and not d["in_batch"] for d in diff["differences"])
     assert svc.compare_with_sample(STAFF, "guji-sample-2026-001")["same_profile"] is True
+    st = svc.acceptance_status(STAFF, "guji-sample-2026-002")  # reported with what acceptance needs
+    assert st["sample_profile"]["sample"] == "guji-sample-2026-001" and st["sample_profile"]["same_profile"] is False
 
 
 def test_monthly_catalogue_late_missing_and_reminders(svc, store, tmp_path):

@@ -158,7 +158,8 @@ if (!me) {
   const batchStatus = async () => {
     const r = await guard(() => api(`/api/acceptance/batches/${encodeURIComponent($("batch-id").value.trim())}`));
     if (r) $("batch-view").innerHTML = `<p>可验收 ready: <b class="ready">${r.data.ready ? "是 yes" : "否 no"}</b> · 已验收 accepted: <b class="accepted">${r.data.accepted ? "是 yes" : "否 no"}</b></p><ul>` +
-      r.data.reasons.map((x) => `<li>${esc(x.message_zh)} <span lang="en">${esc(x.message_en)}</span></li>`).join("") + "</ul>";
+      r.data.reasons.map((x) => `<li>${esc(x.message_zh)} <span lang="en">${esc(x.message_en)}</span></li>`).join("") + "</ul>" +
+      (r.data.sample_profile ? `<p class="profile">与样例 ${esc(r.data.sample_profile.sample)} 比对 against the sample: ${r.data.sample_profile.same_profile ? "一致 same" : `${r.data.sample_profile.differences.length} 处差异 differences`}</p>` : "");
   };
   $("batch-status-btn").addEventListener("click", batchStatus);
   $("batch-accept").addEventListener("click", async () => {
