@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from kg.errors import NotFoundError
-from kg.namespaces import GG, ID, sparql_prefixes
+from kg.namespaces import GG, GUJI, ID, sparql_prefixes
 from kg.sparql import PRIVATE_GRAPH_PREFIXES, public_dataset
 from kg.store import OxigraphStore
 
@@ -50,8 +50,26 @@ class Catalog:
         """The catalogue graphs, listed once per Catalog (a book page runs eight queries)."""
         return catalogue_graphs(self.store.graphs())
 
-    def _select(self, query: str, *, include_preservation: bool = False, **bindings: ox.NamedNode | ox.Literal) -> list[dict]:
-        graphs = self._graphs
+    def _superseded(self, item: ox.NamedNode) -> frozenset[str]:
+        """Package graphs that describe this physical book but are not the newest one to do so.
+
+        A unit that resubmits a corrected batch describes the same book again; the union of both
+        graphs would hold every statement twice and the book's joins grow as 2^patterns (a page
+        that never answers). The newest submission (by the change log) is the book's record."""
+        q = f"""SELECT ?g (MAX(?seq) AS ?last) WHERE {{ GRAPH ?g {{ {item} a <{GUJI}PhysicalBook> }}
+            FILTER(STRSTARTS(STR(?g), "{GG}package/") || STRSTARTS(STR(?g), "{GG}preservation/package/"))
+            OPTIONAL {{ GRAPH <{GG}changelog> {{ ?c <{GUJI}changedGraph> ?g ; <{GUJI}sequence> ?seq }} }} }} GROUP BY ?g"""
+        rows = [(r["g"].value, int(r["last"].value) if r["last"] is not None else 0) for r in self.store.query(q)]
+        public = sorted((seq, g) for g, seq in rows if g.startswith(f"{GG}package/"))
+        if len(public) < 2:
+            return frozenset()
+        keep = public[-1][1]
+        batch = keep[len(f"{GG}package/"):]
+        return frozenset(g for g, _ in rows if g != keep and g != f"{GG}preservation/package/{batch}")
+
+    def _select(self, query: str, *, include_preservation: bool = False, exclude: frozenset[str] = frozenset(),
+                **bindings: ox.NamedNode | ox.Literal) -> list[dict]:
+        graphs = [g for g in self._graphs if g not in exclude] if exclude else self._graphs
         if include_preservation:
             default = [g for g in graphs if not g.endswith("/changelog")]
         else:
@@ -69,7 +87,7 @@ class Catalog:
     def book(self, census_no: str, *, include_preservation: bool = False) -> dict:
         """The physical book with its edition, work, microfilm and digital copies and the derivation chain."""
         item = ox.NamedNode(f"{ID}item/census/{quote(census_no, safe='')}")
-        kw = {"include_preservation": include_preservation}
+        kw = {"include_preservation": include_preservation, "exclude": self._superseded(item)}
         rows = self._select("""
             SELECT ?label ?title ?library ?libraryName ?callNumber ?edition ?editionStatement ?editionType ?date ?year
                    ?juanCount ?volumes ?extant ?missing ?work ?hangkuan ?frameSize ?banxin ?yuwei ?bianlan ?binding ?grade ?note WHERE {
