@@ -12,7 +12,7 @@ from api import errors
 from api.context import Context
 from api.deps import ContextDep
 from api.middleware import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
-from api.routes import annotations, auth, catalog, operator, pages, search, sparql, submissions, suggest, webdata
+from api.routes import acceptance, annotations, auth, catalog, operator, pages, search, sparql, submissions, suggest, webdata
 from api.settings import Settings, get_settings
 from kg.package import sweep_stale_temp
 
@@ -105,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimitMiddleware,
         limits=[BodyLimit("/api/submissions", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES", "a package upload"),
                 BodyLimit("/sparql", settings.max_sparql_bytes, "GUJI_MAX_SPARQL_BYTES", "a SPARQL request"),
-                BodyLimit("/api/annotations/import", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES", "an annotation import")],
+                BodyLimit("/api/annotations/import", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES", "an annotation import"),
+                BodyLimit("/api/acceptance", settings.max_table_bytes, "GUJI_MAX_TABLE_BYTES", "a plan or catalogue file")],
         default=BodyLimit("/", settings.max_json_bytes, "GUJI_MAX_JSON_BYTES"),
         max_json_depth=settings.max_json_depth,
     )
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(submissions.router)
     app.include_router(suggest.router)
     app.include_router(webdata.router)
+    app.include_router(acceptance.router)
     app.include_router(operator.router)  # the CLI beside the server; not in the public OpenAPI schema
     app.include_router(pages.router)  # HTML pages and /static last: they own / and catch-all static paths
     return app

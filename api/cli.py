@@ -368,6 +368,10 @@ from api import cli_annotations  # noqa: E402  (guji annotations export/import/c
 
 cli_annotations.register(app)
 
+from api import cli_acceptance  # noqa: E402  (guji acceptance plan/due/...)
+
+cli_acceptance.register(app)
+
 
 def main() -> None:
     app()

@@ -213,6 +213,34 @@ class Context:
 
         return AnnotationService(self.store)
 
+    @cached_property
+    def acceptance(self):
+        from acceptance.service import AcceptanceService
+
+        return AcceptanceService(self.store, users=self.users, outbox=self.settings.outbox_path, usage=self.usage)
+
+    @cached_property
+    def usage(self):
+        """Per-unit use counts (views, searches, downloads) under $GUJI_HOME/usage.sqlite3."""
+        from acceptance.usage import UsageCounter
+
+        return UsageCounter(self.settings.home / "usage.sqlite3")
+
+    @cached_property
+    def attribution(self):
+        from acceptance.usage import Attribution
+
+        return Attribution(self.store)
+
+    def count_use(self, iris, kind: str) -> None:
+        """Credit the units whose resources a public request showed; never fails the request."""
+        import logging
+
+        try:
+            self.usage.add(self.attribution.units_of(i for i in iris if i), kind)
+        except Exception:  # noqa: BLE001 - statistics must not break reading
+            logging.getLogger("guji.usage").exception("counting %s failed", kind)
+
     def replace_texts(self, graph: str, triples: list, *, agent: str):
         """Write a source graph that holds juan texts, then re-anchor the annotations of every juan
         whose text changed (moved when the quote is found once, flagged for review otherwise; never a

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     max_json_bytes: int = Field(default=1024 * 1024, gt=0, description="Any request body but uploads and SPARQL")
+    max_table_bytes: int = Field(default=16 * 1024 * 1024, gt=0,
+                                 description="Plans, unit lists and monthly catalogues (CSV/XLSX) sent to /api/acceptance/")
     max_sparql_bytes: int = Field(default=64 * 1024, gt=0, description="A SPARQL request body")
     max_json_depth: int = Field(default=64, gt=0, description="Nesting of arrays and objects in a JSON body")
     max_unpacked_bytes: int = Field(default=8 * 1024**3, gt=0, description="What a package .zip may unpack to")
@@ -122,6 +124,11 @@ class Settings(BaseSettings):
     def run_path(self) -> Path:
         """Where a running ``guji serve`` says where it listens, with its operator token (ADR 0009)."""
         return self.home / "run"
+
+    @property
+    def outbox_path(self) -> Path:
+        """Reminder e-mails of the acceptance workflow (mbox files; no mail server needed)."""
+        return self.home / "outbox"
 
     @property
     def users_path(self) -> Path:

@@ -127,6 +127,7 @@ async def search_page(request: Request, ctx: ContextDep,
         try:
             result = await run_in_threadpool(ctx.search.search, q, exact=exact, filters=chosen, page=page,
                                              size=PAGE_SIZE, sort=sort)
+            await run_in_threadpool(ctx.count_use, {h.item for h in result.hits}, "search")
         except IndexNotFoundError:
             error = "检索索引尚未建立 (no search index yet): run guji index, or start with guji serve --sample"
         except SearchQueryError as exc:
@@ -208,6 +209,7 @@ async def book_page(request: Request, ctx: ContextDep, census_no: str, juan: str
     except NotFoundError as exc:
         return not_found(request, exc.message)
     copies = await run_in_threadpool(_toc_and_texts, catalog, book["digital"])
+    await run_in_threadpool(ctx.count_use, [book.get("iri")], "view")  # per-unit statistics (acceptance/usage.py)
     meta = await run_in_threadpool(ReadModel(ctx.store).work_meta, book["work"]) if book.get("work") else {}
     for c in copies:
         for e in c["toc"]:
@@ -280,6 +282,26 @@ def _juans(ctx, limit: int = 500) -> list[dict]:
 @router.get("/review", response_class=HTMLResponse)
 def review_page(request: Request) -> HTMLResponse:
     return render(request, "review.html", title="审校 Review", nav="review")
+
+
+@router.get("/acceptance", response_class=HTMLResponse)
+def acceptance_page(request: Request) -> HTMLResponse:
+    return render(request, "acceptance.html", title="验收 Acceptance", nav="acceptance")
+
+
+@router.get("/acceptance/report", response_class=HTMLResponse)
+def acceptance_report_page(request: Request) -> HTMLResponse:
+    """The report needs the caller's token (kept in the browser session): a small page fetches it."""
+    return render(request, "report.html", title="验收报告 Acceptance report", nav="acceptance")
+
+
+@router.get("/units/{unit}", response_class=HTMLResponse)
+async def unit_page(request: Request, ctx: ContextDep, unit: str) -> HTMLResponse:
+    try:
+        credit = await run_in_threadpool(ctx.acceptance.credit, unit)
+    except NotFoundError as exc:
+        return not_found(request, exc.message)
+    return render(request, "unit.html", title=f"{unit} — 承建单位 Unit", credit=credit, nav="unit")
 
 
 @router.get("/login", response_class=HTMLResponse)

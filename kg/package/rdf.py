@@ -136,7 +136,30 @@ def build(pkg: Package) -> PackageGraphs:
         _gaiji(pg, batch, row)
     _microfilm(pg, iris, pkg)
     _digital(pg, iris, pkg)
+    if unit is not None:
+        _credit(pg, unit)
     return pg
+
+
+USE_TERMS = f"{ID}terms/service-level"  # 权益保障: only service-level data is published, free, non-commercial
+
+
+def _credit(pg: PackageGraphs, unit: ox.NamedNode) -> None:
+    """Rights and credit (权益保障): every published digital copy names the submitting unit that owns
+    it and the terms of use; the terms are described in the graph itself."""
+    service = N(f"{GUJIV}access-level/service")
+    public = set(pg.public)
+    copies = {t.subject for t in public if t.predicate == g("accessLevel") and t.object == service
+              and ox.Triple(t.subject, A, g("DigitalCopy")) in public}
+    terms = N(USE_TERMS)
+    for copy in sorted(copies, key=str):
+        pg.add(copy, prov("wasAttributedTo"), unit)
+        pg.add(copy, dct("rightsHolder"), unit)
+        pg.add(copy, dct("license"), terms)
+    if copies:
+        pg.add(terms, A, dct("LicenseDocument"))
+        pg.add(terms, LABEL, L("服务级数据，免费提供，仅限非商业使用；版权归承建单位所有", language="zh"))
+        pg.add(terms, LABEL, L("service-level data, free of charge, for non-commercial use only; the submitting unit owns it", language="en"))
 
 
 class _Iris:
