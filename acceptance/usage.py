@@ -2,7 +2,7 @@
 
 Counting is operational data, not knowledge: one row per (unit, month, kind) in a small SQLite
 file under ``$GUJI_HOME`` (``usage.sqlite3``), incremented in place — a change-log entry per page
-view would swamp the canonical store (ADR 0012). What is counted:
+view would swamp the canonical store (ADR 0013). What is counted:
 
 - ``view``: a public book page or ``GET /api/books/{census_no}`` of a book the unit submitted;
 - ``search``: a search whose returned hits include the unit's resources (once per unit per search);
