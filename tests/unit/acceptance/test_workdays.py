@@ -67,3 +67,19 @@ def test_a_year_the_calendar_does_not_cover_is_a_clear_error():
 def test_bad_months(month):
     with pytest.raises(AcceptanceInputError):
         due_date(month)
+
+
+def test_the_running_month_of_a_year_the_calendar_does_not_have_yet_is_not_due():
+    """In January of a year before the holiday package knows it, acceptance still answers: the
+    running month is not counted as due; a past month the calendar lacks stays a clear error."""
+    from datetime import date
+
+    from acceptance.service import _months_between
+    from acceptance.workdays import is_workday
+
+    future = date(2100, 1, 15)
+    with pytest.raises(CalendarCoverageError):
+        is_workday(future)
+    assert _months_between("2099-12", date(2100, 1, 2)) == []
+    with pytest.raises(CalendarCoverageError):
+        _months_between("2099-11", date(2100, 1, 2))
