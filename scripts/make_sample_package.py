@@ -265,6 +265,7 @@ def main() -> None:
         "package_version": "1", "batch": BATCH, "submitting_unit": "guji 示例图书馆",
         "contact": {"name": "示例联系人", "email": "sample@example.org", "phone": "010-00000000"},
         "date": "2026-11-22",
+        "rights": "http://creativecommons.org/licenses/by/4.0/",
         "counts": {"books": len(BOOKS), "reels": len(REELS), "files": len(files), "gaiji": len(GAIJI)},
         "notes": "guji 项目自编示例包 / a sample package written for the guji project",
     }
