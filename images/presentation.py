@@ -27,11 +27,11 @@ CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 NUMERALS = "〇一二三四五六七八九"
 
 CANVASES = """
-    SELECT ?canvas ?seq ?label ?folio ?file ?w ?h ?format ?side ?juan ?juanNo ?juanLabel ?frameNo ?reelId ?unit ?rights WHERE {
+    SELECT ?canvas ?seq ?label ?folio ?file ?w ?h ?format ?side ?pageId ?juan ?juanNo ?juanLabel ?frameNo ?reelId ?unit ?rights WHERE {
       ?canvas a iiif:Canvas ; dcterms:isPartOf ?copy ; guji:sequence ?seq ; rdfs:label ?label ; guji:imageFile ?file .
       ?file guji:pixelWidth ?w ; guji:pixelHeight ?h ; dcterms:format ?format .
       OPTIONAL { ?canvas guji:folioLabel ?folio }
-      OPTIONAL { ?canvas guji:showsFolio ?side . ?side dcterms:isPartOf ?juan . ?juan guji:juanNumber ?juanNo .
+      OPTIONAL { ?canvas guji:showsFolio ?side . ?side dcterms:isPartOf ?juan ; guji:pageId ?pageId . ?juan guji:juanNumber ?juanNo .
                  OPTIONAL { ?juan guji:juanLabel ?juanLabel } }
       OPTIONAL { ?canvas guji:showsFrame ?frame . ?frame guji:frameNumber ?frameNo ; guji:onReel/dcterms:identifier ?reelId }
       OPTIONAL { ?canvas prov:wasGeneratedBy ?sub .
@@ -56,8 +56,17 @@ def _canvas(svc, row: dict, label: dict) -> dict:
     image_id = image_id_of(row["file"])
     w, h = int(row["w"]), int(row["h"])
     cid = row["canvas"]
+    metadata = []  # what the reading view synchronises on: the folio side and its page id in the text
+    if row.get("folio"):
+        metadata.append({"label": _lang("叶", "folio"), "value": {"none": [row["folio"]]}})
+    if row.get("pageId"):
+        metadata.append({"label": _lang("页码标记", "page id"), "value": {"none": [row["pageId"]]}})
+    if row.get("frameNo"):
+        metadata.append({"label": _lang("画幅", "frame"), "value": {"none": [f"{row['reelId']} {row['frameNo']}"]}})
+    if row.get("juan"):
+        metadata.append({"label": _lang("卷", "juan"), "value": {"none": [row["juan"]]}})
     return {
-        "id": cid, "type": "Canvas", "label": label, "width": w, "height": h,
+        "id": cid, "type": "Canvas", "label": label, "width": w, "height": h, **({"metadata": metadata} if metadata else {}),
         "items": [{
             "id": f"{cid}/page", "type": "AnnotationPage",
             "items": [{
