@@ -140,6 +140,7 @@ class PageViewer {
     const box = this.reader.getBoundingClientRect(), at = m.getBoundingClientRect();
     if (this.reader.classList.contains("vertical")) this.reader.scrollLeft += at.right - box.right + 8;
     else this.reader.scrollTop += at.top - box.top - 4;
+    this.placed = [this.reader.scrollTop, this.reader.scrollLeft]; // where we put the text (it may not go that far)
   }
 
   /** The folio being read: the last marker above the upper third of the reader (its right third in
@@ -163,16 +164,27 @@ class PageViewer {
 
   followText() {
     if (!this.reader) return;
-    let pending = false;
+    let pending = false, later = null;
+    const follow = () => {
+      pending = false;
+      const page = this.folioInView();
+      const index = this.pages.findIndex((p) => p.pageId === page);
+      if (index >= 0 && index !== this.current) this.go(index, "text");
+    };
     this.reader.addEventListener("scroll", () => {
-      if (pending || !this.sync.checked || performance.now() < this.quietUntil) return;
+      if (pending || !this.sync.checked) return;
+      const quiet = this.quietUntil - performance.now();
+      if (quiet > 0) { // our own scrolling; look again once it is over, in case the reader scrolled too
+        clearTimeout(later);
+        later = setTimeout(() => {
+          const [top, left] = this.placed || [null, null];
+          const moved = top === null || Math.abs(this.reader.scrollTop - top) > 2 || Math.abs(this.reader.scrollLeft - left) > 2;
+          if (this.sync.checked && moved) follow(); // the reader scrolled away from where the page turn put it
+        }, quiet + 20);
+        return;
+      }
       pending = true;
-      requestAnimationFrame(() => {
-        pending = false;
-        const page = this.folioInView();
-        const index = this.pages.findIndex((p) => p.pageId === page);
-        if (index >= 0 && index !== this.current) this.go(index, "text");
-      });
+      requestAnimationFrame(follow);
     }, { passive: true });
   }
 }
