@@ -18,7 +18,9 @@ import io
 import json
 import re
 import shutil
+import struct
 import sys
+import zlib
 from pathlib import Path
 
 import bagit
@@ -27,6 +29,17 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "samples" / "package" / "guji-sample-2026-001"
 BATCH = "guji-sample-2026-001"
 PUA = "\ue000"
+
+
+def png(width: int, height: int, shade: int) -> bytes:
+    """A small flat grey PNG (bench/package makes thousands of stand-in images with it)."""
+    raw = b"".join(b"\x00" + bytes([shade]) * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)) + \
+        chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"  # Debian fonts-noto-cjk
