@@ -14,6 +14,7 @@ never sent), and the tests validate them against the Presentation 3 JSON Schema 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -105,6 +106,51 @@ def _check(doc: dict, kind: str) -> dict:
     return doc
 
 
+REGIONS = """
+    SELECT ?a ?canvas ?xywh ?label ?cat ?authority WHERE {
+      GRAPH ?g { ?img oa:hasSource ?canvas ; oa:hasSelector ?sel . ?sel rdf:value ?xywh .
+                 ?a a oa:Annotation ; oa:hasTarget ?img ; guji:reviewStatus "approved" .
+                 OPTIONAL { ?a oa:hasBody ?r . ?r guji:readingRank 1 . OPTIONAL { ?r rdfs:label ?label }
+                            OPTIONAL { ?r guji:category ?cat } OPTIONAL { ?r oa:hasSource ?authority } } }
+      FILTER(STRSTARTS(STR(?g), "%s"))
+    } ORDER BY ?a"""
+
+CATEGORY = {"person": ("人名", "person"), "place": ("地名", "place"), "office": ("职官", "office"), "era": ("年号", "era"),
+            "book-title": ("书名", "book title"), "event": ("事件", "event")}
+
+
+def approved_regions(svc, canvases: list[str]) -> dict[str, list[dict]]:
+    """Approved annotations that mark a region of these canvases, as W3C annotations (IIIF
+    AnnotationPage items) per canvas. Drafts and submitted ones live in private graphs: never here."""
+    from kg.graphs import ANNOTATION
+    from kg.namespaces import sparql_prefixes
+
+    if not canvases:
+        return {}
+    values = " ".join(f"<{c}>" for c in canvases)
+    query = REGIONS % ANNOTATION
+    at = query.index("{", query.upper().index("WHERE")) + 1
+    query = f"{query[:at]} VALUES ?canvas {{ {values} }} {query[at:]}"
+    out: dict[str, list[dict]] = defaultdict(list)
+    seen = set()
+    for r in svc.store.query(sparql_prefixes() + query):
+        a = r["a"].value
+        if a in seen:
+            continue
+        seen.add(a)
+        xywh = r["xywh"].value.removeprefix("xywh=").removeprefix("pixel:")
+        cat = r["cat"].value.rsplit("/", 1)[-1] if r["cat"] else None
+        zh, en = CATEGORY.get(cat, ("标注", "annotation"))
+        name = r["label"].value if r["label"] else ""
+        body = [{"type": "TextualBody", "value": f"{name}（{zh}）" if name else zh, "language": "zh", "format": "text/plain"},
+                {"type": "TextualBody", "value": f"{name} ({en})" if name else en, "language": "en", "format": "text/plain"}]
+        if r["authority"] and not r["authority"].value.startswith("https://w3id.org/guji/vocab/"):
+            body.append({"id": r["authority"].value, "type": "Dataset", "format": "text/html"})
+        out[r["canvas"].value].append({"id": a, "type": "Annotation", "motivation": "tagging", "body": body,
+                                       "target": f"{r['canvas'].value}#xywh={xywh}"})
+    return out
+
+
 def book_manifest(svc, census_no: str, *, check: bool = True) -> dict:
     book = Catalog(svc.store).book(census_no)
     copy = next((d for d in book["digital"] if (d.get("level") or "").endswith("/service")), None)
@@ -118,6 +164,10 @@ def book_manifest(svc, census_no: str, *, check: bool = True) -> dict:
     canvases = [_canvas(svc, r, {"zh": [f"{_juan_label(r['juanNo'], r['juanLabel'])} 第{r['folio']}葉" if r["folio"] else r["label"]],
                                  "en": [f"juan {int(r['juanNo'])}, folio {r['folio']}" if r["juanNo"] and r["folio"] else r["label"]]})
                 for r in rows]
+    regions = approved_regions(svc, [c["id"] for c in canvases])
+    for c in canvases:  # approved image-region annotations: an AnnotationPage per canvas, for any IIIF viewer
+        if regions.get(c["id"]):
+            c["annotations"] = [{"id": f"{c['id']}/annotations", "type": "AnnotationPage", "items": regions[c["id"]]}]
     ranges: dict[str, dict] = {}
     for r in rows:
         if r["juan"]:

@@ -83,6 +83,8 @@ class ImageService:
         self.base_url = base_url.rstrip("/") + "/"
         self.cache = _LRU(cache_bytes)
         self._records: dict[str, tuple[int, ImageRecord | None]] = {}
+        self._docs: OrderedDict = OrderedDict()
+        self._docs_lock = threading.Lock()
 
     # -- the store, public graphs only ---------------------------------------------------------
 
@@ -147,25 +149,35 @@ class ImageService:
 
     # -- Presentation API -----------------------------------------------------------------------
 
-    def book_manifest(self, census_no: str) -> dict:
-        from images.presentation import book_manifest
+    def _document(self, kind: str, key: str) -> dict:
+        """A manifest or collection, built once per state of the store: any write (an ingest, an
+        approval) moves the change log on and the next request builds it anew."""
+        from images import presentation
 
-        return book_manifest(self, census_no)
+        seq = self.store.last_sequence()
+        with self._docs_lock:
+            hit = self._docs.get((kind, key))
+            if hit is not None and hit[0] == seq:
+                self._docs.move_to_end((kind, key))
+                return hit[1]
+        doc = getattr(presentation, kind)(self, key)
+        with self._docs_lock:
+            self._docs[(kind, key)] = (seq, doc)
+            while len(self._docs) > 64:
+                self._docs.popitem(last=False)
+        return doc
+
+    def book_manifest(self, census_no: str) -> dict:
+        return self._document("book_manifest", census_no)
 
     def reel_manifest(self, reel_id: str) -> dict:
-        from images.presentation import reel_manifest
-
-        return reel_manifest(self, reel_id)
+        return self._document("reel_manifest", reel_id)
 
     def book_collection(self, census_no: str) -> dict:
-        from images.presentation import book_collection
-
-        return book_collection(self, census_no)
+        return self._document("book_collection", census_no)
 
     def work_collection(self, work: str) -> dict:
-        from images.presentation import work_collection
-
-        return work_collection(self, work)
+        return self._document("work_collection", work)
 
 
 def _etag(*parts: str) -> str:

@@ -271,7 +271,9 @@ async def annotate_page(request: Request, ctx: ContextDep, iri: str | None = Non
     texts = []
     if not iri:
         texts = await run_in_threadpool(_juans, ctx)
-    return render(request, "annotate.html", title="标引 Annotate", juan=iri, texts=texts, nav="annotate")
+    book = page_for_juan(iri) if iri else None  # a book's juan: its page images can carry a region (docs/images.md)
+    manifest = f"/iiif/books/{quote(book[1], safe='')}/manifest" if book and book[0] == "book" else None
+    return render(request, "annotate.html", title="标引 Annotate", juan=iri, texts=texts, nav="annotate", region_manifest=manifest)
 
 
 def _juans(ctx, limit: int = 500) -> list[dict]:

@@ -5,8 +5,12 @@ by folio."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from .conftest import require
-from .test_pages import BOOK, shot, wait_for
+from .test_pages import BOOK, assert_labelled, login, reader_ready, shot, wait_for, wait_text
+
+JUAN = f"https://w3id.org/guji/id/item/census/{BOOK}/digital/service/text/001"
 
 STATE = "(() => { const v = document.getElementById('viewer'); return [v.dataset.page, v.dataset.folio]; })()"
 
@@ -72,3 +76,68 @@ def test_text_and_image_scroll_together_by_folio(new_page, server, screenshots):
     assert page.evaluate(STATE) == ["3", "2b"]
     page.locator("#reading").scroll_into_view_if_needed()
     shot(page, screenshots, "viewer-text-and-image")
+
+
+def test_an_image_region_is_drawn_linked_to_a_span_approved_and_shown_to_the_public(new_page, server, screenshots):
+    import httpx
+
+    text = server.get(f"/api/texts?iri={quote(JUAN, safe='')}")["text"]
+    start = text.index("武陵")
+    anna = new_page(1400, 1000)
+    login(anna, server, "anna", f"/annotate?iri={quote(JUAN, safe='')}")
+    reader_ready(anna)
+    wait_for(anna, "document.getElementById('region-tool')?.dataset.ready === 'true'")
+    anna.fill("#sel-start", str(start))
+    anna.fill("#sel-end", str(start + 2))
+    anna.press("#sel-end", "Tab")
+    assert "武陵" in anna.inner_text("#sel-text")
+    assert anna.input_value("#region-page") == "0"  # the page image of folio 1a, where the span is
+    wait_for(anna, "(() => { const i = document.getElementById('region-img'); return i.complete && i.naturalWidth > 0; })()")
+    box = anna.locator("#region-img").bounding_box()
+    anna.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.2)
+    anna.mouse.down()
+    anna.mouse.move(box["x"] + box["width"] * 0.65, box["y"] + box["height"] * 0.35, steps=5)
+    anna.mouse.up()
+    region = anna.inner_text("#region-value")
+    assert region.startswith("xywh=")
+    x, y, w, h = map(int, region.removeprefix("xywh=").split(","))
+    assert 350 < x < 420 and w > 30 and h > 50  # canvas pixels (700 × 1200), not screen pixels
+    anna.check("input[name=category][value=place]")
+    create = anna.locator("#auth-results li[data-create]")
+    create.wait_for()
+    create.click()
+    assert_labelled(anna)
+    with anna.expect_request(lambda r: r.url.endswith("/annotations/") and r.method == "POST") as req:
+        anna.click("#save")
+    sent = req.value.post_data_json
+    assert sent["target"][0]["source"] == JUAN and sent["target"][1]["selector"]["value"] == region
+    canvas = sent["target"][1]["source"]
+    assert canvas.endswith("/canvas/guji-sample-2026-001/B1-IMG-1")
+    item = anna.locator("#mine li[data-status=draft]", has_text="武陵")
+    item.wait_for()
+    shot(anna, screenshots, "viewer-region-annotate")
+    item.locator("button.submit").click()
+    anna.locator("#mine li[data-status=submitted]", has_text="武陵").wait_for()
+
+    manifest = f"{server.url}/iiif/books/{BOOK}/manifest"
+    assert "annotations" not in httpx.get(manifest).json()["items"][0]  # submitted, not approved: not public
+
+    rita = new_page()
+    login(rita, server, "rita", "/review")
+    mine = rita.locator("#queue-list > li", has=rita.locator("mark", has_text="武陵"))
+    mine.wait_for()
+    mine.locator("button.approve").click()
+    wait_text(rita, "#review-status", "approved")
+
+    page = httpx.get(manifest).json()["items"][0]["annotations"][0]
+    assert page["type"] == "AnnotationPage" and page["items"][0]["target"] == f"{canvas}#{region}"
+    assert page["items"][0]["body"][0]["value"] == "武陵（地名）"
+
+    public = new_page(1400, 1000)
+    public.goto(f"{server.url}/books/{BOOK}")
+    wait_for(public, "document.getElementById('viewer')?.dataset.ready === 'true'")
+    wait_for(public, "document.querySelectorAll('#viewer-canvas .region[data-annotation]').length === 1")
+    assert "武陵" in public.get_attribute("#viewer-canvas .region", "title")
+    public.locator("#reading").scroll_into_view_if_needed()
+    public.wait_for_timeout(500)
+    shot(public, screenshots, "viewer-region-public")

@@ -15,6 +15,11 @@ function pagesOf(manifest) {
       index, id: c.id, width: c.width, height: c.height,
       label: (c.label.zh || c.label.en || [""])[0],
       folio: metaValue(c, "folio"), pageId: metaValue(c, "page id"),
+      regions: (c.annotations || []).flatMap((page) => page.items || []).map((a) => {
+        const [x, y, w, h] = String(a.target).split("#xywh=")[1]?.split(",").map(Number) || [];
+        const text = (a.body || []).find((b) => b.type === "TextualBody")?.value || "";
+        return { id: a.id, x, y, w, h, text };
+      }).filter((r) => Number.isFinite(r.h)),
       service: body.service[0].id, thumbnail: (c.thumbnail || [])[0]?.id || `${body.service[0].id}/full/!200,200/0/default.jpg`,
     };
   });
@@ -45,7 +50,10 @@ class PageViewer {
         showRotationControl: true, gestureSettingsMouse: { clickToZoom: false },
       });
       this.osd.addHandler("page", (e) => this.shown(e.page, "viewer"));
-      this.osd.addHandler("open", () => { this.fig.dataset.opened = String(Number(this.fig.dataset.opened || 0) + 1); });
+      this.osd.addHandler("open", () => {
+        this.overlays();
+        this.fig.dataset.opened = String(Number(this.fig.dataset.opened || 0) + 1);
+      });
     }
     this.toc();
     this.strip();
@@ -86,6 +94,8 @@ class PageViewer {
       const img = document.createElement("img");
       img.alt = p.label;
       img.loading = "lazy";
+      img.height = 72;
+      img.width = Math.round((72 * p.width) / p.height); // the strip has its size before the thumbnails load
       img.src = p.thumbnail;
       b.append(img);
       b.addEventListener("click", () => this.go(p.index));
@@ -100,6 +110,22 @@ class PageViewer {
     this.shown(index, why === "text" ? "text" : "viewer"); // first: the "page" event OpenSeadragon fires is then a no-op
     if (this.osd) this.osd.goToPage(index);
     else this.fallback(index);
+  }
+
+  /** Approved image-region annotations of the page on view, as outlined boxes over the image. */
+  overlays() {
+    const p = this.pages[this.current];
+    if (!this.osd || !p) return;
+    this.osd.clearOverlays();
+    for (const r of p.regions) {
+      const box = document.createElement("a");
+      box.className = "region";
+      box.title = r.text;
+      box.href = `/annotations/${encodeURIComponent(r.id.split("/").pop())}`;
+      box.dataset.annotation = r.id;
+      box.setAttribute("aria-label", `标注区域 annotated region: ${r.text}`);
+      this.osd.addOverlay({ element: box, location: this.osd.viewport.imageToViewportRectangle(r.x, r.y, r.w, r.h) });
+    }
   }
 
   fallback(index) {
