@@ -28,7 +28,7 @@ CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 NUMERALS = "〇一二三四五六七八九"
 
 CANVASES = """
-    SELECT ?canvas ?seq ?label ?folio ?file ?w ?h ?format ?side ?pageId ?juan ?juanNo ?juanLabel ?frameNo ?reelId ?unit ?rights WHERE {
+    SELECT ?canvas ?seq ?label ?folio ?file ?w ?h ?format ?side ?pageId ?juan ?juanNo ?juanLabel ?frameNo ?reelId ?unit ?unitIri ?rights WHERE {
       ?canvas a iiif:Canvas ; dcterms:isPartOf ?copy ; guji:sequence ?seq ; rdfs:label ?label ; guji:imageFile ?file .
       ?file guji:pixelWidth ?w ; guji:pixelHeight ?h ; dcterms:format ?format .
       OPTIONAL { ?canvas guji:folioLabel ?folio }
@@ -36,7 +36,7 @@ CANVASES = """
                  OPTIONAL { ?juan guji:juanLabel ?juanLabel } }
       OPTIONAL { ?canvas guji:showsFrame ?frame . ?frame guji:frameNumber ?frameNo ; guji:onReel/dcterms:identifier ?reelId }
       OPTIONAL { ?canvas prov:wasGeneratedBy ?sub .
-                 OPTIONAL { ?sub prov:wasAssociatedWith/rdfs:label ?unit } OPTIONAL { ?sub dcterms:rights ?rights } }
+                 OPTIONAL { ?sub prov:wasAssociatedWith ?unitIri . ?unitIri rdfs:label ?unit } OPTIONAL { ?sub dcterms:rights ?rights } }
     }"""
 
 
@@ -87,12 +87,12 @@ def _describe(svc, iri: str) -> str:
 
 
 def _provider(rows: list[dict]) -> dict:
-    unit = next((r["unit"] for r in rows if r.get("unit")), None)
+    unit, unit_iri = next(((r["unit"], r["unitIri"]) for r in rows if r.get("unit")), (None, None))
     rights = next((r["rights"] for r in rows if r.get("rights")), None)
     out: dict = {}
     if unit:
         out["requiredStatement"] = {"label": _lang("提供单位", "Provided by"), "value": _lang(unit)}
-        out["provider"] = [{"id": f"{ID}agent/org/{quote(unit, safe='')}", "type": "Agent", "label": _lang(unit)}]
+        out["provider"] = [{"id": unit_iri, "type": "Agent", "label": _lang(unit)}]
     if rights:
         out["rights"] = rights
     return out

@@ -77,7 +77,8 @@ class _LRU:
 
 
 class ImageService:
-    def __init__(self, store, pyramids: PyramidStore, *, base_url: str, cache_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, store, pyramids: PyramidStore, *, base_url: str, cache_bytes: int = 64 * 1024 * 1024,
+                 render_slots: int = 4) -> None:
         self.store = store
         self.pyramids = pyramids
         self.base_url = base_url.rstrip("/") + "/"
@@ -85,6 +86,7 @@ class ImageService:
         self._records: dict[str, tuple[int, ImageRecord | None]] = {}
         self._docs: OrderedDict = OrderedDict()
         self._docs_lock = threading.Lock()
+        self._renders = threading.BoundedSemaphore(render_slots)
 
     # -- the store, public graphs only ---------------------------------------------------------
 
@@ -114,8 +116,10 @@ class ImageService:
             if rows:
                 r = rows[0]
                 rec = ImageRecord(image_id, f"{ID}file/{m.group(1)}/{m.group(2)}", r["sha"], int(r["w"]), int(r["h"]))
+                if len(self._records) > 100_000:  # ids that exist only; a flood of made-up ids caches nothing
+                    self._records.clear()
+                self._records[image_id] = (seq, rec)
             cached = (seq, rec)
-            self._records[image_id] = cached
         rec = cached[1]
         if rec is None or not self.pyramids.has(rec.sha256):
             raise ImageNotFoundError(f"no public image {image_id!r}", image=image_id)
@@ -143,7 +147,8 @@ class ImageService:
         key = (rec.sha256, req.key)
         data = self.cache.get(key)
         if data is None:
-            data = iiif.render(str(self.pyramids.path(rec.sha256)), req, rec.width)
+            with self._renders:  # at most a few renders at once: a large answer holds tens of MB while it is made
+                data = iiif.render(str(self.pyramids.path(rec.sha256)), req, rec.width)
             self.cache.put(key, data)
         return data, iiif.FORMATS[req.format], tag
 
