@@ -140,12 +140,10 @@ def _compose(d, ids: str, cx: float, cy: float, size: int, ink) -> None:
 
     m = re.fullmatch("⿰(.)⿱(.)(.)", ids)
     assert m, ids
-    f = ImageFont.truetype(FONT, size, index=FONT_INDEX)
     half = ImageFont.truetype(FONT, size // 2, index=FONT_INDEX)
     d.text((cx - size * 0.25, cy), m.group(1), font=ImageFont.truetype(FONT, size, index=FONT_INDEX), fill=ink, anchor="mt")
     d.text((cx + size * 0.25, cy), m.group(2), font=half, fill=ink, anchor="mt")
     d.text((cx + size * 0.25, cy + size // 2), m.group(3), font=half, fill=ink, anchor="mt")
-    del f
 
 
 TEXTS = {

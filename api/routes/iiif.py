@@ -1,4 +1,4 @@
-"""IIIF: the Image API 3.0 (level 1 plus mirroring, pct regions and sizes, png/webp, gray) over the
+"""IIIF: the Image API 3.0 at compliance level 2 (plus mirroring and webp) over the
 service-level page images, and Presentation 3 manifests and collections. Public, read-only; CORS
 open (any IIIF viewer may load them); answers carry ETags and are cached. Preservation-level
 images are never served: their ids resolve to nothing (404), like ids that do not exist."""
