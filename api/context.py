@@ -122,6 +122,29 @@ class Context:
             cache_bytes=s.sparql_cache_mb * 1024 * 1024,
         )
 
+    def archive_limits(self):
+        """What a package may unpack to and what its images may be (checked before any parser runs)."""
+        from kg.package import ArchiveLimits
+
+        s = self.settings
+        return ArchiveLimits(max_bytes=s.max_unpacked_bytes, max_members=s.max_package_files,
+                             max_ratio=s.max_compression_ratio, max_image_pixels=s.max_image_pixels,
+                             max_image_side=s.max_image_side)
+
+    @cached_property
+    def pyramids(self):
+        from images.store import PyramidStore
+
+        return PyramidStore(self.settings.images_path)
+
+    @cached_property
+    def images(self):
+        """The IIIF Image API and the Presentation manifests over the public graphs."""
+        from images.service import ImageService
+
+        return ImageService(self.store, self.pyramids, base_url=self.settings.base_url,
+                            cache_bytes=self.settings.image_cache_bytes)
+
     @cached_property
     def search(self):
         from search.backends import index_from_settings

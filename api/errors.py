@@ -9,11 +9,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accounts import errors as accounts
 from annotation import errors as annotation
+from images import errors as images
 from kg import errors as kg
 from search import errors as search
 
 STATUS: list[tuple[type[kg.GujiError], int]] = [
     (kg.NotFoundError, 404),
+    (images.ImageRequestError, 400),
     (kg.ConflictError, 409),
     (kg.QuerySyntaxError, 400),
     (kg.QueryRefusedError, 403),

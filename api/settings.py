@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     max_unpacked_bytes: int = Field(default=8 * 1024**3, gt=0, description="What a package .zip may unpack to")
     max_package_files: int = Field(default=100_000, gt=0)
     max_compression_ratio: float = Field(default=200.0, gt=1)
+    max_image_pixels: int = Field(default=150_000_000, gt=0, description="A package image's width × height, read from its header before any pixel is decoded")
+    max_image_side: int = Field(default=20_000, gt=0, description="A package image's longer side in pixels")
+    image_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0, description="Rendered IIIF images kept in memory (LRU)")
 
     # users and annotations
     token_ttl_seconds: int = Field(default=3600, gt=0, description="Lifetime of a token from POST /auth/token")
@@ -133,6 +136,11 @@ class Settings(BaseSettings):
     @property
     def users_path(self) -> Path:
         return self.home / "users.sqlite3"
+
+    @property
+    def images_path(self) -> Path:
+        """Tiled pyramids of the service-level images, by SHA-256 (images.store)."""
+        return self.home / "images"
 
     @property
     def search_path(self) -> Path:

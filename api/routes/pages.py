@@ -19,8 +19,8 @@ from fastapi.templating import Jinja2Templates
 
 from annotation.model import Category
 from api.deps import ContextDep
-from api.web import (NPM_INSTALL_HINT, STATIC_DIR, SWAGGER_DIR, SWAGGER_FILES, TEMPLATES_DIR, YASGUI_DIR, YASGUI_FILES, lineage,
-                     swagger_available, yasgui_available)
+from api.web import (NPM_INSTALL_HINT, OSD_DIR, OSD_FILES, STATIC_DIR, SWAGGER_DIR, SWAGGER_FILES, TEMPLATES_DIR, YASGUI_DIR,
+                     YASGUI_FILES, lineage, openseadragon_available, swagger_available, yasgui_available)
 from api.web.labels import label, qname, vocab_label
 from api.web.readmodel import PUBLIC_G, ReadModel, catalogue, entity_url, page_for_juan, reading_url
 from kg.catalog import Catalog
@@ -31,7 +31,7 @@ from search.errors import IndexNotFoundError, SearchQueryError
 router = APIRouter(include_in_schema=False)
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.globals.update(label=label, vocab_label=vocab_label, qname=qname, entity_url=entity_url, reading_url=reading_url,
+templates.env.globals.update(openseadragon_available=openseadragon_available, label=label, vocab_label=vocab_label, qname=qname, entity_url=entity_url, reading_url=reading_url,
                              quote=lambda s: quote(s or "", safe=""), categories=list(Category))
 
 FACETS = [("dynasty", "朝代", "Dynasty"), ("category", "四部", "Category"), ("edition", "版本", "Edition"),
@@ -75,6 +75,14 @@ def swagger_file(name: str) -> Response:
     if name not in SWAGGER_FILES:
         return Response("not found", status_code=404, media_type="text/plain")
     return _file(SWAGGER_DIR, name)
+
+
+@router.get("/static/vendor/openseadragon/{path:path}")
+def openseadragon_file(path: str) -> Response:
+    """The viewer script and its button images (npm openseadragon)."""
+    if path not in OSD_FILES and not (path.startswith("images/") and path.endswith(".png")):
+        return Response("not found", status_code=404, media_type="text/plain")
+    return _file(OSD_DIR, path)
 
 
 @router.get("/docs", response_class=HTMLResponse)
@@ -265,7 +273,9 @@ async def annotate_page(request: Request, ctx: ContextDep, iri: str | None = Non
     texts = []
     if not iri:
         texts = await run_in_threadpool(_juans, ctx)
-    return render(request, "annotate.html", title="标引 Annotate", juan=iri, texts=texts, nav="annotate")
+    book = page_for_juan(iri) if iri else None  # a book's juan: its page images can carry a region (docs/images.md)
+    manifest = f"/iiif/books/{quote(book[1], safe='')}/manifest" if book and book[0] == "book" else None
+    return render(request, "annotate.html", title="标引 Annotate", juan=iri, texts=texts, nav="annotate", region_manifest=manifest)
 
 
 def _juans(ctx, limit: int = 500) -> list[dict]:
