@@ -24,7 +24,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span as SpacySpan
 
-from .dates import CLAUSE_BREAK, DateFinder, DateResolver, ReignCalendar
+from .dates import CLAUSE_BREAK, DateFinder, ReignCalendar
 from .gazetteer import Gazetteer
 from .normalize import fold
 
@@ -91,11 +91,14 @@ class PatternComponent:
     def __init__(self, nlp: Language, name: str) -> None:
         self.name = name
         self.finder: DateFinder | None = None
-        self.resolver: DateResolver | None = None
+        self.resolver = None  # TableDateResolver
 
-    def configure(self, calendar: ReignCalendar) -> None:
+    def configure(self, calendar: ReignCalendar, cache_dir: Path | None = None) -> None:
+        """Dates are read from tables built once from the calendar (cached in ``cache_dir``)."""
+        from .calendar_tables import CalendarTables, TableDateResolver
+
         self.finder = DateFinder(calendar)
-        self.resolver = DateResolver(calendar)
+        self.resolver = TableDateResolver(calendar, CalendarTables.load_or_build(calendar, cache_dir))
 
     def __call__(self, doc: Doc) -> Doc:
         return self._annotate(doc, self._find(doc))

@@ -119,7 +119,7 @@ class SuggestionService:
             nlp, info = self._load_model(cfg.model_path, notes)
         if nlp is None:
             nlp, info = self._rules_pipeline(notes)
-        nlp.add_pipe("guji_patterns").configure(calendar)
+        nlp.add_pipe("guji_patterns").configure(calendar, cfg.home / "cache")
         nlp.add_pipe("guji_merge", config={"use_ents": info.mode == "model", "use_gazetteer": info.mode == "rules"})
         info.calendar = calendar.source
         if cfg.shared is None:
