@@ -30,7 +30,7 @@ from .corpus import read_conll
 from .dates import ReignCalendar
 from .gazetteer import Gazetteer, build_gazetteer
 from .models import LineSuggestions, Span
-from .pipeline import SUGGESTION_SPANS, blank_pipeline
+from .pipeline import SUGGESTION_SPANS, blank_pipeline, rules_spans_batch
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,14 @@ class SuggestionService:
         gazetteer: Gazetteer | None = None,
         calendar: ReignCalendar | None = None,
         batch_size: int = 64,
+        through_spacy: bool = False,
     ) -> None:
         self.config = config or SuggestConfig()
         self._gazetteer = gazetteer
         self._calendar = calendar
         self._batch_size = batch_size
+        self._through_spacy = through_spacy
+        self._batch_chars = 32768  # rules/patterns: lines joined up to about this many characters  # rules/patterns through the spaCy pipeline (tests compare)
         self._nlp = None
         self._info: SuggestInfo | None = None
         self._lock = threading.Lock()
@@ -90,6 +93,13 @@ class SuggestionService:
         Safe to call from several threads (an API worker pool): batches run one at a time.
         """
         nlp = self._pipeline()
+        if self._info.mode != "model" and not self._through_spacy:  # no model: the same spans without spaCy (see rules_spans)
+            patterns = nlp.get_pipe("guji_patterns")
+            gazetteer = nlp.get_pipe("guji_features").gazetteer if self._info.mode == "rules" else None
+            for batch in _batches(lines, 4096, max_chars=self._batch_chars):
+                found = rules_spans_batch(batch, patterns, gazetteer)
+                yield from [_rules_line(text, spans) for text, spans in zip(batch, found)]
+            return
         for batch in _batches(lines, self._batch_size):
             with self._run_lock:
                 results = [self._line(doc) for doc in nlp.pipe(batch, batch_size=self._batch_size)]
@@ -122,6 +132,8 @@ class SuggestionService:
         nlp.add_pipe("guji_patterns").configure(calendar, cfg.home / "cache")
         nlp.add_pipe("guji_merge", config={"use_ents": info.mode == "model", "use_gazetteer": info.mode == "rules"})
         info.calendar = calendar.source
+        if "guji_features" in nlp.pipe_names:
+            nlp.get_pipe("guji_features").gazetteer._automaton()  # built now, not on the first line
         if cfg.shared is None:
             notes.append(
                 "shared data not found (set GUJI_SHARED): CBDB reign calendar and gazetteers unavailable"
@@ -215,14 +227,30 @@ class SuggestionService:
         return LineSuggestions(spans=spans)
 
 
-def _batches(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+def _rules_line(text: str, spans: list[tuple]) -> LineSuggestions:
+    return LineSuggestions(
+        spans=[
+            Span.model_construct(
+                start=s, end=e, label=label, text=text[s:e], source=source,
+                dates=(readings or []) if label == "DATE" else None,
+            )
+            for s, e, label, source, readings in spans
+        ]
+    )
+
+
+def _batches(lines: Iterable[str], size: int, max_chars: int | None = None) -> Iterator[list[str]]:
+    """Lines in batches of ``size`` lines (and, when given, about ``max_chars`` characters)."""
     batch: list[str] = []
+    chars = 0
     for line in lines:
         if not isinstance(line, str):
             raise TypeError(f"suggest_lines expects str lines, got {type(line).__name__}")
         batch.append(line)
-        if len(batch) >= size:
+        chars += len(line)
+        if len(batch) >= size or (max_chars is not None and chars >= max_chars):
             yield batch
             batch = []
+            chars = 0
     if batch:
         yield batch
