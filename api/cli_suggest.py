@@ -11,7 +11,8 @@ Which mode ran (trained model, rules, patterns only) is said on stderr.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -65,22 +66,35 @@ def register(app: typer.Typer) -> None:
                 return
             service = SuggestionService(SuggestConfig(use_model=not rules_only))
             typer.echo(f"guji suggest: {service.info().summary()}", err=True)
-            # decode everything first: invalid UTF-8 anywhere → an error and no partial output
+            # check everything first: invalid UTF-8 anywhere → an error and no partial output;
+            # then stream (a line at a time, never the whole input in memory)
             if file == "-":
-                lines = list(decoded_lines(sys.stdin.buffer))
+                with tempfile.TemporaryFile() as spool:  # stdin can be read once: keep a copy on disk
+                    for _ in decoded_lines(_copying(sys.stdin.buffer, spool)):
+                        pass
+                    spool.seek(0)
+                    _run(service, decoded_lines(spool), json_out)
             else:
                 path = Path(file)
                 if not path.is_file():
                     raise SuggestInputError("input file not found", file=str(path))
                 with open(path, "rb") as fh:
-                    lines = list(decoded_lines(fh, str(path)))
-            _run(service, lines, json_out)
+                    for _ in decoded_lines(fh, str(path)):
+                        pass
+                    fh.seek(0)
+                    _run(service, decoded_lines(fh, str(path)), json_out)
         except GujiError as err:
             typer.echo(f"guji suggest: error: {err}", err=True)
             raise typer.Exit(1) from None
 
 
-def _run(service, lines: list[str], json_out: bool) -> None:
+def _copying(stream: BinaryIO, spool: BinaryIO) -> Iterator[bytes]:
+    for raw in stream:
+        spool.write(raw)
+        yield raw
+
+
+def _run(service, lines: Iterable[str], json_out: bool) -> None:
     out = sys.stdout
     for lineno, result in enumerate(service.suggest_lines(lines), start=1):
         if json_out:

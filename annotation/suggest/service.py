@@ -101,9 +101,19 @@ class SuggestionService:
                 yield from [_rules_line(text, spans) for text, spans in zip(batch, found)]
             return
         for batch in _batches(lines, self._batch_size):
+            pieces = [_pieces(text) for text in batch]  # very long lines go through the model in pieces
+            flat = [text[a:b] for text, cuts in zip(batch, pieces) for a, b in cuts]
             with self._run_lock:
-                results = [self._line(doc) for doc in nlp.pipe(batch, batch_size=self._batch_size)]
-            yield from results
+                docs = [self._line(doc) for doc in nlp.pipe(flat, batch_size=self._batch_size)]
+            k = 0
+            for text, cuts in zip(batch, pieces):
+                spans = []
+                for a, _b in cuts:
+                    for sp in docs[k].spans:
+                        sp.start, sp.end = sp.start + a, sp.end + a
+                        spans.append(sp)
+                    k += 1
+                yield LineSuggestions(spans=spans)
 
     def info(self) -> SuggestInfo:
         self._pipeline()
@@ -237,6 +247,27 @@ def _rules_line(text: str, spans: list[tuple]) -> LineSuggestions:
             for s, e, label, source, readings in spans
         ]
     )
+
+
+PIECE = 2000  # the model reads a line longer than this in pieces of about this size
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """Cuts of a line for the model: whole when short; else pieces ending at a clause break
+    (。，；…) near every PIECE characters, or at PIECE exactly when there is none (unpunctuated)."""
+    if len(text) <= PIECE * 2:
+        return [(0, len(text))]
+    from .dates import CLAUSE_BREAK
+
+    cuts, start = [], 0
+    while len(text) - start > PIECE * 2:
+        window = text[start + PIECE // 2 : start + PIECE]
+        breaks = [m.end() for m in CLAUSE_BREAK.finditer(window)]
+        end = start + PIECE // 2 + breaks[-1] if breaks else start + PIECE
+        cuts.append((start, end))
+        start = end
+    cuts.append((start, len(text)))
+    return cuts
 
 
 def _batches(lines: Iterable[str], size: int, max_chars: int | None = None) -> Iterator[list[str]]:
