@@ -93,6 +93,25 @@ def test_model_mode(small_model, dev_sentences):
     assert {("BOOK", "史記"), ("DATE", "開元二十三年")} <= kinds
 
 
+def test_model_reads_a_very_long_line_in_pieces(small_model, dev_sentences):
+    """A whole juan on one line: read in pieces cut at clause breaks, offsets into the whole line."""
+    from annotation.suggest.service import _pieces
+
+    config, _ = small_model
+    service = SuggestionService(config)
+    line = "".join(s.text for s in dev_sentences)  # 13,602 characters, punctuated
+    cuts = _pieces(line)
+    assert len(cuts) > 3 and cuts[0][0] == 0 and cuts[-1][1] == len(line)
+    assert all(a[1] == b[0] for a, b in zip(cuts, cuts[1:]))  # nothing lost or read twice
+    assert all(line[b - 1] in "，。；：！？、" for _a, b in cuts[:-1])  # cut after a clause break
+    (whole,) = service.suggest_lines([line])
+    assert all(line[sp.start : sp.end] == sp.text for sp in whole.spans)
+    pieces = list(service.suggest_lines([line[a:b] for a, b in cuts]))
+    expected = [(sp.start + a, sp.end + a, sp.label) for (a, _b), got in zip(cuts, pieces) for sp in got.spans]
+    assert [(sp.start, sp.end, sp.label) for sp in whole.spans] == expected
+    assert len(expected) > 500
+
+
 def test_rules_only_flag_ignores_the_model(small_model):
     config, _ = small_model
     service = SuggestionService(SuggestConfig(home=config.home, shared_dir=config.shared_dir, use_model=False))
