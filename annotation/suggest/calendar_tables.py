@@ -137,7 +137,7 @@ class CalendarTables:
                         max_year -= 1
                         t.corrections[era_id] = (start, first)
                 ruler = int(r.ruler_id) if r.ruler_id == r.ruler_id else None
-                era = Era(era_id, str(r.era_name), int(r.dyn_id), ruler, cal_stream, first, first if first != start else start, end, max_year)
+                era = Era(era_id, str(r.era_name), int(r.dyn_id), ruler, cal_stream, first, first, end, max_year)
                 t.era_by_id[era_id] = era
             for name in (r.era_name, r.era_name_simp):
                 if isinstance(name, str) and name:

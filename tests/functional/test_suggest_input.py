@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 
@@ -115,5 +114,3 @@ def test_api_empty_text_gives_empty_spans(client):
     assert r.status_code == 200 and r.json()["lines"][0] == {"spans": []}
     assert any(s["label"] == "DATE" for s in r.json()["lines"][1]["spans"])
 
-
-_ = resource

@@ -13,7 +13,7 @@ from annotation.suggest.calendar_tables import CalendarTables, TableDateResolver
 from annotation.suggest.date_compare import compare, date_samples
 from annotation.suggest.dates import DateFinder, DateResolver, ReignCalendar
 
-from ...conftest import SHARED, require
+from ...conftest import require
 
 
 @pytest.fixture(scope="module")
@@ -171,5 +171,3 @@ def test_reading_a_fresh_date_takes_microseconds(sanmiao_calendar, sanmiao_table
         resolver.readings(text)
     assert time.perf_counter() - started < 2.0
 
-
-_ = SHARED  # (imported for the skip message path)
