@@ -42,6 +42,11 @@ _CJK_TERM = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U00
 LABEL_PRIORITY = ("BOOK", "OFI", "LOC", "PER")
 
 FORMAT_VERSION = 1
+# context that makes a two-character list term an office or a place (compared folded)
+_OFI_BEFORE = frozenset(fold("為拜除遷授任領兼加守知行判權攝贈封徵召補轉累歷官"))
+_OFI_AFTER = frozenset(fold("事"))
+_LOC_BEFORE = frozenset(fold("於至知守鎮出入還徙屯攻克取據過歸居赴如適往奔走趨抵次"))
+_LOC_AFTER = frozenset(fold("州縣郡人城"))
 
 
 @dataclass
@@ -51,6 +56,27 @@ class Gazetteer:
     terms: dict[str, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # term → first source name
     _counts: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(Counter))  # term → label votes
+    confirmed: set[str] | None = None  # terms the training corpus has as entities (None: not recorded)
+
+    def confirmed_terms(self) -> set[str]:
+        """Terms some annotator marked as an entity in the training text (not only a list entry)."""
+        if self.confirmed is not None:
+            return self.confirmed
+        return {t for t, src in self.sources.items() if src == "chisiec-train" and t in self.terms}
+
+    def in_context(self, folded: str, start: int, end: int, label: str) -> bool:
+        """Rules mode: may this match be proposed here? A two-character office or place known
+        only from a list (大觀, 天下 …: common words too) needs a neighbour that says so —
+        為/拜/知 … before an office, 於/至/知 … before or 州/縣/郡/人/城 after a place."""
+        if end - start != 2 or label not in ("OFI", "LOC"):
+            return True
+        if folded[start:end] in self.confirmed_terms():
+            return True
+        before = folded[start - 1] if start else ""
+        after = folded[end] if end < len(folded) else ""
+        if label == "OFI":
+            return before in _OFI_BEFORE or after in _OFI_AFTER
+        return before in _LOC_BEFORE or after in _LOC_AFTER
 
     def add(self, words: Iterable[str], label: str, source: str, weight: int = 1) -> int:
         added = 0
@@ -167,7 +193,7 @@ class Gazetteer:
     def to_json(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {"format": FORMAT_VERSION, "fold": fold_signature(), "terms": self.by_label(),
-                "sources": self.source_counts()}
+                "sources": self.source_counts(), "confirmed": sorted(self.confirmed_terms())}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=0), encoding="utf-8")
         tmp.replace(path)
@@ -187,6 +213,8 @@ class Gazetteer:
             for term in terms:
                 gaz.terms[term] = label
         gaz._saved_counts = data.get("sources", {})
+        if "confirmed" in data:
+            gaz.confirmed = set(data["confirmed"])
         return gaz
 
 

@@ -165,7 +165,7 @@ def rules_spans_batch(texts: list[str], patterns: "PatternComponent", gazetteer:
             taken[found.start : found.end] = b"\x01" * (found.end - found.start)
     if gazetteer is not None:
         for s, e, label in gazetteer.match(folded):
-            if 1 not in taken[s:e]:
+            if 1 not in taken[s:e] and gazetteer.in_context(folded, s, e, label):
                 spans.append((s, e, label, "gazetteer", None))
     spans.sort(key=lambda t: t[0])
     out: list[list[tuple]] = []
@@ -202,6 +202,7 @@ class MergeComponent:
         self.name = name
         self.use_ents = use_ents
         self.use_gazetteer = use_gazetteer
+        self.gazetteer: Gazetteer | None = None  # rules mode: the one guji_features matches with
 
     def __call__(self, doc: Doc) -> Doc:
         taken = [False] * len(doc)
@@ -210,7 +211,10 @@ class MergeComponent:
         if self.use_ents:
             layers.append(("model", list(doc.ents)))
         if self.use_gazetteer:
-            layers.append(("gazetteer", list(doc.spans.get(GAZ_SPANS, []))))
+            gaz = self.gazetteer
+            folded = fold(doc.text)
+            layers.append(("gazetteer", [sp for sp in doc.spans.get(GAZ_SPANS, [])
+                                         if gaz is None or gaz.in_context(folded, sp.start_char, sp.end_char, sp.label_)]))
         for source, spans in layers:
             for span in spans:
                 if any(taken[span.start : span.end]):

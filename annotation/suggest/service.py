@@ -140,7 +140,9 @@ class SuggestionService:
         if nlp is None:
             nlp, info = self._rules_pipeline(notes)
         nlp.add_pipe("guji_patterns").configure(calendar, cfg.home / "cache")
-        nlp.add_pipe("guji_merge", config={"use_ents": info.mode == "model", "use_gazetteer": info.mode == "rules"})
+        merge = nlp.add_pipe("guji_merge", config={"use_ents": info.mode == "model", "use_gazetteer": info.mode == "rules"})
+        if info.mode == "rules":
+            merge.gazetteer = nlp.get_pipe("guji_features").gazetteer
         info.calendar = calendar.source
         if "guji_features" in nlp.pipe_names:
             nlp.get_pipe("guji_features").gazetteer._automaton()  # built now, not on the first line
@@ -205,7 +207,9 @@ class SuggestionService:
         newest = max((p.stat().st_mtime for p in sources), default=0)
         if cache.is_file() and cache.stat().st_mtime >= newest:
             try:
-                return Gazetteer.from_json(cache)
+                cached = Gazetteer.from_json(cache)
+                if cached.confirmed is not None:  # written before confirmed terms were kept: rebuild
+                    return cached
             except SuggestModelError as exc:
                 notes.append(f"gazetteer cache ignored: {exc}")
         train = read_conll(cfg.chisiec_dir / "ner_train.txt") if cfg.chisiec_dir and sources else None

@@ -58,6 +58,19 @@ def test_supplementary_character_before_a_gazetteer_entity(rules_service):
     assert {(3, 5, "LOC"), (5, 7, "OFI")} <= spans
 
 
+def test_short_list_words_need_context_in_rules_mode(rules_service):
+    """大觀 is on CBDB's office list and a common word: alone it is not an office."""
+    assert rules_service.suggest("此則岳陽樓之大觀也") == []
+    gaz = rules_service._nlp.get_pipe("guji_features").gazetteer
+    assert gaz.terms.get("大观") == "OFI" and "大观" not in gaz.confirmed_terms()
+    # with context the same kind of term is proposed; longer and training-confirmed terms always
+    got = {(s.text, s.label) for s in rules_service.suggest("范仲淹為參知政事，歐陽修知滁州")}
+    assert {("參知政事", "OFI"), ("滁州", "LOC")} <= got
+    folded = "除大观"
+    assert gaz.in_context(folded, 1, 3, "OFI")
+    assert not gaz.in_context("之大观也", 1, 3, "OFI")
+
+
 def test_cbdb_reign_calendar_adds_eras_sanmiao_lacks(rules_service):
     (span,) = [s for s in rules_service.suggest("紹武元年，立於廣州") if s.label == "DATE"]
     assert [(d.era, d.regime, d.year, d.source) for d in span.dates] == [("紹武", "南明", 1646, "cbdb")]
