@@ -11,7 +11,8 @@ Which mode ran (trained model, rules, patterns only) is said on stderr.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -45,6 +46,7 @@ def register(app: typer.Typer) -> None:
         epochs: int = typer.Option(12, "--epochs", help="with --train: most epochs to run"),
         max_seconds: float = typer.Option(600.0, "--max-seconds", help="with --train: time budget"),
         rules_only: bool = typer.Option(False, "--rules-only", help="ignore a trained model"),
+        relations: bool = typer.Option(False, "--relations", help="also relations between the spans (任职, 上下级 …)"),
     ) -> None:
         """Machine suggestions (PER, LOC, OFI, BOOK, DATE) for each line; nothing is stored."""
         from annotation.suggest import SuggestConfig, SuggestionService
@@ -63,28 +65,61 @@ def register(app: typer.Typer) -> None:
 
                     typer.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False))
                 return
-            service = SuggestionService(SuggestConfig(use_model=not rules_only))
+            config = SuggestConfig(use_model=not rules_only)
+            service = SuggestionService(config)
             typer.echo(f"guji suggest: {service.info().summary()}", err=True)
-            # decode everything first: invalid UTF-8 anywhere → an error and no partial output
+            rel_model = None
+            if relations:
+                from annotation.suggest.relations import load_or_train
+
+                rel_model = load_or_train(config.home, config.chisiec_dir,
+                                          progress=lambda m: typer.echo(f"guji suggest: {m}", err=True))
+            # check everything first: invalid UTF-8 anywhere → an error and no partial output;
+            # then stream (a line at a time, never the whole input in memory)
             if file == "-":
-                lines = list(decoded_lines(sys.stdin.buffer))
+                with tempfile.TemporaryFile() as spool:  # stdin can be read once: keep a copy on disk
+                    for _ in decoded_lines(_copying(sys.stdin.buffer, spool)):
+                        pass
+                    spool.seek(0)
+                    _run(service, decoded_lines(spool), json_out, rel_model)
             else:
                 path = Path(file)
                 if not path.is_file():
                     raise SuggestInputError("input file not found", file=str(path))
                 with open(path, "rb") as fh:
-                    lines = list(decoded_lines(fh, str(path)))
-            _run(service, lines, json_out)
+                    for _ in decoded_lines(fh, str(path)):
+                        pass
+                    fh.seek(0)
+                    _run(service, decoded_lines(fh, str(path)), json_out, rel_model)
         except GujiError as err:
             typer.echo(f"guji suggest: error: {err}", err=True)
             raise typer.Exit(1) from None
 
 
-def _run(service, lines: list[str], json_out: bool) -> None:
+def _copying(stream: BinaryIO, spool: BinaryIO) -> Iterator[bytes]:
+    for raw in stream:
+        spool.write(raw)
+        yield raw
+
+
+def _run(service, lines: Iterable[str], json_out: bool, rel_model=None) -> None:
+    import itertools
+    import json
+
     out = sys.stdout
-    for lineno, result in enumerate(service.suggest_lines(lines), start=1):
+    texts, read = itertools.tee(lines)  # the line's text beside its result (a batch apart at most)
+    for lineno, (result, text) in enumerate(zip(service.suggest_lines(read), texts), start=1):
+        rels = []
+        if rel_model is not None:
+            ents = [(sp.start, sp.end, sp.label) for sp in result.spans]
+            rels = rel_model.relations(text, ents)
         if json_out:
-            out.write(result.to_json() + "\n")
+            if rel_model is None:
+                out.write(result.to_json() + "\n")
+            else:
+                data = result.to_dict()
+                data["relations"] = [{"head": h, "tail": t, "type": r} for h, t, r in rels]
+                out.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
         else:
             for span in result.spans:
                 extra = ""
@@ -93,4 +128,7 @@ def _run(service, lines: list[str], json_out: bool) -> None:
                         " ".join(str(x) for x in (d.regime, d.era, d.edtf) if x is not None) for d in span.dates
                     )
                 out.write(f"{lineno}:{span.start}-{span.end}\t{span.label}\t{span.text}{extra}\n")
+            for h, t, r in rels:
+                a, b = result.spans[h], result.spans[t]
+                out.write(f"{lineno}:{a.start}-{a.end}>{b.start}-{b.end}\t{r}\t{a.text} → {b.text}\n")
         out.flush()

@@ -109,6 +109,7 @@ class ReignCalendar:
         from sanmiao.loaders import prepare_tables
 
         self.civ = list(civ)
+        self.dyna_cal = dyna_cal
         tables = prepare_tables(civ=self.civ)
         self.tables = tables
         era_df, dyn_df, _ruler_df, lunar, dyn_tag_df, _ruler_tag_df, can_names = tables
@@ -127,8 +128,9 @@ class ReignCalendar:
         }
         self._narrower_max = max((len(n) for n in self.narrowers), default=0)
         self.cbdb: dict[str, list[CbdbEra]] = {}
+        self.cbdb_starts: dict[int, tuple[str, int]] = {}  # CBDB era id (= sanmiao's) → (folded name, first year)
         if dyna_cal is not None and dyna_cal.is_file():
-            self.cbdb = _read_dyna_cal(dyna_cal)
+            self.cbdb = _read_dyna_cal(dyna_cal, self.cbdb_starts)
         self.source = "sanmiao+cbdb" if self.cbdb else "sanmiao"
 
     def era_name(self, era_id: int, folded_text: str = "") -> str | None:
@@ -154,7 +156,7 @@ class ReignCalendar:
         return self.sanmiao_eras | set(self.cbdb)
 
 
-def _read_dyna_cal(path: Path) -> dict[str, list[CbdbEra]]:
+def _read_dyna_cal(path: Path, starts: dict[int, tuple[str, int]] | None = None) -> dict[str, list[CbdbEra]]:
     tei = "{http://www.tei-c.org/ns/1.0}"
     xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
     xml_id = "{http://www.w3.org/XML/1998/namespace}id"
@@ -181,6 +183,8 @@ def _read_dyna_cal(path: Path) -> dict[str, list[CbdbEra]]:
         name = name_of(cat)
         if cid.startswith("R") and name and regime:
             span = years_of(cat)
+            if span and starts is not None and cid[1:].isdigit():
+                starts[int(cid[1:])] = (fold(name), span[0])
             if span:
                 # "保貞(寶正)": a name with its variant in brackets gives both
                 for variant in re.split(r"[()（）]", name):
@@ -200,12 +204,36 @@ def _read_dyna_cal(path: Path) -> dict[str, list[CbdbEra]]:
     return out
 
 
+def trie_pattern(words) -> str:
+    """One regular expression for a set of words, factored by common prefixes (開(?:元|皇|寶)…).
+
+    Python's ``re`` tries the branches of a flat alternation one by one at every position; with
+    ~800 era names that made finding dates the slowest part of a line. Longer words win over
+    their prefixes (a word's continuation is tried before the word ends), as in the flat,
+    longest-first alternation this replaces."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def walk(node: dict) -> str:
+        branches = [re.escape(ch) + walk(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return walk(trie)
+
+
 class DateFinder:
     """Regular expressions over the folded line; returns non-overlapping spans, longest first."""
 
     def __init__(self, calendar: ReignCalendar) -> None:
-        eras = "|".join(sorted(map(re.escape, calendar.era_names), key=len, reverse=True))
-        dyns = "|".join(sorted(map(re.escape, calendar.dynasties), key=len, reverse=True))
+        eras = trie_pattern(calendar.era_names)
+        dyns = trie_pattern(calendar.dynasties)
         month_day = f"(?:{_SEASON}?{_MONTH}{_DAY}?)"
         anchored = (
             f"(?:(?:{dyns})(?=(?:{eras})))?(?:{eras})"
@@ -225,14 +253,13 @@ class DateFinder:
 
     def find(self, folded: str) -> list[FoundDate]:
         found: list[FoundDate] = []
-        taken = [False] * len(folded)
+        taken = bytearray(len(folded))
         for rx, anchored in ((self._anchored, True), (self._unanchored, False)):
             for m in rx.finditer(folded):
                 s, e = m.span()
-                if e > s and not any(taken[s:e]):
+                if e > s and 1 not in taken[s:e]:
                     found.append(FoundDate(s, e, anchored))
-                    for k in range(s, e):
-                        taken[k] = True
+                    taken[s:e] = b"\x01" * (e - s)
         return sorted(found, key=lambda d: d.start)
 
 
@@ -272,7 +299,11 @@ def parse_parts(folded: str) -> dict:
 
 
 class DateResolver:
-    """Readings of one date string via sanmiao, cached (sanmiao takes ~40 ms a call)."""
+    """Readings of one date string via sanmiao's solver, cached (sanmiao takes ~40 ms a call).
+
+    Not on the suggestion path any more (``calendar_tables.TableDateResolver`` reads dates from
+    tables in microseconds): kept as the reference the tables are checked against
+    (``date_compare``, ``tests/unit/annotation/test_date_tables.py``, ``bench.suggest``)."""
 
     def __init__(self, calendar: ReignCalendar, cache_size: int = 4096) -> None:
         self.calendar = calendar

