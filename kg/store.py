@@ -67,6 +67,16 @@ class Store(Protocol):
     def count(self, graph: str | None = None) -> int: ...
 
 
+def canonical_timestamp(moment: datetime) -> str:
+    """An xsd:dateTime as the store keeps it: milliseconds without trailing zeros (Oxigraph stores
+    the canonical form, so "…23.280Z" came back as "…23.28Z" and a change read back differed from
+    the one returned when it was written, once in ten writes)."""
+    text = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text + "Z"
+
+
 class OxigraphStore:
     """The embedded default: Oxigraph (RocksDB) in a directory on disk.
 
@@ -214,7 +224,7 @@ class OxigraphStore:
             if not plans:
                 return []
             sequence = self.last_sequence()
-            at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            at = canonical_timestamp(datetime.now(timezone.utc))
             changes = []
             for g, old, removed, added, _ in plans:
                 sequence += 1

@@ -135,3 +135,20 @@ class _FailingUpdate:
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("micro", [280_000, 0, 100_000, 5_000, 123_000])
+def test_change_timestamps_are_kept_as_written(micro):
+    """The store keeps xsd:dateTime in canonical form; the change log writes that form itself, so
+    a change read back equals the one returned (it differed when the milliseconds ended in 0)."""
+    from datetime import datetime, timezone
+
+    from kg.store import canonical_timestamp
+
+    moment = datetime(2026, 12, 4, 14, 56, 23, micro, tzinfo=timezone.utc)
+    text = canonical_timestamp(moment)
+    lit = ox.Literal(text, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))
+    memory = ox.Store()
+    memory.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/at"), lit))
+    assert next(iter(memory)).object.value == text
+    assert datetime.fromisoformat(text) == moment.replace(microsecond=micro // 1000 * 1000)
