@@ -81,6 +81,11 @@ def test_text_and_image_scroll_together_by_folio(new_page, server, screenshots):
 def test_an_image_region_is_drawn_linked_to_a_span_approved_and_shown_to_the_public(new_page, server, screenshots):
     import httpx
 
+    from api.web import openseadragon_available
+
+    # the public overlay is drawn by the viewer (without it the page shows plain images)
+    require(openseadragon_available(), "OpenSeadragon not installed: npm ci --prefix api/web")
+
     text = server.get(f"/api/texts?iri={quote(JUAN, safe='')}")["text"]
     start = text.index("武陵")
     anna = new_page(1400, 1000)
