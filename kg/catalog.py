@@ -13,12 +13,12 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kg.errors import NotFoundError
+from kg.errors import NotFoundError, WorkMovedError
 from kg.namespaces import GG, ID, sparql_prefixes
 from kg.sparql import PRIVATE_GRAPH_PREFIXES, public_dataset
 from kg.store import OxigraphStore
 
-PREFIXES = sparql_prefixes()
+PREFIXES = sparql_prefixes() + "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
 
 # Catalogue data never lives in annotation graphs, and a default graph that is the union of
 # thousands of per-annotation graphs makes every pattern slow (juan_text: 4 s with 2,000
@@ -143,6 +143,21 @@ class Catalog:
             texts_by_copy[t["copy"]].append({"iri": t["juan"], "juan": t["number"], "label": t["label"], "chars": int(t["chars"])})
 
         chain = [{"from": c["copy"], "to": c["derivedFrom"], "method": c["method"]} for c in film + digital if c["derivedFrom"]]
+        # the digital texts of the same work from other sources (Kanripo editions ...): one bf:Work (kg.works)
+        own = {c["copy"] for c in digital}
+        others = self._select("""
+            SELECT ?copy ?label ?code ?wid ?juan ?number ?jlabel WHERE {
+              ?copy a guji:DigitalCopy ; bf:itemOf/bf:instanceOf ?work ; rdfs:label ?label .
+              OPTIONAL { ?copy guji:editionCode ?code } OPTIONAL { ?work dcterms:identifier ?wid }
+              OPTIONAL { ?juan a guji:Juan ; dcterms:isPartOf ?copy ; guji:juanNumber ?number OPTIONAL { ?juan guji:juanLabel ?jlabel } }
+            } ORDER BY ?code ?copy ?number""", work=ox.NamedNode(b["work"]), **kw)
+        work_texts: dict[str, dict] = {}
+        for r in others:
+            if r["copy"] in own:
+                continue
+            t = work_texts.setdefault(r["copy"], {"iri": r["copy"], "label": r["label"], "edition": r["code"], "texts": []})
+            if r["juan"]:
+                t["texts"].append({"iri": r["juan"], "juan": r["number"], "label": r["jlabel"]})
         return {
             "iri": item.value,
             "census_no": census_no,
@@ -162,6 +177,8 @@ class Catalog:
             "digital": [{"iri": c["copy"], "label": c["label"], "level": c["level"], "derivedFrom": c["derivedFrom"], "method": c["method"],
                          "files": files_by_copy[c["copy"]], "texts": texts_by_copy[c["copy"]]} for c in digital],
             "derivations": chain,
+            "work_id": (others[0]["wid"] if others and others[0]["wid"] else b["work"][len(ID + "work/"):]),
+            "work_texts": list(work_texts.values()),
         }
 
     def reel_frame(self, reel_id: str, frame: int) -> dict:
@@ -189,26 +206,61 @@ class Catalog:
 
     # -- works and items --------------------------------------------------------------------------
 
+    def resolve_work(self, identifier: str) -> tuple[str, str | None]:
+        """(work IRI, the id it is shown under) for an identifier (``KR2a0001``) or an IRI path under
+        ``id:work/`` (``census/110000-0001-0000001``). A work merged into another (owl:sameAs,
+        kg.works) resolves to the work it now is; the caller redirects."""
+        rows = self._select("""SELECT ?work WHERE { ?work a bf:Work ; dcterms:identifier ?id }""", id=ox.Literal(identifier))
+        if rows:
+            return rows[0]["work"], identifier
+        iri = f"{ID}work/{identifier}"
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            raise NotFoundError(f"no work {identifier}", work=identifier) from None
+        rows = self._select("""SELECT ?same ?isWork ?sid WHERE { OPTIONAL { ?work owl:sameAs ?same OPTIONAL { ?same dcterms:identifier ?sid } }
+            OPTIONAL { ?work a bf:Work BIND(true AS ?isWork) } }""", work=node)
+        r = rows[0] if rows else {}
+        if r.get("isWork"):
+            return iri, None
+        if r.get("same"):
+            return r["same"], r.get("sid") or r["same"][len(ID + "work/"):]
+        raise NotFoundError(f"no work {identifier}", work=identifier)
+
     def work(self, identifier: str) -> dict:
+        """A work with every edition, copy and text: Kanripo editions and digital texts, physical
+        books with their microfilm and digital copies (one bf:Work across sources, kg.works)."""
+        work_iri, shown = self.resolve_work(identifier)
+        if shown is not None and shown != identifier:
+            raise WorkMovedError(f"work {identifier} is now {shown}", work=identifier, location=shown)
+        node = ox.NamedNode(work_iri)
         rows = self._select("""
-            SELECT ?work ?title ?classification WHERE { ?work a bf:Work ; dcterms:identifier ?id ; rdfs:label ?title .
-              OPTIONAL { ?work guji:classification ?classification } }""", id=ox.Literal(identifier))
-        if not rows:
-            raise NotFoundError(f"no work {identifier}", work=identifier)
+            SELECT ?title ?classification WHERE { ?work a bf:Work ; rdfs:label ?title .
+              OPTIONAL { ?work guji:classification ?classification } } ORDER BY DESC(LANG(?title) = "zh-Hant")""", work=node)
         w = rows[0]
         copies = self._select("""
             SELECT ?item ?code ?label (COUNT(DISTINCT ?juan) AS ?juans) (COUNT(DISTINCT ?folio) AS ?folios) WHERE {
               ?item a guji:DigitalCopy ; bf:itemOf/bf:instanceOf ?work ; rdfs:label ?label .
               OPTIONAL { ?item guji:editionCode ?code }
               OPTIONAL { ?juan dcterms:isPartOf ?item ; a guji:Juan . OPTIONAL { ?folio dcterms:isPartOf ?juan ; a guji:FolioSide } }
-            } GROUP BY ?item ?code ?label ORDER BY ?code""", work=ox.NamedNode(w["work"]))
+            } GROUP BY ?item ?code ?label ORDER BY ?code ?item""", work=node)
         editions = self._select("""
             SELECT ?edition ?code ?label WHERE { ?edition a bf:Instance ; bf:instanceOf ?work .
               OPTIONAL { ?edition guji:editionCode ?code } OPTIONAL { ?edition rdfs:label ?label }
-              FILTER NOT EXISTS { ?edition a bf:Electronic ; bf:reproductionOf ?x } } ORDER BY ?code""", work=ox.NamedNode(w["work"]))
-        return {"iri": w["work"], "id": identifier, "title": w["title"], "classification": w["classification"],
+              FILTER NOT EXISTS { ?edition bf:reproductionOf ?x } } ORDER BY ?code ?edition""", work=node)
+        books = self._select("""
+            SELECT ?book ?census ?label ?library WHERE { ?book a guji:PhysicalBook ; bf:itemOf/bf:instanceOf ?work ;
+              bf:identifiedBy/rdf:value ?census . OPTIONAL { ?book rdfs:label ?label }
+              OPTIONAL { ?book bf:heldBy/rdfs:label ?library } } ORDER BY ?census""", work=node)
+        film = self._select("""
+            SELECT ?copy ?label ?generation ?census WHERE { ?copy a guji:MicrofilmCopy ; bf:itemOf ?mf ; rdfs:label ?label .
+              ?mf bf:instanceOf ?work ; bf:generation ?generation .
+              OPTIONAL { ?mf bf:reproductionOf/^bf:itemOf/bf:identifiedBy/rdf:value ?census } } ORDER BY ?copy""", work=node)
+        merged = self._select("""SELECT ?old WHERE { ?old owl:sameAs ?work } ORDER BY ?old""", work=node)
+        return {"iri": work_iri, "id": shown or work_iri[len(ID + "work/"):], "title": w["title"], "classification": w["classification"],
                 "editions": editions,
-                "copies": [{**c, "juans": int(c["juans"]), "folios": int(c["folios"])} for c in copies]}
+                "copies": [{**c, "juans": int(c["juans"]), "folios": int(c["folios"])} for c in copies],
+                "books": books, "microfilm": film, "same_as": [m["old"] for m in merged]}
 
     def item(self, path: str) -> dict:
         iri = ox.NamedNode(f"{ID}item/{path}")

@@ -274,8 +274,9 @@ def _concept_labels(store: Any) -> dict[str, str]:
 def _works(store: Any, graph: str, labels: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Work-level metadata of the works described in ``graph``: source id, title, facets."""
     works: dict[str, dict[str, Any]] = {}
-    rows = _rows(store, f"""SELECT ?work ?sid ?title ?main ?cls ?dyn WHERE {{
+    rows = _rows(store, f"""SELECT ?work ?sid ?title ?main ?cls ?dyn ?author WHERE {{
       GRAPH <{graph}> {{ ?work a bf:Work .
+        OPTIONAL {{ ?work bf:contribution/bf:agent/rdfs:label ?author }}
         OPTIONAL {{ ?work dcterms:identifier ?sid }}
         OPTIONAL {{ ?work rdfs:label ?title }}
         OPTIONAL {{ ?work bf:title/bf:mainTitle ?main }}
@@ -290,6 +291,8 @@ def _works(store: Any, graph: str, labels: dict[str, str]) -> dict[str, dict[str
             w["category"] = _label_of(cls, labels, SIBU_LABELS)
         if _v(r, "dyn"):
             w.setdefault("dynasty", _label_of(_v(r, "dyn"), labels))
+        if _v(r, "author"):
+            w.setdefault("author", _v(r, "author"))
     if not works:
         return works
     # copies and holdings of these works, wherever they are described (other submissions too), as
@@ -354,7 +357,7 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
             meta={
                 "source_id": w.get("source_id") or graph.rstrip("/").rsplit("/", 1)[-1],
                 "title": w.get("title") or "", "edition": edition, "edition_label": _v(r, "elabel"),
-                "juan_label": _v(r, "label"), "category": w.get("category"),
+                "juan_label": _v(r, "label"), "category": w.get("category"), "author": w.get("author"),
                 # the edition's dynasty (a Ming woodblock print) when recorded, else the work's
                 "dynasty": _label_of(_v(r, "idyn"), labels) or w.get("dynasty"),
                 "holdings": tuple(sorted(w.get("holdings", ()))), "copies": tuple(sorted(w.get("copies", ()))),

@@ -124,6 +124,28 @@ class SearchResult(BaseModel):
 
 ProgressFn = Callable[[int, int], None]  # (sources done, sources in all)
 
+# facets whose values are concepts of a SKOS scheme: the index holds the concept's zh-Hant label
+CONCEPT_FACETS = {"dynasty": "dynasty", "category": "sibu"}
+
+
+def _facet_value(field: str, value: str) -> str:
+    """A filter value as the index holds it: a dynasty or 四部 class may be given by its concept
+    IRI, notation or any label (晉 = 晋 = jin = Jin = https://w3id.org/guji/vocab/dynasty/jin)."""
+    scheme = CONCEPT_FACETS.get(field)
+    if scheme is None:
+        return value
+    from kg.package import vocab
+
+    concept = vocab.lookup(scheme, value)
+    if concept is None:
+        return value
+    label = vocab.pref_label(scheme, concept)
+    if scheme == "sibu":
+        from search.passages import SIBU_LABELS
+
+        label = SIBU_LABELS.get(concept.rsplit("/", 1)[-1], label)
+    return label or value
+
 
 class SearchService:
     """Search over one :class:`~search.index.SearchIndex`; ``store`` (optional) supplies the 外字 table."""
@@ -173,7 +195,7 @@ class SearchService:
             if key not in FILTER_FIELDS:
                 raise SearchQueryError(f"unknown filter {key!r}; filters: {', '.join(FILTER_FIELDS)}", field=f"filters.{key}")
             values = (value,) if isinstance(value, str) else tuple(value)
-            values = tuple(v for v in values if v)
+            values = tuple(dict.fromkeys(_facet_value(key, v) for v in values if v))
             if values:
                 out[key] = values
         return out

@@ -24,7 +24,7 @@ from api.web import (NPM_INSTALL_HINT, STATIC_DIR, SWAGGER_DIR, SWAGGER_FILES, T
 from api.web.labels import label, qname, vocab_label
 from api.web.readmodel import PUBLIC_G, ReadModel, catalogue, entity_url, page_for_juan, reading_url
 from kg.catalog import Catalog
-from kg.errors import GujiError, NotFoundError
+from kg.errors import GujiError, NotFoundError, WorkMovedError
 from kg.namespaces import ID
 from search.errors import IndexNotFoundError, SearchQueryError
 
@@ -216,11 +216,13 @@ async def book_page(request: Request, ctx: ContextDep, census_no: str, juan: str
                   lineage=lineage.build(book), copies=copies, juan=_chosen_juan(juan, copies), nav="book")
 
 
-@router.get("/works/{identifier}", response_class=HTMLResponse)
-async def work_page(request: Request, ctx: ContextDep, identifier: str, juan: str | None = None) -> HTMLResponse:
+@router.get("/works/{identifier:path}", response_class=HTMLResponse)
+async def work_page(request: Request, ctx: ContextDep, identifier: str, juan: str | None = None) -> Response:
     catalog = catalogue(ctx.store)
     try:
         work = await run_in_threadpool(catalog.work, identifier)
+    except WorkMovedError as moved:  # merged into another work: its old address still leads there
+        return RedirectResponse(f"/works/{quote(moved.details['location'], safe='/')}", status_code=301)
     except NotFoundError as exc:
         return not_found(request, exc.message)
     copies = await run_in_threadpool(_toc_and_texts, catalog, [{"iri": c["item"], "label": c["label"]} for c in work["copies"]])

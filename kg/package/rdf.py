@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kg import kanripo
+from kg import kanripo, works
 from kg.ingest_kanripo import WorkGraph, add_juan
 from kg.namespaces import BF, DCTERMS, GG, GUJI, GUJIV, ID, PREMIS, PROV, RDF, RDFS, XSD
 from kg.package import vocab
@@ -97,6 +97,12 @@ class PackageGraphs:
             self.private_nodes.add(iri)
         return N(iri)
 
+    def apply_identity(self, mapping: dict[str, str]) -> None:
+        """Fold merged works into their canonical work (explicit ``work_id`` or confirmed decisions)."""
+        if mapping:
+            self.public = works.rewrite(self.public, mapping)
+            self.preservation = works.rewrite(self.preservation, mapping)
+
     def col(self, file: str, predicate: ox.NamedNode, column: str) -> ox.NamedNode:
         self.columns[(file, predicate.value)] = column
         return predicate
@@ -136,6 +142,10 @@ def build(pkg: Package) -> PackageGraphs:
         _gaiji(pg, batch, row)
     _microfilm(pg, iris, pkg)
     _digital(pg, iris, pkg)
+    # work identity (kg.works): a book naming its work is folded into it; the census work IRI stays
+    # resolvable through owl:sameAs
+    named = {iris.work(b): works.work_iri_for(r.get("work_id")) for b, r in books.items() if r.get("work_id").strip()}
+    pg.apply_identity({k: v for k, v in named.items() if v and v != k})
     return pg
 
 

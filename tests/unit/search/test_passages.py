@@ -156,5 +156,6 @@ def test_copies_and_sources_come_from_public_graphs_only(tmp_path):
     graph = "https://w3id.org/guji/graph/package/guji-sample-2026-001"
     assert source_graphs(s) == [graph]
     works = _works(s, graph, _concept_labels(s))
-    assert works["https://w3id.org/guji/id/work/census/110000-0001-0000003"]["copies"] == {"physical", "microfilm"}
-    assert works["https://w3id.org/guji/id/work/census/110000-0001-0000001"]["copies"] == {"physical", "microfilm", "digital"}
+    # the sample package names its works (books.csv work_id): 岳陽樓記 is GJ4a0002, 桃花源記 GJ4a0001
+    assert works["https://w3id.org/guji/id/work/GJ4a0002"]["copies"] == {"physical", "microfilm"}
+    assert works["https://w3id.org/guji/id/work/GJ4a0001"]["copies"] == {"physical", "microfilm", "digital"}
