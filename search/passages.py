@@ -245,6 +245,12 @@ def _label_of(concept: str | None, labels: dict[str, str], fallback: dict[str, s
         return None
     if concept in labels:
         return labels[concept]
+    if concept.startswith(GUJIV + "dynasty/"):  # the scheme is not loaded into the store: its file says
+        from kg.package import vocab
+
+        found = vocab.pref_label("dynasty", concept)
+        if found:
+            return found
     tail = concept.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
     if fallback and tail in fallback:
         return fallback[tail]

@@ -128,23 +128,26 @@ ProgressFn = Callable[[int, int], None]  # (sources done, sources in all)
 CONCEPT_FACETS = {"dynasty": "dynasty", "category": "sibu"}
 
 
-def _facet_value(field: str, value: str) -> str:
+def _facet_values(field: str, value: str) -> tuple[str, ...]:
     """A filter value as the index holds it: a dynasty or 四部 class may be given by its concept
-    IRI, notation or any label (晉 = 晋 = jin = Jin = https://w3id.org/guji/vocab/dynasty/jin)."""
+    IRI, notation or any label (晉 = 晋 = jin = Jin = https://w3id.org/guji/vocab/dynasty/jin). The
+    index holds the zh-Hant label; an index built before the label was known holds the notation,
+    so both are asked for."""
     scheme = CONCEPT_FACETS.get(field)
     if scheme is None:
-        return value
+        return (value,)
     from kg.package import vocab
 
     concept = vocab.lookup(scheme, value)
     if concept is None:
-        return value
+        return (value,)
+    notation = concept.rsplit("/", 1)[-1]
     label = vocab.pref_label(scheme, concept)
     if scheme == "sibu":
         from search.passages import SIBU_LABELS
 
-        label = SIBU_LABELS.get(concept.rsplit("/", 1)[-1], label)
-    return label or value
+        label = SIBU_LABELS.get(notation, label)
+    return tuple(dict.fromkeys(v for v in (label, notation) if v))
 
 
 class SearchService:
@@ -195,7 +198,7 @@ class SearchService:
             if key not in FILTER_FIELDS:
                 raise SearchQueryError(f"unknown filter {key!r}; filters: {', '.join(FILTER_FIELDS)}", field=f"filters.{key}")
             values = (value,) if isinstance(value, str) else tuple(value)
-            values = tuple(dict.fromkeys(_facet_value(key, v) for v in values if v))
+            values = tuple(dict.fromkeys(x for v in values if v for x in _facet_values(key, v)))
             if values:
                 out[key] = values
         return out
