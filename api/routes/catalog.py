@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from urllib.parse import quote
 
@@ -50,6 +50,8 @@ class ReelFramePublic(Open):
     juan: str | None
     frames: dict[str, int]
     folios: dict[str, str | None]
+    folio: str | None = Field(description='the folio side this frame shows, e.g. "1b"')
+    folio_exact: bool = Field(description="true when the frame range maps one frame per folio side; false when interpolated")
 
 
 class WorkPublic(Open):
