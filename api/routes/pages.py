@@ -27,6 +27,7 @@ from kg.catalog import Catalog
 from kg.errors import GujiError, NotFoundError, WorkMovedError
 from kg.namespaces import ID
 from search.errors import IndexNotFoundError, SearchQueryError
+from search.service import MAX_QUERY_LENGTH
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +36,9 @@ templates.env.globals.update(label=label, vocab_label=vocab_label, qname=qname, 
                              quote=lambda s: quote(s or "", safe=""), categories=list(Category))
 
 FACETS = [("dynasty", "朝代", "Dynasty"), ("category", "四部", "Category"), ("edition", "版本", "Edition"),
-          ("holding", "收藏单位", "Holding library"), ("copy", "现存副本", "Copies")]
+          ("holding", "收藏单位", "Holding library"), ("copy", "现存副本", "Copies"),
+          ("entity", "标引实体", "Annotated entity"), ("entity_category", "实体类别", "Entity category")]
+ENTITY_CATEGORY_LABELS = {"person": "人名", "place": "地名", "office": "职官", "era": "年号", "book-title": "书名", "event": "事件"}
 COPY_LABELS = {"physical": ("原书", "physical"), "microfilm": ("缩微", "microfilm"), "digital": ("数字", "digital")}
 HOW = {"simplified": "繁→简", "traditional": "简→繁", "variant": "异体字", "compatibility": "兼容字",
        "private-use": "外字", "case": "大小写"}
@@ -96,6 +99,8 @@ def _facet_label(field: str, value: str) -> str:
     if field == "copy":
         zh, en = COPY_LABELS.get(value, (value, ""))
         return f"{zh} {en}".strip()
+    if field == "entity_category":
+        return f"{ENTITY_CATEGORY_LABELS.get(value, value)} {value}".strip()
     return value
 
 
@@ -115,25 +120,34 @@ def _book_url(hit) -> str | None:
 @router.get("/", response_class=HTMLResponse)
 @router.get("/search", response_class=HTMLResponse)
 async def search_page(request: Request, ctx: ContextDep,
-                      q: Annotated[str, Query(max_length=200)] = "", exact: bool = False,
+                      q: Annotated[str, Query(max_length=100_000)] = "", exact: bool = False, commentary: bool = False,
                       page: Annotated[int, Query(ge=1, le=1000)] = 1, sort: str = "relevance",
                       dynasty: Annotated[list[str] | None, Query()] = None, category: Annotated[list[str] | None, Query()] = None,
                       edition: Annotated[list[str] | None, Query()] = None, holding: Annotated[list[str] | None, Query()] = None,
-                      copy: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
-    chosen = {k: v for k, v in dict(dynasty=dynasty, category=category, edition=edition, holding=holding, copy=copy).items() if v}
+                      copy: Annotated[list[str] | None, Query()] = None, entity: Annotated[list[str] | None, Query()] = None,
+                      entity_category: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
+    chosen = {k: v for k, v in dict(dynasty=dynasty, category=category, edition=edition, holding=holding, copy=copy,
+                                    entity=entity, entity_category=entity_category).items() if v}
     sort = sort if sort in ("relevance", "work") else "relevance"
     result, error = None, None
-    if q.strip():
+    if len(q) > MAX_QUERY_LENGTH:  # the same limit as the API and the CLI, said in words rather than as JSON
+        error = (f"检索词过长：最多 {MAX_QUERY_LENGTH} 个字符，现有 {len(q)} 个。请缩短后再检索。"
+                 f" The query is too long: at most {MAX_QUERY_LENGTH} characters are searched ({len(q)} given).")
+        q_shown = q[:MAX_QUERY_LENGTH]
+    else:
+        q_shown = q
+    if q.strip() and error is None:
         try:
             result = await run_in_threadpool(ctx.search.search, q, exact=exact, filters=chosen, page=page,
-                                             size=PAGE_SIZE, sort=sort)
+                                             size=PAGE_SIZE, sort=sort, commentary=commentary)
         except IndexNotFoundError:
             error = "检索索引尚未建立 (no search index yet): run guji index, or start with guji serve --sample"
         except SearchQueryError as exc:
             error = f"检索式有误 (query error): {exc.message}"
 
     def url(**change: Any) -> str:
-        params: dict[str, Any] = {"q": q, "exact": "true" if exact else None, "sort": sort if sort != "relevance" else None,
+        params: dict[str, Any] = {"q": q, "exact": "true" if exact else None, "commentary": "true" if commentary else None,
+                                  "sort": sort if sort != "relevance" else None,
                                   **{k: list(v) for k, v in chosen.items()}, "page": page}
         params.update(change)
         pairs = [(k, x) for k, v in params.items() if v not in (None, "", [], 1) or (k == "q")
@@ -146,7 +160,9 @@ async def search_page(request: Request, ctx: ContextDep,
         pages = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
     hits = [{"hit": h, "url": _hit_url(h), "book_url": _book_url(h),
              "dynasty": vocab_label("dynasty", h.dynasty).text() if h.dynasty else None,
-             "matched": [{"m": m, "how": HOW.get(m.how, m.how)} for m in h.matched_by]} for h in (result.hits if result else [])]
+             "matched": [{"m": m, "how": HOW.get(m.how, m.how)} for m in h.matched_by],
+             "through": list({(m.query, m.name, m.via): m for m in h.matched_entities}.values())}
+            for h in (result.hits if result else [])]
     facets = []
     if result:
         for field, zh, en in FACETS:
@@ -158,8 +174,8 @@ async def search_page(request: Request, ctx: ContextDep,
                       for v in selected if v not in {x.value for x in values}]
             if shown:
                 facets.append({"field": field, "zh": zh, "en": en, "values": shown})
-    return render(request, "search.html", title=f"{q} — 检索 Search" if q else "guji 古籍检索",
-                  q=q, exact=exact, sort=sort, page=page, result=result, error=error, hits=hits, facets=facets,
+    return render(request, "search.html", title=f"{q_shown} — 检索 Search" if q else "guji 古籍检索",
+                  q=q_shown, exact=exact, commentary=commentary, max_query=MAX_QUERY_LENGTH, sort=sort, page=page, result=result, error=error, hits=hits, facets=facets,
                   pages=pages, url=url, nav="search")
 
 
