@@ -104,6 +104,23 @@ def _facet_label(field: str, value: str) -> str:
     return value
 
 
+def _draw_gaiji(snippet: str, glyphs: list[dict]) -> str:
+    """A snippet (HTML) with each character outside Unicode drawn as its glyph image, else as its
+    nearest character marked as such; the IDS as a tooltip."""
+    from html import escape
+
+    for g in glyphs:
+        tip = escape(" · ".join(x for x in (g["ids"], g["code_point"], f"≈ {g['nearest']}" if g["nearest"] else None) if x))
+        if g["image"]:
+            shown = f'<span class="gaiji gi" title="{tip}"><img src="{escape(g["image"])}" alt="{escape(g["nearest"] or g["code_point"])}"></span>'
+        elif g["nearest"]:
+            shown = f'<span class="gaiji gn" title="{tip}">{escape(g["nearest"])}</span>'
+        else:
+            shown = f'<span class="gaiji" title="{tip}">{g["char"]}</span>'
+        snippet = snippet.replace(g["char"], shown)
+    return snippet
+
+
 def _hit_url(hit) -> str:
     at = hit.highlights[0].start if hit.highlights else None
     url = reading_url(hit.juan_iri, None) if hit.juan_iri else "#"
@@ -158,6 +175,10 @@ async def search_page(request: Request, ctx: ContextDep,
     if result and result.total:
         last = min((result.total - 1) // PAGE_SIZE + 1, 1000)
         pages = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
+    glyphs = await run_in_threadpool(ReadModel(ctx.store).gaiji, {h.juan_iri: h.snippet for h in result.hits if h.juan_iri}) if result else {}
+    for h in result.hits if result else []:
+        if h.juan_iri in glyphs:
+            h.snippet = _draw_gaiji(h.snippet, glyphs[h.juan_iri])
     hits = [{"hit": h, "url": _hit_url(h), "book_url": _book_url(h),
              "dynasty": vocab_label("dynasty", h.dynasty).text() if h.dynasty else None,
              "matched": [{"m": m, "how": HOW.get(m.how, m.how)} for m in h.matched_by],

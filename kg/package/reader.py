@@ -506,6 +506,34 @@ def _check_files(pkg: Package, report: Report) -> None:
                 pkg.texts[row.get("file_id").strip()] = (row, kanripo.parse_juan(text, file=f"data/{rel}"))
 
 
+# a glyph image is embedded in the graph (a data: URI) so that every page can draw the character
+GLYPH_TYPES = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+MAX_GLYPH_BYTES = 64 * 1024
+
+
+def glyph_path(root: Path, rel: str) -> Path | None:
+    """The glyph image file ``rel`` names inside ``data/``, or None (missing, or outside the package)."""
+    data = (root / "data").resolve()
+    try:
+        path = (data / rel).resolve()
+    except (OSError, ValueError):
+        return None
+    if not path.is_relative_to(data) or not path.is_file():
+        return None
+    return path
+
+
+def glyph_data_uri(root: Path, rel: str) -> str | None:
+    """The glyph image as a ``data:`` URI, when it is a small raster image inside the package."""
+    import base64
+
+    path = glyph_path(root, rel)
+    kind = GLYPH_TYPES.get(Path(rel).suffix.lower())
+    if path is None or kind is None or path.stat().st_size > MAX_GLYPH_BYTES:
+        return None
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
 def _check_gaiji(pkg: Package, report: Report) -> None:
     for row in pkg.rows("gaiji"):
         pua = row.get("pua").strip()
@@ -513,9 +541,17 @@ def _check_gaiji(pkg: Package, report: Report) -> None:
             report.violation("not_private_use", "data/gaiji.csv", f"{pua} 不是私用区码位", f"{pua} is not a private-use code point",
                              row=row.line, field="pua", value=pua)
         img = row.get("glyph_image").strip()
-        if img and not (pkg.root / "data" / img).is_file():
+        if img and glyph_path(pkg.root, img) is None:
             report.violation("file_not_in_package", "data/gaiji.csv", f"字形图 {img} 不在包内", f"glyph image {img} is not in the package",
                              row=row.line, field="glyph_image", value=img)
+        elif img and GLYPH_TYPES.get(Path(img).suffix.lower()) is None:
+            report.warning("glyph_image_type", "data/gaiji.csv", f"字形图 {img} 不是 PNG/GIF/JPEG/WebP 图像，页面将显示对应规范字",
+                           f"glyph image {img} is not a PNG, GIF, JPEG or WebP image; pages show the nearest character instead",
+                           row=row.line, field="glyph_image", value=img)
+        elif img and glyph_path(pkg.root, img).stat().st_size > MAX_GLYPH_BYTES:
+            report.warning("glyph_image_too_large", "data/gaiji.csv", f"字形图 {img} 超过 {MAX_GLYPH_BYTES // 1024} KiB，页面将显示对应规范字",
+                           f"glyph image {img} is larger than {MAX_GLYPH_BYTES // 1024} KiB; pages show the nearest character instead",
+                           row=row.line, field="glyph_image", value=img)
 
 
 def _check_private_use(pkg: Package, report: Report) -> None:
