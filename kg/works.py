@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 import pyoxigraph as ox
 
 from kg.errors import ConflictError, NotFoundError, ValidationError
-from kg.graphs import is_public
+from kg.graphs import is_public, public_filter
 from kg.namespaces import DCTERMS, GG, GUJI, ID, PROV, RDF, RDFS, XSD, sparql_prefixes
 from kg.store import AGENT, OxigraphStore
 
@@ -145,7 +145,8 @@ class WorkIdentity:
         """Every public work with what matching looks at: titles, persons responsible, juan count."""
         rows = self._rows("""SELECT ?work ?g ?title ?id ?person WHERE {
             GRAPH ?g { ?work a bf:Work ; rdfs:label ?title . OPTIONAL { ?work dcterms:identifier ?id } }
-            OPTIONAL { GRAPH ?h { ?work bf:contribution/bf:agent ?a } GRAPH ?k { ?a rdfs:label ?person } } }""")
+            OPTIONAL { GRAPH ?h { ?work bf:contribution/bf:agent ?a } GRAPH ?k { ?a rdfs:label ?person } """
+                          + public_filter("?h") + " " + public_filter("?k") + " } }")
         juans = self._rows("""SELECT ?work (MAX(?n) AS ?juans) WHERE {
             { SELECT ?work ?item (COUNT(DISTINCT ?j) AS ?n) WHERE { GRAPH ?g { ?item bf:itemOf/bf:instanceOf ?work .
               ?j a guji:Juan ; dcterms:isPartOf ?item ; guji:juanNumber ?no FILTER(?no != "000") } } GROUP BY ?work ?item } }
