@@ -323,22 +323,26 @@ class TantivyIndex:
 
     @staticmethod
     def _by_relevance(searcher: Any, query: Query, offset: int, limit: int) -> tuple[Any, list]:
-        """One page by score, ties broken by the work order (``order``) as Elasticsearch sorts them:
-        fetch past the page until the scores drop below the page's last one, then sort."""
+        """One page by score, equal scores in the work order (``order``) as Elasticsearch sorts
+        them: fetch past the page until the score drops below the page's last one, then order only
+        the hits whose score lies within the page's range (the page and its ties)."""
         want = offset + limit
-        fetch = max(want + 1, 2 * want)
+        extra = 32
         while True:
-            res = searcher.search(query, fetch, count=True)
+            res = searcher.search(query, want + extra, count=True)
             hits = res.hits
-            if len(hits) < fetch or not hits or len(hits) <= want or hits[-1][0] < hits[want - 1][0]:
+            if len(hits) < want + extra or len(hits) <= want or hits[-1][0] < hits[want - 1][0]:
                 break
-            fetch *= 2
-        if len(hits) > want and want:
-            floor = hits[want - 1][0]
-            hits = [h for h in hits if h[0] >= floor]  # everything that could sort onto this page
-        docs = [(score, addr, json.loads(bytes(searcher.doc(addr).get_first("doc")))) for score, addr in hits]
+            extra *= 4
+        if offset >= len(hits):
+            return res, []
+        top, bottom = hits[offset][0], hits[min(want, len(hits)) - 1][0]
+        above = sum(1 for score, _ in hits if score > top)  # before the page whatever the order of ties
+        candidates = [(score, addr) for score, addr in hits if bottom <= score <= top]
+        docs = [(score, addr, json.loads(bytes(searcher.doc(addr).get_first("doc")))) for score, addr in candidates]
         docs.sort(key=lambda x: (-x[0], _order_key(x[2])))
-        return res, docs[offset:offset + limit]
+        start = offset - above
+        return res, docs[start:start + limit]
 
     def search(self, q: EngineQuery) -> EngineResult:
         index = self._open()
