@@ -44,14 +44,10 @@ def _schema() -> tantivy.Schema:
     for f in FACETS:
         sb.add_text_field(f, tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("annotation", tokenizer_name="raw", index_option="basic")
-    sb.add_text_field("order", tokenizer_name="raw", index_option="basic", fast=True)
+    # stored too: equal scores are ordered by it, read without parsing the stored passage
+    sb.add_text_field("order", tokenizer_name="raw", index_option="basic", fast=True, stored=True)
     sb.add_bytes_field("doc", stored=True)
     return sb.build()
-
-
-def _order_key(doc: dict) -> str:
-    """The work-order key a stored passage sorts by (``Passage.order``), rebuilt from the stored fields."""
-    return doc.get("order") or f"{doc.get('source_id')}\x1f{doc.get('edition')}\x1f{int(doc.get('juan_seq') or 0):06d}\x1f{int(doc.get('seq') or 0):06d}"
 
 
 class TantivyIndex:
@@ -338,11 +334,15 @@ class TantivyIndex:
             return res, []
         top, bottom = hits[offset][0], hits[min(want, len(hits)) - 1][0]
         above = sum(1 for score, _ in hits if score > top)  # before the page whatever the order of ties
-        candidates = [(score, addr) for score, addr in hits if bottom <= score <= top]
-        docs = [(score, addr, json.loads(bytes(searcher.doc(addr).get_first("doc")))) for score, addr in candidates]
-        docs.sort(key=lambda x: (-x[0], _order_key(x[2])))
+        candidates = []
+        for score, addr in hits:
+            if bottom <= score <= top:
+                stored = searcher.doc(addr)
+                candidates.append((score, stored.get_first("order") or "", stored))
+        candidates.sort(key=lambda x: (-x[0], x[1]))
         start = offset - above
-        return res, docs[start:start + limit]
+        page = candidates[start:start + limit]  # only the page's passages are parsed
+        return res, [(score, None, json.loads(bytes(stored.get_first("doc")))) for score, _, stored in page]
 
     def search(self, q: EngineQuery) -> EngineResult:
         index = self._open()
