@@ -431,11 +431,33 @@ def check_references(pkg: Package, report: Report) -> None:
                 report.violation("derived_from_itself", f"data/{table}", "来源不能是其自身", "a copy cannot be derived from itself",
                                  row=row.line, field="derived_from", value=src)
     _check_derivation_cycles(pkg, report)
+    _check_work_ids(pkg, report)
     _check_frames(pkg, report)
     _check_files(pkg, report)
     _check_gaiji(pkg, report)
     _check_private_use(pkg, report)
     _check_counts(pkg, report)
+
+
+def _check_work_ids(pkg: Package, report: Report) -> None:
+    """``work_id`` naming the work of another book of this package must not lead back to itself."""
+    from kg.works import work_iri_for
+
+    own = {f"https://w3id.org/guji/id/work/census/{r.get('census_no').strip()}": r for r in pkg.rows("books")}
+    named = {}
+    for iri, row in own.items():
+        target = work_iri_for(row.get("work_id")) if row.get("work_id").strip() else None
+        if target and target != iri:
+            named[iri] = target
+    for start, row in own.items():
+        seen, cur = {start}, named.get(start)
+        while cur in named and cur not in seen:
+            seen.add(cur)
+            cur = named[cur]
+        if cur in seen and start in named:
+            report.violation("work_id_cycle", "data/books.csv", f"作品标识“{row.get('work_id').strip()}”绕回本书自身",
+                             f"work_id {row.get('work_id').strip()!r} leads back to this book's own work",
+                             row=row.line, field="work_id", value=row.get("work_id").strip())
 
 
 def _check_derivation_cycles(pkg: Package, report: Report) -> None:

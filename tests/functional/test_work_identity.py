@@ -183,3 +183,35 @@ def test_confirm_merges_live_keeps_old_iris_and_split_restores(curated):
     w = client.get(f"/api/works/census/{CENSUS['桃花源記']}")
     assert w.status_code == 200 and w.json()["title"] == "桃花源記"
     assert client.delete(f"/api/works/identity/{decision}", headers=auth(keys["reviewer"])).status_code == 404
+
+
+def test_work_ids_that_lead_back_to_themselves_are_reported_by_row(tmp_path):
+    from kg.package import validate_package
+
+    out = tmp_path / "guji-sample-2026-001"
+    shutil.copytree(SAMPLE, out)
+    books = out / "data" / "books.csv"
+    rows = list(csv.DictReader(io.StringIO(books.read_text(encoding="utf-8"))))
+    rows[0]["work_id"] = f"https://w3id.org/guji/id/work/census/{CENSUS['千字文']}"
+    rows[1]["work_id"] = f"https://w3id.org/guji/id/work/census/{CENSUS['桃花源記']}"
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    books.write_text(buf.getvalue(), encoding="utf-8")
+    bagit.Bag(str(out)).save(manifests=True)
+    report = validate_package(out).report
+    cycles = [(p.row, p.field) for p in report.violations if p.code == "work_id_cycle"]
+    assert cycles == [(2, "work_id"), (3, "work_id")] and not report.valid
+
+
+def test_a_work_id_of_the_wrong_form_is_a_violation_with_its_row(tmp_path):
+    from kg.package import validate_package
+
+    out = tmp_path / "guji-sample-2026-001"
+    shutil.copytree(SAMPLE, out)
+    books = out / "data" / "books.csv"
+    books.write_text(books.read_text(encoding="utf-8").replace(",GJ4a0002", ",https://example.org/work/1"), encoding="utf-8")
+    bagit.Bag(str(out)).save(manifests=True)
+    report = validate_package(out).report
+    assert [(p.code, p.row, p.field) for p in report.violations] == [("bad_format", 4, "work_id")]
