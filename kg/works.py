@@ -210,6 +210,7 @@ class WorkIdentity:
     def confirm(self, proposal_id: str, *, agent: str) -> dict:
         """Merge the works of a current proposal: write the decision and rewrite every public graph
         that describes the merged work, in one transaction."""
+        _check_id(proposal_id, "proposal")
         found = next((p for p in self.proposals() if p.id == proposal_id), None)
         if found is None:
             if any(d["decision"].endswith("/" + proposal_id) for d in self.decisions()):
@@ -236,6 +237,7 @@ class WorkIdentity:
 
     def split(self, decision: str, *, agent: str) -> dict:
         """Undo a confirmed merge: the merged work is its own work again, in every graph rewritten."""
+        _check_id(decision, "decision")
         node = ox.NamedNode(f"{ID}work-identity/{decision}")
         mine = [t for t in self.store.triples(IDENTITY_GRAPH) if t.subject == node]
         if not mine:
@@ -255,6 +257,15 @@ class WorkIdentity:
     def _graphs_describing(self, work: str) -> list[str]:
         rows = self._rows(f"""SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{work}> a bf:Work }} }}""")
         return sorted(r["g"] for r in rows if is_public(r["g"]) and r["g"] != IDENTITY_GRAPH)
+
+
+ID_FORM = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _check_id(value: str, what: str) -> None:
+    if not ID_FORM.match(value):
+        raise ValidationError(f"a {what} id is 16 hexadecimal digits (as GET /api/works/identity lists them), not {value[:40]!r}",
+                              field=what)
 
 
 def _canonical_order(w: dict) -> tuple:
