@@ -1,7 +1,7 @@
 """Work identity: one ``bf:Work`` per work across sources.
 
 A package book, its microfilm and digital copies and the Kanripo editions of the same text are
-one work. Two ways lead there (ADR 0012):
+one work. Two ways lead there (ADR 0015):
 
 - **explicit**: a package row names the work (``books.csv`` column ``work_id``: a Kanripo id such
   as ``KR2a0001``, or a guji work IRI). The package's own work IRI (``id:work/census/<no>``) is

@@ -99,7 +99,7 @@ async def reel_frame(reel: str, frame: int, ctx: ContextDep) -> ReelFramePublic:
     return ReelFramePublic(**await run_in_threadpool(Catalog(ctx.store).reel_frame, reel, frame))
 
 
-# -- work identity: proposals a curator confirms, decisions a curator may undo (kg.works, ADR 0012) --
+# -- work identity: proposals a curator confirms, decisions a curator may undo (kg.works, ADR 0015) --
 
 # who may merge and split works: declared once
 CAN_CURATE = (Role.REVIEWER, Role.ADMIN)

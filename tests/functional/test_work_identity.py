@@ -1,4 +1,4 @@
-"""One bf:Work per work across sources (issue 12, ADR 0012): the sample package names its works
+"""One bf:Work per work across sources (issue 12, ADR 0015): the sample package names its works
 (books.csv ``work_id``); a package that does not gets *proposals* that a reviewer confirms over
 HTTP; merged IRIs keep resolving; a split gives the work back; re-ingest stays a no-op."""
 
