@@ -29,10 +29,13 @@ class Role(str, Enum):
     ANNOTATOR = "annotator"
     REVIEWER = "reviewer"
     ADMIN = "admin"
+    ACCEPTANCE = "acceptance"  # acceptance staff of the national library (验收): every unit's plan, samples, checks
+    COORDINATOR = "coordinator"  # a provincial coordinator: the units of one province
 
     @property
     def rank(self) -> int:
-        return {"public": 0, "submitter": 0, "annotator": 1, "reviewer": 2, "admin": 3}[self.value]
+        """The annotation ladder; the acceptance roles stand beside it (acceptance/policies.py)."""
+        return {"public": 0, "submitter": 0, "annotator": 1, "reviewer": 2, "admin": 3, "acceptance": 0, "coordinator": 0}[self.value]
 
 
 @dataclass(frozen=True, slots=True)

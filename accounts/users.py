@@ -27,7 +27,7 @@ from kg.errors import ConflictError, NotFoundError, ValidationError
 
 NAME = re.compile(r"^[\w.\-]{1,64}$")
 API_KEY_PREFIX = "gk_"
-ROLES = (Role.ANNOTATOR, Role.REVIEWER, Role.ADMIN, Role.SUBMITTER)
+ROLES = (Role.ANNOTATOR, Role.REVIEWER, Role.ADMIN, Role.SUBMITTER, Role.ACCEPTANCE, Role.COORDINATOR)
 RESERVED = {Identity.system().name}  # the agent of operator commands (restore, anchor checks)
 
 _SCHEMA = """

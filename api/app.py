@@ -12,7 +12,7 @@ from api import errors
 from api.context import Context
 from api.deps import ContextDep
 from api.middleware import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
-from api.routes import annotations, auth, catalog, operator, pages, search, sparql, submissions, suggest, webdata
+from api.routes import acceptance, annotations, auth, catalog, iiif, operator, pages, search, sparql, submissions, suggest, webdata
 from api.settings import Settings, get_settings
 from kg.package import sweep_stale_temp
 
@@ -30,8 +30,8 @@ class ProjectionHealth(BaseModel):
 
 class Health(BaseModel):
     status: str = Field(description="ok, or degraded while a projection fails")
-    quads: int
-    graphs: int
+    quads: int = Field(description="quads in the canonical store, counted again after a write at most every 60 s")
+    graphs: int = Field(description="named graphs in the canonical store (counted with quads)")
     projections: list[ProjectionHealth]
 
 
@@ -98,12 +98,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.context = context
     errors.install(app)
+    # /sparql below the router (innermost, so the limits and headers below still wrap it)
+    app.add_middleware(sparql.SparqlFastPath, context=context)
     # limits first (inner), headers last (outer): a refused request still gets the security headers
     app.add_middleware(
         BodyLimitMiddleware,
         limits=[BodyLimit("/api/submissions", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES", "a package upload"),
                 BodyLimit("/sparql", settings.max_sparql_bytes, "GUJI_MAX_SPARQL_BYTES", "a SPARQL request"),
-                BodyLimit("/api/annotations/import", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES", "an annotation import")],
+                BodyLimit("/api/annotations/import", settings.max_upload_bytes, "GUJI_MAX_UPLOAD_BYTES", "an annotation import"),
+                BodyLimit("/api/acceptance", settings.max_table_bytes, "GUJI_MAX_TABLE_BYTES", "a plan or catalogue file")],
         default=BodyLimit("/", settings.max_json_bytes, "GUJI_MAX_JSON_BYTES"),
         max_json_depth=settings.max_json_depth,
     )
@@ -115,8 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz(ctx: ContextDep) -> Health:
         statuses = [ProjectionHealth(**st.public()) for st in ctx.projector.status()]
         degraded = any(p.state == "failing" for p in statuses)
-        return Health(status="degraded" if degraded else "ok", quads=ctx.store.count(), graphs=len(ctx.store.graphs()),
-                      projections=statuses)
+        quads, graphs = ctx.store_size()
+        return Health(status="degraded" if degraded else "ok", quads=quads, graphs=graphs, projections=statuses)
 
     @app.get("/metrics", tags=["ops"], response_class=Response, summary="Prometheus metrics")
     def metrics(ctx: ContextDep) -> Response:
@@ -133,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(submissions.router)
     app.include_router(suggest.router)
     app.include_router(webdata.router)
+    app.include_router(acceptance.router)
+    app.include_router(iiif.router)
     app.include_router(operator.router)  # the CLI beside the server; not in the public OpenAPI schema
     app.include_router(pages.router)  # HTML pages and /static last: they own / and catch-all static paths
     return app

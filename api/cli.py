@@ -68,7 +68,7 @@ def serve(
     host, port = host or settings.host, port or settings.port
     application = create_app(settings)
     application.state.operator_url = server_url(host, port)  # published under $GUJI_HOME/run once serving
-    uvicorn.run(application, host=host, port=port)
+    uvicorn.run(application, host=host, port=port, access_log=settings.access_log)
 
 
 def _serve_settings(sample: bool):
@@ -367,6 +367,10 @@ cli_users.register(app)
 from api import cli_annotations  # noqa: E402  (guji annotations export/import/check-anchors)
 
 cli_annotations.register(app)
+
+from api import cli_acceptance  # noqa: E402  (guji acceptance plan/due/...)
+
+cli_acceptance.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,10 +17,10 @@ from rich.console import Console
 from api.settings import get_settings
 from kg.errors import GujiError
 
-users = typer.Typer(no_args_is_help=True, help="Users and their roles: annotator, reviewer, admin, submitter")
+users = typer.Typer(no_args_is_help=True, help="Users and their roles: annotator, reviewer, admin, submitter, acceptance (staff), coordinator (province)")
 err = Console(stderr=True)
 
-RoleOpt = Annotated[str, typer.Option("--role", help="annotator | reviewer | admin | submitter")]
+RoleOpt = Annotated[str, typer.Option("--role", help="annotator | reviewer | admin | submitter | acceptance | coordinator")]
 
 
 def _store():

@@ -7,6 +7,8 @@ store never starts a SPARQL worker, and an unused backend costs nothing.
 
 from __future__ import annotations
 
+import threading
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +33,23 @@ class Context:
     def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
         self.settings = settings
         self.read_only = read_only
+        self._size_lock = threading.Lock()
+        self._size: tuple[int, float, tuple[int, int]] | None = None
+
+    def store_size(self, max_age: float = 60.0) -> tuple[int, int]:
+        """(quads, graphs) of the canonical store for /healthz. Counting walks the whole store (75 ms
+        at 627k quads, more with every annotation graph), so it is counted again only after a write
+        and at most every ``max_age`` seconds; callers meanwhile share one count instead of each
+        starting their own (an unauthenticated /healthz flood must not occupy the cores)."""
+        with self._size_lock:
+            sequence, now = self.store.last_sequence(), time.monotonic()
+            if self._size is not None:
+                seen, at, size = self._size
+                if seen == sequence or now - at < max_age:
+                    return size
+            size = (self.store.count(), len(self.store.graphs()))
+            self._size = (sequence, now, size)
+            return size
 
     @cached_property
     def store(self) -> OxigraphStore:
@@ -100,7 +119,31 @@ class Context:
             per_client=s.sparql_per_client,
             max_query_bytes=s.sparql_max_query_bytes,
             max_query_depth=s.sparql_max_query_depth,
+            cache_bytes=s.sparql_cache_mb * 1024 * 1024,
         )
+
+    def archive_limits(self):
+        """What a package may unpack to and what its images may be (checked before any parser runs)."""
+        from kg.package import ArchiveLimits
+
+        s = self.settings
+        return ArchiveLimits(max_bytes=s.max_unpacked_bytes, max_members=s.max_package_files,
+                             max_ratio=s.max_compression_ratio, max_image_pixels=s.max_image_pixels,
+                             max_image_side=s.max_image_side)
+
+    @cached_property
+    def pyramids(self):
+        from images.store import PyramidStore
+
+        return PyramidStore(self.settings.images_path)
+
+    @cached_property
+    def images(self):
+        """The IIIF Image API and the Presentation manifests over the public graphs."""
+        from images.service import ImageService
+
+        return ImageService(self.store, self.pyramids, base_url=self.settings.base_url,
+                            cache_bytes=self.settings.image_cache_bytes)
 
     @cached_property
     def search(self):
@@ -192,6 +235,34 @@ class Context:
         from annotation.service import AnnotationService
 
         return AnnotationService(self.store)
+
+    @cached_property
+    def acceptance(self):
+        from acceptance.service import AcceptanceService
+
+        return AcceptanceService(self.store, users=self.users, outbox=self.settings.outbox_path, usage=self.usage)
+
+    @cached_property
+    def usage(self):
+        """Per-unit use counts (views, searches, downloads) under $GUJI_HOME/usage.sqlite3."""
+        from acceptance.usage import UsageCounter
+
+        return UsageCounter(self.settings.home / "usage.sqlite3")
+
+    @cached_property
+    def attribution(self):
+        from acceptance.usage import Attribution
+
+        return Attribution(self.store)
+
+    def count_use(self, iris, kind: str) -> None:
+        """Credit the units whose resources a public request showed; never fails the request."""
+        import logging
+
+        try:
+            self.usage.add(self.attribution.units_of(i for i in iris if i), kind)
+        except Exception:  # noqa: BLE001 - statistics must not break reading
+            logging.getLogger("guji.usage").exception("counting %s failed", kind)
 
     def replace_texts(self, graph: str, triples: list, *, agent: str):
         """Write a source graph that holds juan texts, then re-anchor the annotations of every juan

@@ -9,11 +9,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accounts import errors as accounts
 from annotation import errors as annotation
+from images import errors as images
 from kg import errors as kg
 from search import errors as search
 
 STATUS: list[tuple[type[kg.GujiError], int]] = [
     (kg.NotFoundError, 404),
+    (images.ImageRequestError, 400),
     (kg.ConflictError, 409),
     (kg.QuerySyntaxError, 400),
     (kg.QueryRefusedError, 403),
@@ -90,6 +92,16 @@ def response_for(exc: kg.GujiError) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc), headers=headers)
 
 
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 406: "not_acceptable",
+               413: "payload_too_large", 415: "unsupported_media_type", 428: "precondition_required"}
+
+
+def http_response(exc: StarletteHTTPException) -> JSONResponse:
+    """The one response for an HTTP-level refusal (406, 415 …) in the same shape."""
+    return JSONResponse(error_body(_HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail)),
+                        status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
 def install(app: FastAPI) -> None:
     document_errors(app)
     @app.exception_handler(kg.GujiError)
@@ -103,9 +115,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 406: "not_acceptable", 413: "payload_too_large", 415: "unsupported_media_type",
-                428: "precondition_required"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return http_response(exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -77,7 +77,7 @@ def ingest(ctx: Context, paths: list[Path], format: str | None = None, *, agent:
         from kg.package import ingest_package
 
         for path in paths:
-            result = ingest_package(ctx.store, path, agent=agent)
+            result = ingest_package(ctx.store, path, agent=agent, limits=ctx.archive_limits(), pyramids=ctx.pyramids)
             source = {"source": str(path), "valid": result.report.valid, "report": result.report.to_json(),
                       "report_text": result.report.to_text(),
                       "changes": [{"graph": c.graph, "added": c.added, "removed": c.removed} for c in result.changes],

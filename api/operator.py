@@ -201,6 +201,10 @@ class OperatorClient:
                 raise StoreError(f"the guji server at {self.server.url} did not answer within {self.timeout:.0f} s "
                                  "(GUJI_OPERATOR_TIMEOUT_SECONDS); the operation may still be running there: see /healthz",
                                  url=self.server.url) from None
+            except httpx.HTTPError as exc:  # the connection broke mid-answer: the server stopped or was killed
+                raise StoreError(f"the guji server at {self.server.url} (pid {self.server.pid}) closed the connection before "
+                                 f"answering ({type(exc).__name__}: {exc}); it may have stopped. Whatever it committed is in "
+                                 "the store; run the command again (ingest and load are idempotent)", url=self.server.url) from None
         try:
             data = r.json()
         except ValueError:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
                        description="Directory of the embedded stores; default a per-user data directory (~/.local/share/guji)")
     host: str = "127.0.0.1"
     port: int = 8000
+    # uvicorn's per-request access log line costs ~0.5 ms of a 1 ms SPARQL answer (docs/sparql-benchmark.md);
+    # a deployment logs requests at its reverse proxy, or turns this on
+    access_log: bool = False
     secret_key: str | None = Field(default=None, description="Signs bearer tokens: 32+ characters, required in production")
 
     # canonical RDF store
@@ -52,6 +55,7 @@ class Settings(BaseSettings):
     sparql_per_client: int = Field(default=1, gt=0, description="Queries one client may run at the same time (429 beyond); keep it below sparql_workers")
     sparql_max_query_bytes: int = Field(default=64 * 1024, gt=0, description="Longest query text accepted (413 beyond)")
     sparql_max_query_depth: int = Field(default=64, gt=0, description="Deepest nesting of {, ( and [ accepted")
+    sparql_cache_mb: int = Field(default=64, ge=0, description="Memory for answers of the public dataset as it is now (emptied by every write; 0 = no cache)")
     public_store: Path | None = Field(default=None, description="The public SPARQL dataset; default $GUJI_HOME/public")
     sparql_backend: Literal["embedded", "oxigraph-server", "fuseki"] = Field(
         default="embedded", description="Where the public SPARQL dataset lives: embedded (GUJI_PUBLIC_STORE) or a SPARQL 1.1 server at GUJI_SPARQL_URL")
@@ -87,11 +91,16 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     max_json_bytes: int = Field(default=1024 * 1024, gt=0, description="Any request body but uploads and SPARQL")
+    max_table_bytes: int = Field(default=16 * 1024 * 1024, gt=0,
+                                 description="Plans, unit lists and monthly catalogues (CSV/XLSX) sent to /api/acceptance/")
     max_sparql_bytes: int = Field(default=64 * 1024, gt=0, description="A SPARQL request body")
     max_json_depth: int = Field(default=64, gt=0, description="Nesting of arrays and objects in a JSON body")
     max_unpacked_bytes: int = Field(default=8 * 1024**3, gt=0, description="What a package .zip may unpack to")
     max_package_files: int = Field(default=100_000, gt=0)
     max_compression_ratio: float = Field(default=200.0, gt=1)
+    max_image_pixels: int = Field(default=150_000_000, gt=0, description="A package image's width × height, read from its header before any pixel is decoded")
+    max_image_side: int = Field(default=20_000, gt=0, description="A package image's longer side in pixels")
+    image_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0, description="Rendered IIIF images kept in memory (LRU)")
 
     # users and annotations
     token_ttl_seconds: int = Field(default=3600, gt=0, description="Lifetime of a token from POST /auth/token")
@@ -136,8 +145,18 @@ class Settings(BaseSettings):
         return self.home / "run"
 
     @property
+    def outbox_path(self) -> Path:
+        """Reminder e-mails of the acceptance workflow (mbox files; no mail server needed)."""
+        return self.home / "outbox"
+
+    @property
     def users_path(self) -> Path:
         return self.home / "users.sqlite3"
+
+    @property
+    def images_path(self) -> Path:
+        """Tiled pyramids of the service-level images, by SHA-256 (images.store)."""
+        return self.home / "images"
 
     @property
     def search_path(self) -> Path:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from kg.errors import NotFoundError, WorkMovedError
-from kg.namespaces import GG, ID, sparql_prefixes
+from kg.namespaces import GG, GUJI, ID, sparql_prefixes
 from kg.sparql import PRIVATE_GRAPH_PREFIXES, public_dataset
 from kg.store import OxigraphStore
 
@@ -90,8 +90,26 @@ class Catalog:
         """The catalogue graphs, listed once per Catalog (a book page runs eight queries)."""
         return catalogue_graphs(self.store.graphs())
 
-    def _select(self, query: str, *, include_preservation: bool = False, **bindings: ox.NamedNode | ox.Literal) -> list[dict]:
-        graphs = self._graphs
+    def _superseded(self, item: ox.NamedNode) -> frozenset[str]:
+        """Package graphs that describe this physical book but are not the newest one to do so.
+
+        A unit that resubmits a corrected batch describes the same book again; the union of both
+        graphs would hold every statement twice and the book's joins grow as 2^patterns (a page
+        that never answers). The newest submission (by the change log) is the book's record."""
+        q = f"""SELECT ?g (MAX(?seq) AS ?last) WHERE {{ GRAPH ?g {{ {item} a <{GUJI}PhysicalBook> }}
+            FILTER(STRSTARTS(STR(?g), "{GG}package/") || STRSTARTS(STR(?g), "{GG}preservation/package/"))
+            OPTIONAL {{ GRAPH <{GG}changelog> {{ ?c <{GUJI}changedGraph> ?g ; <{GUJI}sequence> ?seq }} }} }} GROUP BY ?g"""
+        rows = [(r["g"].value, int(r["last"].value) if r["last"] is not None else 0) for r in self.store.query(q)]
+        public = sorted((seq, g) for g, seq in rows if g.startswith(f"{GG}package/"))
+        if len(public) < 2:
+            return frozenset()
+        keep = public[-1][1]
+        batch = keep[len(f"{GG}package/"):]
+        return frozenset(g for g, _ in rows if g != keep and g != f"{GG}preservation/package/{batch}")
+
+    def _select(self, query: str, *, include_preservation: bool = False, exclude: frozenset[str] = frozenset(),
+                **bindings: ox.NamedNode | ox.Literal) -> list[dict]:
+        graphs = [g for g in self._graphs if g not in exclude] if exclude else self._graphs
         if include_preservation:
             default = [g for g in graphs if not g.endswith("/changelog")]
         else:
@@ -109,7 +127,7 @@ class Catalog:
     def book(self, census_no: str, *, include_preservation: bool = False) -> dict:
         """The physical book with its edition, work, microfilm and digital copies and the derivation chain."""
         item = ox.NamedNode(f"{ID}item/census/{quote(census_no, safe='')}")
-        kw = {"include_preservation": include_preservation}
+        kw = {"include_preservation": include_preservation, "exclude": self._superseded(item)}
         rows = self._select("""
             SELECT ?label ?title ?library ?libraryName ?callNumber ?edition ?editionStatement ?editionType ?date ?year
                    ?juanCount ?volumes ?extant ?missing ?work ?hangkuan ?frameSize ?banxin ?yuwei ?bianlan ?binding ?grade ?note WHERE {
@@ -129,6 +147,7 @@ class Catalog:
             raise NotFoundError(f"no physical book with census number {census_no}", census_no=census_no)
         b = rows[0]
         seals = [r["seal"] for r in self._select("SELECT ?seal WHERE { ?item guji:seal ?seal } ORDER BY ?seal", item=item, **kw)]
+        contributors = self._contributors(item)
         film = self._select("""
             SELECT ?copy ?label ?generation ?polarity ?ratio ?derivedFrom ?method ?created ?unit WHERE {
               ?copy a guji:MicrofilmCopy ; bf:itemOf ?mf ; rdfs:label ?label . ?mf bf:reproductionOf/^bf:itemOf ?item ; bf:generation ?generation .
@@ -151,10 +170,14 @@ class Catalog:
               OPTIONAL { ?ev guji:vinegarSyndromeLevel ?level } OPTIONAL { ?ev guji:density ?density } OPTIONAL { ?ev premis:outcomeNote ?note }
             } ORDER BY ?reel ?date""", item=item, **kw)
         digital = self._select("""
-            SELECT ?copy ?label ?level ?derivedFrom ?method WHERE {
+            SELECT ?copy ?label ?level ?derivedFrom ?method ?rightsHolder ?rightsHolderName ?terms ?termsZh ?termsEn WHERE {
               ?copy a guji:DigitalCopy ; bf:itemOf/bf:reproductionOf/^bf:itemOf ?item ; rdfs:label ?label ; guji:accessLevel ?level .
               OPTIONAL { ?copy prov:wasDerivedFrom ?derivedFrom } OPTIONAL { ?copy guji:derivationMethod ?method }
+              OPTIONAL { ?copy dcterms:rightsHolder ?rightsHolder . ?rightsHolder rdfs:label ?rightsHolderName }
+              OPTIONAL { ?copy dcterms:license ?terms . OPTIONAL { ?terms rdfs:label ?termsZh FILTER(LANG(?termsZh) = "zh") }
+                         OPTIONAL { ?terms rdfs:label ?termsEn FILTER(LANG(?termsEn) = "en") } }
             } ORDER BY ?copy""", item=item, **kw)
+        digital = list({c["copy"]: c for c in digital}.values())  # one row per copy (labels of the holder in several graphs)
         files = self._select("""
             SELECT ?copy ?file ?fileId ?name ?format ?size ?sha256 ?level WHERE {
               ?copy a guji:DigitalCopy ; bf:itemOf/bf:reproductionOf/^bf:itemOf ?item .
@@ -216,12 +239,16 @@ class Catalog:
             "call_number": b["callNumber"],
             "volumes": b["volumes"], "juan_extant": b["extant"], "juan_missing": b["missing"], "grade": b["grade"],
             "seals": seals, "note": b["note"],
+            "contributed_by": contributors,
             "microfilm": [{**{k: c[k] for k in ("label", "generation", "polarity", "ratio", "derivedFrom", "method", "created", "unit")},
                            "iri": c["copy"], "reels": list(reels_by_copy[c["copy"]].values()),
                            "inspections": [i for i in inspections if i["reel"] in {r["iri"] for r in reels_by_copy[c["copy"]].values()}]}
                           for c in film],
             "digital": [{"iri": c["copy"], "label": c["label"], "level": c["level"], "derivedFrom": c["derivedFrom"], "method": c["method"],
-                         "files": files_by_copy[c["copy"]], "texts": texts_by_copy[c["copy"]]} for c in digital],
+                         "files": files_by_copy[c["copy"]], "texts": texts_by_copy[c["copy"]],
+                         "credit": ({"unit": c["rightsHolderName"], "iri": c["rightsHolder"]} if c["rightsHolder"] else None),
+                         "terms": ({"iri": c["terms"], "zh": c["termsZh"], "en": c["termsEn"]} if c["terms"] else None)}
+                        for c in digital],
             "derivations": chain,
             "work_id": (others[0]["wid"] if others and others[0]["wid"] else b["work"][len(ID + "work/"):]),
             "work_texts": list(work_texts.values()),
@@ -264,6 +291,17 @@ class Catalog:
             if (r["copy"] in public or r["copy"] in hidden) and r["src"] in (public | set(hidden)) and (r["copy"], r["src"]) not in known:
                 chain.append({"from": r["copy"], "to": r["src"], "method": r["method"], "hidden": True})
         return sorted(hidden.values(), key=lambda h: h["iri"])
+
+    def _contributors(self, item: ox.NamedNode) -> list[dict]:
+        """The submitting units whose (public) packages describe this book: credit (权益保障)."""
+        graphs = [g for g in self._graphs if g.startswith(f"{GG}package/")]
+        if not graphs:
+            return []
+        values = " ".join(f"<{g}>" for g in graphs)
+        rows = self.store.query(PREFIXES + f"""SELECT DISTINCT ?unit ?name WHERE {{ VALUES ?g {{ {values} }}
+            GRAPH ?g {{ {item} a guji:PhysicalBook . ?s a guji:Submission ; prov:wasAssociatedWith ?unit . ?unit rdfs:label ?name }} }}
+            ORDER BY ?name""")
+        return [{"iri": r["unit"].value, "name": r["name"].value} for r in rows]
 
     def reel_frame(self, reel_id: str, frame: int) -> dict:
         """Which book, juan and folios a frame of a reel shows."""

@@ -11,6 +11,8 @@ reads it:
 | ``load/<name>``                       | an RDF file loaded by ``guji load``                | yes    |
 | ``annotation/<id>``                   | an approved annotation                             | yes    |
 | ``private/annotation/<id>``           | a draft, submitted, rejected or deleted annotation | never  |
+| ``acceptance/units``                  | the submitting units and their provinces (credit)  | yes    |
+| ``private/acceptance/…``              | plans, samples and reviews, monthly catalogues, spot checks, acceptances, memberships (acceptance/rdf.py) | never |
 | ``private/…``                         | anything else that only its owners and staff see   | never  |
 | ``changelog``                         | the change log (``guji:Change``)                   | never  |
 | ``ontology``, ``vocab/…``             | the ontology and SKOS schemes                      | yes    |

@@ -15,10 +15,11 @@ DCTERMS = "http://purl.org/dc/terms/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
+IIIF = "http://iiif.io/api/presentation/3#"  # IIIF Presentation 3 (iiif:Canvas)
 
 PREFIXES = {
     "guji": GUJI, "gujiv": GUJIV, "id": ID, "gg": GG, "bf": BF, "prov": PROV, "premis": PREMIS,
-    "oa": OA, "skos": SKOS, "dcterms": DCTERMS, "rdf": RDF, "rdfs": RDFS, "xsd": XSD,
+    "oa": OA, "skos": SKOS, "dcterms": DCTERMS, "rdf": RDF, "rdfs": RDFS, "xsd": XSD, "iiif": IIIF,
 }
 
 

@@ -18,6 +18,7 @@ import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -283,13 +284,7 @@ class _ReadOnlyStore:
         self._seen: tuple | None = None
 
     def _stamp(self) -> tuple | None:
-        if not self.generation:
-            return None
-        try:
-            st = os.stat(self.generation)
-        except OSError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
+        return file_stamp(self.generation)
 
     def get(self, *, fresh: bool = False) -> ox.Store:
         stamp = self._stamp()
@@ -374,7 +369,9 @@ class Admission:
         self._lock = threading.Lock()
         self._clients: dict[str, int] = {}
 
-    def enter(self, client: str | None, limit: float) -> None:
+    def enter(self, client: str | None, limit: float, *, wait: bool = True) -> bool:
+        """Take a slot for ``client``. With ``wait=False`` only a slot free right now is taken:
+        False (and nothing held) when none is, so an event loop can wait for one off-loop."""
         if client is not None:
             with self._lock:
                 running = self._clients.get(client, 0)
@@ -383,11 +380,17 @@ class Admission:
                         f"you already have {running} quer{'y' if running == 1 else 'ies'} running; wait for it before sending another",
                         retry_after=max(1, int(limit // 2)))
                 self._clients[client] = running + 1
-        wait = min(limit, self.queue_wait)
-        if not self._slots.acquire(timeout=wait):
+        if not wait:
+            if self._slots.acquire(blocking=False):
+                return True
             self._leave_client(client)
-            raise QueryBusyError(f"the endpoint is busy: no query slot came free within {wait:g} s; retry later",
+            return False
+        wait_s = min(limit, self.queue_wait)
+        if not self._slots.acquire(timeout=wait_s):
+            self._leave_client(client)
+            raise QueryBusyError(f"the endpoint is busy: no query slot came free within {wait_s:g} s; retry later",
                                  retry_after=max(1, int(limit)))
+        return True
 
     def leave(self, client: str | None) -> None:
         self._slots.release()
@@ -402,6 +405,74 @@ class Admission:
                 self._clients.pop(client, None)
             else:
                 self._clients[client] = n
+
+
+def file_stamp(path: str | None) -> tuple | None:
+    """Identity of a file's current version (the generation file the dataset's writer replaces after each write)."""
+    if not path:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class ResultCache:
+    """Answers of the dataset as it is now, by query text, format and protocol dataset.
+
+    Valid for one version of the dataset only: the writer replaces its generation file after every
+    write, and a changed stamp empties the cache, so an answer is never older than the data (an
+    approval reaches the next query at once). An answer is kept only when the dataset did not change
+    while it was computed. Bounded in bytes (least recently used go first); large answers are not kept."""
+
+    def __init__(self, generation: str | None, max_bytes: int, max_entry_bytes: int = 1 << 20) -> None:
+        self.generation = generation
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = min(max_entry_bytes, max_bytes)
+        self._entries: "OrderedDict[tuple, bytes]" = OrderedDict()
+        self._stamp: tuple | None = None
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0 and bool(self.generation)
+
+    def stamp(self) -> tuple | None:
+        return file_stamp(self.generation)
+
+    def get(self, key: tuple, stamp: tuple | None) -> bytes | None:
+        if stamp is None:
+            return None
+        with self._lock:
+            if stamp != self._stamp:
+                self._entries.clear()
+                self._bytes, self._stamp = 0, stamp
+            payload = self._entries.get(key)
+            if payload is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return payload
+
+    def put(self, key: tuple, stamp: tuple | None, payload: bytes) -> None:
+        """Keep ``payload`` if the dataset is still the version ``stamp`` named before the query ran."""
+        if stamp is None or len(payload) > self.max_entry_bytes or self.stamp() != stamp:
+            return
+        with self._lock:
+            if stamp != self._stamp:
+                return
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old)
+            self._entries[key] = payload
+            self._bytes += len(payload)
+            while self._bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped)
 
 
 def result_format(info: QueryInfo, fmt: ResultFormat | None) -> ResultFormat:
@@ -425,7 +496,7 @@ class QueryRunner:
                  max_results: int = 10_000, allow_service: bool = False, union_default_graph: bool = False,
                  generation: Path | str | None = None, memory_mb: int = 2048, per_client: int = 1,
                  queue_wait: float = 2.0, max_query_bytes: int = MAX_QUERY_BYTES,
-                 max_query_depth: int = MAX_QUERY_DEPTH, base_iri: str | None = None) -> None:
+                 max_query_depth: int = MAX_QUERY_DEPTH, base_iri: str | None = None, cache_bytes: int = 0) -> None:
         self.store_path = str(store_path)
         self.timeout = timeout
         self.max_results = max_results
@@ -443,6 +514,7 @@ class QueryRunner:
         self._size = workers
         self._lock = threading.Lock()
         self._admission = Admission(workers, per_client, queue_wait)
+        self.cache = ResultCache(self.generation, cache_bytes)
 
     def warm(self) -> None:
         """Start the workers now rather than on the first queries."""
@@ -470,37 +542,112 @@ class QueryRunner:
         return inspect_query(text, allow_service=self.allow_service, max_bytes=self.max_query_bytes,
                              max_depth=self.max_query_depth)
 
+    def _job(self, text: str, fmt: ResultFormat, default_graph, named_graphs, base_iri: str | None) -> tuple:
+        return (text, fmt.value, default_graph, named_graphs, self.max_results, self.union_default_graph,
+                base_iri or self.base_iri)
+
+    def _cached(self, job: tuple) -> tuple[tuple, tuple | None, bytes | None]:
+        """The cache key of a job, the dataset version now, and the answer kept for both (or None)."""
+        text, fmt, default_graph, named_graphs, _, _, base_iri = job
+        key = (text, fmt, None if default_graph is None else tuple(default_graph),
+               None if named_graphs is None else tuple(named_graphs), base_iri)
+        stamp = self.cache.stamp() if self.cache.enabled else None
+        return key, stamp, self.cache.get(key, stamp)
+
+    @staticmethod
+    def _timed_out(limit: float) -> QueryTimeoutError:
+        return QueryTimeoutError(
+            f"the query ran longer than the {limit:g} s limit and was stopped; narrow it (LIMIT, more specific patterns) or download a dump",
+            timeout=limit,
+        )
+
+    @staticmethod
+    def _died(exc: BaseException) -> QueryFailedError:
+        return QueryFailedError(
+            f"the query stopped its worker ({type(exc).__name__}) and was not answered; it may need more memory than a query may use, or hit an engine limit: simplify it")
+
+    @staticmethod
+    def _answer(status: str, payload, fmt: ResultFormat, info: QueryInfo) -> tuple[bytes, ResultFormat, QueryInfo]:
+        if status == "ok":
+            return payload, fmt, info
+        name, message, details = payload
+        raise _ERRORS.get(name, StoreError)(message, **details)
+
     def run(self, text: str, fmt: ResultFormat | None = None, *, default_graph: list[str] | None = None,
             named_graphs: list[str] | None = None, timeout: float | None = None,
             client: str | None = None, base_iri: str | None = None) -> tuple[bytes, ResultFormat, QueryInfo]:
         info = self.inspect(text)
         fmt = result_format(info, fmt)
         limit = timeout or self.timeout
+        job = self._job(text, fmt, default_graph, named_graphs, base_iri)
+        key, stamp, hit = self._cached(job)
+        if hit is not None:
+            return hit, fmt, info
         self._admission.enter(client, limit)
         try:
             w = self._take()
             started = time.monotonic()
             try:
-                w.conn.send((text, fmt.value, default_graph, named_graphs, self.max_results,
-                             self.union_default_graph, base_iri or self.base_iri))
+                w.conn.send(job)
                 if not w.conn.poll(max(0.0, limit - (time.monotonic() - started))):
                     w.kill()
-                    raise QueryTimeoutError(
-                        f"the query ran longer than the {limit:g} s limit and was stopped; narrow it (LIMIT, more specific patterns) or download a dump",
-                        timeout=limit,
-                    )
+                    raise self._timed_out(limit)
                 status, payload = w.conn.recv()
             except (EOFError, OSError) as exc:  # the worker died (memory, a crash in the engine): a fresh one serves the next query
                 w.kill()
-                raise QueryFailedError(
-                    f"the query stopped its worker ({type(exc).__name__}) and was not answered; it may need more memory than a query may use, or hit an engine limit: simplify it") from None
+                raise self._died(exc) from None
             self._give_back(w)
         finally:
             self._admission.leave(client)
-        if status == "ok":
-            return payload, fmt, info
-        name, message, details = payload
-        raise _ERRORS.get(name, StoreError)(message, **details)
+        answer = self._answer(status, payload, fmt, info)
+        self.cache.put(key, stamp, payload)
+        return answer
+
+    async def run_async(self, text: str, fmt: ResultFormat | None = None, *, default_graph: list[str] | None = None,
+                        named_graphs: list[str] | None = None, timeout: float | None = None,
+                        client: str | None = None, base_iri: str | None = None) -> tuple[bytes, ResultFormat, QueryInfo]:
+        """``run`` for an event loop: the loop waits on the worker's pipe (no thread hand-off), which
+        is most of the cost of a light query. Same limits, same errors; a cancelled wait kills the worker."""
+        import asyncio
+
+        info = self.inspect(text)
+        fmt = result_format(info, fmt)
+        limit = timeout or self.timeout
+        job = self._job(text, fmt, default_graph, named_graphs, base_iri)
+        key, stamp, hit = self._cached(job)
+        if hit is not None:
+            return hit, fmt, info
+        if not self._admission.enter(client, limit, wait=False):  # every slot busy: wait for one off the loop
+            await asyncio.to_thread(self._admission.enter, client, limit)
+        try:
+            w = self._take()
+            loop = asyncio.get_running_loop()
+            try:
+                w.conn.send(job)
+                if not w.conn.poll(0):
+                    ready = loop.create_future()
+                    fd = w.conn.fileno()
+                    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+                    try:
+                        await asyncio.wait_for(ready, limit)
+                    except BaseException as exc:  # past the limit, or cancelled (its answer must not reach the next query)
+                        loop.remove_reader(fd)
+                        w.kill()
+                        if isinstance(exc, asyncio.TimeoutError):
+                            raise self._timed_out(limit) from None
+                        raise
+                    loop.remove_reader(fd)
+                    os.set_blocking(fd, True)  # uvloop made it non-blocking; a large answer arrives in pieces
+                status, payload = w.conn.recv()
+            except (EOFError, OSError) as exc:
+                w.kill()
+                raise self._died(exc) from None
+            self._give_back(w)
+        finally:
+            self._admission.leave(client)
+        answer = self._answer(status, payload, fmt, info)
+        self.cache.put(key, stamp, payload)
+        return answer
 
     def close(self) -> None:
         with self._lock:

@@ -91,7 +91,9 @@ CAN_SEE_PRESERVATION = (Role.ADMIN,)
             description="Public callers see service-level copies only; an admin also sees preservation-level files (metadata only).")
 async def book(census_no: str, ctx: ContextDep, identity: OptionalUser) -> BookPublic:
     preservation = identity.authenticated and identity.role in CAN_SEE_PRESERVATION
-    return BookPublic(**await run_in_threadpool(lambda: Catalog(ctx.store).book(census_no, include_preservation=preservation)))
+    found = await run_in_threadpool(lambda: Catalog(ctx.store).book(census_no, include_preservation=preservation))
+    await run_in_threadpool(ctx.count_use, [found.get("iri")], "view")  # per-unit statistics (acceptance/usage.py)
+    return BookPublic(**found)
 
 
 @router.get("/reels/{reel}/frames/{frame}", response_model=ReelFramePublic, summary="Which book, juan and folios a frame shows")
@@ -175,7 +177,9 @@ async def item(path: str, ctx: ContextDep) -> ItemPublic:
 @router.get("/texts", response_model=TextPublic, summary="The text of one juan with its layout and folio sides")
 async def text(ctx: ContextDep, iri: str = Query(description="IRI of a guji:Juan")) -> TextPublic:
     check_iri(iri)
-    return TextPublic(**await run_in_threadpool(Catalog(ctx.store).juan_text, iri))
+    found = await run_in_threadpool(Catalog(ctx.store).juan_text, iri)
+    await run_in_threadpool(ctx.count_use, [iri], "download")  # a juan's service-level text, whole
+    return TextPublic(**found)
 
 
 @router.get("/graph/neighbourhood", response_model=NeighbourhoodPublic,

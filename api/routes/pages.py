@@ -19,8 +19,8 @@ from fastapi.templating import Jinja2Templates
 
 from annotation.model import Category
 from api.deps import ContextDep
-from api.web import (NPM_INSTALL_HINT, STATIC_DIR, SWAGGER_DIR, SWAGGER_FILES, TEMPLATES_DIR, YASGUI_DIR, YASGUI_FILES, lineage,
-                     swagger_available, yasgui_available)
+from api.web import (NPM_INSTALL_HINT, OSD_DIR, OSD_FILES, STATIC_DIR, SWAGGER_DIR, SWAGGER_FILES, TEMPLATES_DIR, YASGUI_DIR,
+                     YASGUI_FILES, lineage, openseadragon_available, swagger_available, yasgui_available)
 from api.web.labels import label, qname, vocab_label
 from api.web.readmodel import PUBLIC_G, ReadModel, catalogue, entity_url, page_for_juan, reading_url
 from kg.catalog import Catalog
@@ -32,7 +32,7 @@ from search.service import MAX_QUERY_LENGTH
 router = APIRouter(include_in_schema=False)
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.globals.update(label=label, vocab_label=vocab_label, qname=qname, entity_url=entity_url, reading_url=reading_url,
+templates.env.globals.update(openseadragon_available=openseadragon_available, label=label, vocab_label=vocab_label, qname=qname, entity_url=entity_url, reading_url=reading_url,
                              quote=lambda s: quote(s or "", safe=""), categories=list(Category))
 
 FACETS = [("dynasty", "朝代", "Dynasty"), ("category", "四部", "Category"), ("edition", "版本", "Edition"),
@@ -78,6 +78,14 @@ def swagger_file(name: str) -> Response:
     if name not in SWAGGER_FILES:
         return Response("not found", status_code=404, media_type="text/plain")
     return _file(SWAGGER_DIR, name)
+
+
+@router.get("/static/vendor/openseadragon/{path:path}")
+def openseadragon_file(path: str) -> Response:
+    """The viewer script and its button images (npm openseadragon)."""
+    if path not in OSD_FILES and not (path.startswith("images/") and path.endswith(".png")):
+        return Response("not found", status_code=404, media_type="text/plain")
+    return _file(OSD_DIR, path)
 
 
 @router.get("/docs", response_class=HTMLResponse)
@@ -157,6 +165,7 @@ async def search_page(request: Request, ctx: ContextDep,
         try:
             result = await run_in_threadpool(ctx.search.search, q, exact=exact, filters=chosen, page=page,
                                              size=PAGE_SIZE, sort=sort, commentary=commentary)
+            await run_in_threadpool(ctx.count_use, {h.item for h in result.hits}, "search")
         except IndexNotFoundError:
             error = "检索索引尚未建立 (no search index yet): run guji index, or start with guji serve --sample"
         except SearchQueryError as exc:
@@ -245,6 +254,7 @@ async def book_page(request: Request, ctx: ContextDep, census_no: str, juan: str
     except NotFoundError as exc:
         return not_found(request, exc.message)
     copies = await run_in_threadpool(_toc_and_texts, catalog, book["digital"])
+    await run_in_threadpool(ctx.count_use, [book.get("iri")], "view")  # per-unit statistics (acceptance/usage.py)
     meta = await run_in_threadpool(ReadModel(ctx.store).work_meta, book["work"]) if book.get("work") else {}
     for c in copies:
         for e in c["toc"]:
@@ -302,7 +312,9 @@ async def annotate_page(request: Request, ctx: ContextDep, iri: str | None = Non
     texts = []
     if not iri:
         texts = await run_in_threadpool(_juans, ctx)
-    return render(request, "annotate.html", title="标引 Annotate", juan=iri, texts=texts, nav="annotate")
+    book = page_for_juan(iri) if iri else None  # a book's juan: its page images can carry a region (docs/images.md)
+    manifest = f"/iiif/books/{quote(book[1], safe='')}/manifest" if book and book[0] == "book" else None
+    return render(request, "annotate.html", title="标引 Annotate", juan=iri, texts=texts, nav="annotate", region_manifest=manifest)
 
 
 def _juans(ctx, limit: int = 500) -> list[dict]:
@@ -319,6 +331,26 @@ def _juans(ctx, limit: int = 500) -> list[dict]:
 @router.get("/review", response_class=HTMLResponse)
 def review_page(request: Request) -> HTMLResponse:
     return render(request, "review.html", title="审校 Review", nav="review")
+
+
+@router.get("/acceptance", response_class=HTMLResponse)
+def acceptance_page(request: Request) -> HTMLResponse:
+    return render(request, "acceptance.html", title="验收 Acceptance", nav="acceptance")
+
+
+@router.get("/acceptance/report", response_class=HTMLResponse)
+def acceptance_report_page(request: Request) -> HTMLResponse:
+    """The report needs the caller's token (kept in the browser session): a small page fetches it."""
+    return render(request, "report.html", title="验收报告 Acceptance report", nav="acceptance")
+
+
+@router.get("/units/{unit}", response_class=HTMLResponse)
+async def unit_page(request: Request, ctx: ContextDep, unit: str) -> HTMLResponse:
+    try:
+        credit = await run_in_threadpool(ctx.acceptance.credit, unit)
+    except NotFoundError as exc:
+        return not_found(request, exc.message)
+    return render(request, "unit.html", title=f"{unit} — 承建单位 Unit", credit=credit, nav="unit")
 
 
 @router.get("/login", response_class=HTMLResponse)

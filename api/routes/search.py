@@ -38,5 +38,7 @@ async def search(
     given = dict(dynasty=dynasty, category=category, edition=edition, holding=holding, copy=copy, source_id=source_id,
                  entity=entity, entity_category=entity_category)
     filters = {k: v for k, v in given.items() if v}
-    return await run_in_threadpool(ctx.search.search, q, exact=exact, filters=filters, page=page, size=size, sort=sort,
-                                   commentary=commentary)
+    result = await run_in_threadpool(ctx.search.search, q, exact=exact, filters=filters, page=page, size=size, sort=sort,
+                                     commentary=commentary)
+    await run_in_threadpool(ctx.count_use, {h.item for h in result.hits}, "search")  # units whose resources this search hit
+    return result

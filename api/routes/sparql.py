@@ -69,14 +69,19 @@ def service_iri(ctx) -> str:
     return ctx.settings.base_url + "sparql"
 
 
-def _run(ctx, query: str | None, params: dict[str, list[str]], accept: str | None, client: str | None = None) -> Response:
+async def _run(ctx, query: str | None, params: dict[str, list[str]], accept: str | None, client: str | None = None) -> Response:
     if not query:
         raise QuerySyntaxError("missing the 'query' parameter (SPARQL 1.1 Protocol)")
-    info = ctx.sparql.inspect(query)
+    runner = ctx.sparql
+    info = runner.inspect(query)
     fmt = negotiate(accept, info.returns_graph)
     default, named = protocol_dataset(params)
-    payload, used, _ = ctx.sparql.run(query, fmt, default_graph=default, named_graphs=named, client=client,
-                                      base_iri=service_iri(ctx))
+    kwargs = dict(default_graph=default, named_graphs=named, client=client, base_iri=service_iri(ctx))
+    run_async = getattr(runner, "run_async", None)  # the embedded workers: the loop waits on their pipes
+    if run_async is not None:
+        payload, used, _ = await run_async(query, fmt, **kwargs)
+    else:  # a remote engine: a blocking HTTP exchange, in a thread
+        payload, used, _ = await run_in_threadpool(lambda: runner.run(query, fmt, **kwargs))
     media = used.value + ("; charset=utf-8" if used in (ResultFormat.CSV, ResultFormat.TSV, ResultFormat.TURTLE, ResultFormat.NTRIPLES) else "")
     return Response(payload, media_type=media, headers={"Vary": "Accept", "Cache-Control": "public, max-age=60"})
 
@@ -106,7 +111,7 @@ async def sparql_get(request: Request, ctx: ContextDep) -> Response:
     params = _parse(request.url.query, "URL query string")
     if "update" in params:
         raise QueryRefusedError(_UPDATE_REFUSED)
-    return await run_in_threadpool(_run, ctx, _single(params, "query"), params, request.headers.get("accept"), _client(request))
+    return await _run(ctx, _single(params, "query"), params, request.headers.get("accept"), _client(request))
 
 
 def _media_type(request: Request) -> tuple[str, str | None]:
@@ -151,4 +156,32 @@ async def sparql_post(request: Request, ctx: ContextDep) -> Response:
         for k, v in form.items():
             params.setdefault(k, []).extend(v)
         query = _single(form, "query")
-    return await run_in_threadpool(_run, ctx, query, params, request.headers.get("accept"), _client(request))
+    return await _run(ctx, query, params, request.headers.get("accept"), _client(request))
+
+
+class SparqlFastPath:
+    """``GET``/``POST /sparql`` answered just inside the body-limit and security-header layers, below
+    FastAPI's router and dependency solving: the same handlers as the routes above (which document
+    the endpoint in OpenAPI and answer it when this layer is not installed), with the errors mapped
+    to the same JSON shape here, because FastAPI's exception layer is not on this path. A light
+    query's own cost is ~0.2 ms; the router around it cost more than that (docs/sparql-benchmark.md)."""
+
+    def __init__(self, app, *, context) -> None:
+        self.app, self.context = app, context
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/sparql" or scope["method"] not in ("GET", "POST"):
+            return await self.app(scope, receive, send)
+        from api.errors import http_response, response_for
+        from kg.errors import GujiError
+        from starlette.exceptions import HTTPException as StarletteHTTPException
+
+        request = Request(scope, receive)
+        try:
+            handler = sparql_get if scope["method"] == "GET" else sparql_post
+            response = await handler(request, self.context)
+        except GujiError as exc:
+            response = response_for(exc)
+        except StarletteHTTPException as exc:
+            response = http_response(exc)
+        await response(scope, receive, send)

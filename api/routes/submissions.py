@@ -15,9 +15,8 @@ from pydantic import BaseModel
 from accounts.errors import PermissionDeniedError
 from accounts.identity import Identity, Role
 from api.deps import ContextDep, CurrentUser
-from api.settings import Settings
 from kg.errors import InvalidPackageError, PayloadTooLargeError, ValidationError
-from kg.package import ArchiveLimits, ingest_package, validate_package
+from kg.package import ingest_package, validate_package
 
 router = APIRouter(prefix="/api", tags=["submissions"])
 
@@ -39,11 +38,6 @@ class SubmissionReport(BaseModel):
     counts: dict[str, int]
     problems: list[dict[str, Any]]
     graphs: list[str] = []
-
-
-def archive_limits(settings: Settings) -> ArchiveLimits:
-    return ArchiveLimits(max_bytes=settings.max_unpacked_bytes, max_members=settings.max_package_files,
-                         max_ratio=settings.max_compression_ratio)
 
 
 async def _save_upload(request: Request, limit: int) -> str:
@@ -80,12 +74,13 @@ async def submit(request: Request, ctx: ContextDep, user: CurrentUser,
     if ctype not in ("application/zip", "application/x-zip-compressed", "application/octet-stream"):
         raise ValidationError(f"send the package as a .zip with Content-Type: application/zip (got {ctype or 'none'})")
     path = await _save_upload(request, ctx.settings.max_upload_bytes)
-    limits = archive_limits(ctx.settings)
+    limits = ctx.archive_limits()
     try:
         if dry_run:
             result = await run_in_threadpool(validate_package, path, limits=limits)
         else:
-            result = await run_in_threadpool(ingest_package, ctx.store, path, agent=user.name, limits=limits)
+            result = await run_in_threadpool(ingest_package, ctx.store, path, agent=user.name, limits=limits,
+                                                  pyramids=ctx.pyramids)
     finally:
         os.unlink(path)
     report = result.report.to_json()

@@ -7,16 +7,21 @@ preservation graphs in one transaction, and writes nothing at all when the packa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import rdflib
 
 from kg.errors import InvalidPackageError
 from kg.package.rdf import PackageGraphs, build
-from kg.package.reader import ArchiveLimits, Unpacked, check_references, read_package, sweep_stale_temp
+from kg.package.reader import ArchiveLimits, Package, Unpacked, check_references, read_package, sweep_stale_temp
 from kg.package.report import Report, Severity
 from kg.store import Change, OxigraphStore
+
+if TYPE_CHECKING:
+    from images.store import PyramidStore
 
 __all__ = ["ArchiveLimits", "PackageResult", "ingest_package", "require_valid", "sweep_stale_temp", "validate_package"]
 
@@ -72,12 +77,14 @@ def _shacl(pg: PackageGraphs, report: Report) -> None:
         )
 
 
-def validate_package(path: Path | str, *, shacl: bool = True, limits: ArchiveLimits | None = None) -> PackageResult:
-    """Raises :class:`kg.errors.ArchiveError` for a .zip that can not be unpacked within ``limits``."""
+def validate_package(path: Path | str, *, shacl: bool = True, limits: ArchiveLimits | None = None,
+                     when_valid: Callable[[Package], None] | None = None) -> PackageResult:
+    """Raises :class:`kg.errors.ArchiveError` for a .zip that can not be unpacked within ``limits``.
+    ``when_valid(package)`` runs on a valid package while its files are still unpacked."""
     path = Path(path)
     report = Report(path.name)
     with Unpacked(path, limits) as root:
-        pkg = read_package(root, report)
+        pkg = read_package(root, report, limits)
         if pkg is None:
             return PackageResult(report, None, [])
         check_references(pkg, report)
@@ -88,12 +95,22 @@ def validate_package(path: Path | str, *, shacl: bool = True, limits: ArchiveLim
         if shacl:
             _shacl(graphs, report)
         report.counts["triples"] = len(graphs.public) + len(graphs.preservation)
+        if when_valid is not None and report.valid:
+            when_valid(pkg)
         return PackageResult(report, graphs, [])
 
 
-def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits: ArchiveLimits | None = None) -> PackageResult:
-    """Validate; when valid, write the public and the preservation graph in one transaction."""
-    result = validate_package(path, limits=limits)
+def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits: ArchiveLimits | None = None,
+                   pyramids: "PyramidStore | None" = None) -> PackageResult:
+    """Validate; when valid, make the tiled pyramid of every service-level image (``pyramids``,
+    content-addressed, so before the graphs: once the change log shows the files, their images can
+    be served), then write the public and the preservation graph in one transaction."""
+
+    def derive(pkg: Package) -> None:
+        for info, sha in pkg.images.values():
+            pyramids.add(info.path, sha)
+
+    result = validate_package(path, limits=limits, when_valid=derive if pyramids is not None else None)
     if not result.report.valid or result.graphs is None:
         return result
     from kg.works import confirmed

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from kg import kanripo, works
 from kg.ingest_kanripo import WorkGraph, add_juan
-from kg.namespaces import BF, DCTERMS, GG, GUJI, GUJIV, ID, PREMIS, PROV, RDF, RDFS, XSD
+from kg.namespaces import BF, DCTERMS, GG, GUJI, GUJIV, ID, IIIF, PREMIS, PROV, RDF, RDFS, XSD
 from kg.package import vocab
 from kg.package.reader import Package, Row, glyph_data_uri
 
@@ -121,6 +121,8 @@ def build(pkg: Package) -> PackageGraphs:
         pg.add(submission, prov("wasAssociatedWith"), unit)
     if isinstance(sub.get("date"), str):
         pg.add(submission, prov("endedAtTime"), _datetime_literal(sub["date"]))
+    if isinstance(sub.get("rights"), str) and re.match(r"^https?://\S+$", sub["rights"]):
+        pg.add(submission, dct("rights"), N(sub["rights"]))  # shown on every manifest of the package
     contact = sub.get("contact")
     if isinstance(contact, dict):
         c = pg.node(f"{ID}submission/{slug(batch)}/contact", None, "data/submission.json", private=True)
@@ -142,11 +144,34 @@ def build(pkg: Package) -> PackageGraphs:
         _gaiji(pg, batch, row, pkg.root)
     _microfilm(pg, iris, pkg)
     _digital(pg, iris, pkg)
+    if unit is not None:
+        _credit(pg, unit)
     # work identity (kg.works): a book naming its work is folded into it; the census work IRI stays
     # resolvable through owl:sameAs
     named = {iris.work(b): works.work_iri_for(r.get("work_id")) for b, r in books.items() if r.get("work_id").strip()}
     pg.apply_identity({k: v for k, v in named.items() if v and v != k})
     return pg
+
+
+USE_TERMS = f"{ID}terms/service-level"  # 权益保障: only service-level data is published, free, non-commercial
+
+
+def _credit(pg: PackageGraphs, unit: ox.NamedNode) -> None:
+    """Rights and credit (权益保障): every published digital copy names the submitting unit that owns
+    it and the terms of use; the terms are described in the graph itself."""
+    service = N(f"{GUJIV}access-level/service")
+    public = set(pg.public)
+    copies = {t.subject for t in public if t.predicate == g("accessLevel") and t.object == service
+              and ox.Triple(t.subject, A, g("DigitalCopy")) in public}
+    terms = N(USE_TERMS)
+    for copy in sorted(copies, key=str):
+        pg.add(copy, prov("wasAttributedTo"), unit)
+        pg.add(copy, dct("rightsHolder"), unit)
+        pg.add(copy, dct("license"), terms)
+    if copies:
+        pg.add(terms, A, dct("LicenseDocument"))
+        pg.add(terms, LABEL, L("服务级数据，免费提供，仅限非商业使用；版权归承建单位所有", language="zh"))
+        pg.add(terms, LABEL, L("service-level data, free of charge, for non-commercial use only; the submitting unit owns it", language="en"))
 
 
 class _Iris:
@@ -511,3 +536,82 @@ def _digital(pg: PackageGraphs, iris: _Iris, pkg: Package) -> None:
             wg.add(jn, prov("wasDerivedFrom"), N(iris.file(file_id)))
             pg.origin.setdefault(jn.value, (F, row.line))
         pg.public.extend(wg.triples)
+    _canvases(pg, iris, pkg)
+
+
+_FOLIO = re.compile(r"^(\d+)([ab])$")
+_PAGE = re.compile(r"(\d+)-(\d+[ab])$")
+
+
+def _folio_index(folio: str) -> int | None:
+    m = _FOLIO.match(folio.strip())
+    return None if m is None else 2 * (int(m.group(1)) - 1) + (m.group(2) == "b")
+
+
+def _frame_of(pkg: Package, reel_id: str, juan: str, folio: str) -> int | None:
+    """The frame on ``reel_id`` that shows folio side ``folio`` of ``juan``, by frames.csv: a range
+    of folio sides filmed one side to a frame (ranges that are not one-to-one give no frame)."""
+    at = _folio_index(folio)
+    for row in pkg.rows("frames"):
+        if row.get("reel_id").strip() != reel_id or row.get("juan").strip().lstrip("0") != juan.lstrip("0"):
+            continue
+        lo, hi = _folio_index(row.get("folio_start")), _folio_index(row.get("folio_end"))
+        try:
+            first, last = int(row.get("frame_start")), int(row.get("frame_end"))
+        except ValueError:
+            continue
+        if None in (at, lo, hi) or not lo <= at <= hi or last - first != hi - lo:
+            continue
+        return first + at - lo
+    return None
+
+
+def _canvases(pg: PackageGraphs, iris: _Iris, pkg: Package) -> None:
+    """Every service-level page image becomes a IIIF canvas of its digital copy, in reading order
+    (juan, folio side), linked to the folio side of the text it shows and, for an image scanned
+    from film, to the frame on the reel: SPARQL goes text ↔ folio ↔ canvas ↔ frame."""
+    F = "data/files.csv"
+    sides: dict[tuple[str, str, str], ox.NamedNode] = {}  # (copy IRI, juan "001", folio "1a") -> folio side
+    folio_type = g("FolioSide")
+    typed = {t.subject for t in pg.public if t.predicate == A and t.object == folio_type}
+    for t in pg.public:
+        if t.subject in typed and t.predicate == g("pageId") and (m := _PAGE.search(t.object.value)):
+            copy = t.subject.value.split("/text/", 1)[0]
+            sides[(copy, f"{int(m.group(1)):03d}", m.group(2))] = t.subject
+    by_book: dict[str, list[tuple]] = {}
+    for file_id, (info, _sha) in pkg.images.items():
+        row = iris.files[file_id]
+        juan = f"{int(row.get('juan')):03d}" if row.get("juan").strip().isdigit() else ""
+        folio = row.get("folio").strip()
+        order = (juan or "999", _folio_index(folio) if _folio_index(folio) is not None else 10**6, file_id)
+        by_book.setdefault(row.get("book_id").strip(), []).append((order, file_id, row, info, juan, folio))
+    for b, items in by_book.items():
+        copy = N(iris.digital(b, "service"))
+        for seq, (_o, file_id, row, info, juan, folio) in enumerate(sorted(items, key=lambda x: x[0]), start=1):
+            f = N(iris.file(file_id))
+            pg.add(f, pg.col(F, g("pixelWidth"), "path"), L(str(info.width), datatype=INT))
+            pg.add(f, pg.col(F, g("pixelHeight"), "path"), L(str(info.height), datatype=INT))
+            canvas = pg.node(f"{ID}canvas/{slug(iris.batch)}/{slug(file_id)}", row, F)
+            pg.add(canvas, A, N(IIIF + "Canvas"))
+            pg.add(canvas, dct("isPartOf"), copy)
+            pg.add(canvas, g("sequence"), L(str(seq), datatype=INT))
+            pg.add(canvas, g("imageFile"), f)
+            pg.add(canvas, prov("wasGeneratedBy"), N(f"{ID}submission/{slug(iris.batch)}"))
+            label = f"卷{int(juan)} 葉{folio}" if juan and folio else file_id
+            pg.add(canvas, LABEL, L(label, language="zh"))
+            if folio:
+                pg.add(canvas, pg.col(F, g("folioLabel"), "folio"), L(folio))
+            side = sides.get((copy.value, juan, folio))
+            if side is not None:
+                pg.add(canvas, g("showsFolio"), side)
+            ref = row.get("derived_from").strip()
+            if ref.startswith("reel:") and ref[5:] in iris.reels and juan and folio:
+                n = _frame_of(pkg, ref[5:], juan, folio)
+                if n is not None:
+                    frame = N(f"{iris.reel(ref[5:])}/frame/{n}")
+                    pg.add(frame, A, g("Frame"))
+                    pg.add(frame, g("onReel"), N(iris.reel(ref[5:])))
+                    pg.add(frame, g("frameNumber"), L(str(n), datatype=INT))
+                    pg.add(canvas, g("showsFrame"), frame)
+                    if side is not None:
+                        pg.add(frame, g("showsFolio"), side)

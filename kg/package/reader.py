@@ -59,6 +59,8 @@ class Package:
     tables: dict[str, list[Row]] = field(default_factory=dict)
     texts: dict[str, tuple[Row, kanripo.Juan]] = field(default_factory=dict)  # file_id -> (files row, parsed text)
     declared_pua: dict[str, Row] = field(default_factory=dict)  # PUA char -> gaiji row
+    images: dict[str, tuple] = field(default_factory=dict)  # file_id -> (images.check.ImageInfo, sha256) of service images
+    image_limits: dict[str, int] = field(default_factory=dict)  # images.check.inspect keyword limits
 
     def rows(self, table: str) -> list[Row]:
         return self.tables.get(table, [])
@@ -76,6 +78,8 @@ class ArchiveLimits:
     max_members: int = 100_000
     max_ratio: float = 200.0  # expanded / compressed, per member and for the whole archive
     ratio_floor: int = 1024**2  # members (and archives) smaller than this expand however they like
+    max_image_pixels: int = 150_000_000  # a service image's declared width × height (images.check)
+    max_image_side: int = 20_000
 
 
 TEMP_PREFIX = "guji-package-"
@@ -214,7 +218,7 @@ def _decode(data: bytes, file: str, report: Report) -> str | None:
         return None
 
 
-def read_package(root: Path, report: Report) -> Package | None:
+def read_package(root: Path, report: Report, limits: ArchiveLimits | None = None) -> Package | None:
     """Check the bag and read every table. Returns None when the package can't be read at all."""
     try:
         bag = bagit.Bag(str(root))
@@ -241,6 +245,8 @@ def read_package(root: Path, report: Report) -> Package | None:
     data = root / "data"
     submission = _read_submission(data / "submission.json", report)
     pkg = Package(root, dict(bag.info), submission or {})
+    limits = limits or ArchiveLimits()
+    pkg.image_limits = {"max_pixels": limits.max_image_pixels, "max_side": limits.max_image_side}
     for table in TABLES:
         path = data / table.file
         if not path.is_file():
@@ -522,6 +528,8 @@ def _check_files(pkg: Package, report: Report) -> None:
         if _SHA256.match(row.get("sha256").strip()) and row.get("sha256").strip() != digest:
             report.violation("checksum_mismatch", "data/files.csv", f"SHA-256 不符：表中为 {row.get('sha256')}，文件为 {digest}",
                              f"sha256 mismatch: the table says {row.get('sha256')}, the file has {digest}", row=row.line, field="sha256")
+        elif row.get("format").strip().startswith("image/") and size > 0:
+            _check_image(pkg, row, path, digest, report)
         if row.get("format").strip() == "text/plain" and rel.endswith(".txt"):
             text = _decode(path.read_bytes(), f"data/{rel}", report)
             if text is not None:
@@ -554,6 +562,23 @@ def glyph_data_uri(root: Path, rel: str) -> str | None:
     if path is None or kind is None or path.stat().st_size > MAX_GLYPH_BYTES:
         return None
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _check_image(pkg: Package, row: Row, path: Path, digest: str, report: Report) -> None:
+    """A service-level image must be the image it says it is, within the size limits, and decode
+    to the end (images.check: header first, so a bomb is refused before any pixel is decoded)."""
+    from images.check import inspect
+    from images.errors import InvalidImageError
+
+    rel = row.get("path").strip()
+    try:
+        info = inspect(path, row.get("format").strip(), **pkg.image_limits)
+    except InvalidImageError as exc:
+        field = "format" if exc.reason in ("format_mismatch", "unsupported_format", "not_an_image") else "path"
+        report.violation(exc.reason, "data/files.csv", f"图像 {rel}：{exc.message_zh}", f"image {rel}: {exc.message_en}",
+                         row=row.line, field=field, value=rel)
+        return
+    pkg.images[row.get("file_id").strip()] = (info, digest)
 
 
 def _check_gaiji(pkg: Package, report: Report) -> None:

@@ -157,6 +157,8 @@ FILES = Table("files.csv", "数字资源", (
     Column("derived_from", "来源", need=M, pattern=r"^(book|reel:[A-Za-z0-9_.-]+|file:[A-Za-z0-9_.-]+)$",
            en="book (scanned from the book), reel:<reel_id> (scanned from film) or file:<file_id>"),
     Column("juan", "卷", Kind.INT, O),
+    Column("folio", "叶", need=O, pattern=r"^\d+[ab]$",
+           en="the folio side a page image shows, e.g. 1a; makes it a IIIF canvas in reading order"),
 ))
 
 TABLES = (BOOKS, COLLATION, GAIJI, REELS, FRAMES, INSPECTIONS, FILES)

@@ -114,7 +114,7 @@ def test_search_open_book_see_copies(new_page, server, screenshots):
     assert "数字化" in page.inner_text("ul.digital")
 
     reader_ready(page)
-    assert page.eval_on_selector_all("#reader .pb", "els => els.map(e => e.textContent)") == ["1a", "1b"]
+    assert page.eval_on_selector_all("#reader .pb", "els => els.map(e => e.textContent)") == ["1a", "1b", "2a", "2b"]  # the sample text runs to folio 2b (issue 16: four page images)
     assert_labelled(page)
     shot(page, screenshots, "02-book")
 

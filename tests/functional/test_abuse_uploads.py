@@ -129,7 +129,7 @@ def test_zip_bomb_is_refused_by_its_declared_ratio_before_unpacking(client_key, 
     real = reader.tempfile.mkdtemp
     monkeypatch.setattr(reader.tempfile, "mkdtemp", lambda **kw: made.append(kw) or real(**kw))
     bomb = zipped(extra={"guji-sample-2026-001/data/zeros.txt": b"\0" * 2_500_000})  # ~2.5 KB packed
-    assert len(bomb) < 20_000
+    assert len(bomb) - len(zipped()) < 20_000  # the bomb adds a few KB to the sample's zip (its page images are most of it)
     r = post(client, key, bomb)
     err = assert_refused(client, r, 422, "archive_too_large", tmpdir_)
     assert err["details"]["member"] == "guji-sample-2026-001/data/zeros.txt" and "50" in err["message"]

@@ -44,7 +44,7 @@ def test_book_page_lists_every_copy_and_the_derivation_chain(client):
     (digital,) = book["digital"]
     assert digital["level"].endswith("/service")
     assert [t["juan"] for t in digital["texts"]] == ["001"]
-    assert {f["fileId"] for f in digital["files"]} == {"B1-IMG-1", "B1-IMG-2", "B1-TXT-1"}
+    assert {f["fileId"] for f in digital["files"]} == {"B1-IMG-1", "B1-IMG-2", "B1-IMG-3", "B1-IMG-4", "B1-TXT-1"}
     assert len(book["derivations"]) == 4  # digital ← service ← print master ← master ← book
 
 

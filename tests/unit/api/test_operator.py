@@ -81,3 +81,33 @@ def test_the_lock_holder_is_named(settings):
         assert "no guji server has published itself" in caught.value.message
     finally:
         store.close()
+
+
+def test_a_server_that_drops_the_connection_mid_answer_gives_a_clear_error():
+    """A server killed while the CLI waits (seen: `guji ingest` beside a server that died printed an
+    httpx RemoteProtocolError traceback). A real socket that reads the request and closes."""
+    import socket
+    import threading
+
+    import pytest
+
+    from api.operator import OperatorClient, ServerInfo
+    from kg.errors import StoreError
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def drop_once():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.close()
+
+    threading.Thread(target=drop_once, daemon=True).start()
+    client = OperatorClient(ServerInfo(f"http://127.0.0.1:{port}", 4242, "", "token"), timeout=10)
+    try:
+        with pytest.raises(StoreError, match=r"closed the connection before answering .*run the command again"):
+            client.request("POST", "/operator/ingest", {"paths": []})
+    finally:
+        listener.close()

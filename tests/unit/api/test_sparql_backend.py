@@ -60,3 +60,25 @@ def test_replicas_are_fed_and_queried_together(tmp_path, monkeypatch):
 def test_backend_and_url_go_together(tmp_path, kwargs, message):
     with pytest.raises(ValidationError, match=message):
         Settings(home=tmp_path, environment="test", **kwargs)
+
+
+def test_store_size_is_counted_again_only_after_a_write(tmp_path):
+    """/healthz's quad count walks the whole store: a poll between writes must not count again."""
+    import pyoxigraph as ox
+
+    from api.context import Context
+    from api.settings import Settings
+
+    ctx = Context(Settings(home=tmp_path, environment="test"))
+    try:
+        g = "https://w3id.org/guji/graph/test/size"
+        ctx.store.replace_graph(g, [ox.Triple(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.Literal("1"))], agent="t")
+        quads, graphs = ctx.store_size()
+        counted = []
+        real_count = ctx.store.count
+        ctx.store.count = lambda: counted.append(1) or real_count()  # instrumented, the store itself is real
+        assert ctx.store_size() == (quads, graphs) and counted == []
+        ctx.store.replace_graph(g + "2", [ox.Triple(ox.NamedNode("http://e/b"), ox.NamedNode("http://e/p"), ox.Literal("2"))], agent="t")
+        assert ctx.store_size(max_age=0)[0] > quads and counted == [1]
+    finally:
+        ctx.close()

@@ -19,6 +19,7 @@ STANDARD_ONTOLOGIES = {
     str(DCTERMS): "http://purl.org/dc/terms/",
     "http://id.loc.gov/vocabulary/preservation/cryptographicHashFunctions/":
         "http://id.loc.gov/vocabulary/preservation/cryptographicHashFunctions",
+    "http://iiif.io/api/presentation/3#": "http://iiif.io/api/presentation/3#",
 }
 
 

@@ -49,6 +49,7 @@ function setSelection(start, end, { fromInputs = false } = {}) {
   selText.innerHTML = `「<span class="zh" lang="zh-Hant">${esc(exact)}</span>」 <span class="small">${end - start} 字 chars · ${start}–${end}</span>`;
   applyDisplay(selText);
   if (state.authAuto) { authQ.value = exact; searchAuthorities(); }
+  window.gujiRegion?.followSelection(start); // the page image of the folio the span is on
 }
 
 function setCaret(p) {
@@ -160,11 +161,13 @@ function annotationDoc() {
   else if (state.authority?.create) reading = { type: "SpecificResource", purpose: "identifying", source: { label: state.authority.label }, "guji:category": cat };
   else reading = { type: "SpecificResource", purpose: "classifying", source: `https://w3id.org/guji/vocab/entity-category/${cat}`, "guji:category": cat };
   const note = document.getElementById("note").value.trim();
+  const text = { type: "SpecificResource", source: juan, selector: [
+    { type: "TextPositionSelector", start, end },
+    { type: "TextQuoteSelector", exact: reader.text(start, end) }] };
+  const region = window.gujiRegion?.target(); // a box drawn on the page image (region.js): a second target
   return {
     "@context": ANNO, type: "Annotation",
-    target: { type: "SpecificResource", source: juan, selector: [
-      { type: "TextPositionSelector", start, end },
-      { type: "TextQuoteSelector", exact: reader.text(start, end) }] },
+    target: region ? [text, region] : text,
     body: note ? [reading, { type: "TextualBody", value: note }] : reading,
     "guji:certainty": document.getElementById("uncertain").checked ? "uncertain" : "certain",
   };
@@ -174,6 +177,7 @@ function resetForm() {
   state.editing = null;
   state.authority = null; state.authAuto = true; authChosen.textContent = ""; authResults.innerHTML = ""; authQ.value = "";
   document.getElementById("note").value = ""; document.getElementById("uncertain").checked = false;
+  window.gujiRegion?.clear();
   document.getElementById("save").innerHTML = '保存草稿 <span lang="en">Save draft</span>';
   document.getElementById("cancel-edit").hidden = true;
   document.getElementById("form-heading").innerHTML = '新标注 <span lang="en">New annotation</span>';
@@ -214,11 +218,11 @@ form.addEventListener("submit", async (ev) => {
       id = state.editing.id;
       const { etag } = await api(`/annotations/${id}`, { accept: LD });
       await api(`/annotations/${id}`, { method: "PUT", json: doc, headers: { "Content-Type": LD, "If-Match": etag }, accept: LD });
-      formStatus.textContent = `已保存修改 saved: 「${doc.target.selector[1].exact}」 ${id}`;
+      formStatus.textContent = `已保存修改 saved: 「${[doc.target].flat()[0].selector[1].exact}」 ${id}`;
     } else {
       const { data } = await api("/annotations/", { method: "POST", json: doc, headers: { "Content-Type": LD }, accept: LD });
       id = data.id.split("/").pop();
-      formStatus.textContent = `已保存草稿 saved as a draft: 「${doc.target.selector[1].exact}」 ${id}`;
+      formStatus.textContent = `已保存草稿 saved as a draft: 「${[doc.target].flat()[0].selector[1].exact}」 ${id}`;
     }
     resetForm();
     await loadMine();
