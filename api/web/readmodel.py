@@ -353,7 +353,15 @@ class ReadModel:
         people = self._select("""
             SELECT ?agent ?name ?role WHERE { ?work bf:contribution ?c . ?c bf:agent ?agent . OPTIONAL { ?agent rdfs:label ?name }
               OPTIONAL { ?c bf:role ?role } }""", work=ox.NamedNode(work))
-        out: dict = {"contributors": people}
+        # one line per person: a work described by several sources (kg.works) has a contribution from each
+        merged: dict[str, dict] = {}
+        for r in people:
+            m = merged.setdefault(r["agent"], {"agent": r["agent"], "name": r["name"], "roles": []})
+            m["name"] = m["name"] or r["name"]
+            if r["role"] and r["role"] not in m["roles"]:
+                m["roles"].append(r["role"])
+        out: dict = {"contributors": [{"agent": m["agent"], "name": m["name"], "role": "、".join(m["roles"]) or None}
+                                      for m in merged.values()]}
         for r in rows:
             out[r["p"].rsplit("#", 1)[-1]] = r["o"]
         return out
