@@ -373,5 +373,62 @@ from api import cli_acceptance  # noqa: E402  (guji acceptance plan/due/...)
 cli_acceptance.register(app)
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """``guji``: a query may start with ``-`` (``guji search -灌嬰 漢軍``, no ``--`` needed); under
+    ``--json`` a usage error is the JSON error shape too (exit 2), like every other error."""
+    args = _search_args(list(sys.argv[1:] if argv is None else argv))
+    if "--json" not in args:
+        app(args=args, prog_name="guji")
+        return
+    try:
+        code = typer.main.get_command(app).main(args=args, prog_name="guji", standalone_mode=False)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # a usage error (BadParameter, NoSuchOption, MissingParameter ...): click's UsageError
+        if not (hasattr(exc, "format_message") and getattr(exc, "exit_code", None) == 2):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        details = {"command": ctx.command_path if ctx is not None else "guji"}
+        param = getattr(exc, "param", None)
+        if param is not None and getattr(param, "name", None):
+            details["field"] = param.name
+        print(json.dumps({"error": {"code": "usage_error", "message": exc.format_message(), "details": details}},
+                         ensure_ascii=False))
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _search_args(args: list[str]) -> list[str]:
+    """``guji search`` arguments with every word that is not an option taken as the query: words
+    starting with ``-`` that name no option (``-灌嬰``) are query terms, and several words are one
+    query (``guji search 漢軍 -灌嬰`` = ``guji search '漢軍 -灌嬰'``)."""
+    if not args or args[0] != "search" or "--" in args:
+        return args
+    search = getattr(typer.main.get_command(app), "commands", {}).get("search")
+    if search is None:
+        return args
+    takes_value: set[str] = set()
+    flags: set[str] = {"--help"}
+    for param in search.params:
+        if getattr(param, "param_type_name", "") == "option":
+            names = [*param.opts, *param.secondary_opts]
+            (flags if getattr(param, "is_flag", False) or getattr(param, "count", False) else takes_value).update(names)
+    options: list[str] = []
+    words: list[str] = []
+    i = 1
+    while i < len(args):
+        a = args[i]
+        name = a.split("=", 1)[0]
+        if a in flags:
+            options.append(a)
+        elif name in takes_value:
+            options.append(a)
+            if "=" not in a and i + 1 < len(args):
+                i += 1
+                options.append(args[i])
+        else:
+            words.append(a)
+        i += 1
+    if not words:
+        return args
+    return ["search", *options, "--", " ".join(words)]

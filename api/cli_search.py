@@ -9,6 +9,7 @@ source identifier, title, edition, juan, folio, snippet and ``matched_by``.
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Annotated, Optional
 
@@ -45,8 +46,11 @@ def _print_hits(result) -> None:
         where = " ".join(x for x in (h.source_id, h.title, h.edition, h.juan_label or f"卷{h.juan}",
                                       f"{h.folio}" if h.folio else "") if x)
         out.print(f"[bold]{i}.[/] {escape(where)}")
-        snippet = escape(h.snippet.replace("<mark>", "\x00").replace("</mark>", "\x01"))
-        out.print("   " + snippet.replace("\x00", "[reverse]").replace("\x01", "[/reverse]"))
+        snippet = h.snippet.replace("<mark>", "\x00").replace("</mark>", "\x01")
+        snippet = snippet.replace('<small class="note">', "\x02").replace("</small>", "\x03")
+        snippet = html.unescape(snippet)
+        out.print("   " + escape(snippet).replace("\x00", "[reverse]").replace("\x01", "[/reverse]")
+                  .replace("\x02", "[dim]（").replace("\x03", "）[/dim]"))  # a note shown as a note
         if h.matched_by:
             out.print("   matched by: " + "，".join(f"{m.query}→{m.text} {m.how}" for m in h.matched_by))
         for e in h.matched_entities:
@@ -60,6 +64,7 @@ def register(app: typer.Typer) -> None:
         query: Annotated[str, typer.Argument(help="characters to find; space = AND, OR, -NOT, \"phrase\", ( )")],
         json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
         exact: Annotated[bool, typer.Option("--exact", help="match only the characters as typed (no folding)")] = False,
+        commentary: Annotated[bool, typer.Option("--commentary", help="search the interlinear commentary (雙行小注) too")] = False,
         limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="hits per page")] = 10,
         page: Annotated[int, typer.Option("--page", min=1)] = 1,
         filters: Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="FIELD=VALUE: dynasty, category, edition, holding, copy, source_id, entity, entity_category")] = None,
@@ -71,7 +76,7 @@ def register(app: typer.Typer) -> None:
         ctx = _context(read_only=True)
         try:
             result = _service(ctx.settings, ctx.store).search(
-                query, exact=exact, filters=_filters(filters or []), page=page, size=limit, sort=sort)
+                query, exact=exact, filters=_filters(filters or []), page=page, size=limit, sort=sort, commentary=commentary)
         except GujiError as exc:
             from api.cli import fail
 

@@ -55,6 +55,7 @@ def ingest(ctx: Context, paths: list[Path], format: str | None = None, *, agent:
     valid = True
     if fmt == "kanripo":
         from kg.ingest_kanripo import find_works, graph_iri, read_work
+        from kg.works import confirmed, rewrite
 
         works = find_works(paths)
         graphs = []
@@ -63,7 +64,8 @@ def ingest(ctx: Context, paths: list[Path], format: str | None = None, *, agent:
                 on_read(w.name, i, len(works))
             graphs.append(read_work(w))  # raises on the first broken work: nothing written yet
         for wg in graphs:
-            change, reanchored = ctx.replace_texts(graph_iri(wg.text_id), wg.triples, agent=agent)
+            # curator-confirmed work identities hold across re-ingest (kg.works)
+            change, reanchored = ctx.replace_texts(graph_iri(wg.text_id), rewrite(wg.triples, confirmed(ctx.store)), agent=agent)
             source = {"source": wg.text_id, "graph": graph_iri(wg.text_id), "juan": wg.juan_count,
                       "folio_sides": wg.folio_count, "characters": wg.char_count, "triples": len(wg.triples),
                       **_change(change), "warnings": list(wg.warnings),

@@ -13,13 +13,29 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def default_home() -> Path:
+    """Where guji keeps its stores when GUJI_HOME is not set: a per-user data directory, the same
+    whatever directory a command runs in (XDG_DATA_HOME/guji, else ~/.local/share/guji; on macOS
+    ~/Library/Application Support/guji; on Windows %LOCALAPPDATA%\\guji)."""
+    import os
+    import sys
+
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "guji"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "guji"
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share") / "guji"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GUJI_", env_file=".env", extra="ignore")
 
     # production unless said otherwise: tokens need GUJI_SECRET_KEY (accounts/secrets.py);
     # development (or `guji serve --sample`) makes a key per home, test a key per process
     environment: Literal["development", "test", "production"] = "production"
-    home: Path = Field(default=Path("var"), description="Directory of the embedded stores")
+    home: Path = Field(default_factory=default_home,
+                       description="Directory of the embedded stores; default a per-user data directory (~/.local/share/guji)")
     host: str = "127.0.0.1"
     port: int = 8000
     # uvicorn's per-request access log line costs ~0.5 ms of a 1 ms SPARQL answer (docs/sparql-benchmark.md);

@@ -268,6 +268,11 @@ def book_collection(svc, census_no: str) -> dict:
 
 def work_collection(svc, work: str) -> dict:
     iri = f"{ID}work/{work}"
+    # a work merged into another (kg.works, owl:sameAs) shows the copies of the work it now is
+    same = svc.select("""SELECT ?canonical WHERE { ?work <http://www.w3.org/2002/07/owl#sameAs> ?canonical }""",
+                      work=ox.NamedNode(iri))
+    if same:
+        iri = same[0]["canonical"]
     books = svc.select("""
         SELECT ?census ?title WHERE { ?item a guji:PhysicalBook ; bf:itemOf ?edition ; bf:identifiedBy/rdf:value ?census .
           ?edition bf:instanceOf ?work . ?work rdfs:label ?title } ORDER BY ?census""", work=ox.NamedNode(iri))

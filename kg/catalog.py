@@ -7,18 +7,19 @@ Public reads see only the public dataset (no preservation-level files, no privat
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from functools import cached_property
 from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kg.errors import NotFoundError
+from kg.errors import NotFoundError, WorkMovedError
 from kg.namespaces import GG, GUJI, ID, sparql_prefixes
 from kg.sparql import PRIVATE_GRAPH_PREFIXES, public_dataset
 from kg.store import OxigraphStore
 
-PREFIXES = sparql_prefixes()
+PREFIXES = sparql_prefixes() + "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
 
 # Catalogue data never lives in annotation graphs, and a default graph that is the union of
 # thousands of per-annotation graphs makes every pattern slow (juan_text: 4 s with 2,000
@@ -39,6 +40,45 @@ PUBLIC_G = public_filter("g")
 
 def catalogue_graphs(graphs: list[str]) -> list[str]:
     return [g for g in graphs if not g.startswith(ANNOTATION_GRAPHS)]
+
+
+def _side_index(folio: str | None, *, end: bool) -> int | None:
+    """"1a" → 0, "1b" → 1, "2a" → 2; a bare leaf number is its a side at a start, its b side at an end."""
+    if not folio:
+        return None
+    m = re.fullmatch(r"(\d+)([ab]?)", folio.strip())
+    if not m or int(m.group(1)) < 1:
+        return None
+    side = m.group(2) or ("b" if end else "a")
+    return (int(m.group(1)) - 1) * 2 + (0 if side == "a" else 1)
+
+
+def _side_name(index: int) -> str:
+    return f"{index // 2 + 1}{'ab'[index % 2]}"
+
+
+def frame_folio(frame: int, start: int, end: int, folio_start: str | None, folio_end: str | None) -> dict:
+    """The folio side a frame shows: ``folio`` ("1b") and ``folio_exact``. Exact when the range
+    has one frame per folio side; otherwise the side is interpolated over the range (and said so);
+    None when the range records no folios."""
+    a, b = _side_index(folio_start, end=False), _side_index(folio_end, end=True)
+    if a is None or b is None or b < a or not start <= frame <= end:
+        return {"folio": None, "folio_exact": False}
+    frames, sides = end - start + 1, b - a + 1
+    if frames == sides:
+        return {"folio": _side_name(a + frame - start), "folio_exact": True}
+    return {"folio": _side_name(a + (frame - start) * sides // frames), "folio_exact": False}
+
+
+def folio_frames(frames: list[dict]) -> dict[str, list[int]]:
+    """folio side → the frames showing it, over a reel's frame ranges (the way back from folio to frame)."""
+    out: dict[str, list[int]] = {}
+    for fr in frames:
+        for n in range(fr["start"], fr["end"] + 1):
+            f = frame_folio(n, fr["start"], fr["end"], fr.get("folio_start"), fr.get("folio_end"))
+            if f["folio"]:
+                out.setdefault(f["folio"], []).append(n)
+    return out
 
 
 class Catalog:
@@ -156,8 +196,11 @@ class Catalog:
             reel = reels_by_copy[r["copy"]].setdefault(r["reelId"], {
                 "iri": r["reel"], "reel_id": r["reelId"], "base": r["base"], "location": r["location"], "frames": []})
             if r["start"] is not None:
-                reel["frames"].append({"start": int(r["start"]), "end": int(r["end"]), "juan": r["juan"],
-                                       "folio_start": r["folioStart"], "folio_end": r["folioEnd"]})
+                fr = {"start": int(r["start"]), "end": int(r["end"]), "juan": r["juan"],
+                      "folio_start": r["folioStart"], "folio_end": r["folioEnd"]}
+                fr["by_frame"] = [{"frame": n, **frame_folio(n, fr["start"], fr["end"], fr["folio_start"], fr["folio_end"])}
+                                  for n in range(fr["start"], min(fr["end"], fr["start"] + 499) + 1)]
+                reel["frames"].append(fr)
         files_by_copy: dict[str, list] = defaultdict(list)
         for f in files:
             files_by_copy[f["copy"]].append({k: f[k] for k in ("file", "fileId", "name", "format", "size", "sha256", "level")})
@@ -166,6 +209,24 @@ class Catalog:
             texts_by_copy[t["copy"]].append({"iri": t["juan"], "juan": t["number"], "label": t["label"], "chars": int(t["chars"])})
 
         chain = [{"from": c["copy"], "to": c["derivedFrom"], "method": c["method"]} for c in film + digital if c["derivedFrom"]]
+        hidden: list[dict] = []
+        if not include_preservation:
+            hidden = self._hidden_steps(item, film, digital, chain)
+        # the digital texts of the same work from other sources (Kanripo editions ...): one bf:Work (kg.works)
+        own = {c["copy"] for c in digital}
+        others = self._select("""
+            SELECT ?copy ?label ?code ?wid ?juan ?number ?jlabel WHERE {
+              ?copy a guji:DigitalCopy ; bf:itemOf/bf:instanceOf ?work ; rdfs:label ?label .
+              OPTIONAL { ?copy guji:editionCode ?code } OPTIONAL { ?work dcterms:identifier ?wid }
+              OPTIONAL { ?juan a guji:Juan ; dcterms:isPartOf ?copy ; guji:juanNumber ?number OPTIONAL { ?juan guji:juanLabel ?jlabel } }
+            } ORDER BY ?code ?copy ?number""", work=ox.NamedNode(b["work"]), **kw)
+        work_texts: dict[str, dict] = {}
+        for r in others:
+            if r["copy"] in own:
+                continue
+            t = work_texts.setdefault(r["copy"], {"iri": r["copy"], "label": r["label"], "edition": r["code"], "texts": []})
+            if r["juan"]:
+                t["texts"].append({"iri": r["juan"], "juan": r["number"], "label": r["jlabel"]})
         return {
             "iri": item.value,
             "census_no": census_no,
@@ -189,7 +250,47 @@ class Catalog:
                          "terms": ({"iri": c["terms"], "zh": c["termsZh"], "en": c["termsEn"]} if c["terms"] else None)}
                         for c in digital],
             "derivations": chain,
+            "work_id": (others[0]["wid"] if others and others[0]["wid"] else b["work"][len(ID + "work/"):]),
+            "work_texts": list(work_texts.values()),
+            "hidden": hidden,
         }
+
+    def _hidden_steps(self, item: ox.NamedNode, film: list[dict], digital: list[dict], chain: list[dict]) -> list[dict]:
+        """The copies of a book the public does not see (a preservation master) that stand in its
+        derivation chain, as bare 'not public' steps: IRI, kind, access level and where each came
+        from; never a label, a file, a checksum or a location. Public copies made from one get
+        their ``derivedFrom`` back, so the public chain runs unbroken to the physical book; the
+        edges go into ``chain``."""
+        full = self._select("""
+            SELECT ?copy ?src ?method ?level ?film WHERE {
+              ?copy bf:itemOf/bf:reproductionOf/^bf:itemOf ?item ; prov:wasDerivedFrom ?src .
+              OPTIONAL { ?copy guji:derivationMethod ?method } OPTIONAL { ?copy guji:accessLevel ?level }
+              OPTIONAL { ?copy a guji:MicrofilmCopy BIND(true AS ?film) } } ORDER BY ?copy""", item=item, include_preservation=True)
+        public = {c["copy"] for c in film + digital} | {item.value}
+        by_copy = {r["copy"]: r for r in full}
+        # the hidden copies reachable from the public ones, walking towards the book
+        hidden: dict[str, dict] = {}
+        todo = [r["src"] for r in full if r["copy"] in public and r["src"] not in public]
+        while todo:
+            iri = todo.pop()
+            if iri in hidden or iri in public:
+                continue
+            r = by_copy.get(iri, {})
+            hidden[iri] = {"iri": iri, "public": False, "kind": "film" if r.get("film") else "digital", "level": r.get("level"),
+                           "derivedFrom": r.get("src"), "method": r.get("method")}
+            if r.get("src"):
+                todo.append(r["src"])
+        if not hidden:
+            return []
+        known = {(c["from"], c["to"]) for c in chain}
+        for c in film + digital:
+            r = by_copy.get(c["copy"])
+            if c["derivedFrom"] is None and r and r["src"] in hidden:
+                c["derivedFrom"], c["method"] = r["src"], c["method"] or r["method"]
+        for r in full:
+            if (r["copy"] in public or r["copy"] in hidden) and r["src"] in (public | set(hidden)) and (r["copy"], r["src"]) not in known:
+                chain.append({"from": r["copy"], "to": r["src"], "method": r["method"], "hidden": True})
+        return sorted(hidden.values(), key=lambda h: h["iri"])
 
     def _contributors(self, item: ox.NamedNode) -> list[dict]:
         """The submitting units whose (public) packages describe this book: credit (权益保障)."""
@@ -220,33 +321,69 @@ class Catalog:
                 return {"reel": reel_id, "frame": frame, "reel_iri": r["reel"], "book": r["book"], "census_no": r["census"],
                         "title": r["title"], "generation": r["generation"], "juan": r["juan"],
                         "frames": {"start": int(r["start"]), "end": int(r["end"])},
-                        "folios": {"start": r["folioStart"], "end": r["folioEnd"]}}
+                        "folios": {"start": r["folioStart"], "end": r["folioEnd"]},
+                        **frame_folio(frame, int(r["start"]), int(r["end"]), r["folioStart"], r["folioEnd"])}
         ranges = sorted((int(r["start"]), int(r["end"])) for r in rows if r["start"] is not None)
         raise NotFoundError(f"frame {frame} of reel {reel_id} is not in any recorded frame range ({', '.join(f'{a}-{b}' for a, b in ranges) or 'none'})",
                             reel=reel_id, frame=frame)
 
     # -- works and items --------------------------------------------------------------------------
 
+    def resolve_work(self, identifier: str) -> tuple[str, str | None]:
+        """(work IRI, the id it is shown under) for an identifier (``KR2a0001``) or an IRI path under
+        ``id:work/`` (``census/110000-0001-0000001``). A work merged into another (owl:sameAs,
+        kg.works) resolves to the work it now is; the caller redirects."""
+        rows = self._select("""SELECT ?work WHERE { ?work a bf:Work ; dcterms:identifier ?id }""", id=ox.Literal(identifier))
+        if rows:
+            return rows[0]["work"], identifier
+        iri = f"{ID}work/{identifier}"
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            raise NotFoundError(f"no work {identifier}", work=identifier) from None
+        rows = self._select("""SELECT ?same ?isWork ?sid WHERE { OPTIONAL { ?work owl:sameAs ?same OPTIONAL { ?same dcterms:identifier ?sid } }
+            OPTIONAL { ?work a bf:Work BIND(true AS ?isWork) } }""", work=node)
+        r = rows[0] if rows else {}
+        if r.get("isWork"):
+            return iri, None
+        if r.get("same"):
+            return r["same"], r.get("sid") or r["same"][len(ID + "work/"):]
+        raise NotFoundError(f"no work {identifier}", work=identifier)
+
     def work(self, identifier: str) -> dict:
+        """A work with every edition, copy and text: Kanripo editions and digital texts, physical
+        books with their microfilm and digital copies (one bf:Work across sources, kg.works)."""
+        work_iri, shown = self.resolve_work(identifier)
+        if shown is not None and shown != identifier:
+            raise WorkMovedError(f"work {identifier} is now {shown}", work=identifier, location=shown)
+        node = ox.NamedNode(work_iri)
         rows = self._select("""
-            SELECT ?work ?title ?classification WHERE { ?work a bf:Work ; dcterms:identifier ?id ; rdfs:label ?title .
-              OPTIONAL { ?work guji:classification ?classification } }""", id=ox.Literal(identifier))
-        if not rows:
-            raise NotFoundError(f"no work {identifier}", work=identifier)
+            SELECT ?title ?classification WHERE { ?work a bf:Work ; rdfs:label ?title .
+              OPTIONAL { ?work guji:classification ?classification } } ORDER BY DESC(LANG(?title) = "zh-Hant")""", work=node)
         w = rows[0]
         copies = self._select("""
             SELECT ?item ?code ?label (COUNT(DISTINCT ?juan) AS ?juans) (COUNT(DISTINCT ?folio) AS ?folios) WHERE {
               ?item a guji:DigitalCopy ; bf:itemOf/bf:instanceOf ?work ; rdfs:label ?label .
               OPTIONAL { ?item guji:editionCode ?code }
               OPTIONAL { ?juan dcterms:isPartOf ?item ; a guji:Juan . OPTIONAL { ?folio dcterms:isPartOf ?juan ; a guji:FolioSide } }
-            } GROUP BY ?item ?code ?label ORDER BY ?code""", work=ox.NamedNode(w["work"]))
+            } GROUP BY ?item ?code ?label ORDER BY ?code ?item""", work=node)
         editions = self._select("""
             SELECT ?edition ?code ?label WHERE { ?edition a bf:Instance ; bf:instanceOf ?work .
               OPTIONAL { ?edition guji:editionCode ?code } OPTIONAL { ?edition rdfs:label ?label }
-              FILTER NOT EXISTS { ?edition a bf:Electronic ; bf:reproductionOf ?x } } ORDER BY ?code""", work=ox.NamedNode(w["work"]))
-        return {"iri": w["work"], "id": identifier, "title": w["title"], "classification": w["classification"],
+              FILTER NOT EXISTS { ?edition bf:reproductionOf ?x } } ORDER BY ?code ?edition""", work=node)
+        books = self._select("""
+            SELECT ?book ?census ?label ?library WHERE { ?book a guji:PhysicalBook ; bf:itemOf/bf:instanceOf ?work ;
+              bf:identifiedBy/rdf:value ?census . OPTIONAL { ?book rdfs:label ?label }
+              OPTIONAL { ?book bf:heldBy/rdfs:label ?library } } ORDER BY ?census""", work=node)
+        film = self._select("""
+            SELECT ?copy ?label ?generation ?census WHERE { ?copy a guji:MicrofilmCopy ; bf:itemOf ?mf ; rdfs:label ?label .
+              ?mf bf:instanceOf ?work ; bf:generation ?generation .
+              OPTIONAL { ?mf bf:reproductionOf/^bf:itemOf/bf:identifiedBy/rdf:value ?census } } ORDER BY ?copy""", work=node)
+        merged = self._select("""SELECT ?old WHERE { ?old owl:sameAs ?work } ORDER BY ?old""", work=node)
+        return {"iri": work_iri, "id": shown or work_iri[len(ID + "work/"):], "title": w["title"], "classification": w["classification"],
                 "editions": editions,
-                "copies": [{**c, "juans": int(c["juans"]), "folios": int(c["folios"])} for c in copies]}
+                "copies": [{**c, "juans": int(c["juans"]), "folios": int(c["folios"])} for c in copies],
+                "books": books, "microfilm": film, "same_as": [m["old"] for m in merged]}
 
     def item(self, path: str) -> dict:
         iri = ox.NamedNode(f"{ID}item/{path}")

@@ -29,6 +29,13 @@ class NotFoundError(GujiError):
     code = "not_found"
 
 
+class WorkMovedError(NotFoundError):
+    """A work IRI merged into another work (owl:sameAs): ``details["location"]`` is the id it is
+    found under now; HTTP answers with a redirect."""
+
+    code = "moved"
+
+
 class ValidationError(GujiError):
     """Input that can not be accepted: a malformed file, a broken row, a bad character."""
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg import byline
 from kg import kanripo as fmt
 from kg.errors import ValidationError
 from kg.namespaces import BF, DCTERMS, GG, GUJI, GUJIV, ID, PROV, RDF, RDFS, XSD
@@ -141,6 +142,7 @@ def read_work(work_dir: Path) -> WorkGraph:
     cats = sorted({v for js in juans_by_branch.values() for _, j in js for k, v in j.properties if k == "CAT"})
     for cat in cats:
         wg.add(work, p("kanripoCategory"), L(cat))
+    _add_responsibility(wg, work, juans_by_branch)
 
     # -- editions (instances) --------------------------------------------------------------------
     def edition(code: str) -> ox.NamedNode:
@@ -236,6 +238,56 @@ def read_work(work_dir: Path) -> WorkGraph:
 
     _add_images(wg, work_dir, folio_index)
     return wg
+
+
+def responsibilities(juans_by_branch: dict[str, list[tuple[str, fmt.Juan]]]) -> list[byline.Byline]:
+    """Who is responsible for the work, from the bylines at the head of its juan (master first):
+    the most frequent byline, and any other seen in two juan or more (a preface's signature is not
+    the work's author)."""
+    order = ["master", *sorted(b for b in juans_by_branch if b != "master")]
+    texts = [fmt.render_juan(j.text, j.layout) for b in order for _, j in juans_by_branch.get(b, [])]
+    found = byline.bylines(texts)
+    if not found:
+        return []
+    counts = {b.key(): sum(1 for t in texts if any((x := byline.parse_line(line)) is not None and x.key() == b.key()
+                                                    for line in t.split("\n")[:byline.HEAD_LINES])) for b in found}
+    # the same person once with and once without a dynasty (王　肅　注 / 魏　王肅　注): keep the fuller one
+    dated = {b.person: b for b in reversed(found) if b.dynasty_iri}
+    found = list(dict.fromkeys(dated.get(b.person, b) for b in found))
+    kept = [found[0]]
+    for b in found[1:]:
+        if counts.get(b.key(), 0) >= 2 and not any(_variant_of(b, k) or b.person == k.person for k in kept):
+            kept.append(b)
+    return kept[:3]
+
+
+def _variant_of(a: byline.Byline, b: byline.Byline) -> bool:
+    """The same person written with a variant character (李延夀 / 李延壽, 吳縝 / 呉縝): same dynasty and
+    mode, same length, at most one character apart."""
+    return (a.dynasty_iri == b.dynasty_iri and a.mode == b.mode and len(a.person) == len(b.person)
+            and sum(x != y for x, y in zip(a.person, b.person)) <= 1)
+
+
+def _add_responsibility(wg: WorkGraph, work: ox.NamedNode, juans_by_branch: dict) -> None:
+    from urllib.parse import quote
+
+    for n, b in enumerate(responsibilities(juans_by_branch), start=1):
+        person = N(f"{ID}agent/person/{quote(b.person, safe='')}")  # the same node a package's 著者 makes
+        wg.add(person, A, bf("Person"))
+        wg.add(person, A, N(PROV + "Person"))
+        wg.add(person, LABEL, L(b.person, language="zh"))
+        contribution = N(f"{work.value}/contribution/{n}")
+        wg.add(work, bf("contribution"), contribution)
+        wg.add(contribution, A, bf("Contribution"))
+        wg.add(contribution, bf("agent"), person)
+        wg.add(contribution, bf("role"), L(b.mode, language="zh"))
+        wg.add(contribution, p("bylineText"), L(b.line))
+        if b.dynasty_iri:
+            wg.add(contribution, p("dynasty"), N(b.dynasty_iri))
+            if n == 1:
+                wg.add(work, p("dynasty"), N(b.dynasty_iri))
+        if n == 1:
+            wg.add(work, bf("responsibilityStatement"), L(b.line, language="zh-Hant"))
 
 
 def add_juan(wg: WorkGraph, item: ox.NamedNode, jn: ox.NamedNode, seq: int, juan_no: str, juan: fmt.Juan, *,
@@ -421,9 +473,11 @@ class IngestResult:
 
 
 def ingest_work(store: OxigraphStore, work_dir: Path, *, agent: str = "guji ingest") -> IngestResult:
+    from kg.works import confirmed, rewrite
+
     wg = read_work(work_dir)
     graph = graph_iri(wg.text_id)
-    change = store.replace_graph(graph, wg.triples, agent=agent)
+    change = store.replace_graph(graph, rewrite(wg.triples, confirmed(store)), agent=agent)
     return IngestResult(wg.text_id, graph, change, len(set(wg.triples)), wg.juan_count, wg.folio_count, wg.char_count, wg.warnings)
 
 

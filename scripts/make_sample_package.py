@@ -173,17 +173,17 @@ BOOKS = [
          edition_statement="明刻本（示例）", edition_type="刻本", date_as_written="明嘉靖間", year="1540",
          layout="半葉九行行十八字", frame_size="19.8×13.6cm", banxin="白口", yuwei="單黑魚尾", bianlan="左右雙邊",
          binding="线装", volumes="1", juan_extant="全", juan_missing="", seals="「guji示例」朱文方印",
-         notes="示例数据，非真实藏品", sibu="集部", grade=""),
+         notes="示例数据，非真实藏品", sibu="集部", grade="", work_id="GJ4a0001"),
     dict(book_id="B2", census_no="110000-0001-0000002", holding_library="guji 示例图书馆", call_number="善 002",
          title="千字文", juan_count="1", responsibility="周興嗣", responsibility_dynasty="南朝梁", responsibility_mode="撰",
          edition_statement="清抄本（示例）", edition_type="抄本", date_as_written="清", year="",
          layout="半葉八行行十字", frame_size="", banxin="", yuwei="", bianlan="", binding="线装", volumes="1",
-         juan_extant="", juan_missing="", seals="", notes="示例数据，非真实藏品", sibu="经部", grade=""),
+         juan_extant="", juan_missing="", seals="", notes="示例数据，非真实藏品", sibu="经部", grade="", work_id="GJ3a0001"),
     dict(book_id="B3", census_no="110000-0001-0000003", holding_library="guji 示例图书馆", call_number="善 003",
          title="岳陽樓記", juan_count="1", responsibility="范仲淹", responsibility_dynasty="宋", responsibility_mode="撰",
          edition_statement="清刻本（示例）", edition_type="刻本", date_as_written="清乾隆間", year="1760",
          layout="半葉十行行二十字", frame_size="", banxin="", yuwei="", bianlan="四周單邊", binding="线装", volumes="1",
-         juan_extant="", juan_missing="", seals="", notes="示例数据，非真实藏品", sibu="集部", grade=""),
+         juan_extant="", juan_missing="", seals="", notes="示例数据，非真实藏品", sibu="集部", grade="", work_id="GJ4a0002"),
 ]
 
 REELS = [

@@ -9,7 +9,23 @@ from search.passages import HEAD_CHARS, Passage
 # stored with every passage and given back in hits
 STORED = ("id", "source_id", "title", "edition", "edition_label", "juan", "juan_label", "folio", "seq",
           "start", "end", "text", "next_head", "author", "dynasty", "category", "work", "item",
-          "juan_iri", "iri", "graph")
+          "juan_iri", "iri", "graph", "notes", "next_notes")
+
+
+def main_text(text: str, notes) -> str:
+    """``text`` without its interlinear commentary (the main text's match stream)."""
+    if not notes:
+        return text
+    out, pos = [], 0
+    for a, b in sorted(notes):
+        out.append(text[pos:a])
+        pos = max(pos, b)
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def note_texts(text: str, notes) -> list[str]:
+    return [text[a:b] for a, b in sorted(notes) if b > a]
 
 
 def _names(names: list[str]) -> str:
@@ -23,10 +39,12 @@ def _bridge(own: str, following: str) -> str:
 
 
 def to_index_doc(p: Passage, normaliser: Normaliser) -> IndexDoc:
-    norm, exact = normaliser.fold(p.text), normaliser.keep(p.text)
+    main = main_text(p.text, p.notes)
+    norm, exact = normaliser.fold(main), normaliser.keep(main)
     if p.next_head:
-        bridge_norm = _bridge(norm, normaliser.fold(p.next_head))
-        bridge_exact = _bridge(exact, normaliser.keep(p.next_head))
+        following = main_text(p.next_head, p.next_notes)
+        bridge_norm = _bridge(norm, normaliser.fold(following))
+        bridge_exact = _bridge(exact, normaliser.keep(following))
     else:  # the end of a juan: nothing runs on
         bridge_norm = bridge_exact = ""
     keywords = {
@@ -40,6 +58,9 @@ def to_index_doc(p: Passage, normaliser: Normaliser) -> IndexDoc:
         "annotation": [],
     }
     doc = {k: getattr(p, k) for k in STORED}
+    doc["notes"], doc["next_notes"] = [list(n) for n in p.notes], [list(n) for n in p.next_notes]
+    doc["order"] = p.order  # the tie-break of equal scores, on every engine
+    notes = note_texts(p.text, p.notes)
     entity_norm = entity_exact = ""
     if p.entities:
         names = list(dict.fromkeys(n for x in p.entities for n, _ in x.names_at(p.start)))
@@ -55,4 +76,5 @@ def to_index_doc(p: Passage, normaliser: Normaliser) -> IndexDoc:
         bridge_norm=bridge_norm, bridge_exact=bridge_exact,
         order=p.order, keywords=keywords, doc=doc,
         entity_norm=entity_norm, entity_exact=entity_exact,
+        note_norm=_names([normaliser.fold(n) for n in notes]), note_exact=_names([normaliser.keep(n) for n in notes]),
     )

@@ -17,6 +17,12 @@ Indexed fields (:class:`IndexDoc`), identical in both engines:
   passage (``search.passages.PassageEntity``), one token per character, :data:`NAME_MARK` between
   two names. Every query phrase also matches there (``phrase(q) OR bridges OR phrase(q) in the
   names``), so a name finds the passage however the text writes it, and never across two names;
+- ``note_norm`` / ``note_exact``: the passage's interlinear commentary (雙行小注), kept out of
+  ``norm``/``exact`` so that a phrase of the main text matches across a note standing between its
+  characters; a query matches there only with ``commentary`` (within one note, :data:`NAME_MARK`
+  between two notes);
+- relevance ties are broken by ``order`` (the work order) on every engine, so a page is the same
+  whichever engine answers;
 - keyword facets ``dynasty category edition holding copy entity entity_category`` and
   ``source_id graph id annotation`` (the annotation IRIs, to find a changed annotation's passages);
 - ``order``: the work-order sort key;
@@ -77,6 +83,7 @@ class EngineQuery:
     offset: int = 0
     limit: int = 10
     sort: Sort = "relevance"
+    commentary: bool = False  # also match inside interlinear commentary (``note_*``)
 
     @property
     def field(self) -> str:
@@ -113,6 +120,8 @@ class IndexDoc:
     doc: dict[str, Any]  # stored
     entity_norm: str = ""  # names of annotated entities: characters separated by spaces, NAME_MARK between names
     entity_exact: str = ""
+    note_norm: str = ""  # interlinear commentary: characters separated by spaces, NAME_MARK between two notes
+    note_exact: str = ""
 
 
 Progress = Callable[[int], None]

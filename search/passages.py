@@ -109,6 +109,10 @@ class Passage:
     end: int
     text: str  # the original text of the passage, untouched
     next_head: str = ""  # original text at the start of the next passage (boundary-crossing phrases)
+    # interlinear commentary (雙行小注) as [start, end) offsets into ``text`` and into ``next_head``:
+    # indexed apart from the main text, so a phrase of the main text matches across a note
+    notes: tuple[tuple[int, int], ...] = ()
+    next_notes: tuple[tuple[int, int], ...] = ()
     folio: str | None = None  # "1a" (folio 1, side a); None for a window
     edition_label: str | None = None
     juan_label: str | None = None
@@ -149,6 +153,7 @@ class JuanText:
     meta: dict[str, Any] = field(default_factory=dict)  # Passage fields shared by the whole juan
     folios: list[Folio] = field(default_factory=list)
     entities: list[PassageEntity] = field(default_factory=list)  # approved annotations on the juan
+    notes: list[tuple[int, int]] = field(default_factory=list)  # commentary [start, end) in ``text``
 
 
 # -- segmentation ------------------------------------------------------------------------------
@@ -187,15 +192,43 @@ def windows(text: str, size: int = WINDOW) -> list[tuple[int, int]]:
     return out or [(0, 0)]
 
 
-def head(text: str, normaliser: Normaliser, start: int = 0, chars: int = HEAD_CHARS) -> str:
-    """The shortest run of ``text`` from ``start`` that holds ``chars`` matched characters (or the rest)."""
+def head(text: str, normaliser: Normaliser, start: int = 0, chars: int = HEAD_CHARS,
+         notes: Sequence[tuple[int, int]] = ()) -> str:
+    """The shortest run of ``text`` from ``start`` that holds ``chars`` matched characters of the
+    main text (commentary in ``notes`` does not count), or the rest."""
     count = 0
     for i in range(start, len(text)):
+        if notes and in_notes(i, notes):
+            continue
         if normaliser.is_matched(text[i]):
             count += 1
             if count == chars:
                 return text[start: i + 1]
     return text[start:]
+
+
+def in_notes(i: int, notes: Sequence[tuple[int, int]]) -> bool:
+    return any(a <= i < b for a, b in notes)
+
+
+def clip_notes(notes: Sequence[tuple[int, int]], start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """The parts of ``notes`` inside ``[start, end)``, relative to ``start``."""
+    return tuple((max(a, start) - start, min(b, end) - start) for a, b in notes if a < end and b > start)
+
+
+def note_ranges(layout: Sequence[Sequence[Any]]) -> list[tuple[int, int]]:
+    """Commentary ``[start, end)`` from a juan's layout (``(`` … ``)`` items, ADR 0005)."""
+    out: list[tuple[int, int]] = []
+    opened: int | None = None
+    for item in layout:
+        kind = item[1]
+        if kind == "(":
+            opened = item[0]
+        elif kind == ")" and opened is not None:
+            if item[0] > opened:
+                out.append((opened, item[0]))
+            opened = None
+    return out
 
 
 def juan_passages(juan: JuanText, normaliser: Normaliser) -> list[Passage]:
@@ -210,12 +243,14 @@ def juan_passages(juan: JuanText, normaliser: Normaliser) -> list[Passage]:
     out: list[Passage] = []
     for seq, (s, e, f, part) in enumerate(pieces, start=1):
         # what follows in the juan (a piece with nothing to match in between is skipped over)
-        next_head = head(juan.text, normaliser, e) if seq < len(pieces) else ""
+        next_head = head(juan.text, normaliser, e, notes=juan.notes) if seq < len(pieces) else ""
         label = f.folio if f else None
         pid = (f"{key}/{label}" + (f".{part}" if part > 1 else "")) if label else f"{key}/p{seq}"
         out.append(Passage(
             id=pid, graph=juan.graph, juan=juan.juan, juan_seq=juan.juan_seq, seq=seq, start=s, end=e,
             text=juan.text[s:e], next_head=next_head, folio=label, juan_iri=juan.iri,
+            notes=clip_notes(juan.notes, s, e) if juan.notes else (),
+            next_notes=clip_notes(juan.notes, e, e + len(next_head)) if juan.notes and next_head else (),
             iri=f.iri if f else None,
             entities=tuple(x for x in entities if x.overlaps(s, e)) if entities else (),
             **juan.meta,
@@ -245,6 +280,12 @@ def _label_of(concept: str | None, labels: dict[str, str], fallback: dict[str, s
         return None
     if concept in labels:
         return labels[concept]
+    if concept.startswith(GUJIV + "dynasty/"):  # the scheme is not loaded into the store: its file says
+        from kg.package import vocab
+
+        found = vocab.pref_label("dynasty", concept)
+        if found:
+            return found
     tail = concept.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
     if fallback and tail in fallback:
         return fallback[tail]
@@ -274,8 +315,9 @@ def _concept_labels(store: Any) -> dict[str, str]:
 def _works(store: Any, graph: str, labels: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Work-level metadata of the works described in ``graph``: source id, title, facets."""
     works: dict[str, dict[str, Any]] = {}
-    rows = _rows(store, f"""SELECT ?work ?sid ?title ?main ?cls ?dyn WHERE {{
+    rows = _rows(store, f"""SELECT ?work ?sid ?title ?main ?cls ?dyn ?author WHERE {{
       GRAPH <{graph}> {{ ?work a bf:Work .
+        OPTIONAL {{ ?work bf:contribution/bf:agent/rdfs:label ?author }}
         OPTIONAL {{ ?work dcterms:identifier ?sid }}
         OPTIONAL {{ ?work rdfs:label ?title }}
         OPTIONAL {{ ?work bf:title/bf:mainTitle ?main }}
@@ -290,6 +332,8 @@ def _works(store: Any, graph: str, labels: dict[str, str]) -> dict[str, dict[str
             w["category"] = _label_of(cls, labels, SIBU_LABELS)
         if _v(r, "dyn"):
             w.setdefault("dynasty", _label_of(_v(r, "dyn"), labels))
+        if _v(r, "author"):
+            w.setdefault("author", _v(r, "author"))
     if not works:
         return works
     # copies and holdings of these works, wherever they are described (other submissions too), as
@@ -321,9 +365,10 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
     labels = _concept_labels(store) if labels is None else labels
     pick = f"VALUES ?juan {{ {_values(sorted(set(only)))} }}" if only is not None else ""
     works = _works(store, graph, labels)
-    rows = _rows(store, f"""SELECT ?juan ?text ?num ?seq ?label ?item ?einst ?inst ?work ?code ?icode ?elabel ?idyn WHERE {{
+    rows = _rows(store, f"""SELECT ?juan ?text ?layout ?num ?seq ?label ?item ?einst ?inst ?work ?code ?icode ?elabel ?idyn WHERE {{
       {pick} GRAPH <{graph}> {{
         ?juan a guji:Juan ; guji:text ?text ; dcterms:isPartOf ?item .
+        OPTIONAL {{ ?juan guji:layout ?layout }}
         OPTIONAL {{ ?juan guji:juanNumber ?num }}
         OPTIONAL {{ ?juan guji:sequence ?seq }}
         OPTIONAL {{ ?juan guji:juanLabel ?label }}
@@ -354,12 +399,13 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
             meta={
                 "source_id": w.get("source_id") or graph.rstrip("/").rsplit("/", 1)[-1],
                 "title": w.get("title") or "", "edition": edition, "edition_label": _v(r, "elabel"),
-                "juan_label": _v(r, "label"), "category": w.get("category"),
+                "juan_label": _v(r, "label"), "category": w.get("category"), "author": w.get("author"),
                 # the edition's dynasty (a Ming woodblock print) when recorded, else the work's
                 "dynasty": _label_of(_v(r, "idyn"), labels) or w.get("dynasty"),
                 "holdings": tuple(sorted(w.get("holdings", ()))), "copies": tuple(sorted(w.get("copies", ()))),
                 "work": work_iri, "item": item,
             },
+            notes=_notes_of(_v(r, "layout")),
         )
     rows = _rows(store, f"""SELECT ?juan ?fs ?start ?end ?folio ?side WHERE {{
       {pick} GRAPH <{graph}> {{ ?fs a guji:FolioSide ; dcterms:isPartOf ?juan ; guji:startOffset ?start .
@@ -374,6 +420,17 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
         end = _v(r, "end")
         j.folios.append(Folio(int(_v(r, "start")), int(end) if end else None, label, fs))
     return sorted(juans.values(), key=lambda j: (j.meta["edition"], j.juan_seq, j.juan))
+
+
+def _notes_of(layout: str | None) -> list[tuple[int, int]]:
+    if not layout or '"("' not in layout:  # most juans have no commentary: skip the JSON
+        return []
+    import json
+
+    try:
+        return note_ranges(json.loads(layout))
+    except (ValueError, TypeError, IndexError):
+        return []
 
 
 def _values(iris: Iterable[str]) -> str:

@@ -26,6 +26,7 @@ from search.query import compile_tree, parse
 
 MAX_SIZE = 100
 MAX_WINDOW = 10_000  # offset + size, as Elasticsearch's index.max_result_window
+MAX_QUERY_LENGTH = 200  # characters of a query: the API, the CLI and the web page share this limit
 SNIPPET_BEFORE = 20  # characters of context before the first match
 SNIPPET_LENGTH = 80  # characters a snippet aims for
 
@@ -92,7 +93,8 @@ class SearchHit(BaseModel):
     author: str | None = None
     dynasty: str | None = None
     category: str | None = None
-    snippet: str = Field(description="original text around the match, matches in <mark>…</mark>, HTML-escaped")
+    snippet: str = Field(description="original text around the match, matches in <mark>…</mark>, interlinear commentary "
+                                     "in <small class=\"note\">…</small>, HTML-escaped")
     highlights: list[Highlight]
     matched_by: list[MatchedBy]
     matched_entities: list[EntityMatch] = Field(
@@ -104,6 +106,8 @@ class SearchHit(BaseModel):
     item: str | None = None
     juan_iri: str | None = None
     iri: str | None = Field(default=None, description="the folio side (guji:FolioSide) of the passage")
+    notes: list[Highlight] = Field(default_factory=list, description="interlinear commentary (雙行小注) in the passage, juan offsets")
+    in_commentary: bool = Field(default=False, description="a term was found inside commentary (commentary=true)")
 
 
 class FacetValue(BaseModel):
@@ -114,6 +118,7 @@ class FacetValue(BaseModel):
 class SearchResult(BaseModel):
     query: str
     exact: bool
+    commentary: bool = False
     total: int
     page: int
     size: int
@@ -123,6 +128,31 @@ class SearchResult(BaseModel):
 
 
 ProgressFn = Callable[[int, int], None]  # (sources done, sources in all)
+
+# facets whose values are concepts of a SKOS scheme: the index holds the concept's zh-Hant label
+CONCEPT_FACETS = {"dynasty": "dynasty", "category": "sibu"}
+
+
+def _facet_values(field: str, value: str) -> tuple[str, ...]:
+    """A filter value as the index holds it: a dynasty or 四部 class may be given by its concept
+    IRI, notation or any label (晉 = 晋 = jin = Jin = https://w3id.org/guji/vocab/dynasty/jin). The
+    index holds the zh-Hant label; an index built before the label was known holds the notation,
+    so both are asked for."""
+    scheme = CONCEPT_FACETS.get(field)
+    if scheme is None:
+        return (value,)
+    from kg.package import vocab
+
+    concept = vocab.lookup(scheme, value)
+    if concept is None:
+        return (value,)
+    notation = concept.rsplit("/", 1)[-1]
+    label = vocab.pref_label(scheme, concept)
+    if scheme == "sibu":
+        from search.passages import SIBU_LABELS
+
+        label = SIBU_LABELS.get(notation, label)
+    return tuple(dict.fromkeys(v for v in (label, notation) if v))
 
 
 class SearchService:
@@ -143,7 +173,11 @@ class SearchService:
     # -- searching -----------------------------------------------------------------------------
     def search(self, query: str, *, exact: bool = False, filters: Mapping[str, str | Sequence[str]] | None = None,
                facets: bool | Sequence[str] = True, page: int = 1, size: int = 10,
-               sort: str = "relevance") -> SearchResult:
+               sort: str = "relevance", commentary: bool = False) -> SearchResult:
+        if len(query) > MAX_QUERY_LENGTH:  # checked before the parser runs
+            raise SearchQueryError(f"the query is {len(query)} characters long; at most {MAX_QUERY_LENGTH} are searched "
+                                   "(查询不得超过 {MAX_QUERY_LENGTH} 个字符)".replace("{MAX_QUERY_LENGTH}", str(MAX_QUERY_LENGTH)),
+                                   field="q", length=len(query), limit=MAX_QUERY_LENGTH)
         if page < 1:
             raise SearchQueryError("page starts at 1", field="page")
         if not 1 <= size <= MAX_SIZE:
@@ -157,12 +191,12 @@ class SearchService:
         positives = [(norm.keep(typed), chars) for typed, chars in positives]  # typed, aligned with chars
         engine_query = EngineQuery(
             root=root, exact=exact, filters=self._filters(filters), facets=self._facets(facets),
-            offset=(page - 1) * size, limit=size, sort=sort,  # type: ignore[arg-type]
+            offset=(page - 1) * size, limit=size, sort=sort, commentary=commentary,  # type: ignore[arg-type]
         )
         found = self.index.search(engine_query)
-        hits = [self._hit(h, positives, exact) for h in found.hits]
+        hits = [self._hit(h, positives, exact, commentary) for h in found.hits]
         return SearchResult(
-            query=query, exact=exact, total=found.total, page=page, size=size, sort=sort, hits=hits,
+            query=query, exact=exact, commentary=commentary, total=found.total, page=page, size=size, sort=sort, hits=hits,
             facets={f: [FacetValue(value=v, count=c) for v, c in values] for f, values in found.facets.items()},
         )
 
@@ -173,7 +207,7 @@ class SearchService:
             if key not in FILTER_FIELDS:
                 raise SearchQueryError(f"unknown filter {key!r}; filters: {', '.join(FILTER_FIELDS)}", field=f"filters.{key}")
             values = (value,) if isinstance(value, str) else tuple(value)
-            values = tuple(v for v in values if v)
+            values = tuple(dict.fromkeys(x for v in values if v for x in _facet_values(key, v)))
             if values:
                 out[key] = values
         return out
@@ -189,31 +223,64 @@ class SearchService:
             raise SearchQueryError(f"unknown facet {unknown[0]!r}; facets: {', '.join(FACETS)}", field="facets")
         return tuple(facets)
 
-    def _hit(self, hit: EngineHit, positives: list[tuple[str, str]], exact: bool) -> SearchHit:
+    def _hit(self, hit: EngineHit, positives: list[tuple[str, str]], exact: bool, commentary: bool = False) -> SearchHit:
         d = hit.doc
         text, nxt = d["text"], d.get("next_head") or ""
         norm = self.normaliser
         stream = norm.normalise(text + nxt, exact=exact)
-        own = len(norm.keep(text))  # a match must start in this passage (it may run into the next)
-        spans: list[tuple[int, int, str]] = []  # normalised [start, end), typed characters
-        for typed, chars in positives:
-            at = stream.chars.find(chars)
-            while 0 <= at < own:
-                spans.append((at, at + len(chars), typed))
-                at = stream.chars.find(chars, at + 1)
-        spans.sort()
+        # interlinear commentary of this passage and of the head of the next, as offsets into text + nxt
+        notes = [(int(a), int(b)) for a, b in d.get("notes") or ()]
+        notes += [(len(text) + int(a), len(text) + int(b)) for a, b in d.get("next_notes") or ()]
         source = stream.source
-        offsets = stream.offsets if spans else []
+        offsets = stream.offsets if (positives or notes) else []
+        in_note = [any(a <= o < b for a, b in notes) for o in offsets] if notes else [False] * len(offsets)
+        # the main text's match stream: what the engine matched in norm/exact and across the bridge
+        main = [k for k in range(len(offsets)) if not in_note[k]] if notes else range(len(stream.chars))
+        main_chars = "".join(stream.chars[k] for k in main) if notes else stream.chars
+        own = sum(1 for k in main if offsets[k] < len(text)) if notes else len(norm.keep(text))
+        found: list[list[int]] = []  # per match: the stream positions of its characters
+        typed_of: list[str] = []
+        for typed, chars in positives:
+            at = main_chars.find(chars)
+            while 0 <= at < own:
+                found.append([main[at + k] for k in range(len(chars))])
+                typed_of.append(typed)
+                at = main_chars.find(chars, at + 1)
+        in_commentary = False
+        if commentary and notes:
+            for a, b in notes:
+                if a >= len(text):
+                    continue
+                ks = [k for k in range(len(offsets)) if a <= offsets[k] < b]
+                note_chars = "".join(stream.chars[k] for k in ks)
+                for typed, chars in positives:
+                    at = note_chars.find(chars)
+                    while at >= 0:
+                        found.append([ks[at + k] for k in range(len(chars))])
+                        typed_of.append(typed)
+                        in_commentary = True
+                        at = note_chars.find(chars, at + 1)
+        order = sorted(range(len(found)), key=lambda i: found[i][0])
         highlights: list[Highlight] = []
         marks: list[tuple[int, int]] = []
         matched: dict[tuple[str, str], MatchedBy | None] = {}
         base = d["start"]
-        for start, end, typed in spans:
-            o_start, o_end = offsets[start], offsets[end - 1] + 1
-            highlights.append(Highlight.model_construct(start=base + o_start, end=base + o_end, text=source[o_start:o_end]))
-            marks.append((o_start, o_end))
-            for k, t in enumerate(typed):
-                pair = (t, source[offsets[start + k]])
+        for i in order:
+            ks, typed = found[i], typed_of[i]
+            # one highlight per run of the match that no note interrupts (the note is not the match)
+            runs: list[list[int]] = [[ks[0]]]
+            for k in ks[1:]:
+                prev = offsets[runs[-1][-1]]
+                if any(prev < a and b <= offsets[k] for a, b in notes):
+                    runs.append([k])
+                else:
+                    runs[-1].append(k)
+            for run in runs:
+                o_start, o_end = offsets[run[0]], offsets[run[-1]] + 1
+                highlights.append(Highlight.model_construct(start=base + o_start, end=base + o_end, text=source[o_start:o_end]))
+                marks.append((o_start, o_end))
+            for n, t in enumerate(typed):
+                pair = (t, source[offsets[ks[n]]])
                 if pair not in matched:
                     matched[pair] = _matched_by(norm, *pair)
         entities = [PassageEntity(**x) for x in d.get("entities") or ()]
@@ -235,11 +302,13 @@ class SearchService:
             id=d["id"], source_id=d["source_id"], title=d.get("title") or "", edition=d.get("edition") or "",
             edition_label=d.get("edition_label"), juan=d.get("juan") or "", juan_label=d.get("juan_label"),
             folio=d.get("folio"), author=d.get("author"), dynasty=d.get("dynasty"), category=d.get("category"),
-            snippet=_snippet(source, len(text), marks), highlights=highlights,
+            snippet=_snippet(source, len(text), marks, notes), highlights=highlights,
             matched_by=[m for m in matched.values() if m is not None],
             matched_entities=found_in_names,
             entities=[AnnotatedEntity.model_construct(**x.as_dict()) for x in entities],
             score=hit.score, work=d.get("work"), item=d.get("item"), juan_iri=d.get("juan_iri"), iri=d.get("iri"),
+            notes=[Highlight.model_construct(start=base + a, end=base + b, text=text[a:b]) for a, b in notes if a < len(text)],
+            in_commentary=in_commentary,
         )
 
     def _entity_matches(self, entities: list[PassageEntity], passage_start: int, positives: list[tuple[str, str]],
@@ -375,30 +444,50 @@ def _last_sequence(store: Any) -> int | None:
     return fn() if fn else None
 
 
-def _snippet(source: str, own_end: int, marks: list[tuple[int, int]]) -> str:
-    """Original text around the first match, every match inside it wrapped in <mark>…</mark>."""
+def _snippet(source: str, own_end: int, marks: list[tuple[int, int]], notes: Sequence[tuple[int, int]] = ()) -> str:
+    """Original text around the first match, every match inside it wrapped in <mark>…</mark> and
+    interlinear commentary in <small class="note">…</small> (a note is shown as a note, never run
+    into the main text)."""
     esc = lambda t: html.escape(t, quote=False)  # noqa: E731
     if not marks:
-        end = min(own_end, SNIPPET_LENGTH)
-        return esc(source[:end]) + ("…" if end < own_end else "")
-    merged: list[list[int]] = []
-    for s, e in sorted(marks):
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
-    start = max(0, merged[0][0] - SNIPPET_BEFORE)
-    end = min(len(source), max(start + SNIPPET_LENGTH, merged[0][1]))
-    out: list[str] = ["…"] if start > 0 else []
-    pos = start
-    for s, e in merged:
-        if s >= end:
-            break
-        e = min(e, max(end, merged[0][1]))
-        out.append(esc(source[pos:s]))
-        out.append("<mark>" + esc(source[s:e]) + "</mark>")
-        pos = e
-    out.append(esc(source[pos:end]))
-    if end < len(source):
-        out.append("…")
+        start, end = 0, min(own_end, SNIPPET_LENGTH)
+        tail = "…" if end < own_end else ""
+        lead = ""
+    else:
+        merged: list[list[int]] = []
+        for s, e in sorted(marks):
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        start = max(0, merged[0][0] - SNIPPET_BEFORE)
+        end = min(len(source), max(start + SNIPPET_LENGTH, merged[0][1]))
+        lead, tail = ("…" if start > 0 else ""), ("…" if end < len(source) else "")
+    marked = [False] * (end - start)
+    for s, e in marks:
+        for i in range(max(s, start), min(e, end)):
+            marked[i - start] = True
+    noted = [False] * (end - start)
+    for a, b in notes:
+        for i in range(max(a, start), min(b, end)):
+            noted[i - start] = True
+    out: list[str] = [lead]
+    i = start
+    while i < end:  # runs of one (note, mark) state; tags always nest <small><mark>…</mark></small>
+        n = noted[i - start]
+        j = i
+        while j < end and noted[j - start] == n:
+            j += 1
+        part: list[str] = []
+        k = i
+        while k < j:
+            m = marked[k - start]
+            e = k
+            while e < j and marked[e - start] == m:
+                e += 1
+            part.append(f"<mark>{esc(source[k:e])}</mark>" if m else esc(source[k:e]))
+            k = e
+        out.append(f'<small class="note">{"".join(part)}</small>' if n else "".join(part))
+        i = j
+    out.append(tail)
     return "".join(out)

@@ -7,12 +7,18 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from accounts.identity import Role
-from api.deps import ContextDep, OptionalUser
+from urllib.parse import quote
+
+from fastapi.responses import RedirectResponse
+
+from accounts.errors import PermissionDeniedError
+from accounts.identity import Identity, Role
+from api.deps import ContextDep, CurrentUser, OptionalUser
 from kg.catalog import Catalog
-from kg.errors import GujiError
+from kg.errors import GujiError, WorkMovedError
+from kg.works import WorkIdentity
 from kg.iri import check_iri
 from kg.namespaces import ID
 
@@ -44,6 +50,8 @@ class ReelFramePublic(Open):
     juan: str | None
     frames: dict[str, int]
     folios: dict[str, str | None]
+    folio: str | None = Field(description='the folio side this frame shows, e.g. "1b"')
+    folio_exact: bool = Field(description="true when the frame range maps one frame per folio side; false when interpolated")
 
 
 class WorkPublic(Open):
@@ -93,9 +101,71 @@ async def reel_frame(reel: str, frame: int, ctx: ContextDep) -> ReelFramePublic:
     return ReelFramePublic(**await run_in_threadpool(Catalog(ctx.store).reel_frame, reel, frame))
 
 
-@router.get("/works/{identifier}", response_model=WorkPublic, summary="A work with its editions and copies")
-async def work(identifier: str, ctx: ContextDep) -> WorkPublic:
-    return WorkPublic(**await run_in_threadpool(Catalog(ctx.store).work, identifier))
+# -- work identity: proposals a curator confirms, decisions a curator may undo (kg.works, ADR 0016) --
+
+# who may merge and split works: declared once
+CAN_CURATE = (Role.REVIEWER, Role.ADMIN)
+
+
+def require_curator(identity: Identity) -> None:
+    if identity.role not in CAN_CURATE:
+        raise PermissionDeniedError(f"merging and splitting works needs the role reviewer or admin; {identity.name} is {identity.role.value}")
+
+
+class WorkMatchesPublic(BaseModel):
+    proposals: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+
+
+class WorkIdentityChange(Open):
+    decision: str
+    id: str
+    canonical: str
+    graphs: list[str]
+
+
+def _identity(ctx) -> WorkIdentity:
+    return WorkIdentity(ctx.store, fold=ctx.search.normaliser.fold)
+
+
+@router.get("/works/identity", response_model=WorkMatchesPublic, summary="Proposed and confirmed work identities",
+            description="Works whose normalised title, responsibility and juan count agree are proposed as one work; "
+                        "nothing is merged until a reviewer or admin confirms a proposal.")
+async def work_identities(ctx: ContextDep, user: CurrentUser) -> WorkMatchesPublic:
+    require_curator(user)
+    ident = _identity(ctx)
+    proposals = await run_in_threadpool(ident.proposals)
+    decisions = await run_in_threadpool(ident.decisions)
+    return WorkMatchesPublic(proposals=[p.to_json() for p in proposals], decisions=decisions)
+
+
+@router.post("/works/identity/{proposal}", response_model=WorkIdentityChange, status_code=201,
+             summary="Confirm a proposed work identity: the works become one bf:Work",
+             description="The merged work's IRI keeps resolving (owl:sameAs; its pages redirect). Live: search, Neo4j and "
+                         "public SPARQL show the merge when this answers.")
+async def confirm_work_identity(proposal: str, ctx: ContextDep, user: CurrentUser) -> WorkIdentityChange:
+    require_curator(user)
+    done = await run_in_threadpool(_identity(ctx).confirm, proposal, agent=user.name)
+    await run_in_threadpool(ctx.sync_projections)
+    return WorkIdentityChange(**done)
+
+
+@router.delete("/works/identity/{decision}", response_model=WorkIdentityChange, summary="Split a merged work again")
+async def split_work_identity(decision: str, ctx: ContextDep, user: CurrentUser) -> WorkIdentityChange:
+    require_curator(user)
+    done = await run_in_threadpool(_identity(ctx).split, decision, agent=user.name)
+    await run_in_threadpool(ctx.sync_projections)
+    return WorkIdentityChange(**done)
+
+
+@router.get("/works/{identifier:path}", response_model=WorkPublic, summary="A work with its editions and copies",
+            description="By its identifier (KR2a0001) or its IRI path under id:work/ (census/110000-0001-0000001); "
+                        "a work merged into another answers 301 to the work it is now.")
+async def work(identifier: str, ctx: ContextDep) -> Any:
+    try:
+        return WorkPublic(**await run_in_threadpool(Catalog(ctx.store).work, identifier))
+    except WorkMovedError as moved:
+        return RedirectResponse(f"/api/works/{quote(moved.details['location'], safe='/')}", status_code=301)
 
 
 @router.get("/items/{path:path}", response_model=ItemPublic, summary="A copy: table of contents and juan")

@@ -24,9 +24,10 @@ from api.web import (NPM_INSTALL_HINT, OSD_DIR, OSD_FILES, STATIC_DIR, SWAGGER_D
 from api.web.labels import label, qname, vocab_label
 from api.web.readmodel import PUBLIC_G, ReadModel, catalogue, entity_url, page_for_juan, reading_url
 from kg.catalog import Catalog
-from kg.errors import GujiError, NotFoundError
+from kg.errors import GujiError, NotFoundError, WorkMovedError
 from kg.namespaces import ID
 from search.errors import IndexNotFoundError, SearchQueryError
+from search.service import MAX_QUERY_LENGTH
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +36,9 @@ templates.env.globals.update(openseadragon_available=openseadragon_available, la
                              quote=lambda s: quote(s or "", safe=""), categories=list(Category))
 
 FACETS = [("dynasty", "朝代", "Dynasty"), ("category", "四部", "Category"), ("edition", "版本", "Edition"),
-          ("holding", "收藏单位", "Holding library"), ("copy", "现存副本", "Copies")]
+          ("holding", "收藏单位", "Holding library"), ("copy", "现存副本", "Copies"),
+          ("entity", "标引实体", "Annotated entity"), ("entity_category", "实体类别", "Entity category")]
+ENTITY_CATEGORY_LABELS = {"person": "人名", "place": "地名", "office": "职官", "era": "年号", "book-title": "书名", "event": "事件"}
 COPY_LABELS = {"physical": ("原书", "physical"), "microfilm": ("缩微", "microfilm"), "digital": ("数字", "digital")}
 HOW = {"simplified": "繁→简", "traditional": "简→繁", "variant": "异体字", "compatibility": "兼容字",
        "private-use": "外字", "case": "大小写"}
@@ -104,7 +107,26 @@ def _facet_label(field: str, value: str) -> str:
     if field == "copy":
         zh, en = COPY_LABELS.get(value, (value, ""))
         return f"{zh} {en}".strip()
+    if field == "entity_category":
+        return f"{ENTITY_CATEGORY_LABELS.get(value, value)} {value}".strip()
     return value
+
+
+def _draw_gaiji(snippet: str, glyphs: list[dict]) -> str:
+    """A snippet (HTML) with each character outside Unicode drawn as its glyph image, else as its
+    nearest character marked as such; the IDS as a tooltip."""
+    from html import escape
+
+    for g in glyphs:
+        tip = escape(" · ".join(x for x in (g["ids"], g["code_point"], f"≈ {g['nearest']}" if g["nearest"] else None) if x))
+        if g["image"]:
+            shown = f'<span class="gaiji gi" title="{tip}"><img src="{escape(g["image"])}" alt="{escape(g["nearest"] or g["code_point"])}"></span>'
+        elif g["nearest"]:
+            shown = f'<span class="gaiji gn" title="{tip}">{escape(g["nearest"])}</span>'
+        else:
+            shown = f'<span class="gaiji" title="{tip}">{g["char"]}</span>'
+        snippet = snippet.replace(g["char"], shown)
+    return snippet
 
 
 def _hit_url(hit) -> str:
@@ -123,18 +145,26 @@ def _book_url(hit) -> str | None:
 @router.get("/", response_class=HTMLResponse)
 @router.get("/search", response_class=HTMLResponse)
 async def search_page(request: Request, ctx: ContextDep,
-                      q: Annotated[str, Query(max_length=200)] = "", exact: bool = False,
+                      q: Annotated[str, Query(max_length=100_000)] = "", exact: bool = False, commentary: bool = False,
                       page: Annotated[int, Query(ge=1, le=1000)] = 1, sort: str = "relevance",
                       dynasty: Annotated[list[str] | None, Query()] = None, category: Annotated[list[str] | None, Query()] = None,
                       edition: Annotated[list[str] | None, Query()] = None, holding: Annotated[list[str] | None, Query()] = None,
-                      copy: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
-    chosen = {k: v for k, v in dict(dynasty=dynasty, category=category, edition=edition, holding=holding, copy=copy).items() if v}
+                      copy: Annotated[list[str] | None, Query()] = None, entity: Annotated[list[str] | None, Query()] = None,
+                      entity_category: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
+    chosen = {k: v for k, v in dict(dynasty=dynasty, category=category, edition=edition, holding=holding, copy=copy,
+                                    entity=entity, entity_category=entity_category).items() if v}
     sort = sort if sort in ("relevance", "work") else "relevance"
     result, error = None, None
-    if q.strip():
+    if len(q) > MAX_QUERY_LENGTH:  # the same limit as the API and the CLI, said in words rather than as JSON
+        error = (f"检索词过长：最多 {MAX_QUERY_LENGTH} 个字符，现有 {len(q)} 个。请缩短后再检索。"
+                 f" The query is too long: at most {MAX_QUERY_LENGTH} characters are searched ({len(q)} given).")
+        q_shown = q[:MAX_QUERY_LENGTH]
+    else:
+        q_shown = q
+    if q.strip() and error is None:
         try:
             result = await run_in_threadpool(ctx.search.search, q, exact=exact, filters=chosen, page=page,
-                                             size=PAGE_SIZE, sort=sort)
+                                             size=PAGE_SIZE, sort=sort, commentary=commentary)
             await run_in_threadpool(ctx.count_use, {h.item for h in result.hits}, "search")
         except IndexNotFoundError:
             error = "检索索引尚未建立 (no search index yet): run guji index, or start with guji serve --sample"
@@ -142,7 +172,8 @@ async def search_page(request: Request, ctx: ContextDep,
             error = f"检索式有误 (query error): {exc.message}"
 
     def url(**change: Any) -> str:
-        params: dict[str, Any] = {"q": q, "exact": "true" if exact else None, "sort": sort if sort != "relevance" else None,
+        params: dict[str, Any] = {"q": q, "exact": "true" if exact else None, "commentary": "true" if commentary else None,
+                                  "sort": sort if sort != "relevance" else None,
                                   **{k: list(v) for k, v in chosen.items()}, "page": page}
         params.update(change)
         pairs = [(k, x) for k, v in params.items() if v not in (None, "", [], 1) or (k == "q")
@@ -153,9 +184,15 @@ async def search_page(request: Request, ctx: ContextDep,
     if result and result.total:
         last = min((result.total - 1) // PAGE_SIZE + 1, 1000)
         pages = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
+    glyphs = await run_in_threadpool(ReadModel(ctx.store).gaiji, {h.juan_iri: h.snippet for h in result.hits if h.juan_iri}) if result else {}
+    for h in result.hits if result else []:
+        if h.juan_iri in glyphs:
+            h.snippet = _draw_gaiji(h.snippet, glyphs[h.juan_iri])
     hits = [{"hit": h, "url": _hit_url(h), "book_url": _book_url(h),
              "dynasty": vocab_label("dynasty", h.dynasty).text() if h.dynasty else None,
-             "matched": [{"m": m, "how": HOW.get(m.how, m.how)} for m in h.matched_by]} for h in (result.hits if result else [])]
+             "matched": [{"m": m, "how": HOW.get(m.how, m.how)} for m in h.matched_by],
+             "through": list({(m.query, m.name, m.via): m for m in h.matched_entities}.values())}
+            for h in (result.hits if result else [])]
     facets = []
     if result:
         for field, zh, en in FACETS:
@@ -167,8 +204,8 @@ async def search_page(request: Request, ctx: ContextDep,
                       for v in selected if v not in {x.value for x in values}]
             if shown:
                 facets.append({"field": field, "zh": zh, "en": en, "values": shown})
-    return render(request, "search.html", title=f"{q} — 检索 Search" if q else "guji 古籍检索",
-                  q=q, exact=exact, sort=sort, page=page, result=result, error=error, hits=hits, facets=facets,
+    return render(request, "search.html", title=f"{q_shown} — 检索 Search" if q else "guji 古籍检索",
+                  q=q_shown, exact=exact, commentary=commentary, max_query=MAX_QUERY_LENGTH, sort=sort, page=page, result=result, error=error, hits=hits, facets=facets,
                   pages=pages, url=url, nav="search")
 
 
@@ -226,11 +263,13 @@ async def book_page(request: Request, ctx: ContextDep, census_no: str, juan: str
                   lineage=lineage.build(book), copies=copies, juan=_chosen_juan(juan, copies), nav="book")
 
 
-@router.get("/works/{identifier}", response_class=HTMLResponse)
-async def work_page(request: Request, ctx: ContextDep, identifier: str, juan: str | None = None) -> HTMLResponse:
+@router.get("/works/{identifier:path}", response_class=HTMLResponse)
+async def work_page(request: Request, ctx: ContextDep, identifier: str, juan: str | None = None) -> Response:
     catalog = catalogue(ctx.store)
     try:
         work = await run_in_threadpool(catalog.work, identifier)
+    except WorkMovedError as moved:  # merged into another work: its old address still leads there
+        return RedirectResponse(f"/works/{quote(moved.details['location'], safe='/')}", status_code=301)
     except NotFoundError as exc:
         return not_found(request, exc.message)
     copies = await run_in_threadpool(_toc_and_texts, catalog, [{"iri": c["item"], "label": c["label"]} for c in work["copies"]])

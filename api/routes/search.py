@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ContextDep
-from search.service import SearchResult
+from search.service import MAX_QUERY_LENGTH, SearchResult
 
 router = APIRouter(prefix="/api", tags=["search"])
 
@@ -18,8 +18,10 @@ FILTERS = ("dynasty", "category", "edition", "holding", "copy", "source_id", "en
 @router.get("/search", response_model=SearchResult, summary="Search in simplified, traditional or variant characters")
 async def search(
     ctx: ContextDep,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="characters; space = AND, OR, -NOT, \"phrase\"")],
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_LENGTH, description="characters; space = AND, OR, -NOT, \"phrase\"")],
     exact: Annotated[bool, Query(description="match only the characters as typed (no folding)")] = False,
+    commentary: Annotated[bool, Query(description="search the interlinear commentary (雙行小注) too; by default only the "
+                                                  "main text is searched, and a phrase of it matches across a note")] = False,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 10,
     sort: Annotated[str, Query(pattern="^(relevance|work)$")] = "relevance",
@@ -36,6 +38,7 @@ async def search(
     given = dict(dynasty=dynasty, category=category, edition=edition, holding=holding, copy=copy, source_id=source_id,
                  entity=entity, entity_category=entity_category)
     filters = {k: v for k, v in given.items() if v}
-    result = await run_in_threadpool(ctx.search.search, q, exact=exact, filters=filters, page=page, size=size, sort=sort)
+    result = await run_in_threadpool(ctx.search.search, q, exact=exact, filters=filters, page=page, size=size, sort=sort,
+                                     commentary=commentary)
     await run_in_threadpool(ctx.count_use, {h.item for h in result.hits}, "search")  # units whose resources this search hit
     return result

@@ -50,6 +50,8 @@ class Reading(BaseModel):
     layout: str = Field(description="guji:layout (JSON): line ends, folio markers, commentary")
     folios: list[dict]
     spans: list[Span] = Field(description="approved annotations")
+    gaiji: list[dict] = Field(default_factory=list, description="characters outside Unicode in the text (private-use code "
+                              "points) as their source declares them: char, code_point, local_id, ids, nearest, image (data: URI)")
 
 
 class Authority(BaseModel):

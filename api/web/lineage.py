@@ -120,6 +120,10 @@ def build(book: dict) -> Lineage:
         lines = [d.get("label") or "", f"{n_images} 图像 · {n_texts} 卷文本"]
         boxes[d["iri"]] = Box(d["iri"], "digital", f"数字 {level.text()}", f"digital {level.en or ''}".strip(), lines)
 
+    for h in book.get("hidden", []):  # steps the public does not see, kept so the chain reaches the book
+        preservation = (h.get("level") or "").endswith("/preservation")
+        title, en = ("数字 保存级", "preservation master") if preservation else ("未公开副本", "copy not shown")
+        boxes[h["iri"]] = Box(h["iri"], "hidden", title, en, ["不公开 not public"])
     for d in book.get("derivations", []):  # a source the public does not see (a preservation master)
         if d["from"] in boxes and d["to"] not in boxes:
             preservation = "/preservation" in d["to"]

@@ -24,6 +24,7 @@ from kg.catalog import PUBLIC_G, Catalog, catalogue_graphs, public_filter
 from kg.errors import NotFoundError
 from kg.namespaces import ID, sparql_prefixes
 from kg.sparql import public_dataset
+from search.normalise import is_private_use
 
 PREFIXES = sparql_prefixes() + "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
 SCHEMA_SAMEAS = "http://schema.org/sameAs"
@@ -111,6 +112,31 @@ class ReadModel:
         """A juan's text, layout and folio sides with its approved annotation spans, in one answer."""
         out = catalogue(self.store).juan_text(check_iri(juan))
         out["spans"] = self.spans(juan)
+        out["gaiji"] = self.gaiji({juan: out["text"]}).get(juan, [])
+        return out
+
+    def gaiji(self, texts: dict[str, str]) -> dict[str, list[dict]]:
+        """The characters outside Unicode in these juan texts ({juan IRI: text}), as the graph that
+        holds each juan declares them (a private-use code point means what its own source says):
+        per juan [{char, code_point, local_id, ids, nearest, image}], image a data: URI or None."""
+        wanted = {j: sorted({c for c in t if is_private_use(c)}) for j, t in texts.items()}
+        wanted = {j: cs for j, cs in wanted.items() if cs}
+        if not wanted:
+            return {}
+        values = " ".join(f"({ox.NamedNode(check_iri(j))} {ox.Literal(f'U+{ord(c):04X}')})" for j, cs in wanted.items() for c in cs)
+        rows = self._select(f"""SELECT ?juan ?cp ?local ?ids ?nearest ?image WHERE {{ VALUES (?juan ?cp) {{ {values} }}
+            GRAPH ?g {{ ?juan a guji:Juan . ?ch a guji:NonUnicodeCharacter ; guji:puaCodePoint ?cp .
+              OPTIONAL {{ ?ch guji:localId ?local }} OPTIONAL {{ ?ch guji:ids ?ids }} OPTIONAL {{ ?ch guji:normalizedForm ?nearest }}
+              OPTIONAL {{ ?ch guji:glyphImageData ?image }} }} {PUBLIC_G} }}""", public=False)
+        out: dict[str, list[dict]] = {}
+        for r in rows:
+            out.setdefault(r["juan"], []).append({
+                "char": chr(int(r["cp"][2:], 16)), "code_point": r["cp"], "local_id": r["local"], "ids": r["ids"],
+                "nearest": r["nearest"], "image": r["image"] if (r["image"] or "").startswith("data:image/") else None})
+        for j, cs in wanted.items():  # a private-use character nobody declared is still marked as one
+            known = {g["char"] for g in out.get(j, [])}
+            out.setdefault(j, []).extend({"char": c, "code_point": f"U+{ord(c):04X}", "local_id": None, "ids": None,
+                                          "nearest": None, "image": None} for c in cs if c not in known)
         return out
 
     # -- annotation spans of one text -------------------------------------------------------------
@@ -327,7 +353,15 @@ class ReadModel:
         people = self._select("""
             SELECT ?agent ?name ?role WHERE { ?work bf:contribution ?c . ?c bf:agent ?agent . OPTIONAL { ?agent rdfs:label ?name }
               OPTIONAL { ?c bf:role ?role } }""", work=ox.NamedNode(work))
-        out: dict = {"contributors": people}
+        # one line per person: a work described by several sources (kg.works) has a contribution from each
+        merged: dict[str, dict] = {}
+        for r in people:
+            m = merged.setdefault(r["agent"], {"agent": r["agent"], "name": r["name"], "roles": []})
+            m["name"] = m["name"] or r["name"]
+            if r["role"] and r["role"] not in m["roles"]:
+                m["roles"].append(r["role"])
+        out: dict = {"contributors": [{"agent": m["agent"], "name": m["name"], "role": "、".join(m["roles"]) or None}
+                                      for m in merged.values()]}
         for r in rows:
             out[r["p"].rsplit("#", 1)[-1]] = r["o"]
         return out

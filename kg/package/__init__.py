@@ -113,6 +113,9 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits
     result = validate_package(path, limits=limits, when_valid=derive if pyramids is not None else None)
     if not result.report.valid or result.graphs is None:
         return result
+    from kg.works import confirmed
+
+    result.graphs.apply_identity(confirmed(store))  # curator-confirmed merges hold across re-ingest
     result.changes = store.replace_graphs(result.graphs.graphs, agent=agent)
     return result
 

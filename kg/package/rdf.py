@@ -14,11 +14,11 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kg import kanripo
+from kg import kanripo, works
 from kg.ingest_kanripo import WorkGraph, add_juan
 from kg.namespaces import BF, DCTERMS, GG, GUJI, GUJIV, ID, IIIF, PREMIS, PROV, RDF, RDFS, XSD
 from kg.package import vocab
-from kg.package.reader import Package, Row
+from kg.package.reader import Package, Row, glyph_data_uri
 
 N, L, T = ox.NamedNode, ox.Literal, ox.Triple
 A = N(RDF + "type")
@@ -97,6 +97,12 @@ class PackageGraphs:
             self.private_nodes.add(iri)
         return N(iri)
 
+    def apply_identity(self, mapping: dict[str, str]) -> None:
+        """Fold merged works into their canonical work (explicit ``work_id`` or confirmed decisions)."""
+        if mapping:
+            self.public = works.rewrite(self.public, mapping)
+            self.preservation = works.rewrite(self.preservation, mapping)
+
     def col(self, file: str, predicate: ox.NamedNode, column: str) -> ox.NamedNode:
         self.columns[(file, predicate.value)] = column
         return predicate
@@ -135,11 +141,15 @@ def build(pkg: Package) -> PackageGraphs:
     for row in pkg.rows("collation"):
         _collation(pg, iris, row)
     for row in pkg.rows("gaiji"):
-        _gaiji(pg, batch, row)
+        _gaiji(pg, batch, row, pkg.root)
     _microfilm(pg, iris, pkg)
     _digital(pg, iris, pkg)
     if unit is not None:
         _credit(pg, unit)
+    # work identity (kg.works): a book naming its work is folded into it; the census work IRI stays
+    # resolvable through owl:sameAs
+    named = {iris.work(b): works.work_iri_for(r.get("work_id")) for b, r in books.items() if r.get("work_id").strip()}
+    pg.apply_identity({k: v for k, v in named.items() if v and v != k})
     return pg
 
 
@@ -325,7 +335,7 @@ def _collation(pg: PackageGraphs, iris: _Iris, row: Row) -> None:
         pg.add(act, pg.col(F, prov("endedAtTime"), "end_date"), _datetime_literal(row.get("end_date")))
 
 
-def _gaiji(pg: PackageGraphs, batch: str, row: Row) -> None:
+def _gaiji(pg: PackageGraphs, batch: str, row: Row, root=None) -> None:
     F = "data/gaiji.csv"
     ch = pg.node(f"{ID}char/{slug(batch)}/{slug(row.get('local_id'))}", row, F)
     pg.add(ch, A, g("NonUnicodeCharacter"))
@@ -335,6 +345,9 @@ def _gaiji(pg: PackageGraphs, batch: str, row: Row) -> None:
         pg.add(ch, pg.col(F, g("ids"), "ids"), L(row.get("ids").strip()))
     if row.get("glyph_image").strip():
         pg.add(ch, pg.col(F, g("glyphImage"), "glyph_image"), L(row.get("glyph_image").strip()))
+        uri = glyph_data_uri(root, row.get("glyph_image").strip()) if root is not None else None
+        if uri:  # the image itself, so that every page (and SPARQL) can draw the character
+            pg.add(ch, g("glyphImageData"), L(uri, datatype=N(XSD + "anyURI")))
     if row.get("nearest").strip():
         pg.add(ch, pg.col(F, g("normalizedForm"), "nearest"), L(row.get("nearest").strip()))
     if row.get("occurrences").strip().isdigit():

@@ -437,11 +437,33 @@ def check_references(pkg: Package, report: Report) -> None:
                 report.violation("derived_from_itself", f"data/{table}", "来源不能是其自身", "a copy cannot be derived from itself",
                                  row=row.line, field="derived_from", value=src)
     _check_derivation_cycles(pkg, report)
+    _check_work_ids(pkg, report)
     _check_frames(pkg, report)
     _check_files(pkg, report)
     _check_gaiji(pkg, report)
     _check_private_use(pkg, report)
     _check_counts(pkg, report)
+
+
+def _check_work_ids(pkg: Package, report: Report) -> None:
+    """``work_id`` naming the work of another book of this package must not lead back to itself."""
+    from kg.works import work_iri_for
+
+    own = {f"https://w3id.org/guji/id/work/census/{r.get('census_no').strip()}": r for r in pkg.rows("books")}
+    named = {}
+    for iri, row in own.items():
+        target = work_iri_for(row.get("work_id")) if row.get("work_id").strip() else None
+        if target and target != iri:
+            named[iri] = target
+    for start, row in own.items():
+        seen, cur = {start}, named.get(start)
+        while cur in named and cur not in seen:
+            seen.add(cur)
+            cur = named[cur]
+        if cur in seen and start in named:
+            report.violation("work_id_cycle", "data/books.csv", f"作品标识“{row.get('work_id').strip()}”绕回本书自身",
+                             f"work_id {row.get('work_id').strip()!r} leads back to this book's own work",
+                             row=row.line, field="work_id", value=row.get("work_id").strip())
 
 
 def _check_derivation_cycles(pkg: Package, report: Report) -> None:
@@ -514,6 +536,34 @@ def _check_files(pkg: Package, report: Report) -> None:
                 pkg.texts[row.get("file_id").strip()] = (row, kanripo.parse_juan(text, file=f"data/{rel}"))
 
 
+# a glyph image is embedded in the graph (a data: URI) so that every page can draw the character
+GLYPH_TYPES = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+MAX_GLYPH_BYTES = 64 * 1024
+
+
+def glyph_path(root: Path, rel: str) -> Path | None:
+    """The glyph image file ``rel`` names inside ``data/``, or None (missing, or outside the package)."""
+    data = (root / "data").resolve()
+    try:
+        path = (data / rel).resolve()
+    except (OSError, ValueError):
+        return None
+    if not path.is_relative_to(data) or not path.is_file():
+        return None
+    return path
+
+
+def glyph_data_uri(root: Path, rel: str) -> str | None:
+    """The glyph image as a ``data:`` URI, when it is a small raster image inside the package."""
+    import base64
+
+    path = glyph_path(root, rel)
+    kind = GLYPH_TYPES.get(Path(rel).suffix.lower())
+    if path is None or kind is None or path.stat().st_size > MAX_GLYPH_BYTES:
+        return None
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
 def _check_image(pkg: Package, row: Row, path: Path, digest: str, report: Report) -> None:
     """A service-level image must be the image it says it is, within the size limits, and decode
     to the end (images.check: header first, so a bomb is refused before any pixel is decoded)."""
@@ -538,9 +588,17 @@ def _check_gaiji(pkg: Package, report: Report) -> None:
             report.violation("not_private_use", "data/gaiji.csv", f"{pua} 不是私用区码位", f"{pua} is not a private-use code point",
                              row=row.line, field="pua", value=pua)
         img = row.get("glyph_image").strip()
-        if img and not (pkg.root / "data" / img).is_file():
+        if img and glyph_path(pkg.root, img) is None:
             report.violation("file_not_in_package", "data/gaiji.csv", f"字形图 {img} 不在包内", f"glyph image {img} is not in the package",
                              row=row.line, field="glyph_image", value=img)
+        elif img and GLYPH_TYPES.get(Path(img).suffix.lower()) is None:
+            report.warning("glyph_image_type", "data/gaiji.csv", f"字形图 {img} 不是 PNG/GIF/JPEG/WebP 图像，页面将显示对应规范字",
+                           f"glyph image {img} is not a PNG, GIF, JPEG or WebP image; pages show the nearest character instead",
+                           row=row.line, field="glyph_image", value=img)
+        elif img and glyph_path(pkg.root, img).stat().st_size > MAX_GLYPH_BYTES:
+            report.warning("glyph_image_too_large", "data/gaiji.csv", f"字形图 {img} 超过 {MAX_GLYPH_BYTES // 1024} KiB，页面将显示对应规范字",
+                           f"glyph image {img} is larger than {MAX_GLYPH_BYTES // 1024} KiB; pages show the nearest character instead",
+                           row=row.line, field="glyph_image", value=img)
 
 
 def _check_private_use(pkg: Package, report: Report) -> None:

@@ -86,6 +86,9 @@ BOOKS = Table("books.csv", "古籍著录（一书一行）", (
     Column("notes", "附注（批校题跋）", need=O, en="marginalia and other notes"),
     Column("sibu", "四部分类", Kind.CONCEPT, R, scheme="sibu", en="四部 classification"),
     Column("grade", "定级", Kind.CONCEPT, O, scheme="grade", en="grade"),
+    Column("work_id", "作品标识", need=O, pattern=r"^([A-Z]{2}\d[a-z]\d{4}|https://w3id\.org/guji/id/work/[A-Za-z0-9_.%-]+(/[A-Za-z0-9_.%-]+)*)$",
+           en="the work this book is a copy of: a Kanripo id (KR2a0001) or a guji work IRI; "
+              "the book, its copies and that work's editions become one bf:Work"),
 ))
 
 COLLATION = Table("collation.csv", "文献整理登记表", (

@@ -32,7 +32,28 @@ def scheme(name: str) -> dict[str, str]:
 
 
 def lookup(name: str, value: str) -> str | None:
-    return scheme(name).get(_key(value))
+    """The concept a value names: its IRI, notation, or any label (晉 = 晋 = jin = Jin)."""
+    found = scheme(name).get(_key(value))
+    if found is None and value.strip() in set(scheme(name).values()):
+        found = value.strip()
+    return found
+
+
+@lru_cache(maxsize=None)
+def _pref_labels(name: str) -> dict[str, dict[str, str]]:
+    path = ontology_dir() / "vocab" / f"{name}.ttl"
+    g = Graph()
+    g.parse(path, format="turtle")
+    out: dict[str, dict[str, str]] = {}
+    for concept, value in g.subject_objects(SKOS.prefLabel):
+        out.setdefault(str(concept), {})[(value.language or "").lower()] = str(value)
+    return out
+
+
+def pref_label(name: str, concept: str, lang: str = "zh-hant") -> str | None:
+    """A concept's skos:prefLabel in ``lang`` (else zh, else any)."""
+    labels = _pref_labels(name).get(concept, {})
+    return labels.get(lang) or labels.get("zh") or next(iter(labels.values()), None)
 
 
 def choices(name: str, limit: int = 12) -> str:

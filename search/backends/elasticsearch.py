@@ -25,7 +25,7 @@ from search.index import (
 )
 from search.passages import HEAD_CHARS
 
-_MATCH_FIELDS = ("norm", "exact", "bridge_norm", "bridge_exact", "entity_norm", "entity_exact")
+_MATCH_FIELDS = ("norm", "exact", "bridge_norm", "bridge_exact", "entity_norm", "entity_exact", "note_norm", "note_exact")
 
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -120,6 +120,8 @@ class ElasticsearchIndex:
         }
         if d.entity_norm:
             src["entity_norm"], src["entity_exact"] = d.entity_norm, d.entity_exact
+        if d.note_norm:
+            src["note_norm"], src["note_exact"] = d.note_norm, d.note_exact
         src.update(d.keywords)
         return src
 
@@ -247,7 +249,7 @@ class ElasticsearchIndex:
         r = self._call("count", self.client.count, index=self.alias)
         return int(r["count"])
 
-    def _compile(self, node: Node, exact: bool) -> dict[str, Any]:
+    def _compile(self, node: Node, exact: bool, commentary: bool = False) -> dict[str, Any]:
         if isinstance(node, Phrase):
             field = "exact" if exact else "norm"
             chars = node.chars
@@ -256,19 +258,23 @@ class ElasticsearchIndex:
             named = {"term": {names: chars}} if len(chars) == 1 else {"match_phrase": {names: " ".join(chars)}}
             crossing = [{"match_phrase": {f"bridge_{field}": " ".join([*a, BRIDGE_MARK, *b])}}
                         for a, b in crossing_splits(chars, HEAD_CHARS)]
-            return {"bool": {"should": [main, named, *crossing], "minimum_should_match": 1}}
+            notes = []
+            if commentary:  # inside interlinear commentary too
+                nf = f"note_{field}"
+                notes = [{"term": {nf: chars}} if len(chars) == 1 else {"match_phrase": {nf: " ".join(chars)}}]
+            return {"bool": {"should": [main, named, *notes, *crossing], "minimum_should_match": 1}}
         if isinstance(node, And):
-            must = [self._compile(i, exact) for i in node.items if not isinstance(i, Not)]
-            must_not = [self._compile(i.item, exact) for i in node.items if isinstance(i, Not)]
+            must = [self._compile(i, exact, commentary) for i in node.items if not isinstance(i, Not)]
+            must_not = [self._compile(i.item, exact, commentary) for i in node.items if isinstance(i, Not)]
             return {"bool": {"must": must or [{"match_all": {}}], "must_not": must_not}}
         if isinstance(node, Or):
-            return {"bool": {"should": [self._compile(i, exact) for i in node.items], "minimum_should_match": 1}}
+            return {"bool": {"should": [self._compile(i, exact, commentary) for i in node.items], "minimum_should_match": 1}}
         if isinstance(node, Not):
-            return {"bool": {"must": [{"match_all": {}}], "must_not": [self._compile(node.item, exact)]}}
+            return {"bool": {"must": [{"match_all": {}}], "must_not": [self._compile(node.item, exact, commentary)]}}
         raise TypeError(f"not a query node: {node!r}")
 
     def search(self, q: EngineQuery) -> EngineResult:
-        query = self._compile(q.root, q.exact)
+        query = self._compile(q.root, q.exact, q.commentary)
         if q.filters:
             query = {"bool": {"must": [query], "filter": [{"terms": {f: list(v)}} for f, v in q.filters.items()]}}
         body: dict[str, Any] = {
@@ -276,6 +282,8 @@ class ElasticsearchIndex:
         }
         if q.sort == "work":
             body["sort"] = [{"order": "asc"}]
+        else:  # equal scores in the work order, as TantivyIndex breaks them: page 1 is the same on both
+            body["sort"] = [{"_score": "desc"}, {"order": "asc"}]
         if q.facets:
             body["aggs"] = {f: {"terms": {"field": f, "size": q.facet_size}} for f in q.facets}
         r = self._call("search", self.client.search, index=self.alias, **body)

@@ -31,7 +31,7 @@ from search.index import (
 from search.passages import HEAD_CHARS
 
 _HEAP = 256 * 1024 * 1024
-_MATCH_FIELDS = ("norm", "exact", "bridge_norm", "bridge_exact", "entity_norm", "entity_exact")
+_MATCH_FIELDS = ("norm", "exact", "bridge_norm", "bridge_exact", "entity_norm", "entity_exact", "note_norm", "note_exact")
 
 
 def _schema() -> tantivy.Schema:
@@ -44,7 +44,8 @@ def _schema() -> tantivy.Schema:
     for f in FACETS:
         sb.add_text_field(f, tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("annotation", tokenizer_name="raw", index_option="basic")
-    sb.add_text_field("order", tokenizer_name="raw", index_option="basic", fast=True)
+    # stored too: equal scores are ordered by it, read without parsing the stored passage
+    sb.add_text_field("order", tokenizer_name="raw", index_option="basic", fast=True, stored=True)
     sb.add_bytes_field("doc", stored=True)
     return sb.build()
 
@@ -123,6 +124,9 @@ class TantivyIndex:
         if d.entity_norm:  # most passages have no annotated entity
             doc.add_text("entity_norm", d.entity_norm)
             doc.add_text("entity_exact", d.entity_exact)
+        if d.note_norm:  # nor commentary
+            doc.add_text("note_norm", d.note_norm)
+            doc.add_text("note_exact", d.note_exact)
         for f, values in d.keywords.items():
             for v in values:
                 doc.add_text(f, v)
@@ -273,7 +277,7 @@ class TantivyIndex:
     def _term(self, field: str, value: str) -> Query:
         return Query.term_query(self.schema, field, value, index_option="basic")
 
-    def _compile(self, node: Node, exact: bool) -> Query:
+    def _compile(self, node: Node, exact: bool, commentary: bool = False) -> Query:
         if isinstance(node, Phrase):
             field = "exact" if exact else "norm"
             chars = node.chars
@@ -285,28 +289,60 @@ class TantivyIndex:
             named = (Query.term_query(self.schema, names, chars) if len(chars) == 1
                      else Query.phrase_query(self.schema, names, list(chars)))
             bridge = f"bridge_{field}"
-            return Query.boolean_query([(Occur.Should, main), (Occur.Should, named)] + [
+            notes = []
+            if commentary:  # inside interlinear commentary too
+                nf = f"note_{field}"
+                notes = [(Occur.Should, Query.term_query(self.schema, nf, chars) if len(chars) == 1
+                          else Query.phrase_query(self.schema, nf, list(chars)))]
+            return Query.boolean_query([(Occur.Should, main), (Occur.Should, named)] + notes + [
                 (Occur.Should, Query.phrase_query(self.schema, bridge, [*a, BRIDGE_MARK, *b]))
                 for a, b in crossing_splits(chars, HEAD_CHARS)])
         if isinstance(node, And):
-            subs = [(Occur.MustNot, self._compile(i.item, exact)) if isinstance(i, Not)
-                    else (Occur.Must, self._compile(i, exact)) for i in node.items]
+            subs = [(Occur.MustNot, self._compile(i.item, exact, commentary)) if isinstance(i, Not)
+                    else (Occur.Must, self._compile(i, exact, commentary)) for i in node.items]
             if all(o == Occur.MustNot for o, _ in subs):
                 subs.append((Occur.Must, Query.all_query()))
             return Query.boolean_query(subs)
         if isinstance(node, Or):
-            return Query.boolean_query([(Occur.Should, self._compile(i, exact)) for i in node.items])
+            return Query.boolean_query([(Occur.Should, self._compile(i, exact, commentary)) for i in node.items])
         if isinstance(node, Not):
-            return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, self._compile(node.item, exact))])
+            return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, self._compile(node.item, exact, commentary))])
         raise TypeError(f"not a query node: {node!r}")
 
     def _query(self, q: EngineQuery) -> Query:
-        main = self._compile(q.root, q.exact)
+        main = self._compile(q.root, q.exact, q.commentary)
         if not q.filters:
             return main
         parts = [(Occur.Must, Query.boolean_query([(Occur.Should, self._term(f, v)) for v in values]))
                  for f, values in q.filters.items()]
         return Query.boolean_query([(Occur.Must, main), (Occur.Must, Query.const_score_query(Query.boolean_query(parts), 0.0))])
+
+    @staticmethod
+    def _by_relevance(searcher: Any, query: Query, offset: int, limit: int) -> tuple[Any, list]:
+        """One page by score, equal scores in the work order (``order``) as Elasticsearch sorts
+        them: fetch past the page until the score drops below the page's last one, then order only
+        the hits whose score lies within the page's range (the page and its ties)."""
+        want = offset + limit
+        extra = 32
+        while True:
+            res = searcher.search(query, want + extra, count=True)
+            hits = res.hits
+            if len(hits) < want + extra or len(hits) <= want or hits[-1][0] < hits[want - 1][0]:
+                break
+            extra *= 4
+        if offset >= len(hits):
+            return res, []
+        top, bottom = hits[offset][0], hits[min(want, len(hits)) - 1][0]
+        above = sum(1 for score, _ in hits if score > top)  # before the page whatever the order of ties
+        candidates = []
+        for score, addr in hits:
+            if bottom <= score <= top:
+                stored = searcher.doc(addr)
+                candidates.append((score, stored.get_first("order") or "", stored))
+        candidates.sort(key=lambda x: (-x[0], x[1]))
+        start = offset - above
+        page = candidates[start:start + limit]  # only the page's passages are parsed
+        return res, [(score, None, json.loads(bytes(stored.get_first("doc")))) for score, _, stored in page]
 
     def search(self, q: EngineQuery) -> EngineResult:
         index = self._open()
@@ -316,14 +352,14 @@ class TantivyIndex:
             if q.sort == "work":
                 res = searcher.search(query, q.limit, count=True, offset=q.offset, order_by_field="order",
                                       order=tantivy.Order.Asc)
+                page = [(score, addr, json.loads(bytes(searcher.doc(addr).get_first("doc")))) for score, addr in res.hits]
             else:
-                res = searcher.search(query, q.limit, count=True, offset=q.offset)
+                res, page = self._by_relevance(searcher, query, q.offset, q.limit)
+        except SearchBackendError:
+            raise
         except Exception as exc:
             raise SearchBackendError(f"tantivy search failed: {exc}") from exc
-        hits = []
-        for score, addr in res.hits:
-            doc = json.loads(bytes(searcher.doc(addr).get_first("doc")))
-            hits.append(EngineHit(doc["id"], score if q.sort == "relevance" else None, doc))
+        hits = [EngineHit(doc["id"], score if q.sort == "relevance" else None, doc) for score, _, doc in page]
         facets: dict[str, list[tuple[str, int]]] = {}
         if q.facets and res.count:
             agg = searcher.aggregate(query, {f: {"terms": {"field": f, "size": q.facet_size}} for f in q.facets})

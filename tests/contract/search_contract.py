@@ -68,6 +68,39 @@ class SearchContract:
         kw.setdefault("size", 50)
         return service.search(q, **kw)
 
+    # -- interlinear commentary ------------------------------------------------------------------
+    def test_a_phrase_of_the_main_text_matches_across_a_note(self, service):
+        r = self.search(service, "缤纷渔人")  # 繽紛(繽紛亂貌/一作繽翻)漁人
+        assert ids(r) == {"GJ4a0001/MING/001/1a"}
+        (hit,) = r.hits
+        assert [h.text for h in hit.highlights] == ["繽紛", "漁人"]  # the note between them is not the match
+        assert '<small class="note">繽紛亂貌一作繽翻</small>' in hit.snippet
+        assert "<mark>繽紛</mark><small" in hit.snippet and "</small><mark>漁人</mark>" in hit.snippet
+        assert [n.text for n in hit.notes] == ["繽紛亂貌一作繽翻", "一作使"]
+
+    def test_a_phrase_over_a_note_and_a_folio_boundary_matches_once(self, service):
+        assert ids(self.search(service, "水源便得一山")) == {"GJ4a0001/MING/001/1a"}
+
+    def test_commentary_is_searched_only_when_asked(self, service):
+        assert ids(self.search(service, "乱貌")) == set()
+        r = self.search(service, "乱貌", commentary=True)
+        assert ids(r) == {"GJ4a0001/MING/001/1a"} and r.hits[0].in_commentary
+        assert [h.text for h in r.hits[0].highlights] == ["亂貌"]
+        assert "<mark>亂貌</mark>" in r.hits[0].snippet
+        # the main text is still searched, and a phrase never runs from the main text into a note
+        assert ids(self.search(service, "缤纷渔人", commentary=True)) == {"GJ4a0001/MING/001/1a"}
+        assert ids(self.search(service, "英缤纷缤纷乱", commentary=True)) == set()
+
+    def test_relevance_ties_are_broken_by_work_order(self, service):
+        # 之 is on many passages; page by page the scores descend, equal scores in work order
+        r = self.search(service, "之", size=100)
+        keys = [(-h.score, h.source_id, h.edition, h.juan, h.id) for h in r.hits]
+        assert len(keys) > 5
+        for a, b in zip(r.hits, r.hits[1:]):
+            assert a.score >= b.score
+        pages = [h.id for p in (1, 2, 3) for h in self.search(service, "之", size=2, page=p).hits]
+        assert pages == [h.id for h in r.hits[:6]]
+
     # -- folding -------------------------------------------------------------------------------
     @pytest.mark.parametrize("forms", [
         ("为之不流", "為之不流", "爲之不流"),  # simplified, traditional, variant (SBCK 爲, WYG 為)
@@ -196,7 +229,7 @@ class SearchContract:
         held = self.search(service, "之", filters={"holding": "國家圖書館"})
         assert held.total == han.total
         assert self.search(service, "之", filters={"copy": "microfilm", "dynasty": "宋"}).total == 0
-        either = self.search(service, "之", filters={"dynasty": ["漢", "宋"]})
+        either = self.search(service, "之", filters={"dynasty": ["漢", "宋", "jin"]})  # 晉 (桃花源記) by its notation
         assert either.total == all_.total
 
     def test_paging_is_stable_and_disjoint(self, service):

@@ -18,6 +18,7 @@ plain ``guji:text`` plus ``guji:FolioSide`` offsets the way the ingest does.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pyoxigraph as ox
@@ -75,14 +76,32 @@ WYG_KR2a0031_001 = """<pb:KR2a0031_WYG_001-1a>¶
 　末帝紀貞明二年嵗次丙子二月丙申楊涉罷¶
 """
 
-_MARK = re.compile(r"<pb:[^_>]+_([^_>]+)_(\d+)-(\d+)([ab])>|&KR(\d+);|¶|\n")
+# our own sample text (samples/kanripo/GJ4a0001): double-column commentary (繽紛亂貌/一作繽翻) stands
+# between 繽紛 and 漁人, and another note (一作使/) right before a folio boundary
+TAOHUA_001 = """<pb:GJ4a0001_MING_001-1a>¶
+桃花源記¶
+晉太元中武陵人捕魚爲業緣溪行忘路之遠近忽¶
+逢桃花林夾岸數百步中無雜樹芳草鮮美落英繽¶
+紛(繽紛亂貌/一作繽翻)漁人甚異之復前行欲窮其林林盡水源便(一作使/)¶
+<pb:GJ4a0001_MING_001-1b>¶
+得一山山有小口髣髴若有光便捨舩從口入初極¶
+"""
+
+_MARK = re.compile(r"<pb:[^_>]+_([^_>]+)_(\d+)-(\d+)([ab])>|&KR(\d+);|¶|\n|[(/)]")
 
 
 def parse(source: str) -> tuple[str, list[tuple[str, int, str, int]]]:
     """Kanripo excerpt → (plain text, [(folio label, folio, side, start offset)])."""
+    text, folios, _ = parse_with_notes(source)
+    return text, folios
+
+
+def parse_with_notes(source: str) -> tuple[str, list[tuple[str, int, str, int]], list[list]]:
+    """… and the layout items of the commentary: ``[offset, "("]``, ``[offset, "/"]``, ``[offset, ")"]``."""
     text: list[str] = []
     pos = 0
     folios: list[tuple[str, int, str, int]] = []
+    layout: list[list] = []
     last = 0
     for m in _MARK.finditer(source):
         chunk = source[last:m.start()]
@@ -94,8 +113,10 @@ def parse(source: str) -> tuple[str, list[tuple[str, int, str, int]]]:
         elif m.group(5):
             text.append(chr(PUA_BASE + int(m.group(5))))
             pos += 1
+        elif m.group() in "(/)":
+            layout.append([pos, m.group()])
     text.append(source[last:])
-    return "".join(text), folios
+    return "".join(text), folios, layout
 
 
 def juan_text(source: str) -> str:
@@ -161,7 +182,7 @@ def add_work(store: ox.Store, text_id: str, title: str, cls: str, dynasty: str |
         g.add(item, RDF + "type", GUJI + "DigitalCopy")
         g.add(item, BF + "itemOf", elec)
         for seq, (num, source) in enumerate(sorted(juans.items()), start=1):
-            text, folios = parse(source)
+            text, folios, layout = parse_with_notes(source)
             juan = f"{ID}text/{text_id}/{code}/{num}"
             g.add(item, GUJI + "hasJuan", juan)
             g.add(juan, RDF + "type", GUJI + "Juan")
@@ -170,6 +191,8 @@ def add_work(store: ox.Store, text_id: str, title: str, cls: str, dynasty: str |
             g.add(juan, GUJI + "juanNumber", _lit(num))
             g.add(juan, GUJI + "juanLabel", _lit(f"卷{int(num)}", lang="zh-Hant"))
             g.add(juan, GUJI + "text", _lit(text))
+            if layout:
+                g.add(juan, GUJI + "layout", _lit(json.dumps(layout), RDF + "JSON"))
             for i, (flabel, folio, side, start) in enumerate(folios):
                 end = folios[i + 1][3] if i + 1 < len(folios) else len(text)
                 fs = f"{juan}/{num}-{flabel}"
@@ -250,6 +273,9 @@ def build_store() -> ox.Store:
     })
     add_work(store, "KR2a0031", "五代史纂誤", "shi", "song", {
         "WYG": ("四庫全書・文淵閣", "001", {"001": WYG_KR2a0031_001}),
+    })
+    add_work(store, "GJ4a0001", "桃花源記", "ji", "jin", {
+        "MING": ("guji 樣例明刻本", "001", {"001": TAOHUA_001}),
     })
     # a physical book of the SBCK edition held by a library, and its microfilm (another graph:
     # holdings are submitted by libraries, not by Kanripo)

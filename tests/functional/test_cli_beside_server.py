@@ -142,7 +142,7 @@ def test_ingest_beside_the_server_is_searchable_there_at_once(server, ingested):
     assert ingested.returncode == 0, ingested.stderr
     assert "cannot open the RDF store" not in ingested.stderr
     assert f"the store is held by the guji server at {server.url}: ingesting there" in ingested.stderr
-    assert "GJ4a0002: 2 juan, 5 folio sides, 248 characters, 147 triples (+147 -0)" in ingested.stderr
+    assert "GJ4a0002: 2 juan, 5 folio sides, 248 characters, 158 triples (+158 -0)" in ingested.stderr
     hits = server.get("/api/search", q="滕子京")
     assert hits["total"] >= 1 and {h["source_id"] for h in hits["hits"]} == {"GJ4a0002"}
     assert TIMINGS["command exit to searchable on the server"] < 2

@@ -9,6 +9,11 @@
 
 import { applyDisplay, esc } from "./common.js";
 
+/** Private-use code points: where characters outside Unicode (外字) are written. */
+export function isPrivateUse(cp) {
+  return (cp >= 0xe000 && cp <= 0xf8ff) || (cp >= 0xf0000 && cp <= 0xffffd) || (cp >= 0x100000 && cp <= 0x10fffd);
+}
+
 export const CATEGORY_LABELS = { person: "人名", place: "地名", office: "職官", era: "年號", "book-title": "書名", event: "事件" };
 
 /** The layout JSON ([offset, kind] or [offset, kind, source] in source order) grouped by offset. */
@@ -93,7 +98,21 @@ export class Reader {
       const c = this.cps[i];
       let k = cls[i];
       if (note) k += note === 1 ? " n1" : " n2";
-      if (this.gaiji?.has(i)) k += " g";
+      if (this.gaiji?.has(i)) {
+        // a character outside Unicode: its glyph image, else its nearest character marked as such,
+        // the IDS as a tooltip; still one <span data-o> per code point, so offsets stay the same
+        const g = this.gaijiInfo.get(c);
+        const tip = g ? [g.ids, g.code_point, g.nearest ? `≈ ${g.nearest}` : "", g.local_id].filter(Boolean).join(" · ") : "";
+        if (g?.image) {
+          parts.push(`<span data-o="${i}" class="${(k + " g gi").trim()}" title="${esc(tip)}"><img src="${esc(g.image)}" alt="${esc(g.nearest || g.code_point)}"></span>`);
+        } else if (g?.nearest) {
+          parts.push(`<span data-o="${i}" class="${(k + " g gn").trim()}" title="${esc(tip)}">${esc(g.nearest)}</span>`);
+        } else {
+          parts.push(`<span data-o="${i}" class="${(k + " g").trim()}"${tip ? ` title="${esc(tip)}"` : ""}>${c}</span>`);
+        }
+        lineChars++;
+        continue;
+      }
       parts.push(`<span data-o="${i}"${k ? ` class="${k.trim()}"` : ""}>${c === "<" ? "&lt;" : c === "&" ? "&amp;" : c === ">" ? "&gt;" : c}</span>`);
       lineChars++;
     }
@@ -130,7 +149,8 @@ export class Reader {
     this.hlAt = new Uint8Array(n);
     for (const [a, b] of this.highlights) for (let o = a; o < Math.min(n, b); o++) this.hlAt[o] = 1;
     this.gaiji = new Set();
-    for (let o = 0; o < n; o++) { const cp = this.cps[o].codePointAt(0); if (cp >= 0x100000 && cp <= 0x10fffd) this.gaiji.add(o); }
+    this.gaijiInfo = new Map((this.data?.gaiji || []).map((g) => [g.char, g]));
+    for (let o = 0; o < n; o++) { if (isPrivateUse(this.cps[o].codePointAt(0))) this.gaiji.add(o); }
   }
 
   _classes() {
@@ -157,12 +177,13 @@ export class Reader {
   update({ spans, suggestions } = {}) {
     if (spans) this.spans = spans;
     if (suggestions) this.suggestions = suggestions;
-    const keep = this.chars.map((el) => ({ n: el.classList.contains("n1") ? " n1" : el.classList.contains("n2") ? " n2" : "", g: el.classList.contains("g") }));
+    const keep = this.chars.map((el) => ({ n: el.classList.contains("n1") ? " n1" : el.classList.contains("n2") ? " n2" : "",
+      g: el.classList.contains("g") ? ["g", "gi", "gn"].filter((x) => el.classList.contains(x)).join(" ") : "" }));
     this._index();
     const cls = this._classes();
     for (let o = 0; o < this.chars.length; o++) {
       const extra = ["sel", "caret", "caret-end", "cur"].filter((c) => this.chars[o].classList.contains(c)).join(" ");
-      const k = `${cls[o]}${keep[o].n}${keep[o].g ? " g" : ""} ${extra}`.trim().replace(/\s+/g, " ");
+      const k = `${cls[o]}${keep[o].n}${keep[o].g ? ` ${keep[o].g}` : ""} ${extra}`.trim().replace(/\s+/g, " ");
       if (this.chars[o].className !== k) this.chars[o].className = k;
     }
   }

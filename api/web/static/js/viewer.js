@@ -90,6 +90,7 @@ class PageViewer {
       const b = document.createElement("button");
       b.type = "button";
       b.title = p.label;
+      b.setAttribute("aria-label", p.label); // the name of a button that only shows a thumbnail
       b.dataset.index = p.index;
       const img = document.createElement("img");
       img.alt = p.label;
@@ -134,7 +135,9 @@ class PageViewer {
     const img = document.createElement("img");
     img.className = "fallback";
     img.alt = p.label;
-    img.src = `${p.service}/full/!900,1200/0/default.jpg`;
+    // !w,h may not upscale (IIIF Image API 3: that needs ^): a page smaller than the box is asked for whole
+    const fits = Number.isFinite(p.width) && Number.isFinite(p.height) && p.width <= 900 && p.height <= 1200;
+    img.src = `${p.service}/full/${fits ? "max" : "!900,1200"}/0/default.jpg`;
     this.canvas.append(img);
   }
 
