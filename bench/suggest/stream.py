@@ -5,7 +5,7 @@
 Writes (under a temporary directory) a 300,000-character juan on one line and a file of about
 ``--mb`` MB of date-dense annal lines (南史 卷一–二十 repeated; a synthetic clause when ../shared is
 absent), runs ``guji suggest FILE --json`` on each and on a one-line file, and prints chars/s and
-the child's peak RSS (getrusage ru_maxrss). Needs nothing but the project; uses ../shared (or
+the child's peak RSS (VmHWM; ru_maxrss would carry the parent's peak across exec). Needs nothing but the project; uses ../shared (or
 GUJI_SHARED) and $GUJI_HOME as the CLI does.
 """
 
@@ -26,7 +26,7 @@ from .__main__ import annals_lines
 CLAUSE = "開元二十三年冬十月甲子，以范仲淹為參知政事。"
 CHILD = ("import resource, sys; from api.cli import app; sys.argv = ['guji', 'suggest', *sys.argv[1:]]\n"
          "try:\n    app()\nfinally:\n"
-         "    print('rss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+         "    print('rss', next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')), file=sys.stderr)")  # VmHWM (kB): this process's own peak (ru_maxrss survives exec: a big parent's peak)
 
 
 def run(path: Path, rules_only: bool) -> dict:

@@ -24,7 +24,7 @@ def run_suggest(tmp_path, args, stdin_path=None, shared=None):
                PYTHONPATH=ROOT)
     code = ("import resource, sys; from api.cli import app; sys.argv = ['guji', 'suggest', *sys.argv[1:]]\n"
             "try:\n    app()\nfinally:\n"
-            "    print('rss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+            "    print('rss', next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')), file=sys.stderr)")  # VmHWM (kB): this process's own peak (ru_maxrss survives exec: a big parent's peak)
     with open(stdin_path or os.devnull, "rb") as stdin:
         p = subprocess.run([sys.executable, "-c", code, *args], stdin=stdin, capture_output=True, cwd=ROOT, env=env,
                            timeout=600)

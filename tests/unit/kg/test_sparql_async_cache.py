@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import threading
 import time
 
 import pyoxigraph as ox
@@ -15,6 +16,25 @@ from kg.store import OxigraphStore
 N, L, T = ox.NamedNode, ox.Literal, ox.Triple
 G = "https://w3id.org/guji/graph/test/a"
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p1 ?b . ?c ?p2 ?d . ?e ?p3 ?f . ?g ?p4 ?h }"
+
+
+def arun(coro, runner=asyncio.run):
+    """Run ``coro`` on a loop of its own in a thread of its own: in the whole suite the browser
+    tests' Playwright keeps an event loop running in the main thread, where asyncio.run refuses."""
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = runner(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            out["error"] = exc
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 def bump(generation):
@@ -45,7 +65,7 @@ def test_run_async_answers_as_run_does(dataset):
     try:
         q = "SELECT ?o WHERE { <http://e/s7> ?p ?o }"
         sync, fmt, _ = runner.run(q, ResultFormat.JSON)
-        asyncd, fmt2, _ = asyncio.run(runner.run_async(q, ResultFormat.JSON))
+        asyncd, fmt2, _ = arun(runner.run_async(q, ResultFormat.JSON))
         assert sync == asyncd and fmt == fmt2
         assert json.loads(asyncd)["results"]["bindings"][0]["o"]["value"] == "7"
         # a large answer arrives in several pieces on the pipe; uvloop (what `guji serve` runs on)
@@ -53,8 +73,8 @@ def test_run_async_answers_as_run_does(dataset):
         import uvloop
 
         for run_loop in (asyncio.run, uvloop.run):
-            big, _, _ = run_loop(runner.run_async(
-                f'SELECT * WHERE {{ GRAPH <{G}> {{ ?s ?p ?o }} BIND("{"經" * 300}" AS ?pad) }}', ResultFormat.XML))
+            big, _, _ = arun(runner.run_async(
+                f'SELECT * WHERE {{ GRAPH <{G}> {{ ?s ?p ?o }} BIND("{"經" * 300}" AS ?pad) }}', ResultFormat.XML), run_loop)
             assert big.count(b"<result>") == 300 and len(big) > 64 * 1024
     finally:
         runner.close()
@@ -67,9 +87,9 @@ def test_run_async_stops_a_query_at_its_limit_and_the_next_one_works(dataset):
     try:
         started = time.monotonic()
         with pytest.raises(QueryTimeoutError, match="longer than the 0.5 s limit"):
-            asyncio.run(runner.run_async(SLOW, timeout=0.5))
+            arun(runner.run_async(SLOW, timeout=0.5))
         assert time.monotonic() - started < 5
-        assert json.loads(asyncio.run(runner.run_async("ASK { <http://e/s1> ?p ?o }"))[0])["boolean"] is True
+        assert json.loads(arun(runner.run_async("ASK { <http://e/s1> ?p ?o }"))[0])["boolean"] is True
     finally:
         runner.close()
 
@@ -88,7 +108,7 @@ def test_a_cancelled_wait_never_hands_its_answer_to_the_next_query(dataset):
         return await runner.run_async("SELECT ?o WHERE { <http://e/s3> ?p ?o }")
 
     try:
-        payload, _, _ = asyncio.run(cancel_then_ask())
+        payload, _, _ = arun(cancel_then_ask())
         assert json.loads(payload)["results"]["bindings"][0]["o"]["value"] == "3"
     finally:
         runner.close()
@@ -101,13 +121,13 @@ def test_the_cache_answers_again_until_the_dataset_changes(dataset):
     try:
         assert json.loads(runner.run(q)[0])["boolean"] is False
         misses = runner.cache.misses
-        assert json.loads(asyncio.run(runner.run_async(q))[0])["boolean"] is False
+        assert json.loads(arun(runner.run_async(q))[0])["boolean"] is False
         assert runner.cache.hits == 1 and runner.cache.misses == misses  # answered from the cache
         store.replace_graph(G + "/2", [T(N("http://e/x"), N("http://e/p"), L("new"))], agent="t")
         store.flush()
         bump(generation)  # the writer says the data changed: the old answer is gone
         assert json.loads(runner.run(q)[0])["boolean"] is True
-        assert json.loads(asyncio.run(runner.run_async(q))[0])["boolean"] is True
+        assert json.loads(arun(runner.run_async(q))[0])["boolean"] is True
     finally:
         runner.close()
         store.close()
