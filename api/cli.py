@@ -68,7 +68,9 @@ def serve(
     host, port = host or settings.host, port or settings.port
     application = create_app(settings)
     application.state.operator_url = server_url(host, port)  # published under $GUJI_HOME/run once serving
-    uvicorn.run(application, host=host, port=port, access_log=settings.access_log)
+    from api.protocol import http_protocol
+
+    uvicorn.run(application, host=host, port=port, access_log=settings.access_log, http=http_protocol())
 
 
 def _serve_settings(sample: bool):

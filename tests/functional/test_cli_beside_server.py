@@ -280,3 +280,24 @@ def test_a_clean_shutdown_removes_the_run_files(tmp_path):
 def teardown_module(module):
     if TIMINGS:
         print("\n" + "\n".join(f"{k}: {v:.2f} s" for k, v in TIMINGS.items()))
+
+
+def test_a_url_with_raw_chinese_gets_the_json_error_shape_from_the_running_server(server):
+    """curl sends Chinese typed into a URL as raw UTF-8, which HTTP/1.1 does not allow in the
+    request line: uvicorn answered it in plain text before the application saw it."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall("GET /api/search?q=缤纷渔人 HTTP/1.1\r\nHost: x\r\n\r\n".encode("utf-8"))
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert lines[0].startswith("HTTP/1.1 400")
+    assert headers["content-type"] == "application/json" and headers["x-content-type-options"] == "nosniff"
+    error = json.loads(body)["error"]
+    assert error["code"] == "bad_request" and "percent-encode" in error["message"]
+    # the same query percent-encoded reaches the application and is answered
+    assert server.get("/api/search", q="缤纷渔人")["query"] == "缤纷渔人"

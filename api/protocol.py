@@ -1,0 +1,44 @@
+"""uvicorn's HTTP protocol with the one JSON error shape for requests it cannot parse.
+
+A request whose first line is not valid HTTP/1.1 never reaches the application: uvicorn answers
+it with a plain-text ``Invalid HTTP request received.``. The commonest case here is a URL with
+Chinese typed as is (``curl 'http://host/api/search?q=缤纷渔人'``: browsers percent-encode, curl
+sends the raw UTF-8 bytes, which HTTP does not allow in a request line). That answer now has the
+JSON error shape, the security headers and a message that says how to send the query.
+"""
+
+from __future__ import annotations
+
+import json
+
+from api.errors import error_body
+from api.middleware import SECURITY_HEADERS
+
+MESSAGE = ("the request could not be read as HTTP/1.1. A URL may not carry raw non-ASCII characters: "
+           "percent-encode them as UTF-8 (%E7%BC%A4 …), as browsers do; with curl use "
+           "-G --data-urlencode 'q=缤纷渔人'")
+
+
+def http_protocol():
+    """The protocol class for ``uvicorn.run(http=...)``: httptools (uvicorn[standard]) with JSON
+    errors, or uvicorn's own choice where httptools is not installed."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools
+        return "auto"
+
+    class JsonErrorsHttpToolsProtocol(HttpToolsProtocol):
+        def send_400_response(self, msg: str) -> None:
+            body = json.dumps(error_body("bad_request", MESSAGE, {"server": msg}), ensure_ascii=False).encode()
+            content = [STATUS_LINE[400]]
+            for name, value in self.server_state.default_headers:
+                content.extend([name, b": ", value, b"\r\n"])
+            for name, value in SECURITY_HEADERS.items():
+                content.extend([name.lower().encode("latin-1"), b": ", value.encode("latin-1"), b"\r\n"])
+            content.extend([b"content-type: application/json\r\n",
+                            b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+                            b"connection: close\r\n", b"\r\n", body])
+            self.transport.write(b"".join(content))
+            self.transport.close()
+
+    return JsonErrorsHttpToolsProtocol
