@@ -546,13 +546,24 @@ class QueryRunner:
         return (text, fmt.value, default_graph, named_graphs, self.max_results, self.union_default_graph,
                 base_iri or self.base_iri)
 
-    def _cached(self, job: tuple) -> tuple[tuple, tuple | None, bytes | None]:
-        """The cache key of a job, the dataset version now, and the answer kept for both (or None)."""
-        text, fmt, default_graph, named_graphs, _, _, base_iri = job
-        key = (text, fmt, None if default_graph is None else tuple(default_graph),
-               None if named_graphs is None else tuple(named_graphs), base_iri)
+    def _prepare(self, text: str, fmt: ResultFormat | None, default_graph, named_graphs, timeout: float | None,
+                 base_iri: str | None) -> tuple:
+        """What ``run`` and ``run_async`` share before a worker: the query checked, its format and
+        time limit, the job for the worker, its cache key, the dataset version now and the answer
+        the cache keeps for both (or None)."""
+        info = self.inspect(text)
+        fmt = result_format(info, fmt)
+        job = self._job(text, fmt, default_graph, named_graphs, base_iri)
+        key = (text, fmt.value, None if default_graph is None else tuple(default_graph),
+               None if named_graphs is None else tuple(named_graphs), job[-1])
         stamp = self.cache.stamp() if self.cache.enabled else None
-        return key, stamp, self.cache.get(key, stamp)
+        return info, fmt, timeout or self.timeout, job, key, stamp, self.cache.get(key, stamp)
+
+    def _finish(self, status: str, payload, fmt: ResultFormat, info: QueryInfo, key: tuple,
+                stamp: tuple | None) -> tuple[bytes, ResultFormat, QueryInfo]:
+        answer = self._answer(status, payload, fmt, info)  # raises the worker's typed error
+        self.cache.put(key, stamp, payload)
+        return answer
 
     @staticmethod
     def _timed_out(limit: float) -> QueryTimeoutError:
@@ -576,11 +587,7 @@ class QueryRunner:
     def run(self, text: str, fmt: ResultFormat | None = None, *, default_graph: list[str] | None = None,
             named_graphs: list[str] | None = None, timeout: float | None = None,
             client: str | None = None, base_iri: str | None = None) -> tuple[bytes, ResultFormat, QueryInfo]:
-        info = self.inspect(text)
-        fmt = result_format(info, fmt)
-        limit = timeout or self.timeout
-        job = self._job(text, fmt, default_graph, named_graphs, base_iri)
-        key, stamp, hit = self._cached(job)
+        info, fmt, limit, job, key, stamp, hit = self._prepare(text, fmt, default_graph, named_graphs, timeout, base_iri)
         if hit is not None:
             return hit, fmt, info
         self._admission.enter(client, limit)
@@ -599,9 +606,7 @@ class QueryRunner:
             self._give_back(w)
         finally:
             self._admission.leave(client)
-        answer = self._answer(status, payload, fmt, info)
-        self.cache.put(key, stamp, payload)
-        return answer
+        return self._finish(status, payload, fmt, info, key, stamp)
 
     async def run_async(self, text: str, fmt: ResultFormat | None = None, *, default_graph: list[str] | None = None,
                         named_graphs: list[str] | None = None, timeout: float | None = None,
@@ -610,11 +615,7 @@ class QueryRunner:
         is most of the cost of a light query. Same limits, same errors; a cancelled wait kills the worker."""
         import asyncio
 
-        info = self.inspect(text)
-        fmt = result_format(info, fmt)
-        limit = timeout or self.timeout
-        job = self._job(text, fmt, default_graph, named_graphs, base_iri)
-        key, stamp, hit = self._cached(job)
+        info, fmt, limit, job, key, stamp, hit = self._prepare(text, fmt, default_graph, named_graphs, timeout, base_iri)
         if hit is not None:
             return hit, fmt, info
         if not self._admission.enter(client, limit, wait=False):  # every slot busy: wait for one off the loop
@@ -645,9 +646,7 @@ class QueryRunner:
             self._give_back(w)
         finally:
             self._admission.leave(client)
-        answer = self._answer(status, payload, fmt, info)
-        self.cache.put(key, stamp, payload)
-        return answer
+        return self._finish(status, payload, fmt, info, key, stamp)
 
     def close(self) -> None:
         with self._lock:

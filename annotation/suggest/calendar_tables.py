@@ -188,7 +188,7 @@ def _cache_key(calendar) -> str:
 
 # -- reading -------------------------------------------------------------------------------------
 
-from .dates import _DAYNUM, _GZ, _MONTH, _SEASON, _public_parts, edtf_year, parse_parts  # noqa: E402
+from .dates import _DAYNUM, _GZ, _MONTH, _SEASON, _public_parts, cbdb_readings, edtf_year, parse_parts  # noqa: E402
 
 _DAY_AT_END = re.compile(_GZ + "[朔晦]?$|" + _DAYNUM + "日$|[朔晦望]日?$")
 _MONTH_AT = re.compile(f"{_SEASON}?{_MONTH}")
@@ -458,17 +458,4 @@ class TableDateResolver:
         return day
 
     def calendar_cbdb(self, era: str, parts: dict) -> list[DateReading]:
-        out = []
-        for entry in self.calendar.cbdb.get(era, []):
-            r = DateReading(era=entry.era, regime=entry.regime, source="cbdb", **_public_parts(parts))
-            n = parts.get("era_year")
-            if n is None:
-                r.year, r.year_end = entry.first, entry.last
-                r.edtf = f"{edtf_year(entry.first)}/{edtf_year(entry.last)}"
-            else:
-                year = entry.first + n - 1
-                if year > entry.last:
-                    continue
-                r.year, r.edtf = year, edtf_year(year)
-            out.append(r)
-        return out
+        return cbdb_readings(self.calendar.cbdb, era, parts)

@@ -523,20 +523,27 @@ class DateResolver:
         return r
 
     def _cbdb(self, era: str, folded: str, parts: dict) -> list[DateReading]:
-        out = []
-        for entry in self.calendar.cbdb.get(era, []):
-            r = DateReading(era=entry.era, regime=entry.regime, source="cbdb", **_public_parts(parts))
-            n = parts.get("era_year")
-            if n is None:
-                r.year, r.year_end = entry.first, entry.last
-                r.edtf = f"{edtf_year(entry.first)}/{edtf_year(entry.last)}"
-            else:
-                year = entry.first + n - 1
-                if year > entry.last:
-                    continue
-                r.year, r.edtf = year, edtf_year(year)
-            out.append(r)
-        return out
+        return cbdb_readings(self.calendar.cbdb, era, parts)
+
+
+def cbdb_readings(cbdb: dict, era: str, parts: dict) -> list[DateReading]:
+    """Readings of ``era`` from CBDB's reign calendar (one per reign that used the name): the
+    year when the text gives one within the era, else the era's span. Shared by the solver path
+    and the date tables."""
+    out = []
+    for entry in cbdb.get(era, []):
+        r = DateReading(era=entry.era, regime=entry.regime, source="cbdb", **_public_parts(parts))
+        n = parts.get("era_year")
+        if n is None:
+            r.year, r.year_end = entry.first, entry.last
+            r.edtf = f"{edtf_year(entry.first)}/{edtf_year(entry.last)}"
+        else:
+            year = entry.first + n - 1
+            if year > entry.last:
+                continue
+            r.year, r.edtf = year, edtf_year(year)
+        out.append(r)
+    return out
 
 
 def _soft(error: str) -> bool:
