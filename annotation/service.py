@@ -377,7 +377,8 @@ class AnnotationService:
                 raise TargetMismatchError(f"the {role} {ref} is itself a relation: a relation links two entity annotations",
                                           field=f"{field}.guji:annotation", annotation=ref)
             if sel.source != end.target.source:
-                raise TargetMismatchError(f"the {role} annotation {ref} is on <{end.target.source}>, not on <{sel.source}>",
+                raise TargetMismatchError(f"both ends of a relation are on one juan: the {role} annotation {ref} is on "
+                                          f"<{end.target.source}>, not on <{sel.source}>",
                                           field=f"{field}.source", annotation=ref)
             for key in ("start", "end", "exact"):
                 given = getattr(sel, key)
