@@ -290,9 +290,10 @@ class ReadModel:
         its name, and the evidence: the two quoted spans and where they are read."""
         node = ox.NamedNode(check_iri(iri))
         out: list[dict] = []
+        types = " ".join(f"<{t.iri}>" for t in RelationType)
         for direction, pattern in (("out", "?e ?p ?other"), ("in", "?other ?p ?e")):
             rows = self._select(f"""
-                SELECT ?a ?p ?other ?juan ?hs ?hq ?ts ?tq WHERE {{
+                SELECT ?a ?p ?other ?juan ?hs ?hq ?ts ?tq WHERE {{ VALUES ?p {{ {types} }}
                   GRAPH ?g {{ {pattern} . ?a oa:motivatedBy oa:linking ; oa:hasBody ?b ; oa:hasTarget ?ht , ?tt .
                     ?b oa:hasSource ?p . FILTER(STRENDS(STR(?ht), "/target") && STRENDS(STR(?tt), "/tail"))
                     ?ht oa:hasSource ?juan ; oa:hasSelector ?hqs , ?hps . ?hqs oa:exact ?hq . ?hps oa:start ?hs .
