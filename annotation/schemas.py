@@ -303,7 +303,11 @@ def _relation(doc: dict) -> tuple[TextSelection, RelationCreate, str | None]:
         if one.get("selector") is None:
             selection = TextSelection(source=_source_iri(t.get("source"), f"{field}.source"))
         else:
-            selection, _ = _targets({"target": one})
+            try:
+                selection, _ = _targets({"target": one})
+            except InvalidAnnotationError as exc:  # name this target, not the one-target document's
+                where = str(exc.details.get("field", "target")).replace("target[0]", field, 1)
+                raise _err(exc.message.replace("target[0]", field), where) from None
         ends[role] = (selection, ref)
     bodies = [b for b in _list(doc.get("body")) if not ("TextualBody" in _types(b))]
     notes = [b for b in _list(doc.get("body")) if "TextualBody" in _types(b)]

@@ -323,34 +323,37 @@ class AnnotationService:
                       key=lambda s: s.annotation.id)
 
     def _follow_relations(self, identity: Identity, entity: Annotation) -> dict[str, list[ox.Triple]]:
-        """What an entity annotation's change does to the approved relations that link it: each
-        states the entities again (its authority record may have changed); when the entity
+        """What an entity annotation's change does to the relations that link it, written in the
+        same transaction: their copy of its span follows it (any status); an approved relation
+        states the entities again (the authority record may have changed); and when the entity
         annotation is no longer approved (rejected, retracted) or identifies no authority record,
-        the relation's approval is retracted with it — rejected, with the reason in its history —
+        an approved relation's approval is retracted with it — rejected, the reason in its history —
         so the public graph never holds an edge whose end is not approved."""
         writes: dict[str, list[ox.Triple]] = {}
         for stored in self.relations_using(entity.id):
             rel = stored.annotation
-            if rel.status is not Status.APPROVED:
-                continue  # not stated anywhere public; approving it later checks its ends again
+            role = "head" if rel.relation.head == entity.id else "tail"
             new = rel.model_copy(deep=True)
+            if role == "head":
+                new.target = entity.target.model_copy()
+            else:
+                new.relation.tail_target = entity.target.model_copy()
             now = now_iso()
-            if _entity_of(entity) is None:
-                role = "head" if rel.relation.head == entity.id else "tail"
+            before, after = _diff(rel.content(), new.content())
+            action, why = "update", f"entity annotation {entity.id} changed"
+            if rel.status is Status.APPROVED and _entity_of(entity) is None:
                 why = (f"its {role} annotation {entity.id} is {entity.status.value}" if entity.status is not Status.APPROVED
                        else f"its {role} annotation {entity.id} no longer identifies an authority record")
                 new.status = Status.REJECTED
                 new.review = Review(reviewer=identity.agent, at=now, decision="rejected", reason=why)
-                action, before, after = "reject", {"status": rel.status.value}, {"status": new.status.value,
-                                                                                 "review": new.review.model_dump(exclude_none=True)}
-            else:
-                self._state_entities(new, changed=entity)
-                if new.relation == rel.relation:
-                    continue
-                why = f"entity annotation {entity.id} changed"
-                action, before, after = "update", {"relation": rel.relation.model_dump(exclude_none=True)}, \
-                    {"relation": new.relation.model_dump(exclude_none=True)}
+                action = "reject"
+                before, after = {"status": rel.status.value}, {"status": new.status.value,
+                                                              "review": new.review.model_dump(exclude_none=True)}
             self._state_entities(new, changed=entity)
+            if action == "update":
+                before, after = _diff(rel.content(), new.content())
+                if not before and not after:
+                    continue
             new.revision, new.modified = rel.revision + 1, now
             new.history = [*rel.history, HistoryEntry(sequence=len(rel.history) + 1, at=now, agent=identity.agent,
                                                       action=action, before=before, after=after, reason=why)]

@@ -250,3 +250,27 @@ def test_every_guji_term_a_relation_writes_is_declared_in_the_ontology(svc, stor
     declared = {str(s) for s in load_ontology_graph().subjects(rdflib.RDF.type, None)}
     assert {GUJI + "relationHead", GUJI + "relationTail"} | {t.iri for t in RelationType} <= used
     assert sorted(used - declared) == []
+
+
+def test_a_relation_follows_its_ends_span_in_the_same_write(svc, store):
+    fan = entity(svc, "范仲淹", Category.PERSON, FAN, approve=False)
+    teng = entity(svc, "滕子京", Category.PERSON, approve=False)
+    rel = svc.create(ALICE, relation(fan, teng, "同僚")).annotation
+    moved = svc.update(ALICE, teng.id, AnnotationUpdate(target=TextSelection(source=J, exact="滕宗諒"),
+                                                        readings=[Reading(category=Category.PERSON)]), if_match="*").annotation
+    after = svc.get(ALICE, rel.id).annotation
+    assert after.relation.tail_target == moved.target and after.relation.tail_target.exact == "滕宗諒"
+    assert after.history[-1].reason == f"entity annotation {teng.id} changed"
+    assert after.history[-1].before["relation"]["tail_target"]["exact"] == "滕子京"
+    assert after.target == rel.target  # the head did not move
+
+
+def test_a_bad_selector_on_the_tail_names_the_tail(ends):
+    fan, baling = ends
+    doc = {"@context": ANNO, "type": "Annotation", "motivation": "linking", "body": {"type": "SpecificResource", "source": "管理"},
+           "target": [{"type": "SpecificResource", "source": J, "guji:role": "head", "guji:annotation": fan.id},
+                      {"type": "SpecificResource", "source": J, "guji:role": "tail", "guji:annotation": baling.id,
+                       "selector": {"type": "TextQuoteSelector", "exact": ""}}]}
+    with pytest.raises(InvalidAnnotationError) as exc:
+        parse_annotation(doc)
+    assert exc.value.details["field"] == "target[1].selector[0].exact"
