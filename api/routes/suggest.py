@@ -7,7 +7,8 @@ printed line ends, offsets into the juan text, as annotations use them).
 ``"relations": true`` adds relations between the suggested spans, as ``guji suggest --json
 --relations`` prints them: ``{"head": i, "tail": j, "type": "任职"}``, ``i``/``j`` indexing the
 ``spans`` of the same answer (of the same line for ``lines``). The relation model is trained on
-first use (about a minute; kept under ``$GUJI_HOME/models``).
+first use (about a minute; kept under ``$GUJI_HOME/models``). Without the CHisIEC data there is
+no ``relations`` key and ``notes`` says why (a degraded mode, like suggestions without a model).
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def _service(request: Request, ctx):
 
 
 def _relation_model(request: Request, ctx):
+    """The relation model (loaded, or trained once, per server), or the reason there is none: like
+    a missing NER model, missing training data is a degraded mode said in ``notes``, not an error."""
+    from annotation.errors import SuggestDataMissingError, SuggestModelError
+
     state = request.app.state
     with _lock:
         if getattr(state, "suggest_relations", None) is None:
@@ -72,8 +77,11 @@ def _relation_model(request: Request, ctx):
             from annotation.suggest.relations import load_or_train
 
             config = SuggestConfig(home=ctx.settings.home)
-            state.suggest_relations = load_or_train(config.home, config.chisiec_dir)
-        return state.suggest_relations
+            try:
+                state.suggest_relations = load_or_train(config.home, config.chisiec_dir)
+            except (SuggestDataMissingError, SuggestModelError) as exc:
+                return None, f"relations: none suggested — {exc}"
+        return state.suggest_relations, None
 
 
 def _relations(model, text: str, spans) -> list[dict]:
@@ -137,5 +145,8 @@ async def suggest(request: Request, ctx: ContextDep, body: Annotated[SuggestRequ
     if body.source is not None and ":" not in body.source:
         raise ValidationError("source must be the IRI of a juan", field="source")
     service = _service(request, ctx)
-    rel_model = await run_in_threadpool(_relation_model, request, ctx) if body.relations else None
-    return await run_in_threadpool(_run, service, body, ctx.store, rel_model)
+    rel_model, why = await run_in_threadpool(_relation_model, request, ctx) if body.relations else (None, None)
+    out = await run_in_threadpool(_run, service, body, ctx.store, rel_model)
+    if why:
+        out.notes = [*out.notes, why]
+    return out

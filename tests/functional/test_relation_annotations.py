@@ -222,3 +222,17 @@ def test_suggest_returns_relations_when_asked(client, small_relation_model):
     for rel in whole["relations"]:
         a, b = whole["spans"][rel["head"]], whole["spans"][rel["tail"]]
         assert abs(a["start"] - b["start"]) <= 80
+
+
+def test_suggest_without_the_relation_data_says_so_in_notes(client, tmp_path, monkeypatch):
+    """No CHisIEC data (GUJI_SHARED elsewhere) and no model: a degraded mode said in notes, not an error."""
+    monkeypatch.setenv("GUJI_SHARED", str(tmp_path / "nowhere"))
+    state = client.app.state
+    saved = getattr(state, "suggest_relations", None)
+    state.suggest_relations = None
+    try:
+        r = client.post("/api/suggest", json={"text": "以李嗣昭為潞州節度使", "relations": True})
+        assert r.status_code == 200, r.text
+        assert "relations" not in r.json() and any(n.startswith("relations: none suggested") for n in r.json()["notes"])
+    finally:
+        state.suggest_relations = saved

@@ -408,6 +408,7 @@ async function loadRelations() {
   mode.textContent = "计算中… computing (首次需训练约一分钟 the first time trains for about a minute)";
   try {
     const { data } = await api("/api/suggest", { method: "POST", json: { source: juan, relations: true } });
+    if (!data.relations) { mode.textContent = `关系建议不可用 relation suggestions unavailable: ${(data.notes || []).join("; ")}`; return; }
     state.relSpans = data.spans; // the spans this answer's relations index
     const hidden = rejected();
     state.relations = data.relations || [];
