@@ -7,13 +7,17 @@ printed line ends, offsets into the juan text, as annotations use them).
 ``"relations": true`` adds relations between the suggested spans, as ``guji suggest --json
 --relations`` prints them: ``{"head": i, "tail": j, "type": "任职"}``, ``i``/``j`` indexing the
 ``spans`` of the same answer (of the same line for ``lines``). The relation model is trained on
-first use (about a minute; kept under ``$GUJI_HOME/models``). Without the CHisIEC data there is
-no ``relations`` key and ``notes`` says why (a degraded mode, like suggestions without a model).
+first use in a separate process (about a minute, once; kept under ``$GUJI_HOME/models``); until it
+is there, and without the CHisIEC data, the answer has no ``relations`` key and ``notes`` says why
+(a degraded mode, like suggestions without a model).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import subprocess
+import sys
 import threading
 from typing import Annotated
 
@@ -66,22 +70,42 @@ def _service(request: Request, ctx):
 
 
 def _relation_model(request: Request, ctx):
-    """The relation model (loaded, or trained once, per server), or the reason there is none: like
-    a missing NER model, missing training data is a degraded mode said in ``notes``, not an error."""
-    from annotation.errors import SuggestDataMissingError, SuggestModelError
+    """The relation model, or None and why (said in ``notes``: a degraded mode, not an error).
+
+    Loaded once per server when ``$GUJI_HOME/models`` holds one trained on the current
+    re_train.json. Otherwise it is built in a separate process (≈ 1 min, once; the server stays
+    responsive: training in a request thread would hold the interpreter for that minute) and the
+    answer says so until it is there. Without the CHisIEC data there are no relations."""
+    from annotation.suggest.config import SuggestConfig
+    from annotation.suggest.relations import MODEL_FILE, current_model
 
     state = request.app.state
     with _lock:
-        if getattr(state, "suggest_relations", None) is None:
-            from annotation.suggest.config import SuggestConfig
-            from annotation.suggest.relations import load_or_train
+        if getattr(state, "suggest_relations", None) is not None:
+            return state.suggest_relations, None
+        config = SuggestConfig(home=ctx.settings.home)
+        if config.chisiec_dir is None:
+            return None, "relations: none suggested — the CHisIEC data (re_train.json) was not found (set GUJI_SHARED)"
+        model = current_model(config.home, config.chisiec_dir)
+        if model is not None:
+            state.suggest_relations = model
+            return model, None
+        build = getattr(state, "suggest_relations_build", None)
+        if build is None or build.poll() is not None:
+            (config.home / "models").mkdir(parents=True, exist_ok=True)
+            log = open(config.home / "models" / (MODEL_FILE + ".log"), "ab")
+            build = subprocess.Popen([sys.executable, "-m", "annotation.suggest.relations", str(config.home),
+                                      str(config.chisiec_dir)], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+            log.close()
+            state.suggest_relations_build = build
+            atexit.register(_stop, build)
+        return None, ("relations: the relation model is being built in the background (about a minute, once); "
+                      "ask again")
 
-            config = SuggestConfig(home=ctx.settings.home)
-            try:
-                state.suggest_relations = load_or_train(config.home, config.chisiec_dir)
-            except (SuggestDataMissingError, SuggestModelError) as exc:
-                return None, f"relations: none suggested — {exc}"
-        return state.suggest_relations, None
+
+def _stop(build: subprocess.Popen) -> None:
+    if build.poll() is None:
+        build.terminate()
 
 
 def _relations(model, text: str, spans) -> list[dict]:

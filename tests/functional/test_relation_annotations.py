@@ -236,3 +236,39 @@ def test_suggest_without_the_relation_data_says_so_in_notes(client, tmp_path, mo
         assert "relations" not in r.json() and any(n.startswith("relations: none suggested") for n in r.json()["notes"])
     finally:
         state.suggest_relations = saved
+
+
+def test_without_a_model_the_server_builds_one_in_the_background_and_stays_responsive(client):
+    """No relation model yet: the answer comes at once with a note, the build runs in its own
+    process (the real one: python -m annotation.suggest.relations), and other requests are served."""
+    import time
+
+    from annotation.suggest.relations import MODEL_FILE
+
+    state = client.app.state
+    home = state.context.settings.home
+    model = home / "models" / MODEL_FILE
+    saved = model.read_bytes() if model.exists() else None
+    model.unlink(missing_ok=True)
+    kept, state.suggest_relations = getattr(state, "suggest_relations", None), None
+    try:
+        t = time.perf_counter()
+        r = client.post("/api/suggest", json={"text": "以李嗣昭為潞州節度使", "relations": True})
+        assert r.status_code == 200 and time.perf_counter() - t < 20
+        assert "relations" not in r.json() and any("being built in the background" in n for n in r.json()["notes"])
+        build = state.suggest_relations_build
+        assert build.poll() is None and build.args[1:3] == ["-m", "annotation.suggest.relations"]
+        t = time.perf_counter()
+        assert client.get("/healthz").status_code == 200 and time.perf_counter() - t < 5  # not held by the build
+        again = client.post("/api/suggest", json={"text": "以李嗣昭為潞州節度使", "relations": True}).json()
+        assert state.suggest_relations_build is build  # one build, not one per request
+        assert any("being built" in n for n in again["notes"])
+    finally:
+        build = getattr(state, "suggest_relations_build", None)
+        if build is not None and build.poll() is None:
+            build.terminate()
+            build.wait(30)
+        state.suggest_relations_build = None
+        state.suggest_relations = kept
+        if saved is not None:
+            model.write_bytes(saved)

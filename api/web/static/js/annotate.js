@@ -402,13 +402,20 @@ async function loadSuggestions() {
   }
 }
 
-// the relation model may need a minute to train on first use: asked for after the spans are shown
+// the relation model may need a minute to build on first use (the server builds it in the
+// background and says so): asked for after the spans are shown, and again until it is there
+let relationTries = 0;
 async function loadRelations() {
   const mode = document.getElementById("rel-mode");
-  mode.textContent = "计算中… computing (首次需训练约一分钟 the first time trains for about a minute)";
+  mode.textContent = "计算中… computing";
   try {
     const { data } = await api("/api/suggest", { method: "POST", json: { source: juan, relations: true } });
-    if (!data.relations) { mode.textContent = `关系建议不可用 relation suggestions unavailable: ${(data.notes || []).join("; ")}`; return; }
+    if (!data.relations) {
+      const why = (data.notes || []).filter((n) => n.startsWith("relations:")).join("; ");
+      mode.textContent = `关系建议暂不可用 relation suggestions not available: ${why}`;
+      if (why.includes("being built") && relationTries++ < 40) setTimeout(loadRelations, 15000); // ask again when built
+      return;
+    }
     state.relSpans = data.spans; // the spans this answer's relations index
     const hidden = rejected();
     state.relations = data.relations || [];
