@@ -56,7 +56,12 @@ ADDRESS = frozenset("谓谏问告语让责诘劝诏敕命召")
 KIN = frozenset("父兄弟孙侄叔伯")
 #: what follows an office without being a name (刺史府，太守印)
 AFTER_OFFICE = frozenset("府事印职位官署衙门下中内外等诸各皆俱第兵旅忧")
+#: characters that are not a given name's (李氏, 王公, 高祖 …)
+NOT_GIVEN = frozenset("氏公侯王帝祖宗后妃子孙人家族姓")
+#: verbs that follow the person a clause opens with
+CLAUSE_VERB = "为知拜除迁授封薨卒死率遣奏请上表"
 _CJK = range(0x3400, 0x2FFFF + 1)
+_CLAUSE_NAME = re.compile(f"(?:^|(?<=[，。；：！？「\n]))([^，。；：！？「」、\n]{{2,4}}?)(?=[{CLAUSE_VERB}])")
 _KIN_NAME = re.compile(f"[{''.join(sorted(KIN))}](.)(?=[，。；、])")
 
 
@@ -111,6 +116,15 @@ def person_spans(folded: str, spans: list[tuple], taken: bytearray) -> list[tupl
                     s == 1 or folded[s - 2] in BOUNDARY or taken[s - 2]):
                 out.append((s - 1, e, "PER", "pattern", None))
                 taken[s - 1] = 1
+    # 范仲淹为参知政事，欧阳修知滁州: a name opening a clause, before the verb of its sentence
+    for m in _CLAUSE_NAME.finditer(folded):
+        i, end = m.start(1), m.end(1)
+        head = folded[i : i + 2]
+        sur = 2 if head in COMPOUND_SURNAMES else 1 if folded[i] in SURNAMES else 0
+        if sur and end - i - sur in (1, 2) and free(i, end) and folded[i + sur : end].isalpha() \
+                and not any(c in BOUNDARY or c in NOT_GIVEN for c in folded[i + sur : end]):
+            take(i, end)
+            persons.append((i, end))
     # a person's given name later in the same line (李义府 … 义府)
     for s, e in persons:
         if e - s != 3 or folded[s : s + 2] in COMPOUND_SURNAMES:
