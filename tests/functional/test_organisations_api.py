@@ -15,6 +15,7 @@ from tests.functional._annotations import JUAN, MEDIA, OTHER_JUAN, PASSWORD, PER
 
 ORG = "https://w3id.org/guji/id/agent/org/nlc"
 PROJECT = "https://w3id.org/guji/id/project/yueyang"
+FAN = "https://cbdb.fas.harvard.edu/cbdbapi/person.php?id=1384"
 PEOPLE = {"root": "admin", "pam": "annotator", "ann": "annotator", "amy": "annotator", "rev": "annotator",
           "oscar": "annotator", "olga": "annotator", "carl": "annotator", "rita": "reviewer"}
 
@@ -105,7 +106,7 @@ def test_members_and_who_sees_them(client, h, world):
 
 
 def test_project_annotation_reviewed_within_the_project_and_credited(client, h, world):
-    url, etag, body = created(client, h["ann"], annotation("范仲淹", 10, 13))
+    url, etag, body = created(client, h["ann"], annotation("范仲淹", 10, 13, authority=FAN, label="范仲淹"))
     assert body["guji:project"] == PROJECT and body["creator"]["prov:actedOnBehalfOf"] == ORG
     assert client.post(path(url) + "/submit", headers=h["ann"]).status_code == 200
     # a reviewer of another project neither sees nor reviews it; a plain annotator may not review
@@ -131,6 +132,8 @@ def test_project_annotation_reviewed_within_the_project_and_credited(client, h, 
     assert credit["approved"] == 1 and credit["annotations"][0]["exact"] == "范仲淹"
     page = client.get("/organisations/nlc").text
     assert "中国国家图书馆" in page and "范仲淹" in page and "CN-110000-NLC" in page
+    entity = client.get("/entity", params={"iri": FAN}).text  # the entity's public page credits the organisation
+    assert 'href="/organisations/nlc">中国国家图书馆</a>' in entity
 
 
 def test_project_choice_and_scope(client, h, world):
