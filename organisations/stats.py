@@ -22,6 +22,7 @@ from itertools import combinations
 from annotation.model import Annotation, Status
 
 COMPARED = (Status.SUBMITTED, Status.APPROVED, Status.REJECTED)
+_DONE = {"approve": "approved", "reject": "rejected"}
 
 
 def iso_week(at: str) -> str:
@@ -39,8 +40,8 @@ def reviewed_per_week(annotations: list[Annotation]) -> list[dict]:
     weeks: dict[str, Counter] = defaultdict(Counter)
     for a in annotations:
         for h in a.history:
-            if h.action in ("approve", "reject"):
-                weeks[iso_week(h.at)][h.action + "d"] += 1
+            if h.action in _DONE:
+                weeks[iso_week(h.at)][_DONE[h.action]] += 1
     return [{"week": w, "approved": c["approved"], "rejected": c["rejected"], "reviewed": c["approved"] + c["rejected"]}
             for w, c in sorted(weeks.items())]
 

@@ -12,7 +12,7 @@ A = "https://w3id.org/guji/id/agent/"
 def ann(i, creator, start, end, category="person", status=Status.SUBMITTED, authority=None, history=()):
     return Annotation(id=f"01J{i:023d}", canonical=f"urn:x:{i}", creator=A + creator, created="2026-12-01T00:00:00Z",
                       modified="2026-12-01T00:00:00Z", status=status,
-                      target=TextTarget(source=J, start=start, end=end, exact="x" * (end - start)),
+                      target=TextTarget(source=J, start=start, end=end, exact="x" * (end - start), prefix="", suffix=""),
                       readings=[Reading(category=category, authority=authority)], history=list(history))
 
 
