@@ -13,7 +13,7 @@ from dataclasses import replace
 from accounts.errors import PermissionDeniedError
 from accounts.identity import Identity
 from annotation.errors import TargetMismatchError
-from annotation.model import Status
+from annotation.model import Category
 from kg.errors import NotFoundError
 from organisations import policies, stats
 from organisations.errors import MembershipConflictError, OrganisationInputError, OrganisationNotFoundError
@@ -39,6 +39,11 @@ from organisations.rdf import (
     read_organisation,
     read_project,
 )
+
+
+_PREFIXES = """PREFIX oa: <http://www.w3.org/ns/oa#> PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX guji: <https://w3id.org/guji/ontology#>
+"""
 
 
 class OrganisationService:
@@ -259,15 +264,39 @@ class OrganisationService:
 
     # -- statistics ---------------------------------------------------------------------------
 
-    def _annotations(self, project_iris: list[str]):
-        from annotation.service import AnnotationFilter
-
-        every = (Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.REJECTED)
-        out = []
-        for iri in project_iris:
-            out += [s.annotation for s in self.annotations.list(
-                Identity.system(), AnnotationFilter(project=iri, status=every), limit=None).items]
-        return out
+    def _annotations(self, project_iris: list[str]) -> list[stats.Row]:
+        """The statistics' view of every annotation of the projects: one query for the annotations
+        and their preferred reading, one for their review steps (history graphs included)."""
+        if not project_iris:
+            return []
+        values = " ".join(f"<{p}>" for p in project_iris)
+        rows = self.store.query(f"""{_PREFIXES}
+            SELECT ?a ?creator ?status ?src ?s ?e ?cat ?purpose ?rsrc WHERE {{ VALUES ?p {{ {values} }}
+              GRAPH ?g {{ ?a a oa:Annotation ; guji:project ?p ; guji:reviewStatus ?status ; dcterms:creator ?creator ;
+                  oa:hasTarget ?t . ?t oa:hasSource ?src ; oa:hasSelector ?ps . ?ps oa:start ?s ; oa:end ?e .
+                  BIND(IRI(CONCAT(STR(?a), "/reading/1")) AS ?r)
+                  OPTIONAL {{ ?r guji:category ?cat ; oa:hasPurpose ?purpose ; oa:hasSource ?rsrc }} }}
+              FILTER(?status != "deleted") }}""")
+        out: dict[str, stats.Row] = {}
+        for r in rows:
+            a = r["a"].value
+            identifying = r["purpose"] is not None and r["purpose"].value.endswith("#identifying")
+            out[a] = stats.Row(a.rsplit("/", 1)[1], r["creator"].value, r["status"].value, r["src"].value,
+                               int(r["s"].value), int(r["e"].value),
+                               Category.parse(r["cat"].value).value if r["cat"] is not None else None,
+                               r["rsrc"].value if identifying else None)
+        reviews = self.store.query(f"""{_PREFIXES}
+            SELECT ?a ?action ?at WHERE {{ VALUES ?p {{ {values} }}
+              GRAPH ?g {{ ?a guji:project ?p }}
+              GRAPH ?h {{ ?a guji:history ?he . ?he guji:action ?action ; prov:atTime ?at }}
+              FILTER(?action IN ("approve", "reject")) }}""")
+        seen = set()
+        for r in reviews:
+            key = (r["a"].value, r["action"].value, r["at"].value)
+            if r["a"].value in out and key not in seen:  # an approved one's project triple is in two graphs
+                seen.add(key)
+                out[r["a"].value].reviews.append((r["action"].value, r["at"].value))
+        return list(out.values())
 
     def project_stats(self, identity: Identity, slug: str) -> dict:
         p = self.project(slug)

@@ -16,13 +16,36 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import combinations
 
 from annotation.model import Annotation, Status
 
-COMPARED = (Status.SUBMITTED, Status.APPROVED, Status.REJECTED)
+COMPARED = ("submitted", "approved", "rejected")
 _DONE = {"approve": "approved", "reject": "rejected"}
+
+
+@dataclass
+class Row:
+    """What statistics need of an annotation (read with one query, not the whole annotation)."""
+
+    id: str
+    creator: str
+    status: str
+    source: str
+    start: int
+    end: int
+    category: str | None  # of the preferred reading
+    authority: str | None
+    reviews: list[tuple[str, str]] = field(default_factory=list)  # (approve|reject, time)
+
+    @classmethod
+    def of(cls, a: Annotation) -> "Row":
+        r = a.readings[0] if a.readings else None
+        return cls(a.id, a.creator, a.status.value, a.target.source, a.target.start, a.target.end,
+                   r.category.value if r else None, r.authority if r else None,
+                   [(h.action, h.at) for h in a.history if h.action in _DONE])
 
 
 def iso_week(at: str) -> str:
@@ -31,26 +54,25 @@ def iso_week(at: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def by_status(annotations: list[Annotation]) -> dict[str, int]:
-    counts = Counter(a.status.value for a in annotations if a.status is not Status.DELETED)
+def by_status(annotations: list[Row]) -> dict[str, int]:
+    counts = Counter(a.status for a in annotations if a.status != Status.DELETED.value)
     return {s.value: counts.get(s.value, 0) for s in (Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.REJECTED)}
 
 
-def reviewed_per_week(annotations: list[Annotation]) -> list[dict]:
+def reviewed_per_week(annotations: list[Row]) -> list[dict]:
     weeks: dict[str, Counter] = defaultdict(Counter)
     for a in annotations:
-        for h in a.history:
-            if h.action in _DONE:
-                weeks[iso_week(h.at)][_DONE[h.action]] += 1
+        for action, at in a.reviews:
+            weeks[iso_week(at)][_DONE[action]] += 1
     return [{"week": w, "approved": c["approved"], "rejected": c["rejected"], "reviewed": c["approved"] + c["rejected"]}
             for w, c in sorted(weeks.items())]
 
 
-def agreement(annotations: list[Annotation]) -> dict:
-    spans: dict[tuple[str, int, int], dict[str, Annotation]] = defaultdict(dict)
+def agreement(annotations: list[Row]) -> dict:
+    spans: dict[tuple[str, int, int], dict[str, Row]] = defaultdict(dict)
     for a in sorted(annotations, key=lambda a: a.id):  # the latest annotation of an annotator on a span counts
-        if a.status in COMPARED and a.readings:
-            spans[(a.target.source, a.target.start, a.target.end)][a.creator] = a
+        if a.status in COMPARED and a.category:
+            spans[(a.source, a.start, a.end)][a.creator] = a
     pairs = category = authority = 0
     pooled: Counter = Counter()
     shared = 0
@@ -59,13 +81,12 @@ def agreement(annotations: list[Annotation]) -> dict:
             continue
         shared += 1
         for x, y in combinations(sorted(by_creator.values(), key=lambda a: a.creator), 2):
-            rx, ry = x.readings[0], y.readings[0]
             pairs += 1
-            pooled[rx.category.value] += 1
-            pooled[ry.category.value] += 1
-            if rx.category == ry.category:
+            pooled[x.category] += 1
+            pooled[y.category] += 1
+            if x.category == y.category:
                 category += 1
-                if rx.authority == ry.authority:
+                if x.authority == y.authority:
                     authority += 1
     po = category / pairs if pairs else None
     total = sum(pooled.values())
@@ -77,7 +98,7 @@ def agreement(annotations: list[Annotation]) -> dict:
             "authority": {"agreed": authority, "observed": round(authority / pairs, 4) if pairs else None}}
 
 
-def summary(annotations: list[Annotation]) -> dict:
-    live = [a for a in annotations if a.status is not Status.DELETED]
+def summary(annotations: list[Row]) -> dict:
+    live = [a for a in annotations if a.status != Status.DELETED.value]
     return {"annotations": len(live), "by_status": by_status(live), "annotators": len({a.creator for a in live}),
             "reviewed_per_week": reviewed_per_week(live), "agreement": agreement(live)}

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from annotation.model import Annotation, HistoryEntry, Reading, Status, TextTarget
-from organisations.stats import agreement, by_status, iso_week, reviewed_per_week
+from organisations.stats import Row, agreement, by_status, iso_week, reviewed_per_week
 
 J = "https://w3id.org/guji/id/text/X/master/001"
 A = "https://w3id.org/guji/id/agent/"
 
 
 def ann(i, creator, start, end, category="person", status=Status.SUBMITTED, authority=None, history=()):
-    return Annotation(id=f"01J{i:023d}", canonical=f"urn:x:{i}", creator=A + creator, created="2026-12-01T00:00:00Z",
+    """A stored annotation as the statistics read it (Row.of: the same fields the service's query reads)."""
+    return Row.of(Annotation(id=f"01J{i:023d}", canonical=f"urn:x:{i}", creator=A + creator, created="2026-12-01T00:00:00Z",
                       modified="2026-12-01T00:00:00Z", status=status,
                       target=TextTarget(source=J, start=start, end=end, exact="x" * (end - start), prefix="", suffix=""),
-                      readings=[Reading(category=category, authority=authority)], history=list(history))
+                      readings=[Reading(category=category, authority=authority)], history=list(history)))
 
 
 def test_iso_week_crosses_the_year_like_iso_8601():
