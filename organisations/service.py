@@ -22,6 +22,7 @@ from organisations.model import (
     ORG_GRAPH_BASE,
     PROJECT_BASE,
     PROJECT_GRAPH_BASE,
+    SLUG,
     MemberState,
     OrganisationCreate,
     ProjectCreate,
@@ -78,7 +79,7 @@ class OrganisationService:
         return self.organisation(data.id)
 
     def organisation(self, slug: str) -> dict:
-        org = read_organisation(slug, self.store.triples(org_graph(slug))) if isinstance(slug, str) else None
+        org = read_organisation(slug, self.store.triples(org_graph(slug))) if isinstance(slug, str) and SLUG.match(slug) else None
         if org is None:
             raise OrganisationNotFoundError(f"no organisation {slug!r}", id=slug)
         org["projects"] = [p for p in self.projects() if p["organisation"] == slug]
@@ -132,7 +133,7 @@ class OrganisationService:
         return self.project(slug)
 
     def project(self, slug: str) -> dict:
-        p = read_project(slug, self.store.triples(project_graph(slug))) if isinstance(slug, str) else None
+        p = read_project(slug, self.store.triples(project_graph(slug))) if isinstance(slug, str) and SLUG.match(slug) else None
         if p is None:
             raise OrganisationNotFoundError(f"no project {slug!r}", id=slug)
         return p

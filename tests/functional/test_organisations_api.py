@@ -172,3 +172,14 @@ def test_leaving_and_last_admin(client, h, world):
     assert client.post("/api/projects/yueyang/requests", json={"role": "annotator"}, headers=h["carl"]).status_code == 201
     assert client.delete("/api/projects/yueyang/members/carl", headers=h["pam"]).status_code == 204  # declined
     error(client.delete("/api/projects/yueyang/members/carl", headers=h["pam"]), 404)
+
+
+@pytest.mark.parametrize("name", ["a b", "<x>", "x%0Ay", "%E5%B2%B3", "a" * 300, "nlc\"}"])
+def test_odd_ids_in_addresses_are_404_in_the_error_shape(client, h, world, name):
+    for url in (f"/api/organisations/{name}", f"/api/projects/{name}", f"/api/projects/{name}/stats", f"/organisations/{name}"):
+        r = client.get(url, headers=h["root"])
+        assert r.status_code == 404, (url, r.status_code, r.text[:200])
+    error(client.post(f"/api/projects/{name}/invitations", json={"user": "ann"}, headers=h["pam"]), 404)
+    doc = annotation(**{"guji:project": name})
+    e = error(client.post("/annotations/", json=doc, headers={**h["ann"], "Content-Type": MEDIA}), 422)
+    assert e["details"]["field"] == "guji:project"
