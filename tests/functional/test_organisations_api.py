@@ -183,3 +183,15 @@ def test_odd_ids_in_addresses_are_404_in_the_error_shape(client, h, world, name)
     doc = annotation(**{"guji:project": name})
     e = error(client.post("/annotations/", json=doc, headers={**h["ann"], "Content-Type": MEDIA}), 422)
     assert e["details"]["field"] == "guji:project"
+
+
+def test_project_admin_edits_the_project(client, h, world):
+    edit = {"name": "岳陽樓記人名標引", "guideline": "人名標全名；字號另立；官名另標。", "scope": [JUAN]}
+    error(client.put("/api/projects/yueyang", json=edit), 401)
+    error(client.put("/api/projects/yueyang", json=edit, headers=h["ann"]), 403)
+    error(client.put("/api/projects/yueyang", json=edit | {"scope": []}, headers=h["pam"]), 422)
+    r = client.put("/api/projects/yueyang", json=edit, headers=h["pam"])
+    assert r.status_code == 200 and r.json()["guideline"] == edit["guideline"]
+    assert client.get("/api/projects/yueyang").json()["guideline"] == edit["guideline"]
+    rows = client.get("/sparql", params={"query": f"SELECT ?g WHERE {{ <{PROJECT}> <https://w3id.org/guji/ontology#guideline> ?g }}"}).json()
+    assert [b["g"]["value"] for b in rows["results"]["bindings"]] == [edit["guideline"]]  # replaced, not added
