@@ -123,6 +123,7 @@ class AnnotationPolicy:
     # the creator edits their own work until it is approved; afterwards reviewers correct it
     can_update = [AllOf(Creator(), StatusIn(Status.DRAFT, Status.SUBMITTED, Status.REJECTED)),
                   AllOf(RoleAtLeast(Role.REVIEWER), StatusIn(Status.APPROVED)),
+                  AllOf(ProjectRole(*PROJECT_REVIEWER), StatusIn(Status.APPROVED)),  # within their projects
                   RoleAtLeast(Role.ADMIN)]
     can_delete = [AllOf(Creator(), StatusIn(Status.DRAFT, Status.SUBMITTED, Status.REJECTED)), RoleAtLeast(Role.ADMIN)]
     can_submit = [Creator(), RoleAtLeast(Role.ADMIN)]

@@ -57,6 +57,18 @@ def test_project_reviewer_reviews_only_their_project(svc):
     assert svc.review(RITA, a2.id, "approve").annotation.status.value == "approved"  # global reviewers: everything
 
 
+def test_project_reviewer_corrects_approved_annotations_of_their_project_only(svc):
+    from annotation.model import AnnotationUpdate
+
+    a1, a2 = submitted(svc, ANN), submitted(svc, AMY)
+    for a in (a1, a2):
+        svc.review(RITA, a.id, "approve")
+    change = AnnotationUpdate(**(data(exact="范仲淹").model_dump() | {"note": "字希文"}))
+    assert svc.update(REV1, a1.id, change, if_match="*").annotation.note == "字希文"
+    with pytest.raises(PermissionDeniedError):
+        svc.update(REV1, a2.id, change, if_match="*")  # approved (public) but another project's
+
+
 def test_four_eyes_in_a_project(svc):
     mine = svc.create(ADM1, data()).annotation  # a project admin annotates too
     svc.submit(ADM1, mine.id)
