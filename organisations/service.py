@@ -15,6 +15,7 @@ from accounts.identity import Identity
 from annotation.errors import TargetMismatchError
 from annotation.model import Category
 from kg.errors import NotFoundError
+from kg.graphs import is_annotation
 from organisations import policies, stats
 from organisations.errors import MembershipConflictError, OrganisationInputError, OrganisationNotFoundError
 from organisations.members import Member, MemberStore
@@ -56,6 +57,15 @@ class OrganisationService:
         self.users = users
         self.annotations = annotations
         self._lock = threading.Lock()
+        # the juans each scope IRI stands for, asked on every create in a project: kept until a
+        # graph other than an annotation's changes (a text or catalogue write can add juans)
+        self._scope_juans: dict[str, frozenset[str]] = {}
+        if hasattr(store, "subscribe"):
+            store.subscribe(self._forget_scopes)
+
+    def _forget_scopes(self, changes) -> None:
+        if any(not is_annotation(c.graph) for c in changes):
+            self._scope_juans = {}
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -259,8 +269,11 @@ class OrganisationService:
 
     def _juans(self, p: dict) -> set[str]:
         out: set[str] = set()
+        cache = self._scope_juans
         for iri in p["scope"]:
-            out.update(self.annotations.juans_of(iri))
+            if iri not in cache:
+                cache[iri] = frozenset(self.annotations.juans_of(iri))
+            out |= cache[iri]
         return out
 
     # -- statistics ---------------------------------------------------------------------------

@@ -103,3 +103,27 @@ def test_refused_writes_store_nothing(world):
         org.create_organisation(Identity("a1", Role.ANNOTATOR), OrganisationCreate(id="x", name="x", authority="CN-1"))
     assert store.last_sequence() == before and set(store.graphs()) == graphs
     assert org.members.of_project("p3") == []
+
+
+def test_scope_follows_new_texts(world):
+    """The scope's juans are remembered between creates, and forgotten when a text is written."""
+    store, ann, org = world
+    work = "https://w3id.org/guji/id/work/GJ9a0003"
+    late = "https://w3id.org/guji/id/text/GJ9a0003/master/001"
+    import pyoxigraph as ox
+
+    from kg.namespaces import BF, DCTERMS
+    N = ox.NamedNode
+    def write(juans):  # noqa: E306
+        triples = [ox.Triple(N(work + "/i"), N(BF + "instanceOf"), N(work)), ox.Triple(N(work + "/c"), N(BF + "itemOf"), N(work + "/i"))]
+        for j in juans:
+            triples += [ox.Triple(N(j), N(DCTERMS + "isPartOf"), N(work + "/c")),
+                        ox.Triple(N(j), N("https://w3id.org/guji/ontology#text"), ox.Literal("范仲淹滕子京巴陵郡"))]
+        store.replace_graph("https://w3id.org/guji/graph/test/GJ9a0003", triples, agent="test")
+    write([late])
+    org.create_project(ROOT, ProjectCreate(id="p3", organisation="nlc", name="P3", scope=[work]))
+    a = who(org, "a1", "p3")
+    assert make(ann, a, 0, source=late).project.endswith("/p3")
+    second = late[:-3] + "002"
+    write([late, second])  # a juan added to the work: in scope at once
+    assert make(ann, a, 0, source=second).project.endswith("/p3")
