@@ -187,6 +187,9 @@ class OrganisationService:
     def request(self, identity: Identity, slug: str, role: ProjectRole) -> dict:
         policies.require_login(identity, "asking to join a project")
         self.project(slug)
+        if role is ProjectRole.ADMIN:  # admins are named by the global admin or invited by a project admin
+            raise OrganisationInputError("one asks to join as annotator or reviewer; a project admin is invited "
+                                         "（项目管理员须由邀请产生）", field="role")
         with self._lock:
             m = self.members.get(slug, identity.name)
             if m is not None and m.state is MemberState.ACTIVE:

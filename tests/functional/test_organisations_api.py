@@ -167,6 +167,8 @@ def test_statistics_and_agreement(client, h, world):
 def test_leaving_and_last_admin(client, h, world):
     error(client.delete("/api/projects/yueyang/members/pam", headers=h["pam"]), 409)  # the last admin
     error(client.delete("/api/projects/yueyang/members/ann", headers=h["carl"]), 403)
+    e = error(client.post("/api/projects/taohua/requests", json={"role": "admin"}, headers=h["carl"]), 422)
+    assert e["details"]["field"] == "role"
     client.post("/api/projects/taohua/requests", json={}, headers=h["carl"])
     assert client.delete("/api/projects/taohua/members/carl", headers=h["carl"]).status_code == 204  # withdrawn
     assert client.post("/api/projects/yueyang/requests", json={"role": "annotator"}, headers=h["carl"]).status_code == 201
