@@ -335,18 +335,12 @@ def parse_annotation(doc: Any) -> AnnotationCreate:
     if not isinstance(doc, dict):
         raise _err("the request body must be one JSON-LD annotation object", "body")
     _check_context(doc)
-    if _motivation(doc) == "linking":
+    relation, image, readings = None, None, []
+    if _motivation(doc) == "linking":  # a relation between two entity annotations (ADR 0022)
         text, relation, note = _relation(doc)
-        certainty = doc.get("guji:certainty", "certain")
-        certainty = "uncertain" if certainty == "存疑" else certainty
-        if certainty not in ("certain", "uncertain"):
-            raise _err("guji:certainty must be 'certain' or 'uncertain' (存疑)", "guji:certainty")
-        canonical = doc.get("canonical")
-        if canonical is not None and (not isinstance(canonical, str) or not is_absolute_iri(canonical)):
-            raise _err("canonical must be an absolute http(s) or urn IRI", "canonical")
-        return AnnotationCreate(target=text, relation=relation, note=note, certainty=certainty, canonical=canonical)
-    text, image = _targets(doc)
-    readings, note = _bodies(doc)
+    else:
+        text, image = _targets(doc)
+        readings, note = _bodies(doc)
     certainty = doc.get("guji:certainty", "certain")
     if certainty == "存疑":
         certainty = "uncertain"
@@ -356,7 +350,11 @@ def parse_annotation(doc: Any) -> AnnotationCreate:
     if canonical is not None and (not isinstance(canonical, str) or not is_absolute_iri(canonical)):
         problem = (iri_problem(canonical) or "it is not absolute") if isinstance(canonical, str) else "it is not a string"
         raise _err(f"canonical must be an absolute http(s) or urn IRI: {problem}", "canonical")
-    return AnnotationCreate(target=text, image=image, readings=readings, note=note, certainty=certainty, canonical=canonical)
+    project = doc.get("guji:project")
+    if project is not None and (not isinstance(project, str) or not project.strip() or len(project) > 300):
+        raise _err("guji:project must be a project id or IRI (a string)", "guji:project")
+    return AnnotationCreate(target=text, image=image, readings=readings, note=note, certainty=certainty, canonical=canonical,
+                            project=project, relation=relation)
 
 
 def annotation_id_from(doc: dict) -> str | None:
@@ -403,6 +401,7 @@ def parse_stored(doc: Any) -> Annotation:
     try:
         return Annotation(
             id=annotation_id, canonical=doc.get("canonical") or created.canonical, creator=creator_iri,
+            project=doc.get("guji:project"), organisation=creator.get("prov:actedOnBehalfOf") if isinstance(creator, dict) else None,
             created=doc["created"], modified=doc["modified"], status=doc["guji:status"],
             revision=int(doc.get("guji:revision", 1)), target=target, image=created.image, readings=created.readings,
             note=created.note, certainty=created.certainty,

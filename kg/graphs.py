@@ -12,6 +12,8 @@ reads it:
 | ``annotation/<id>``                   | an approved annotation                             | yes    |
 | ``private/annotation/<id>``           | a draft, submitted, rejected or deleted annotation | never  |
 | ``acceptance/units``                  | the submitting units and their provinces (credit)  | yes    |
+| ``organisations/<id>``                | an organisation (name, authority id) (organisations/) | yes |
+| ``projects/<id>``                     | an annotation project (scope, guideline, organisation) | yes |
 | ``private/acceptance/…``              | plans, samples and reviews, monthly catalogues, spot checks, acceptances, memberships (acceptance/rdf.py) | never |
 | ``private/…``                         | anything else that only its owners and staff see   | never  |
 | ``changelog``                         | the change log (``guji:Change``)                   | never  |
