@@ -300,27 +300,34 @@ class ReadModel:
         annotation — type (CHisIEC name, English, property IRI), direction, the other entity and
         its name, and the evidence: the two quoted spans and where they are read."""
         node = ox.NamedNode(check_iri(iri))
-        out: list[dict] = []
         types = " ".join(f"<{t.iri}>" for t in RelationType)
+        found: list[tuple[str, str, str, bool]] = []  # (graph, property, other entity, outgoing)
         for direction, pattern in (("out", "?e ?p ?other"), ("in", "?other ?p ?e")):
-            rows = self._select(f"""
-                SELECT ?a ?p ?other ?juan ?hs ?hq ?ts ?tq WHERE {{ VALUES ?p {{ {types} }}
-                  GRAPH ?g {{ {pattern} . ?a oa:motivatedBy oa:linking ; oa:hasBody ?b ; oa:hasTarget ?ht , ?tt .
-                    ?b oa:hasSource ?p . FILTER(STRENDS(STR(?ht), "/target") && STRENDS(STR(?tt), "/tail"))
-                    ?ht oa:hasSource ?juan ; oa:hasSelector ?hqs , ?hps . ?hqs oa:exact ?hq . ?hps oa:start ?hs .
-                    ?tt oa:hasSelector ?tqs , ?tps . ?tqs oa:exact ?tq . ?tps oa:start ?ts . }}
-                  FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}"))
-                }} LIMIT {int(limit)}""", public=False, e=node)
-            for r in rows:
-                try:
-                    rtype = RelationType.parse(r["p"])
-                except ValueError:
-                    continue
-                out.append({"annotation": r["a"].rsplit("/", 1)[-1], "type": rtype.value, "type_label": rtype.label,
-                            "type_en": rtype.label_en, "predicate": rtype.iri, "out": direction == "out", "iri": r["other"],
-                            "juan": r["juan"], "head": r["hq"], "tail": r["tq"],
-                            "other_quote": r["tq"] if direction == "out" else r["hq"],
-                            "url": reading_url(r["juan"], int(r["hs"]))})
+            rows = self._select(f"""SELECT ?g ?p ?other WHERE {{ VALUES ?p {{ {types} }} GRAPH ?g {{ {pattern} }}
+                  FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}")) }} LIMIT {int(limit)}""", public=False, e=node)
+            found += [(r["g"], r["p"], r["other"], direction == "out") for r in rows]
+        if not found:
+            return []
+        # the evidence: the relation annotation is the graph's own (…/annotation/<id>), its spans at /target and /tail
+        values = " ".join(f"(<{g}> <{ID}annotation/{g.rsplit('/', 1)[1]}/target> <{ID}annotation/{g.rsplit('/', 1)[1]}/tail>)"
+                          for g in {f[0] for f in found})
+        spans = {r["g"]: r for r in self._select(f"""SELECT ?g ?juan ?hs ?hq ?tq WHERE {{ VALUES (?g ?ht ?tt) {{ {values} }}
+              GRAPH ?g {{ ?ht oa:hasSource ?juan ; oa:hasSelector ?hqs , ?hps . ?hqs oa:exact ?hq . ?hps oa:start ?hs .
+                ?tt oa:hasSelector ?tqs . ?tqs oa:exact ?tq . }} }}""", public=False)}
+        out: list[dict] = []
+        for g, p, other, outgoing in found:
+            r = spans.get(g)
+            try:
+                rtype = RelationType.parse(p)
+            except ValueError:
+                continue
+            if r is None:
+                continue
+            out.append({"annotation": g.rsplit("/", 1)[1], "type": rtype.value, "type_label": rtype.label,
+                        "type_en": rtype.label_en, "predicate": rtype.iri, "out": outgoing, "iri": other,
+                        "juan": r["juan"], "head": r["hq"], "tail": r["tq"],
+                        "other_quote": r["tq"] if outgoing else r["hq"],
+                        "url": reading_url(r["juan"], int(r["hs"]))})
         if out:
             values = " ".join(f"<{check_iri(e['iri'])}>" for e in out)
             rows = self._select(f"""SELECT ?x ?label WHERE {{ VALUES ?x {{ {values} }} GRAPH ?g {{ ?x rdfs:label ?label }} {PUBLIC_G} }}""",
