@@ -279,13 +279,16 @@ def check_package(pkg, report: Report) -> None:
     for row in pkg.rows("issues"):
         s = row.get("serial_id").strip()
         dangling("data/issues.csv", row, "serial_id", "serials.csv", serials)
-        issues[row.get("issue_id").strip()] = (s, _int(row.get("pages")), row.line)
+        pages = _int(row.get("pages"))
+        issues[row.get("issue_id").strip()] = (s, pages if pages is not None and pages >= 1 else None, row.line)
         day = row.get("date").strip()
         if s in serials and day and _valid(day):
             if material[s].endswith("/newspaper") and len(day) != 10:
                 report.violation("issue_not_daily", "data/issues.csv", f"报纸每期须注明出版日（YYYY-MM-DD），此为 {day}",
                                  f"a newspaper's issue is dated to the day (YYYY-MM-DD), not {day}", row=row.line, field="date", value=day)
             start, end = serials[s].get("start_date").strip(), serials[s].get("end_date").strip()
+            if start and end and _valid(start) and _valid(end) and _first_day(end) < _first_day(start):
+                continue  # the run itself is wrong (reported on serials.csv): no issue is measured by it
             if start and _valid(start) and _last_day(day) < _first_day(start) or end and _valid(end) and _first_day(day) > _last_day(end):
                 report.violation("issue_out_of_run", "data/issues.csv", f"出版日期 {day} 不在该刊起讫日期（{start or '…'} 至 {end or '…'}）之内",
                                  f"date {day} lies outside the serial's run ({start or '…'} to {end or '…'})", row=row.line, field="date", value=day)
@@ -301,7 +304,7 @@ def check_package(pkg, report: Report) -> None:
         if bad:
             continue
         reel, issue = row.get("reel_id").strip(), row.get("issue_id").strip()
-        if reels.get(reel) != issues[issue][0]:
+        if reels.get(reel) != issues[issue][0] and reels.get(reel) in serials and issues[issue][0] in serials:
             report.violation("reel_of_other_serial", "data/issue_frames.csv",
                              f"胶卷 {reel} 不是期次 {issue} 所属连续出版物（{issues[issue][0]}）的胶卷",
                              f"reel {reel} does not film the serial of issue {issue} ({issues[issue][0]}): its serial_id is {reels.get(reel) or 'empty'}",
