@@ -218,3 +218,13 @@ def test_an_invalid_v2_package_writes_nothing(tmp_path):
     result = ingest_package(store, pkg, agent="t")
     assert not result.report.valid and not result.changes
     assert len(store.oxigraph) == before
+
+
+def test_the_format_document_lists_every_v2_table_and_column():
+    from kg.package.serials import TABLES_V2
+
+    doc = (ROOT / "docs" / "submission-package.md").read_text(encoding="utf-8")
+    for table in TABLES_V2:
+        assert f"### {table.file}" in doc
+        for column in table.columns:
+            assert f"| `{column.name}` | {column.zh} |" in doc, (table.file, column.name)
