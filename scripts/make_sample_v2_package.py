@@ -27,7 +27,7 @@ BATCH = "guji-sample-2026-v2"
 OUT = ROOT / "samples" / "package" / BATCH
 DATE = "2026-12-04"
 
-BOOKS = [dict(book_id="B1", census_no="110000-0002-0000001", holding_library="guji 示例图书馆", call_number="民/0001",
+BOOKS = [dict(book_id="B1", census_no="110000-0002-0000001", holding_library="guji 示例文献中心", call_number="民/0001",
               title="國語新讀本", juan_count="", responsibility="示例編者", responsibility_dynasty="", responsibility_mode="編",
               edition_statement="民國二十四年鉛印本", edition_type="铅印本", date_as_written="民國二十四年", year="1935",
               layout="", binding="", volumes="1", sibu="", material_type="民国图书", page_count="4",
@@ -35,10 +35,10 @@ BOOKS = [dict(book_id="B1", census_no="110000-0002-0000001", holding_library="gu
 
 SERIALS = [
     dict(serial_id="S1", title="學林月刊", material_type="期刊", issn="", cn="", frequency="月刊", publisher="學林社",
-         place="北平", start_date="1935-01", end_date="1937-07", holding_library="guji 示例图书馆", call_number="刊/0001",
+         place="北平", start_date="1935-01", end_date="1937-07", holding_library="guji 示例文献中心", call_number="刊/0001",
          notes="示例期刊"),
     dict(serial_id="S2", title="津門晨報", material_type="报纸", issn="", cn="", frequency="日刊", publisher="津門晨報社",
-         place="天津", start_date="1934-10-10", end_date="", holding_library="guji 示例图书馆", call_number="报/0001",
+         place="天津", start_date="1934-10-10", end_date="", holding_library="guji 示例文献中心", call_number="报/0001",
          notes="示例报纸"),
 ]
 
@@ -128,7 +128,7 @@ def main() -> Path:
     for name, content in tables.items():
         (data / name).write_text(content, encoding="utf-8")
     submission = {
-        "package_version": "2", "batch": BATCH, "submitting_unit": "guji 示例图书馆",
+        "package_version": "2", "batch": BATCH, "submitting_unit": "guji 示例文献中心",
         "contact": {"name": "示例联系人", "email": "sample@example.org", "phone": "010-00000000"}, "date": DATE,
         "rights": "http://creativecommons.org/licenses/by/4.0/",
         "counts": {"books": len(BOOKS), "reels": len(REELS), "files": len(files), "gaiji": 0,
@@ -136,7 +136,7 @@ def main() -> Path:
         "notes": "guji 项目自编示例包（第2版格式：期刊、报纸、民国图书）/ a v2 sample package written for the guji project",
     }
     (data / "submission.json").write_text(json.dumps(submission, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    bagit.make_bag(str(OUT), {"Source-Organization": "guji 示例图书馆", "Contact-Name": "示例联系人", "Contact-Email": "sample@example.org",
+    bagit.make_bag(str(OUT), {"Source-Organization": "guji 示例文献中心", "Contact-Name": "示例联系人", "Contact-Email": "sample@example.org",
                               "External-Identifier": BATCH, "Bagging-Date": DATE, "guji-Package-Version": "2"}, checksums=["sha256"])
     # bagit writes the date of the day it runs into bag-info.txt; keep the output deterministic
     return OUT
