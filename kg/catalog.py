@@ -174,7 +174,18 @@ class Catalog:
             at = query.index("{", query.upper().index("WHERE")) + 1
             query = f"{query[:at]} VALUES ({names}) {{ ({values}) }} {query[at:]}"
         rows = self.store.query(PREFIXES + query, default_graph=[ox.NamedNode(g) for g in default] or [ox.DefaultGraph()])
-        return [{v.value: (None if r[v] is None else r[v].value) for v in rows.variables} for r in rows]
+        # A default graph that is the union of the graphs gives a statement once per graph that makes
+        # it: two packages naming the same agent (one filming unit for both) doubled a book's microfilm
+        # rows and lineage edges. A catalogue read never wants the same row twice.
+        seen: set[tuple] = set()
+        out = []
+        for r in rows:
+            row = {v.value: (None if r[v] is None else r[v].value) for v in rows.variables}
+            key = tuple(row.values())
+            if key not in seen:
+                seen.add(key)
+                out.append(row)
+        return out
 
     # -- physical books and their copies ----------------------------------------------------------
 

@@ -228,3 +228,19 @@ def test_the_format_document_lists_every_v2_table_and_column():
         assert f"### {table.file}" in doc
         for column in table.columns:
             assert f"| `{column.name}` | {column.zh} |" in doc, (table.file, column.name)
+
+
+def test_a_filming_unit_shared_by_two_packages_does_not_double_a_books_rows(tmp_path):
+    """The v2 sample is filmed by the same unit (guji 示例缩微中心) as the v1 sample: the union of the
+    two package graphs states the unit's label twice, which doubled book 1's microfilm rows, frame
+    links and lineage edges until catalogue reads dropped repeated rows."""
+    from kg.catalog import Catalog
+
+    store = OxigraphStore(tmp_path / "s")
+    assert ingest_package(store, V1, agent="t").report.valid
+    alone = Catalog(store).book("110000-0001-0000001")
+    assert ingest_package(store, V2, agent="t").report.valid
+    both = Catalog(store).book("110000-0001-0000001")
+    assert both["microfilm"] == alone["microfilm"] and both["derivations"] == alone["derivations"]
+    frames = [(r["reel_id"], f["start"], f["end"]) for c in both["microfilm"] for r in c["reels"] for f in r["frames"]]
+    assert len(frames) == len(set(frames)) == 6  # book 1: two ranges on each of its three reels
