@@ -304,12 +304,22 @@ def check_package(pkg, report: Report) -> None:
         if bad:
             continue
         reel, issue = row.get("reel_id").strip(), row.get("issue_id").strip()
-        if reels.get(reel) != issues[issue][0] and reels.get(reel) in serials and issues[issue][0] in serials:
+        if not reels.get(reel):
+            report.violation("issue_frames_on_book_reel", "data/issue_frames.csv", f"胶卷 {reel} 是图书的胶卷（无 serial_id），不能著录期次画幅",
+                             f"reel {reel} films a book (it has no serial_id): issue frame ranges belong on a serial's reel",
+                             row=row.line, field="reel_id", value=reel)
+        elif reels.get(reel) != issues[issue][0] and reels.get(reel) in serials and issues[issue][0] in serials:
             report.violation("reel_of_other_serial", "data/issue_frames.csv",
                              f"胶卷 {reel} 不是期次 {issue} 所属连续出版物（{issues[issue][0]}）的胶卷",
                              f"reel {reel} does not film the serial of issue {issue} ({issues[issue][0]}): its serial_id is {reels.get(reel) or 'empty'}",
                              row=row.line, field="reel_id", value=reel)
         _within_issue(report, "data/issue_frames.csv", row, issues)
+    for row in pkg.rows("frames"):
+        reel = row.get("reel_id").strip()
+        if reels.get(reel):
+            report.violation("frames_on_serial_reel", "data/frames.csv", f"胶卷 {reel} 是连续出版物的胶卷，其画幅范围请著录于 issue_frames.csv",
+                             f"reel {reel} films a serial: its frame ranges go in issue_frames.csv (per issue), not frames.csv",
+                             row=row.line, field="reel_id", value=reel)
     _check_overlaps(pkg, report)
     counts = pkg.submission.get("counts")
     if isinstance(counts, dict):
