@@ -20,6 +20,7 @@ from kg.sparql import PRIVATE_GRAPH_PREFIXES, public_dataset
 from kg.store import OxigraphStore
 
 PREFIXES = sparql_prefixes() + "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 
 # Catalogue data never lives in annotation graphs, and a default graph that is the union of
 # thousands of per-annotation graphs makes every pattern slow (juan_text: 4 s with 2,000
@@ -371,6 +372,10 @@ class Catalog:
     def reel_frame(self, reel_id: str, frame: int) -> dict:
         """Which book, juan and folios (or pages) a frame of a reel shows; on a serial's reel,
         which issue and page (package v2, ADR 0021)."""
+        if self._select("""SELECT ?serial WHERE { ?reel a guji:MicrofilmReel ; dcterms:identifier ?reelId .
+                ?copy guji:onReel ?reel ; bf:itemOf/bf:reproductionOf ?serial . ?serial a guji:Serial } LIMIT 1""",
+                        reelId=ox.Literal(reel_id)):
+            return self._serial_reel_frame(reel_id, frame)  # a serial's reel: the book query would scan for nothing
         rows = self._select("""
             SELECT ?reel ?book ?census ?title ?generation ?start ?end ?juan ?folioStart ?folioEnd ?pageStart ?pageEnd WHERE {
               ?reel a guji:MicrofilmReel ; dcterms:identifier ?reelId .
@@ -401,31 +406,40 @@ class Catalog:
     # -- serials (package v2, ADR 0021) -------------------------------------------------------------
 
     def _serial_reel_frame(self, reel_id: str, frame: int) -> dict:
-        """frame → issue/page on a serial's reel (a reel holds many issues)."""
-        rows = self._select("""
-            SELECT ?reel ?serial ?title ?generation ?start ?end ?issue ?issueId ?date ?pageStart ?pageEnd WHERE {
+        """frame → issue/page on a serial's reel (a reel holds many issues): the reel, then the one
+        range holding the frame (a range scan on this reel), then that range's issue."""
+        head = self._select("""
+            SELECT ?reel ?serial ?title ?generation WHERE {
               ?reel a guji:MicrofilmReel ; dcterms:identifier ?reelId .
               ?copy guji:onReel ?reel ; bf:itemOf ?mf . ?mf bf:generation ?generation ; bf:reproductionOf ?serial .
-              ?serial a guji:Serial ; rdfs:label ?title .
-              OPTIONAL { ?copy guji:frameRange ?fr . ?fr guji:onReel ?reel ; guji:startFrame ?start ; guji:endFrame ?end ; guji:showsIssue ?issue .
-                         ?issue dcterms:identifier ?issueId . OPTIONAL { ?issue guji:issueDate ?date }
-                         OPTIONAL { ?fr guji:startPage ?pageStart } OPTIONAL { ?fr guji:endPage ?pageEnd } }
-            }""", reelId=ox.Literal(reel_id))
-        if not rows:
+              ?serial a guji:Serial ; rdfs:label ?title . } LIMIT 1""", reelId=ox.Literal(reel_id))
+        if not head:
             raise NotFoundError(f"no reel {reel_id}", reel=reel_id)
-        for r in rows:
-            if r["start"] is not None and int(r["start"]) <= frame <= int(r["end"]):
-                return {"reel": reel_id, "frame": frame, "reel_iri": r["reel"], "book": None, "census_no": None,
-                        "title": r["title"], "generation": r["generation"], "juan": None, "serial": r["serial"],
-                        "serial_path": serial_path(r["serial"]), "issue": r["issue"], "issue_id": r["issueId"],
-                        "issue_path": serial_path(r["issue"]), "date": r["date"],
-                        "frames": {"start": int(r["start"]), "end": int(r["end"])},
-                        "folios": {"start": None, "end": None}, "folio": None, "folio_exact": False,
-                        "pages": {"start": _int_or_none(r["pageStart"]), "end": _int_or_none(r["pageEnd"])},
-                        **frame_page(frame, int(r["start"]), int(r["end"]), r["pageStart"], r["pageEnd"])}
-        ranges = sorted((int(r["start"]), int(r["end"])) for r in rows if r["start"] is not None)
-        raise NotFoundError(f"frame {frame} of reel {reel_id} is not in any recorded frame range ({', '.join(f'{a}-{b}' for a, b in ranges) or 'none'})",
-                            reel=reel_id, frame=frame)
+        h = head[0]
+        reel = ox.NamedNode(h["reel"])
+        found = self._select("""
+            SELECT ?start ?end ?issue ?issueId ?date ?pageStart ?pageEnd WHERE {
+              ?fr guji:onReel ?reel ; guji:startFrame ?start ; guji:endFrame ?end .
+              FILTER(?start <= ?frame && ?frame <= ?end)
+              ?fr guji:showsIssue ?issue . ?issue dcterms:identifier ?issueId . OPTIONAL { ?issue guji:issueDate ?date }
+              OPTIONAL { ?fr guji:startPage ?pageStart } OPTIONAL { ?fr guji:endPage ?pageEnd }
+            } LIMIT 1""", reel=reel, frame=ox.Literal(str(frame), datatype=ox.NamedNode(XSD_INTEGER)))
+        if not found:  # only the ranges, for the message (a reel holds hundreds)
+            rows = self._select("SELECT ?start ?end WHERE { ?fr guji:onReel ?reel ; guji:startFrame ?start ; guji:endFrame ?end }", reel=reel)
+            ranges = sorted((int(r["start"]), int(r["end"])) for r in rows)
+            shown = ", ".join(f"{a}-{b}" for a, b in ranges[:12]) + (f" … {len(ranges)} ranges, the last {ranges[-1][0]}-{ranges[-1][1]}"
+                                                                      if len(ranges) > 12 else "")
+            raise NotFoundError(f"frame {frame} of reel {reel_id} is not in any recorded frame range ({shown or 'none'})",
+                                reel=reel_id, frame=frame)
+        r = found[0]
+        return {"reel": reel_id, "frame": frame, "reel_iri": h["reel"], "book": None, "census_no": None,
+                "title": h["title"], "generation": h["generation"], "juan": None, "serial": h["serial"],
+                "serial_path": serial_path(h["serial"]), "issue": r["issue"], "issue_id": r["issueId"],
+                "issue_path": serial_path(r["issue"]), "date": r["date"],
+                "frames": {"start": int(r["start"]), "end": int(r["end"])},
+                "folios": {"start": None, "end": None}, "folio": None, "folio_exact": False,
+                "pages": {"start": _int_or_none(r["pageStart"]), "end": _int_or_none(r["pageEnd"])},
+                **frame_page(frame, int(r["start"]), int(r["end"]), r["pageStart"], r["pageEnd"])}
 
     def serial(self, batch: str, serial_id: str) -> dict:
         """A serial with its issues (date, enumeration, pages, articles) for the issue calendar, and its reels."""
