@@ -1,6 +1,6 @@
 """``guji search`` and ``guji index`` (DESIGN.md §5). The CLI's author adds them with ``register(app)``.
 
-    guji search QUERY [--json] [--exact] [--limit N] [--page P] [--filter dynasty=唐 ...] [--sort work]
+    guji search QUERY [--json] [--exact] [--limit N] [--page P] [--filter dynasty=唐 ...] [--sort work] [--from D --to D]
     guji index [--quiet]      # (re)build the search index from the RDF store, new version swapped in
 
 ``--json`` prints one object ``{"total": N, "hits": [...], "facets": {...}, ...}``; every hit has the
@@ -67,8 +67,10 @@ def register(app: typer.Typer) -> None:
         commentary: Annotated[bool, typer.Option("--commentary", help="search the interlinear commentary (雙行小注) too")] = False,
         limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="hits per page")] = 10,
         page: Annotated[int, typer.Option("--page", min=1)] = 1,
-        filters: Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="FIELD=VALUE: dynasty, category, edition, holding, copy, source_id, entity, entity_category")] = None,
+        filters: Annotated[Optional[list[str]], typer.Option("--filter", "-f", help="FIELD=VALUE: dynasty, category, edition, holding, copy, source_id, entity, entity_category, material")] = None,
         sort: Annotated[str, typer.Option("--sort", help="relevance or work")] = "relevance",
+        date_from: Annotated[Optional[str], typer.Option("--from", help="dated passages (serial issues) from this day: YYYY-MM-DD, YYYY-MM or YYYY")] = None,
+        date_to: Annotated[Optional[str], typer.Option("--to", help="… to this day (YYYY-MM is its last day)")] = None,
     ) -> None:
         """Search the texts in simplified, traditional or variant characters."""
         from api.cli import _context
@@ -76,7 +78,8 @@ def register(app: typer.Typer) -> None:
         ctx = _context(read_only=True)
         try:
             result = _service(ctx.settings, ctx.store).search(
-                query, exact=exact, filters=_filters(filters or []), page=page, size=limit, sort=sort, commentary=commentary)
+                query, exact=exact, filters=_filters(filters or []), page=page, size=limit, sort=sort, commentary=commentary,
+                date_from=date_from, date_to=date_to)
         except GujiError as exc:
             from api.cli import fail
 

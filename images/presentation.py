@@ -27,8 +27,10 @@ from kg.namespaces import ID
 CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 NUMERALS = "〇一二三四五六七八九"
 
+# DISTINCT: the union default graph gives a statement once per graph that makes it, and the
+# submitting unit's label is stated by every package of that unit
 CANVASES = """
-    SELECT ?canvas ?seq ?label ?folio ?file ?w ?h ?format ?side ?pageId ?juan ?juanNo ?juanLabel ?frameNo ?reelId ?unit ?unitIri ?rights WHERE {
+    SELECT DISTINCT ?canvas ?seq ?label ?folio ?file ?w ?h ?format ?side ?pageId ?juan ?juanNo ?juanLabel ?frameNo ?reelId ?unit ?unitIri ?rights WHERE {
       ?canvas a iiif:Canvas ; dcterms:isPartOf ?copy ; guji:sequence ?seq ; rdfs:label ?label ; guji:imageFile ?file .
       ?file guji:pixelWidth ?w ; guji:pixelHeight ?h ; dcterms:format ?format .
       OPTIONAL { ?canvas guji:folioLabel ?folio }

@@ -20,6 +20,7 @@ from kg.sparql import PRIVATE_GRAPH_PREFIXES, public_dataset
 from kg.store import OxigraphStore
 
 PREFIXES = sparql_prefixes() + "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 
 # Catalogue data never lives in annotation graphs, and a default graph that is the union of
 # thousands of per-annotation graphs makes every pattern slow (juan_text: 4 s with 2,000
@@ -70,6 +71,21 @@ def frame_folio(frame: int, start: int, end: int, folio_start: str | None, folio
     return {"folio": _side_name(a + (frame - start) * sides // frames), "folio_exact": False}
 
 
+def frame_page(frame: int, start: int, end: int, page_start: int | str | None, page_end: int | str | None) -> dict:
+    """The page (modern pagination: a 民国 book, a serial issue) a frame shows: ``page`` and
+    ``page_exact``, as :func:`frame_folio` does for folio sides."""
+    try:
+        a, b = int(page_start), int(page_end)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return {"page": None, "page_exact": False}
+    if b < a or not start <= frame <= end:
+        return {"page": None, "page_exact": False}
+    frames, pages = end - start + 1, b - a + 1
+    if frames == pages:
+        return {"page": a + frame - start, "page_exact": True}
+    return {"page": a + (frame - start) * pages // frames, "page_exact": False}
+
+
 def folio_frames(frames: list[dict]) -> dict[str, list[int]]:
     """folio side → the frames showing it, over a reel's frame ranges (the way back from folio to frame)."""
     out: dict[str, list[int]] = {}
@@ -78,6 +94,45 @@ def folio_frames(frames: list[dict]) -> dict[str, list[int]]:
             f = frame_folio(n, fr["start"], fr["end"], fr.get("folio_start"), fr.get("folio_end"))
             if f["folio"]:
                 out.setdefault(f["folio"], []).append(n)
+    return out
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def serial_path(iri: str | None) -> str | None:
+    """``<batch>/<id>`` of a serial or issue IRI (id:serial/<batch>/<id>, id:issue/<batch>/<id>): its page path."""
+    if not iri:
+        return None
+    for prefix in (f"{ID}serial/", f"{ID}issue/"):
+        if iri.startswith(prefix):
+            return iri[len(prefix):]
+    return None
+
+
+def issue_calendar(issues: list[dict]) -> list[dict]:
+    """Issues by year and month, each month as weeks of days (Monday first) with the issues of each
+    day: what the serial page draws as its issue calendar. A month-dated issue sits on the month."""
+    import calendar as cal
+
+    by_month: dict[tuple[int, int], dict] = {}
+    for i in issues:
+        m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", i.get("date") or "")
+        if not m:
+            continue
+        key = (int(m.group(1)), int(m.group(2)))
+        month = by_month.setdefault(key, {"year": key[0], "month": key[1], "days": defaultdict(list), "undated": []})
+        (month["days"][int(m.group(3))] if m.group(3) else month["undated"]).append(i)
+    out = []
+    for (y, mo), month in sorted(by_month.items()):
+        weeks = [[{"day": d, "issues": month["days"].get(d, [])} if d else None for d in week]
+                 for week in cal.Calendar(firstweekday=0).monthdayscalendar(y, mo)]
+        out.append({"year": y, "month": mo, "weeks": weeks, "month_issues": month["undated"],
+                    "count": sum(len(v) for v in month["days"].values()) + len(month["undated"])})
     return out
 
 
@@ -120,7 +175,18 @@ class Catalog:
             at = query.index("{", query.upper().index("WHERE")) + 1
             query = f"{query[:at]} VALUES ({names}) {{ ({values}) }} {query[at:]}"
         rows = self.store.query(PREFIXES + query, default_graph=[ox.NamedNode(g) for g in default] or [ox.DefaultGraph()])
-        return [{v.value: (None if r[v] is None else r[v].value) for v in rows.variables} for r in rows]
+        # A default graph that is the union of the graphs gives a statement once per graph that makes
+        # it: two packages naming the same agent (one filming unit for both) doubled a book's microfilm
+        # rows and lineage edges. A catalogue read never wants the same row twice.
+        seen: set[tuple] = set()
+        out = []
+        for r in rows:
+            row = {v.value: (None if r[v] is None else r[v].value) for v in rows.variables}
+            key = tuple(row.values())
+            if key not in seen:
+                seen.add(key)
+                out.append(row)
+        return out
 
     # -- physical books and their copies ----------------------------------------------------------
 
@@ -304,28 +370,168 @@ class Catalog:
         return [{"iri": r["unit"].value, "name": r["name"].value} for r in rows]
 
     def reel_frame(self, reel_id: str, frame: int) -> dict:
-        """Which book, juan and folios a frame of a reel shows."""
+        """Which book, juan and folios (or pages) a frame of a reel shows; on a serial's reel,
+        which issue and page (package v2, ADR 0021)."""
+        if self._select("""SELECT ?serial WHERE { ?reel a guji:MicrofilmReel ; dcterms:identifier ?reelId .
+                ?copy guji:onReel ?reel ; bf:itemOf/bf:reproductionOf ?serial . ?serial a guji:Serial } LIMIT 1""",
+                        reelId=ox.Literal(reel_id)):
+            return self._serial_reel_frame(reel_id, frame)  # a serial's reel: the book query would scan for nothing
         rows = self._select("""
-            SELECT ?reel ?book ?census ?title ?generation ?start ?end ?juan ?folioStart ?folioEnd WHERE {
+            SELECT ?reel ?book ?census ?title ?generation ?start ?end ?juan ?folioStart ?folioEnd ?pageStart ?pageEnd WHERE {
               ?reel a guji:MicrofilmReel ; dcterms:identifier ?reelId .
               ?copy guji:onReel ?reel ; bf:itemOf ?mf . ?mf bf:generation ?generation ; bf:reproductionOf ?edition .
               ?book a guji:PhysicalBook ; bf:itemOf ?edition ; bf:identifiedBy/rdf:value ?census .
               ?edition bf:instanceOf/rdfs:label ?title .
               OPTIONAL { ?copy guji:frameRange ?fr . ?fr guji:onReel ?reel ; guji:startFrame ?start ; guji:endFrame ?end .
-                         OPTIONAL { ?fr guji:juanNumber ?juan } OPTIONAL { ?fr guji:startFolio ?folioStart } OPTIONAL { ?fr guji:endFolio ?folioEnd } }
+                         OPTIONAL { ?fr guji:juanNumber ?juan } OPTIONAL { ?fr guji:startFolio ?folioStart } OPTIONAL { ?fr guji:endFolio ?folioEnd }
+                         OPTIONAL { ?fr guji:startPage ?pageStart } OPTIONAL { ?fr guji:endPage ?pageEnd } }
             }""", reelId=ox.Literal(reel_id))
         if not rows:
-            raise NotFoundError(f"no reel {reel_id}", reel=reel_id)
+            return self._serial_reel_frame(reel_id, frame)
         for r in rows:
             if r["start"] is not None and int(r["start"]) <= frame <= int(r["end"]):
-                return {"reel": reel_id, "frame": frame, "reel_iri": r["reel"], "book": r["book"], "census_no": r["census"],
-                        "title": r["title"], "generation": r["generation"], "juan": r["juan"],
-                        "frames": {"start": int(r["start"]), "end": int(r["end"])},
-                        "folios": {"start": r["folioStart"], "end": r["folioEnd"]},
-                        **frame_folio(frame, int(r["start"]), int(r["end"]), r["folioStart"], r["folioEnd"])}
+                out = {"reel": reel_id, "frame": frame, "reel_iri": r["reel"], "book": r["book"], "census_no": r["census"],
+                       "title": r["title"], "generation": r["generation"], "juan": r["juan"],
+                       "frames": {"start": int(r["start"]), "end": int(r["end"])},
+                       "folios": {"start": r["folioStart"], "end": r["folioEnd"]},
+                       **frame_folio(frame, int(r["start"]), int(r["end"]), r["folioStart"], r["folioEnd"])}
+                if r["pageStart"] is not None:  # a 民国 book: pages, not folios
+                    out["pages"] = {"start": int(r["pageStart"]), "end": int(r["pageEnd"])}
+                    out.update(frame_page(frame, int(r["start"]), int(r["end"]), r["pageStart"], r["pageEnd"]))
+                return out
         ranges = sorted((int(r["start"]), int(r["end"])) for r in rows if r["start"] is not None)
         raise NotFoundError(f"frame {frame} of reel {reel_id} is not in any recorded frame range ({', '.join(f'{a}-{b}' for a, b in ranges) or 'none'})",
                             reel=reel_id, frame=frame)
+
+    # -- serials (package v2, ADR 0021) -------------------------------------------------------------
+
+    def _serial_reel_frame(self, reel_id: str, frame: int) -> dict:
+        """frame → issue/page on a serial's reel (a reel holds many issues): the reel, then the one
+        range holding the frame (a range scan on this reel), then that range's issue."""
+        head = self._select("""
+            SELECT ?reel ?serial ?title ?generation WHERE {
+              ?reel a guji:MicrofilmReel ; dcterms:identifier ?reelId .
+              ?copy guji:onReel ?reel ; bf:itemOf ?mf . ?mf bf:generation ?generation ; bf:reproductionOf ?serial .
+              ?serial a guji:Serial ; rdfs:label ?title . } LIMIT 1""", reelId=ox.Literal(reel_id))
+        if not head:
+            raise NotFoundError(f"no reel {reel_id}", reel=reel_id)
+        h = head[0]
+        reel = ox.NamedNode(h["reel"])
+        found = self._select("""
+            SELECT ?start ?end ?issue ?issueId ?date ?pageStart ?pageEnd WHERE {
+              ?fr guji:onReel ?reel ; guji:startFrame ?start ; guji:endFrame ?end .
+              FILTER(?start <= ?frame && ?frame <= ?end)
+              ?fr guji:showsIssue ?issue . ?issue dcterms:identifier ?issueId . OPTIONAL { ?issue guji:issueDate ?date }
+              OPTIONAL { ?fr guji:startPage ?pageStart } OPTIONAL { ?fr guji:endPage ?pageEnd }
+            } LIMIT 1""", reel=reel, frame=ox.Literal(str(frame), datatype=ox.NamedNode(XSD_INTEGER)))
+        if not found:  # only the ranges, for the message (a reel holds hundreds)
+            rows = self._select("SELECT ?start ?end WHERE { ?fr guji:onReel ?reel ; guji:startFrame ?start ; guji:endFrame ?end }", reel=reel)
+            ranges = sorted((int(r["start"]), int(r["end"])) for r in rows)
+            shown = ", ".join(f"{a}-{b}" for a, b in ranges[:12]) + (f" … {len(ranges)} ranges, the last {ranges[-1][0]}-{ranges[-1][1]}"
+                                                                      if len(ranges) > 12 else "")
+            raise NotFoundError(f"frame {frame} of reel {reel_id} is not in any recorded frame range ({shown or 'none'})",
+                                reel=reel_id, frame=frame)
+        r = found[0]
+        return {"reel": reel_id, "frame": frame, "reel_iri": h["reel"], "book": None, "census_no": None,
+                "title": h["title"], "generation": h["generation"], "juan": None, "serial": h["serial"],
+                "serial_path": serial_path(h["serial"]), "issue": r["issue"], "issue_id": r["issueId"],
+                "issue_path": serial_path(r["issue"]), "date": r["date"],
+                "frames": {"start": int(r["start"]), "end": int(r["end"])},
+                "folios": {"start": None, "end": None}, "folio": None, "folio_exact": False,
+                "pages": {"start": _int_or_none(r["pageStart"]), "end": _int_or_none(r["pageEnd"])},
+                **frame_page(frame, int(r["start"]), int(r["end"]), r["pageStart"], r["pageEnd"])}
+
+    def serial(self, batch: str, serial_id: str) -> dict:
+        """A serial with its issues (date, enumeration, pages, articles) for the issue calendar, and its reels."""
+        iri = ox.NamedNode(f"{ID}serial/{quote(batch, safe='')}/{quote(serial_id, safe='')}")
+        rows = self._select("""
+            SELECT ?title ?material ?frequency ?issn ?cn ?publisher ?place ?first ?last ?library ?callNumber ?note WHERE {
+              ?serial a guji:Serial ; rdfs:label ?title .
+              OPTIONAL { ?serial guji:materialType ?material } OPTIONAL { ?serial bf:frequency ?frequency }
+              OPTIONAL { ?serial bf:identifiedBy ?i1 . ?i1 a bf:Issn ; rdf:value ?issn }
+              OPTIONAL { ?serial bf:identifiedBy ?i2 . ?i2 a guji:CnNumber ; rdf:value ?cn }
+              OPTIONAL { ?serial bf:provisionActivity/bf:agent/rdfs:label ?publisher }
+              OPTIONAL { ?serial bf:provisionActivity/bf:place/rdfs:label ?place }
+              OPTIONAL { ?serial guji:firstIssueDate ?first } OPTIONAL { ?serial guji:lastIssueDate ?last }
+              OPTIONAL { ?h bf:itemOf ?serial ; bf:heldBy/rdfs:label ?library . OPTIONAL { ?h guji:callNumber ?callNumber } }
+              OPTIONAL { ?serial bf:note ?note }
+            }""", serial=iri)
+        if not rows:
+            raise NotFoundError(f"no serial {serial_id} in batch {batch}", batch=batch, serial=serial_id)
+        s = rows[0]
+        issues = self._select("""
+            SELECT ?issue ?issueId ?date ?written ?volume ?number ?whole ?pages ?special WHERE {
+              ?serial bf:hasPart ?issue . ?issue a guji:Issue ; dcterms:identifier ?issueId ; guji:issueDate ?date .
+              OPTIONAL { ?issue bf:provisionActivityStatement ?written } OPTIONAL { ?issue guji:volumeNumber ?volume }
+              OPTIONAL { ?issue guji:issueNumber ?number } OPTIONAL { ?issue guji:wholeNumber ?whole }
+              OPTIONAL { ?issue guji:pageCount ?pages } OPTIONAL { ?issue guji:issueTitle ?special }
+            } ORDER BY ?date ?issueId""", serial=iri)
+        articles = self._select("""
+            SELECT ?issue ?article ?title ?start ?end (GROUP_CONCAT(?author; separator="；") AS ?authors) WHERE {
+              ?serial bf:hasPart ?issue . ?issue bf:hasPart ?article . ?article a guji:Article ; rdfs:label ?title .
+              OPTIONAL { ?article guji:startPage ?start } OPTIONAL { ?article guji:endPage ?end }
+              OPTIONAL { ?article bf:contribution/bf:agent/rdfs:label ?author }
+            } GROUP BY ?issue ?article ?title ?start ?end ORDER BY ?issue ?start""", serial=iri)
+        reels = self._select("""
+            SELECT DISTINCT ?reelId ?generation ?colour WHERE {
+              ?mf bf:reproductionOf ?serial ; bf:generation ?generation . ?copy bf:itemOf ?mf ; guji:onReel ?reel .
+              ?reel dcterms:identifier ?reelId . OPTIONAL { ?reel guji:filmColour ?colour }
+            } ORDER BY ?reelId""", serial=iri)
+        by_issue: dict[str, list[dict]] = defaultdict(list)
+        for a in articles:
+            by_issue[a["issue"]].append({"iri": a["article"], "title": a["title"], "authors": a["authors"] or None,
+                                         "page_start": _int_or_none(a["start"]), "page_end": _int_or_none(a["end"])})
+        out_issues = [{"iri": i["issue"], "issue_id": i["issueId"], "path": serial_path(i["issue"]), "date": i["date"],
+                       "date_as_written": i["written"], "volume": _int_or_none(i["volume"]), "number": _int_or_none(i["number"]),
+                       "whole_number": _int_or_none(i["whole"]), "pages": _int_or_none(i["pages"]), "title": i["special"],
+                       "articles": by_issue.get(i["issue"], [])} for i in issues]
+        return {"iri": iri.value, "batch": batch, "serial_id": serial_id, "title": s["title"], "material_type": s["material"],
+                "frequency": s["frequency"], "issn": s["issn"], "cn": s["cn"], "publisher": s["publisher"], "place": s["place"],
+                "first_issue": s["first"], "last_issue": s["last"], "holding_library": s["library"], "call_number": s["callNumber"],
+                "note": s["note"], "issues": out_issues, "calendar": issue_calendar(out_issues),
+                "reels": [{"reel_id": r["reelId"], "generation": r["generation"], "colour": r["colour"]} for r in reels]}
+
+    def issue(self, batch: str, issue_id: str) -> dict:
+        """One issue: enumeration, chronology, articles, the frames that show it, its text."""
+        iri = ox.NamedNode(f"{ID}issue/{quote(batch, safe='')}/{quote(issue_id, safe='')}")
+        rows = self._select("""
+            SELECT ?serial ?title ?date ?written ?label ?volume ?number ?whole ?pages ?special ?material WHERE {
+              ?issue a guji:Issue ; bf:partOf ?serial ; guji:issueDate ?date ; rdfs:label ?label . ?serial rdfs:label ?title .
+              OPTIONAL { ?issue bf:provisionActivityStatement ?written } OPTIONAL { ?issue guji:volumeNumber ?volume }
+              OPTIONAL { ?issue guji:issueNumber ?number } OPTIONAL { ?issue guji:wholeNumber ?whole }
+              OPTIONAL { ?issue guji:pageCount ?pages } OPTIONAL { ?issue guji:issueTitle ?special }
+              OPTIONAL { ?issue guji:materialType ?material }
+            }""", issue=iri)
+        if not rows:
+            raise NotFoundError(f"no issue {issue_id} in batch {batch}", batch=batch, issue=issue_id)
+        r = rows[0]
+        articles = self._select("""
+            SELECT ?article ?title ?section ?start ?end (GROUP_CONCAT(?author; separator="；") AS ?authors) WHERE {
+              ?issue bf:hasPart ?article . ?article a guji:Article ; rdfs:label ?title .
+              OPTIONAL { ?article guji:section ?section }
+              OPTIONAL { ?article guji:startPage ?start } OPTIONAL { ?article guji:endPage ?end }
+              OPTIONAL { ?article bf:contribution/bf:agent/rdfs:label ?author }
+            } GROUP BY ?article ?title ?section ?start ?end ORDER BY ?start ?article""", issue=iri)
+        frames = self._select("""
+            SELECT ?reelId ?start ?end ?pageStart ?pageEnd ?colour WHERE {
+              ?fr guji:showsIssue ?issue ; guji:onReel ?reel ; guji:startFrame ?start ; guji:endFrame ?end .
+              ?reel dcterms:identifier ?reelId . OPTIONAL { ?reel guji:filmColour ?colour }
+              OPTIONAL { ?fr guji:startPage ?pageStart } OPTIONAL { ?fr guji:endPage ?pageEnd }
+            } ORDER BY ?reelId ?start""", issue=iri)
+        texts = self._select("""
+            SELECT ?juan ?chars ?text WHERE {
+              ?e bf:reproductionOf ?issue . ?copy bf:itemOf ?e ; a guji:DigitalCopy . ?juan a guji:Juan ; dcterms:isPartOf ?copy ; guji:text ?text .
+              OPTIONAL { ?juan guji:charCount ?chars }
+            } ORDER BY ?juan""", issue=iri)
+        return {"iri": iri.value, "batch": batch, "issue_id": issue_id, "serial": r["serial"], "serial_path": serial_path(r["serial"]),
+                "serial_title": r["title"], "label": r["label"], "date": r["date"], "date_as_written": r["written"],
+                "volume": _int_or_none(r["volume"]), "number": _int_or_none(r["number"]), "whole_number": _int_or_none(r["whole"]),
+                "pages": _int_or_none(r["pages"]), "title": r["special"], "material_type": r["material"],
+                "articles": [{"iri": a["article"], "title": a["title"], "section": a["section"], "authors": a["authors"] or None,
+                              "page_start": _int_or_none(a["start"]), "page_end": _int_or_none(a["end"])} for a in articles],
+                "frames": [{"reel_id": f["reelId"], "start": int(f["start"]), "end": int(f["end"]), "colour": f["colour"],
+                            "page_start": _int_or_none(f["pageStart"]), "page_end": _int_or_none(f["pageEnd"])} for f in frames],
+                "texts": [{"iri": t["juan"], "chars": _int_or_none(t["chars"]), "text": t["text"]} for t in texts]}
 
     # -- works and items --------------------------------------------------------------------------
 

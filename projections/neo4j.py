@@ -48,6 +48,9 @@ LABELS: dict[str, str] = {
     GUJI + "FrameRange": "FrameRange",
     GUJI + "DigitalCopy": "DigitalCopy",
     GUJI + "Juan": "Juan",
+    GUJI + "Serial": "Serial",  # package v2 (ADR 0021): periodicals and newspapers, their issues and articles
+    GUJI + "Issue": "Issue",
+    GUJI + "Article": "Article",
     GUJI + "InspectionEvent": "Inspection",
     GUJI + "Submission": "Submission",
     GUJI + "NonUnicodeCharacter": "NonUnicodeCharacter",

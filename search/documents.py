@@ -9,7 +9,7 @@ from search.passages import HEAD_CHARS, Passage
 # stored with every passage and given back in hits
 STORED = ("id", "source_id", "title", "edition", "edition_label", "juan", "juan_label", "folio", "seq",
           "start", "end", "text", "next_head", "author", "dynasty", "category", "work", "item",
-          "juan_iri", "iri", "graph", "notes", "next_notes")
+          "juan_iri", "iri", "graph", "notes", "next_notes", "material", "date")
 
 
 def main_text(text: str, notes) -> str:
@@ -38,6 +38,34 @@ def _bridge(own: str, following: str) -> str:
     return " ".join(own[-HEAD_CHARS:] + BRIDGE_MARK + following[:HEAD_CHARS])
 
 
+def day_number(d) -> int:
+    """A day as the integer YYYYMMDD (ordered like the days, the same in both engines)."""
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def day_range(value: str | None) -> tuple[int, int] | None:
+    """The days a recorded date covers, as (first, last) YYYYMMDD integers: a day is itself, a
+    month (YYYY-MM) or a year (YYYY) all its days. None when there is no date."""
+    import calendar
+    import re
+    from datetime import date
+
+    m = re.fullmatch(r"(-?\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", (value or "").strip())
+    if not m:
+        return None
+    y, mo, d = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        if d:
+            first = last = date(y, int(mo), int(d))
+        elif mo:
+            first, last = date(y, int(mo), 1), date(y, int(mo), calendar.monthrange(y, int(mo))[1])
+        else:
+            first, last = date(y, 1, 1), date(y, 12, 31)
+    except ValueError:
+        return None
+    return day_number(first), day_number(last)
+
+
 def to_index_doc(p: Passage, normaliser: Normaliser) -> IndexDoc:
     main = main_text(p.text, p.notes)
     norm, exact = normaliser.fold(main), normaliser.keep(main)
@@ -56,6 +84,7 @@ def to_index_doc(p: Passage, normaliser: Normaliser) -> IndexDoc:
         "entity": [],
         "entity_category": [],
         "annotation": [],
+        "material": [p.material] if p.material else [],
     }
     doc = {k: getattr(p, k) for k in STORED}
     doc["notes"], doc["next_notes"] = [list(n) for n in p.notes], [list(n) for n in p.next_notes]
@@ -76,5 +105,6 @@ def to_index_doc(p: Passage, normaliser: Normaliser) -> IndexDoc:
         bridge_norm=bridge_norm, bridge_exact=bridge_exact,
         order=p.order, keywords=keywords, doc=doc,
         entity_norm=entity_norm, entity_exact=entity_exact,
+        days=day_range(p.date),
         note_norm=_names([normaliser.fold(n) for n in notes]), note_exact=_names([normaliser.keep(n) for n in notes]),
     )

@@ -23,7 +23,9 @@ Indexed fields (:class:`IndexDoc`), identical in both engines:
   between two notes);
 - relevance ties are broken by ``order`` (the work order) on every engine, so a page is the same
   whichever engine answers;
-- keyword facets ``dynasty category edition holding copy entity entity_category`` and
+- ``day_from`` / ``day_to``: the first and last day (YYYYMMDD integers) a dated passage (a serial
+  issue's text) covers; a date filter keeps passages whose days overlap the asked range;
+- keyword facets ``dynasty category edition holding copy entity entity_category material`` and
   ``source_id graph id annotation`` (the annotation IRIs, to find a changed annotation's passages);
 - ``order``: the work-order sort key;
 - ``doc``: the stored JSON of the passage (original text and display fields).
@@ -37,7 +39,7 @@ from typing import Any, Literal, Protocol, Union, runtime_checkable
 
 BRIDGE_MARK = "|"  # never in a match stream (punctuation is not matched), so only the bridge has it
 NAME_MARK = "|"  # between two entity names (another field: a phrase can not run from one name into the next)
-FACETS = ("dynasty", "category", "edition", "holding", "copy", "entity", "entity_category")
+FACETS = ("dynasty", "category", "edition", "holding", "copy", "entity", "entity_category", "material")
 FILTER_FIELDS = FACETS + ("source_id",)
 Sort = Literal["relevance", "work"]
 
@@ -84,6 +86,9 @@ class EngineQuery:
     limit: int = 10
     sort: Sort = "relevance"
     commentary: bool = False  # also match inside interlinear commentary (``note_*``)
+    # only passages whose dated range of days (``IndexDoc.days``) overlaps [first, last], YYYYMMDD
+    # integers, either side open (None); undated passages never match a date filter
+    days: tuple[int | None, int | None] | None = None
 
     @property
     def field(self) -> str:
@@ -122,6 +127,7 @@ class IndexDoc:
     entity_exact: str = ""
     note_norm: str = ""  # interlinear commentary: characters separated by spaces, NAME_MARK between two notes
     note_exact: str = ""
+    days: tuple[int, int] | None = None  # (first, last) day the passage's date covers, YYYYMMDD (a serial issue)
 
 
 Progress = Callable[[int], None]

@@ -126,6 +126,8 @@ class Passage:
     juan_iri: str | None = None
     iri: str | None = None  # the guji:FolioSide
     entities: tuple[PassageEntity, ...] = ()  # approved annotations overlapping the passage
+    material: str | None = None  # material type label (古籍, 民國圖書, 期刊, 報紙 ...; package v2, ADR 0021)
+    date: str | None = None  # a serial issue's date as recorded: YYYY-MM-DD, YYYY-MM or YYYY
 
     @property
     def order(self) -> str:
@@ -365,7 +367,7 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
     labels = _concept_labels(store) if labels is None else labels
     pick = f"VALUES ?juan {{ {_values(sorted(set(only)))} }}" if only is not None else ""
     works = _works(store, graph, labels)
-    rows = _rows(store, f"""SELECT ?juan ?text ?layout ?num ?seq ?label ?item ?einst ?inst ?work ?code ?icode ?elabel ?idyn WHERE {{
+    rows = _rows(store, f"""SELECT ?juan ?text ?layout ?num ?seq ?label ?item ?einst ?inst ?work ?code ?icode ?elabel ?idyn ?mt ?day WHERE {{
       {pick} GRAPH <{graph}> {{
         ?juan a guji:Juan ; guji:text ?text ; dcterms:isPartOf ?item .
         OPTIONAL {{ ?juan guji:layout ?layout }}
@@ -379,7 +381,9 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
           OPTIONAL {{ ?inst bf:instanceOf ?work }}
           OPTIONAL {{ ?inst guji:editionCode ?code }}
           OPTIONAL {{ ?inst rdfs:label ?elabel }}
-          OPTIONAL {{ ?inst guji:dynasty ?idyn }} }} }} }}""")
+          OPTIONAL {{ ?inst guji:dynasty ?idyn }}
+          OPTIONAL {{ ?inst guji:materialType ?mt }}
+          OPTIONAL {{ ?inst guji:issueDate ?day }} }} }} }}""")
     juans: dict[str, JuanText] = {}
     for r in rows:
         iri = _v(r, "juan")
@@ -404,6 +408,7 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
                 "dynasty": _label_of(_v(r, "idyn"), labels) or w.get("dynasty"),
                 "holdings": tuple(sorted(w.get("holdings", ()))), "copies": tuple(sorted(w.get("copies", ()))),
                 "work": work_iri, "item": item,
+                "material": material_label(_v(r, "mt")), "date": _v(r, "day"),
             },
             notes=_notes_of(_v(r, "layout")),
         )
@@ -420,6 +425,17 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
         end = _v(r, "end")
         j.folios.append(Folio(int(_v(r, "start")), int(end) if end else None, label, fs))
     return sorted(juans.values(), key=lambda j: (j.meta["edition"], j.juan_seq, j.juan))
+
+
+DEFAULT_MATERIAL = GUJIV + "material-type/ancient-book"  # a text that says nothing is an ancient book
+
+
+def material_label(concept: str | None) -> str:
+    """The material-type facet value: the concept's zh-Hant label (古籍 when none is recorded)."""
+    from kg.package import vocab
+
+    concept = concept or DEFAULT_MATERIAL
+    return vocab.pref_label("material-type", concept) or concept.rsplit("/", 1)[-1]
 
 
 def _notes_of(layout: str | None) -> list[tuple[int, int]]:

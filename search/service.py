@@ -108,6 +108,8 @@ class SearchHit(BaseModel):
     iri: str | None = Field(default=None, description="the folio side (guji:FolioSide) of the passage")
     notes: list[Highlight] = Field(default_factory=list, description="interlinear commentary (雙行小注) in the passage, juan offsets")
     in_commentary: bool = Field(default=False, description="a term was found inside commentary (commentary=true)")
+    material: str | None = Field(default=None, description="material type: 古籍, 民國圖書, 期刊, 報紙 …")
+    date: str | None = Field(default=None, description="a serial issue's date (YYYY-MM-DD, YYYY-MM or YYYY)")
 
 
 class FacetValue(BaseModel):
@@ -130,7 +132,7 @@ class SearchResult(BaseModel):
 ProgressFn = Callable[[int, int], None]  # (sources done, sources in all)
 
 # facets whose values are concepts of a SKOS scheme: the index holds the concept's zh-Hant label
-CONCEPT_FACETS = {"dynasty": "dynasty", "category": "sibu"}
+CONCEPT_FACETS = {"dynasty": "dynasty", "category": "sibu", "material": "material-type"}
 
 
 def _facet_values(field: str, value: str) -> tuple[str, ...]:
@@ -173,7 +175,8 @@ class SearchService:
     # -- searching -----------------------------------------------------------------------------
     def search(self, query: str, *, exact: bool = False, filters: Mapping[str, str | Sequence[str]] | None = None,
                facets: bool | Sequence[str] = True, page: int = 1, size: int = 10,
-               sort: str = "relevance", commentary: bool = False) -> SearchResult:
+               sort: str = "relevance", commentary: bool = False,
+               date_from: str | None = None, date_to: str | None = None) -> SearchResult:
         if len(query) > MAX_QUERY_LENGTH:  # checked before the parser runs
             raise SearchQueryError(f"the query is {len(query)} characters long; at most {MAX_QUERY_LENGTH} are searched "
                                    "(查询不得超过 {MAX_QUERY_LENGTH} 个字符)".replace("{MAX_QUERY_LENGTH}", str(MAX_QUERY_LENGTH)),
@@ -186,12 +189,13 @@ class SearchService:
             raise SearchQueryError(f"results past the first {MAX_WINDOW} can not be paged to; narrow the query", field="page")
         if sort not in ("relevance", "work"):
             raise SearchQueryError("sort is 'relevance' or 'work'", field="sort")
+        days = self._days(date_from, date_to)
         norm = self.normaliser
         root, positives = compile_tree(parse(query), norm.keep if exact else norm.fold)
         positives = [(norm.keep(typed), chars) for typed, chars in positives]  # typed, aligned with chars
         engine_query = EngineQuery(
             root=root, exact=exact, filters=self._filters(filters), facets=self._facets(facets),
-            offset=(page - 1) * size, limit=size, sort=sort, commentary=commentary,  # type: ignore[arg-type]
+            offset=(page - 1) * size, limit=size, sort=sort, commentary=commentary, days=days,  # type: ignore[arg-type]
         )
         found = self.index.search(engine_query)
         hits = [self._hit(h, positives, exact, commentary) for h in found.hits]
@@ -211,6 +215,28 @@ class SearchService:
             if values:
                 out[key] = values
         return out
+
+    @staticmethod
+    def _days(date_from: str | None, date_to: str | None) -> tuple[int | None, int | None] | None:
+        """A date filter as (first, last) YYYYMMDD days: ``date_from`` from its first day, ``date_to``
+        to its last (1935-03 is the whole of March); either may be open."""
+        from search.documents import day_range
+
+        if not (date_from or "").strip() and not (date_to or "").strip():
+            return None
+        out: list[int | None] = []
+        for name, value, end in (("date_from", date_from, 0), ("date_to", date_to, 1)):
+            if not (value or "").strip():
+                out.append(None)
+                continue
+            found = day_range(value)
+            if found is None:
+                raise SearchQueryError(f"{name} must be a date YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}"
+                                       f"（{name} 须为 YYYY、YYYY-MM 或 YYYY-MM-DD 形式的有效日期）", field=name)
+            out.append(found[end])
+        if out[0] is not None and out[1] is not None and out[0] > out[1]:
+            raise SearchQueryError(f"date_from {date_from} is after date_to {date_to}（起始日期晚于截止日期）", field="date_from")
+        return out[0], out[1]
 
     @staticmethod
     def _facets(facets: bool | Sequence[str]) -> tuple[str, ...]:
@@ -308,7 +334,7 @@ class SearchService:
             entities=[AnnotatedEntity.model_construct(**x.as_dict()) for x in entities],
             score=hit.score, work=d.get("work"), item=d.get("item"), juan_iri=d.get("juan_iri"), iri=d.get("iri"),
             notes=[Highlight.model_construct(start=base + a, end=base + b, text=text[a:b]) for a, b in notes if a < len(text)],
-            in_commentary=in_commentary,
+            in_commentary=in_commentary, material=d.get("material"), date=d.get("date"),
         )
 
     def _entity_matches(self, entities: list[PassageEntity], passage_start: int, positives: list[tuple[str, str]],

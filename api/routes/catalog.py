@@ -44,14 +44,36 @@ class BookPublic(Open):
 class ReelFramePublic(Open):
     reel: str
     frame: int
-    book: str
-    census_no: str
+    book: str | None = Field(description="the physical book a frame of a book's reel shows (none on a serial's reel)")
+    census_no: str | None
     title: str
     juan: str | None
     frames: dict[str, int]
     folios: dict[str, str | None]
     folio: str | None = Field(description='the folio side this frame shows, e.g. "1b"')
     folio_exact: bool = Field(description="true when the frame range maps one frame per folio side; false when interpolated")
+    issue: str | None = Field(default=None, description="on a serial's reel: the issue the frame shows (package v2)")
+    issue_id: str | None = None
+    date: str | None = Field(default=None, description="the issue's date")
+    page: int | None = Field(default=None, description="the page (modern pagination: a serial issue, a 民国 book) the frame shows")
+    page_exact: bool = Field(default=False, description="true when the frame range maps one frame per page; false when interpolated")
+
+
+class SerialPublic(Open):
+    iri: str
+    title: str
+    material_type: str | None
+    issues: list[dict[str, Any]]
+    calendar: list[dict[str, Any]] = Field(description="issues by year and month, as weeks of days (the issue calendar)")
+
+
+class IssuePublic(Open):
+    iri: str
+    serial: str
+    serial_title: str
+    date: str
+    articles: list[dict[str, Any]]
+    frames: list[dict[str, Any]] = Field(description="the frame ranges on reels that show this issue")
 
 
 class WorkPublic(Open):
@@ -96,9 +118,20 @@ async def book(census_no: str, ctx: ContextDep, identity: OptionalUser) -> BookP
     return BookPublic(**found)
 
 
-@router.get("/reels/{reel}/frames/{frame}", response_model=ReelFramePublic, summary="Which book, juan and folios a frame shows")
+@router.get("/reels/{reel}/frames/{frame}", response_model=ReelFramePublic,
+            summary="Which book, juan and folios (or pages), or which serial issue and page, a frame shows")
 async def reel_frame(reel: str, frame: int, ctx: ContextDep) -> ReelFramePublic:
     return ReelFramePublic(**await run_in_threadpool(Catalog(ctx.store).reel_frame, reel, frame))
+
+
+@router.get("/serials/{batch}/{serial_id}", response_model=SerialPublic, summary="A periodical or newspaper with its issues (package v2)")
+async def serial(batch: str, serial_id: str, ctx: ContextDep) -> SerialPublic:
+    return SerialPublic(**await run_in_threadpool(Catalog(ctx.store).serial, batch, serial_id))
+
+
+@router.get("/issues/{batch}/{issue_id}", response_model=IssuePublic, summary="One issue of a serial: articles, frames, text")
+async def issue(batch: str, issue_id: str, ctx: ContextDep) -> IssuePublic:
+    return IssuePublic(**await run_in_threadpool(Catalog(ctx.store).issue, batch, issue_id))
 
 
 # -- work identity: proposals a curator confirms, decisions a curator may undo (kg.works, ADR 0016) --

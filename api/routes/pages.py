@@ -37,7 +37,7 @@ templates.env.globals.update(openseadragon_available=openseadragon_available, la
 
 FACETS = [("dynasty", "朝代", "Dynasty"), ("category", "四部", "Category"), ("edition", "版本", "Edition"),
           ("holding", "收藏单位", "Holding library"), ("copy", "现存副本", "Copies"),
-          ("entity", "标引实体", "Annotated entity"), ("entity_category", "实体类别", "Entity category")]
+          ("entity", "标引实体", "Annotated entity"), ("entity_category", "实体类别", "Entity category"), ("material", "文献类型", "Material")]
 ENTITY_CATEGORY_LABELS = {"person": "人名", "place": "地名", "office": "职官", "era": "年号", "book-title": "书名", "event": "事件"}
 COPY_LABELS = {"physical": ("原书", "physical"), "microfilm": ("缩微", "microfilm"), "digital": ("数字", "digital")}
 HOW = {"simplified": "繁→简", "traditional": "简→繁", "variant": "异体字", "compatibility": "兼容字",
@@ -150,9 +150,11 @@ async def search_page(request: Request, ctx: ContextDep,
                       dynasty: Annotated[list[str] | None, Query()] = None, category: Annotated[list[str] | None, Query()] = None,
                       edition: Annotated[list[str] | None, Query()] = None, holding: Annotated[list[str] | None, Query()] = None,
                       copy: Annotated[list[str] | None, Query()] = None, entity: Annotated[list[str] | None, Query()] = None,
-                      entity_category: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
+                      entity_category: Annotated[list[str] | None, Query()] = None,
+                      material: Annotated[list[str] | None, Query()] = None,
+                      date_from: Annotated[str, Query(max_length=10)] = "", date_to: Annotated[str, Query(max_length=10)] = "") -> HTMLResponse:
     chosen = {k: v for k, v in dict(dynasty=dynasty, category=category, edition=edition, holding=holding, copy=copy,
-                                    entity=entity, entity_category=entity_category).items() if v}
+                                    entity=entity, entity_category=entity_category, material=material).items() if v}
     sort = sort if sort in ("relevance", "work") else "relevance"
     result, error = None, None
     if len(q) > MAX_QUERY_LENGTH:  # the same limit as the API and the CLI, said in words rather than as JSON
@@ -164,7 +166,8 @@ async def search_page(request: Request, ctx: ContextDep,
     if q.strip() and error is None:
         try:
             result = await run_in_threadpool(ctx.search.search, q, exact=exact, filters=chosen, page=page,
-                                             size=PAGE_SIZE, sort=sort, commentary=commentary)
+                                             size=PAGE_SIZE, sort=sort, commentary=commentary,
+                                             date_from=date_from or None, date_to=date_to or None)
             await run_in_threadpool(ctx.count_use, {h.item for h in result.hits}, "search")
         except IndexNotFoundError:
             error = "检索索引尚未建立 (no search index yet): run guji index, or start with guji serve --sample"
@@ -174,7 +177,8 @@ async def search_page(request: Request, ctx: ContextDep,
     def url(**change: Any) -> str:
         params: dict[str, Any] = {"q": q, "exact": "true" if exact else None, "commentary": "true" if commentary else None,
                                   "sort": sort if sort != "relevance" else None,
-                                  **{k: list(v) for k, v in chosen.items()}, "page": page}
+                                  **{k: list(v) for k, v in chosen.items()}, "page": page,
+                                  "date_from": date_from or None, "date_to": date_to or None}
         params.update(change)
         pairs = [(k, x) for k, v in params.items() if v not in (None, "", [], 1) or (k == "q")
                  for x in (v if isinstance(v, list) else [v])]
@@ -205,7 +209,7 @@ async def search_page(request: Request, ctx: ContextDep,
             if shown:
                 facets.append({"field": field, "zh": zh, "en": en, "values": shown})
     return render(request, "search.html", title=f"{q_shown} — 检索 Search" if q else "guji 古籍检索",
-                  q=q_shown, exact=exact, commentary=commentary, max_query=MAX_QUERY_LENGTH, sort=sort, page=page, result=result, error=error, hits=hits, facets=facets,
+                  q=q_shown, exact=exact, commentary=commentary, date_from=date_from, date_to=date_to, max_query=MAX_QUERY_LENGTH, sort=sort, page=page, result=result, error=error, hits=hits, facets=facets,
                   pages=pages, url=url, nav="search")
 
 
@@ -261,6 +265,26 @@ async def book_page(request: Request, ctx: ContextDep, census_no: str, juan: str
             e["url"] = _toc_link(e, c["juans"])
     return render(request, "book.html", title=f"{book['title']} — 书目 Book", kind="book", book=book, meta=meta,
                   lineage=lineage.build(book), copies=copies, juan=_chosen_juan(juan, copies), nav="book")
+
+
+@router.get("/serials/{batch}/{serial_id}", response_class=HTMLResponse)
+async def serial_page(request: Request, ctx: ContextDep, batch: str, serial_id: str) -> HTMLResponse:
+    """A periodical or newspaper with its issue calendar (package v2, ADR 0021)."""
+    try:
+        serial = await run_in_threadpool(catalogue(ctx.store).serial, batch, serial_id)
+    except NotFoundError as exc:
+        return not_found(request, exc.message)
+    return render(request, "serial.html", title=f"{serial['title']} — 连续出版物 Serial", serial=serial, nav="book")
+
+
+@router.get("/issues/{batch}/{issue_id}", response_class=HTMLResponse)
+async def issue_page(request: Request, ctx: ContextDep, batch: str, issue_id: str) -> HTMLResponse:
+    """One issue: articles, the frames that show it on film, its text."""
+    try:
+        issue = await run_in_threadpool(catalogue(ctx.store).issue, batch, issue_id)
+    except NotFoundError as exc:
+        return not_found(request, exc.message)
+    return render(request, "issue.html", title=f"{issue['serial_title']} {issue['date']} — 期次 Issue", issue=issue, nav="book")
 
 
 @router.get("/works/{identifier:path}", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from search.service import MAX_QUERY_LENGTH, SearchResult
 
 router = APIRouter(prefix="/api", tags=["search"])
 
-FILTERS = ("dynasty", "category", "edition", "holding", "copy", "source_id", "entity", "entity_category")
+FILTERS = ("dynasty", "category", "edition", "holding", "copy", "source_id", "entity", "entity_category", "material")
 
 
 @router.get("/search", response_model=SearchResult, summary="Search in simplified, traditional or variant characters")
@@ -34,11 +34,16 @@ async def search(
     entity: Annotated[list[str] | None, Query(description="name of an entity an approved annotation marks")] = None,
     entity_category: Annotated[list[str] | None, Query(
         description="person, place, office, era, book-title, event (of approved annotations)")] = None,
+    material: Annotated[list[str] | None, Query(
+        description="material type: 古籍 ancient-book, 民国图书 republican-book, 期刊 periodical, 报纸 newspaper (any label or notation)")] = None,
+    date_from: Annotated[str | None, Query(max_length=10, description="dated passages (serial issues) from this day: "
+                                                                       "YYYY-MM-DD, YYYY-MM (its first day) or YYYY")] = None,
+    date_to: Annotated[str | None, Query(max_length=10, description="… to this day: YYYY-MM-DD, YYYY-MM (its last day) or YYYY")] = None,
 ) -> SearchResult:
     given = dict(dynasty=dynasty, category=category, edition=edition, holding=holding, copy=copy, source_id=source_id,
-                 entity=entity, entity_category=entity_category)
+                 entity=entity, entity_category=entity_category, material=material)
     filters = {k: v for k, v in given.items() if v}
     result = await run_in_threadpool(ctx.search.search, q, exact=exact, filters=filters, page=page, size=size, sort=sort,
-                                     commentary=commentary)
+                                     commentary=commentary, date_from=date_from, date_to=date_to)
     await run_in_threadpool(ctx.count_use, {h.item for h in result.hits}, "search")  # units whose resources this search hit
     return result

@@ -64,6 +64,9 @@ def page_for_juan(juan: str) -> tuple[str, str] | None:
     m = re.match(re.escape(ID) + r"text/([^/]+)/", juan)
     if m:
         return "work", m.group(1)
+    m = re.match(re.escape(ID) + r"issue/([^/]+/[^/]+)/", juan)  # a serial issue's text (package v2)
+    if m:
+        return "issue", m.group(1)
     return None
 
 
@@ -74,6 +77,8 @@ def reading_url(juan: str, offset: int | None = None) -> str:
     if page is None:
         return f"/read?iri={quote(juan, safe='')}{at}"
     kind, key = page
+    if kind == "issue":  # key is <batch>/<issue id>, each part already IRI-escaped
+        return f"/issues/{key}?juan={quote(juan, safe='')}{at}"
     return f"/{kind}s/{quote(key, safe='')}?juan={quote(juan, safe='')}{at}"
 
 

@@ -144,6 +144,9 @@ def build(pkg: Package) -> PackageGraphs:
         _gaiji(pg, batch, row, pkg.root)
     _microfilm(pg, iris, pkg)
     _digital(pg, iris, pkg)
+    from kg.package import serials  # v2: serials, issues, articles, 民国 books, colour film (ADR 0021)
+
+    serials.build(pg, pkg, iris)
     if unit is not None:
         _credit(pg, unit)
     # work identity (kg.works): a book naming its work is folded into it; the census work IRI stays
@@ -205,10 +208,10 @@ class _Iris:
     def source(self, ref: str) -> str | None:
         """The copy a derived_from value names: the physical book, a film copy, a digital copy."""
         kind, _, key = ref.strip().partition(":")
-        if kind == "reel" and key in self.reels:
+        if kind == "reel" and key in self.reels and self.reels[key].get("book_id").strip() in self.books:
             b = self.reels[key].get("book_id").strip()
             return self.film_copy(b, self.generation(key))
-        if kind == "file" and key in self.files:
+        if kind == "file" and key in self.files and self.files[key].get("book_id").strip() in self.books:
             b = self.files[key].get("book_id").strip()
             return self.digital(b, self.level(key))
         return None
@@ -584,6 +587,8 @@ def _canvases(pg: PackageGraphs, iris: _Iris, pkg: Package) -> None:
         juan = f"{int(row.get('juan')):03d}" if row.get("juan").strip().isdigit() else ""
         folio = row.get("folio").strip()
         order = (juan or "999", _folio_index(folio) if _folio_index(folio) is not None else 10**6, file_id)
+        if row.get("book_id").strip() not in iris.books:
+            continue  # a v2 issue's page image (kg.package.serials)
         by_book.setdefault(row.get("book_id").strip(), []).append((order, file_id, row, info, juan, folio))
     for b, items in by_book.items():
         copy = N(iris.digital(b, "service"))

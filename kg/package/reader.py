@@ -247,7 +247,9 @@ def read_package(root: Path, report: Report, limits: ArchiveLimits | None = None
     pkg = Package(root, dict(bag.info), submission or {})
     limits = limits or ArchiveLimits()
     pkg.image_limits = {"max_pixels": limits.max_image_pixels, "max_side": limits.max_image_side}
-    for table in TABLES:
+    from kg.package.serials import tables_for, version_of  # v2 adds tables and columns (ADR 0021)
+
+    for table in tables_for(version_of(submission)):
         path = data / table.file
         if not path.is_file():
             if table.required:
@@ -285,9 +287,11 @@ def _read_submission(path: Path, report: Report) -> dict | None:
     for key, label in SUBMISSION_FIELDS.items():
         if doc.get(key) in (None, "", {}):
             report.violation("missing_value", file, f"缺少必填项 {key}（{label}）", f"missing mandatory field {key} ({label})", field=key)
-    if doc.get("package_version") not in (None, PACKAGE_VERSION):
-        report.violation("unsupported_version", file, f"不支持的格式版本 {doc.get('package_version')}，应为 {PACKAGE_VERSION}",
-                         f"unsupported package_version {doc.get('package_version')!r}; this server reads version {PACKAGE_VERSION}",
+    from kg.package.serials import SUPPORTED_VERSIONS  # v2 (ADR 0021)
+
+    if doc.get("package_version") not in (None, *SUPPORTED_VERSIONS):
+        report.violation("unsupported_version", file, f"不支持的格式版本 {doc.get('package_version')}，应为 {' 或 '.join(SUPPORTED_VERSIONS)}",
+                         f"unsupported package_version {doc.get('package_version')!r}; this server reads versions {', '.join(SUPPORTED_VERSIONS)}",
                          field="package_version")
     if doc.get("date") and not (isinstance(doc["date"], str) and _valid_date(doc["date"])):
         report.violation("bad_date", file, "提交日期须为 YYYY-MM-DD", "date must be YYYY-MM-DD", field="date", value=str(doc["date"]))
@@ -443,6 +447,9 @@ def check_references(pkg: Package, report: Report) -> None:
     _check_gaiji(pkg, report)
     _check_private_use(pkg, report)
     _check_counts(pkg, report)
+    from kg.package.serials import check_package  # v2: serials, issues, articles, issue frames (ADR 0021)
+
+    check_package(pkg, report)
 
 
 def _check_work_ids(pkg: Package, report: Report) -> None:

@@ -37,6 +37,8 @@ MAPPINGS: dict[str, Any] = {
         **{f: {"type": "text", "analyzer": "whitespace", "index_options": "positions"} for f in _MATCH_FIELDS},
         **{f: {"type": "keyword"} for f in FACETS},
         "annotation": {"type": "keyword"},
+        "day_from": {"type": "integer"},  # the days a dated passage covers (YYYYMMDD)
+        "day_to": {"type": "integer"},
         "order": {"type": "keyword"},
         "doc": {"type": "object", "enabled": False},
     },
@@ -123,6 +125,8 @@ class ElasticsearchIndex:
         if d.note_norm:
             src["note_norm"], src["note_exact"] = d.note_norm, d.note_exact
         src.update(d.keywords)
+        if d.days is not None:
+            src["day_from"], src["day_to"] = d.days
         return src
 
     def _actions(self, index: str, docs: Iterable[IndexDoc], counter: list[int], progress: Progress | None) -> Iterator[dict]:
@@ -275,8 +279,13 @@ class ElasticsearchIndex:
 
     def search(self, q: EngineQuery) -> EngineResult:
         query = self._compile(q.root, q.exact, q.commentary)
-        if q.filters:
-            query = {"bool": {"must": [query], "filter": [{"terms": {f: list(v)}} for f, v in q.filters.items()]}}
+        filters: list[dict[str, Any]] = [{"terms": {f: list(v)}} for f, v in q.filters.items()]
+        if q.days is not None:  # the passage's days overlap the asked ones (undated passages have no day_from)
+            first, last = q.days
+            filters.append({"range": {"day_from": {"lte": last if last is not None else 99_999_999}}})
+            filters.append({"range": {"day_to": {"gte": first if first is not None else -99_999_999}}})
+        if filters:
+            query = {"bool": {"must": [query], "filter": filters}}
         body: dict[str, Any] = {
             "query": query, "from": q.offset, "size": q.limit, "track_total_hits": True, "_source": ["doc"],
         }

@@ -44,6 +44,9 @@ def _schema() -> tantivy.Schema:
     for f in FACETS:
         sb.add_text_field(f, tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_text_field("annotation", tokenizer_name="raw", index_option="basic")
+    # the days a dated passage covers (YYYYMMDD); undated passages have neither
+    sb.add_integer_field("day_from", indexed=True, fast=True)
+    sb.add_integer_field("day_to", indexed=True, fast=True)
     # stored too: equal scores are ordered by it, read without parsing the stored passage
     sb.add_text_field("order", tokenizer_name="raw", index_option="basic", fast=True, stored=True)
     sb.add_bytes_field("doc", stored=True)
@@ -130,6 +133,9 @@ class TantivyIndex:
         for f, values in d.keywords.items():
             for v in values:
                 doc.add_text(f, v)
+        if d.days is not None:
+            doc.add_integer("day_from", d.days[0])
+            doc.add_integer("day_to", d.days[1])
         doc.add_bytes("doc", json.dumps(d.doc, ensure_ascii=False).encode("utf-8"))
         return doc
 
@@ -311,10 +317,16 @@ class TantivyIndex:
 
     def _query(self, q: EngineQuery) -> Query:
         main = self._compile(q.root, q.exact, q.commentary)
-        if not q.filters:
+        if not q.filters and q.days is None:
             return main
         parts = [(Occur.Must, Query.boolean_query([(Occur.Should, self._term(f, v)) for v in values]))
                  for f, values in q.filters.items()]
+        if q.days is not None:  # the passage's days overlap the asked ones: from <= last asked, to >= first asked
+            first, last = q.days
+            parts.append((Occur.Must, Query.range_query(self.schema, "day_from", tantivy.FieldType.Integer,
+                                                        None, last if last is not None else 99_999_999)))
+            parts.append((Occur.Must, Query.range_query(self.schema, "day_to", tantivy.FieldType.Integer,
+                                                        first if first is not None else -99_999_999, None)))
         return Query.boolean_query([(Occur.Must, main), (Occur.Must, Query.const_score_query(Query.boolean_query(parts), 0.0))])
 
     @staticmethod

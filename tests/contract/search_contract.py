@@ -410,3 +410,69 @@ class SearchContract:
             assert svc.search("楊涉").total > 0
         finally:
             svc.index.drop()
+
+
+class SerialSearchContract:
+    """Serial issues (package v2, ADR 0021): the material-type facet and the date filter by day,
+    on the v2 sample package's periodical and newspaper. Mixed into each backend's test class."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def serial_service(cls, index_factory):
+        from pathlib import Path
+
+        from kg.package import validate_package
+
+        sample = Path(__file__).resolve().parents[2] / "samples" / "package" / "guji-sample-2026-v2"
+        result = validate_package(sample)
+        assert result.report.valid, result.report.to_text()
+        store = data.build_store()  # the 古籍 of the contract corpus beside the serials
+        for graph, triples in result.graphs.graphs.items():
+            if "/preservation/" not in graph:
+                for t in triples:
+                    store.add(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)))
+        svc = SearchService(index_factory(), store=store)
+        assert svc.build_index(store) > 0
+        yield svc
+        svc.index.drop()
+
+    def test_a_date_filter_finds_the_newspaper_issue_of_that_day(self, serial_service):
+        every_day = serial_service.search("天津", size=50)
+        newspaper = {h.date for h in every_day.hits if h.material == "報紙"}
+        assert newspaper == {"1935-03-01", "1935-03-02", "1935-03-03"}  # the word is in every issue
+        one_day = serial_service.search("天津", date_from="1935-03-02", date_to="1935-03-02", size=50)
+        assert {(h.title, h.date) for h in one_day.hits} == {("津門晨報", "1935-03-02")}
+        assert "春耕" in one_day.hits[0].snippet.replace("<mark>", "").replace("</mark>", "")
+
+    def test_a_month_or_an_open_range_covers_its_days(self, serial_service):
+        march = serial_service.search("天津", date_from="1935-03", date_to="1935-03", size=50)
+        # the three newspaper days and the periodical's 15 March issue
+        assert sorted(h.date for h in march.hits) == ["1935-03-01", "1935-03-02", "1935-03-03", "1935-03-15"]
+        since = serial_service.search("天津", date_from="1935-03-03", size=50)
+        assert sorted(h.date for h in since.hits) == ["1935-03-03", "1935-03-15"]
+        until = serial_service.search("天津", date_to="1935-01-31", size=50)
+        assert [h.date for h in until.hits] == ["1935-01-15"]
+
+    def test_undated_passages_never_match_a_date_filter(self, serial_service):
+        everything = serial_service.search("之", size=100)  # the 古籍 of the corpus and some articles
+        dated = serial_service.search("之", date_from="1900", date_to="2100", size=100)
+        assert 0 < dated.total < everything.total
+        assert all(h.date for h in dated.hits) and {h.material for h in dated.hits} <= {"期刊", "報紙"}
+        assert dated.total == len([h for h in everything.hits if h.date])
+
+    def test_material_facet_counts_and_filters(self, serial_service):
+        r = serial_service.search("天津", size=50)
+        counts = facet(r, "material")
+        assert counts == {"報紙": 3, "期刊": len([h for h in r.hits if h.material == "期刊"])} and counts["期刊"] >= 2
+        for asked in ("报纸", "報紙", "newspaper"):  # any label or the notation
+            only = serial_service.search("天津", filters={"material": asked}, size=50)
+            assert {h.material for h in only.hits} == {"報紙"} and only.total == 3
+        ancient = serial_service.search("之", filters={"material": "古籍"}, size=5)
+        assert ancient.total == serial_service.search("之", size=5).total - serial_service.search(
+            "之", filters={"material": ["期刊", "報紙"]}, size=5).total
+
+    def test_bad_dates_are_query_errors(self, serial_service):
+        for kw in ({"date_from": "1935-13-01"}, {"date_to": "yesterday"}, {"date_from": "1935-03-02", "date_to": "1935-03-01"}):
+            with pytest.raises(SearchQueryError) as e:
+                serial_service.search("天津", **kw)
+            assert e.value.details.get("field") in ("date_from", "date_to")

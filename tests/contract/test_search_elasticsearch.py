@@ -10,12 +10,12 @@ import uuid
 import pytest
 
 from search.backends.elasticsearch import ElasticsearchIndex
-from tests.contract.search_contract import SearchContract
+from tests.contract.search_contract import SearchContract, SerialSearchContract
 
 pytestmark = pytest.mark.elasticsearch
 
 
-class TestElasticsearchSearch(SearchContract):
+class TestElasticsearchSearch(SearchContract, SerialSearchContract):
     @pytest.fixture(scope="class")
     @classmethod
     def index_factory(cls, es_client):

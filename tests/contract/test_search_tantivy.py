@@ -7,10 +7,10 @@ import itertools
 import pytest
 
 from search.backends.tantivy import TantivyIndex
-from tests.contract.search_contract import SearchContract
+from tests.contract.search_contract import SearchContract, SerialSearchContract
 
 
-class TestTantivySearch(SearchContract):
+class TestTantivySearch(SearchContract, SerialSearchContract):
     @pytest.fixture(scope="class")
     @classmethod
     def index_factory(cls, tmp_path_factory):

@@ -24,6 +24,7 @@ def test_every_written_guji_term_is_declared(tmp_path):
     for w in find_works([ROOT / "samples" / "kanripo"]):
         ingest_work(store, w)
     assert ingest_package(store, ROOT / "samples" / "package" / "guji-sample-2026-001", agent="t").report.valid
+    assert ingest_package(store, ROOT / "samples" / "package" / "guji-sample-2026-v2", agent="t").report.valid  # serials (ADR 0021)
     juan = "https://w3id.org/guji/id/text/GJ4a0002/master/001"
     svc = AnnotationService(store)
     text = svc.text_of(juan)

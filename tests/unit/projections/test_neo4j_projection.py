@@ -159,3 +159,25 @@ def test_an_interrupted_rebuild_is_redone_by_a_plain_sync(store, projection, mon
     out = Projector(store, [projection]).catch_up()
     assert out["neo4j"]["rebuilt"]
     assert projection.check(store)["in_sync"]
+
+
+def test_serials_issues_and_articles_are_labelled_and_walkable(store, projection, neo4j_driver):
+    """Package v2 (ADR 0021): Serial, Issue and Article nodes; a reel's frame ranges lead to issues."""
+    result = ingest_package(store, ROOT / "samples" / "package" / "guji-sample-2026-v2", agent="t")
+    assert result.report.valid
+    projection.sync(store, rebuild=True)
+    # counted on this batch's nodes only: other tests may write to the same Neo4j at the same time
+    records, _, _ = neo4j_driver.execute_query(
+        "UNWIND ['Serial', 'Issue', 'Article'] AS label MATCH (n:Resource) WHERE label IN labels(n) "
+        "AND n.iri CONTAINS '/guji-sample-2026-v2/' RETURN label, count(n) AS n")
+    assert {r["label"]: r["n"] for r in records} == {"Serial": 2, "Issue": 6, "Article": 9}
+    records, _, _ = neo4j_driver.execute_query(
+        "MATCH (s:Serial)-[:HAS_PART]->(i:Issue)-[:HAS_PART]->(a:Article) WHERE i.issueDate = '1935-03-02' "
+        "RETURN s.label AS serial, a.label AS article")
+    assert [(r["serial"], r["article"]) for r in records] == [("津門晨報", "社論：春耕與農貸")]
+    records, _, _ = neo4j_driver.execute_query(
+        "MATCH (r:Reel)<-[:ON_REEL]-(f:FrameRange)-[:SHOWS_ISSUE]->(i:Issue) WHERE r.identifier = 'R3' "
+        "RETURN f.startFrame AS start, i.identifier AS issue ORDER BY start")
+    assert [(r["start"], r["issue"]) for r in records] == [(1, "S2-1935-03-01"), (5, "S2-1935-03-02"), (9, "S2-1935-03-03")]
+    dump = repr([r["p"] for r in neo4j_driver.execute_query("MATCH (n:Resource) RETURN properties(n) AS p")[0]])
+    assert "S2-TIF-1" not in dump and "storage://" not in dump
