@@ -286,6 +286,8 @@ class Annotation(_Model):
     review: Review | None = None
     anchor: Anchor = Field(default_factory=Anchor)
     history: list[HistoryEntry] = Field(default_factory=list)
+    derived_from: str | None = Field(
+        default=None, description="The annotation this one was copied from (another edition's, editions/): prov:wasDerivedFrom")
 
     @property
     def iri(self) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from annotation.model import Annotation, HistoryEntry, Reading, agent_name
-from kg.namespaces import GUJI
+from kg.namespaces import GUJI, PROV
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 LDP_CONTEXT = "http://www.w3.org/ns/ldp.jsonld"
@@ -31,6 +31,8 @@ GUJI_CONTEXT: dict[str, Any] = {
     "guji:reviewer": {"@type": "@id"},
     "guji:before": {"@type": "@json"},
     "guji:after": {"@type": "@json"},
+    "prov": PROV,
+    "prov:wasDerivedFrom": {"@type": "@id"},
 }
 CONTEXT = [ANNO_CONTEXT, GUJI_CONTEXT]
 MEDIA_FRAGMENTS = "http://www.w3.org/TR/media-frags/"
@@ -106,6 +108,8 @@ def annotation_jsonld(a: Annotation, base: str, *, context: bool = True, history
         if a.image.xywh:
             image["selector"] = {"type": "FragmentSelector", "conformsTo": MEDIA_FRAGMENTS, "value": a.image.xywh}
         doc["target"] = [text_target, image]
+    if a.derived_from:
+        doc["prov:wasDerivedFrom"] = a.derived_from  # the annotation on another edition it was carried from
     doc["guji:status"] = a.status.value
     doc["guji:certainty"] = a.certainty.value
     doc["guji:revision"] = a.revision

@@ -241,40 +241,59 @@ class EditionAlignment:
     NEIGHBOURS = (1, -1, 2, -2)
 
     def __init__(self, juans_a: list[tuple[str, str]], juans_b: list[tuple[str, str]], *,
-                 normaliser: Normaliser | None = None) -> None:
-        """``juans_*``: (juan IRI or name, text), in juan order, each edition's own."""
+                 normaliser: Normaliser | None = None, lazy: bool = False) -> None:
+        """``juans_*``: (juan IRI or name, text), in juan order, each edition's own. ``lazy``: align a
+        juan only when a span of it is mapped (what a live proposal needs: one juan, not the work)."""
         self.juans_a, self.juans_b = juans_a, juans_b
         self._norm = normaliser
-        self.pairs: dict[str, tuple[str, Alignment]] = {}
-        shift = 0  # where the previous juan was found: an edition that splits a juan shifts the rest
-        for i, (name, text) in enumerate(juans_a):
-            best: tuple[int, Alignment] | None = None
-            tried = list(dict.fromkeys((i + shift, i, *(i + shift + d for d in self.NEIGHBOURS))))
-            for k in tried:
-                if not 0 <= k < len(juans_b):
-                    continue
-                al = align(text, juans_b[k][1], normaliser=normaliser)
-                if best is None or al.coverage.aligned > best[1].coverage.aligned:
-                    best = (k, al)
-                if best[1].coverage.share_a() >= self.MIN_SHARE:
-                    break
-            if best is not None and best[1].coverage.share_a() >= self.MIN_KEEP:
-                self.pairs[name] = (juans_b[best[0]][0], best[1])
-                shift = best[0] - i
+        self._index = {name: i for i, (name, _) in enumerate(juans_a)}
+        self.pairs: dict[str, tuple[str, Alignment] | None] = {}
+        if not lazy:
+            shift = 0  # where the previous juan was found: an edition that splits a juan shifts the rest
+            for i, (name, _) in enumerate(juans_a):
+                found = self._best(i, shift)
+                self.pairs[name] = None if found is None else (juans_b[found[0]][0], found[1])
+                if found is not None:
+                    shift = found[0] - i
+
+    def _best(self, i: int, shift: int) -> tuple[int, Alignment] | None:
+        text = self.juans_a[i][1]
+        best: tuple[int, Alignment] | None = None
+        for k in dict.fromkeys((i + shift, i, *(i + shift + d for d in self.NEIGHBOURS), *(i + d for d in self.NEIGHBOURS))):
+            if not 0 <= k < len(self.juans_b):
+                continue
+            al = align(text, self.juans_b[k][1], normaliser=self._norm)
+            if best is None or al.coverage.aligned > best[1].coverage.aligned:
+                best = (k, al)
+            if best[1].coverage.share_a() >= self.MIN_SHARE:
+                break
+        if best is None or best[1].coverage.share_a() < self.MIN_KEEP:
+            return None
+        return best
+
+    def pair(self, juan: str) -> tuple[str, Alignment] | None:
+        """The juan of B that ``juan`` of A is aligned with, and the alignment (computed on demand)."""
+        if juan not in self.pairs:
+            i = self._index.get(juan)
+            found = None if i is None else self._best(i, 0)
+            self.pairs[juan] = None if found is None else (self.juans_b[found[0]][0], found[1])
+        return self.pairs[juan]
 
     @property
     def coverage(self) -> Coverage:
         """Characters of A aligned (each A juan once), over all characters of A and of B."""
         chars_b = sum(len(_normaliser().fold(t)) if self._norm is None else len(self._norm.fold(t)) for _, t in self.juans_b)
         total = Coverage(0, 0, 0, 0)
-        for _, al in self.pairs.values():
-            total += al.coverage
+        for name, _ in self.juans_a:
+            found = self.pair(name)
+            if found is not None:
+                total += found[1].coverage
         chars_a = sum(len((self._norm or _normaliser()).fold(t)) for _, t in self.juans_a)
         return Coverage(chars_a, chars_b, total.identical, total.substituted)
 
     def map_span(self, juan: str, start: int, end: int) -> tuple[str, Mapped] | None:
         """Where ``[start, end)`` of juan ``juan`` (edition A) is in edition B: (B's juan, span in it)."""
-        pair = self.pairs.get(juan)
+        pair = self.pair(juan)
         if pair is None:
             return None
         b_juan, al = pair
