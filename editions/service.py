@@ -56,6 +56,7 @@ from kg.namespaces import BF, DCTERMS, GG, GUJI, OA, PROV, RDF, XSD
 PROPOSALS_BASE = GG + "private/edition-proposals/"
 PROPOSAL_STATUSES = ("proposed", "accepted", "rejected")
 MAX_BULK = 500
+_FLAGGED = (AnchorState.NEEDS_REVIEW, AnchorState.ORPHANED)  # an origin in this state proposes nothing
 
 N = ox.NamedNode
 _PREFIXES = (f"PREFIX oa: <{OA}> PREFIX guji: <{GUJI}> PREFIX dcterms: <{DCTERMS}> PREFIX bf: <{BF}> "
@@ -276,7 +277,8 @@ class EditionService:
     def _refresh_one(self, origin_id: str, writes: dict[str, list[ox.Triple]], counts: dict[str, int]) -> None:
         existing = self.proposals_of(origin_id)
         origin = self._origin(origin_id)
-        live = origin is not None and origin.status is Status.APPROVED and not origin.derived_from
+        live = (origin is not None and origin.status is Status.APPROVED and not origin.derived_from
+                and origin.anchor.state not in _FLAGGED)
         fresh = {p.to_edition: p for p in self.candidates(origin)} if live else {}
         kept: dict[str, Proposal] = {}
         for edition in sorted(set(existing) | set(fresh)):
@@ -310,6 +312,9 @@ class EditionService:
         if origin is None or origin.status is not Status.APPROVED:
             reason = (f"the annotation it was carried from ({accepted.from_edition}, {annotation_iri(accepted.origin)}) "
                       "is no longer approved")
+        elif origin.anchor.state in _FLAGGED:
+            reason = (f"the annotation it was carried from ({accepted.from_edition}, {annotation_iri(accepted.origin)}) "
+                      f"lost its place after its text was corrected ({origin.anchor.state.value}): {origin.anchor.reason}")
         elif now is None:
             reason = (f"the annotation it was carried from ({accepted.from_edition}, {annotation_iri(accepted.origin)}) "
                       "changed and its span is no longer aligned with this edition")
