@@ -184,6 +184,7 @@ CSV_COLUMNS = [
     "reading", "readings", "category", "category_label", "authority", "label", "provisional", "reading_note",
     "certainty", "note", "image_source", "image_xywh",
     "anchor_state", "anchor_reason", "reviewer", "review_decision", "review_reason", "reviewed_at", "history",
+    "derived_from",
 ]
 
 
@@ -209,6 +210,7 @@ def export_csv(annotations: Iterable[Annotation], base: str) -> str:
             "reviewer": agent_name(a.review.reviewer) if a.review else "", "review_decision": a.review.decision if a.review else "",
             "review_reason": (a.review.reason or "") if a.review else "", "reviewed_at": a.review.at if a.review else "",
             "history": json.dumps([h.model_dump(mode="json", exclude_none=True) for h in a.history], ensure_ascii=False),
+            "derived_from": a.derived_from or "",
         }
         for rank, r in enumerate(a.readings, 1):
             w.writerow(common | {"reading": rank, "category": r.category.iri, "category_label": r.category.label,

@@ -8,6 +8,8 @@ the master: two characters inserted at the head, 岳陽樓 printed 岳阳楼 onc
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 
 import pytest
@@ -102,6 +104,13 @@ def test_an_approved_annotation_is_proposed_at_the_aligned_place_and_accepted_as
     assert doc["target"]["selector"][1] == {"type": "TextPositionSelector", "start": start + 2, "end": start + 5}
     assert doc["creator"]["nickname"] == "alice" and doc["guji:review"]["guji:reviewer"].endswith("/vera")
     assert public_derivations(client)[copy_id] == f"https://w3id.org/guji/id/annotation/{origin}"
+    # exports keep the link: JSON-LD (re-importable) and CSV
+    export = client.get("/api/annotations/export", params={"scope": "GJ4a0002"}).json()
+    exported = {i["id"].rsplit("/", 1)[1]: i for i in export["first"]["items"]}
+    assert exported[copy_id]["prov:wasDerivedFrom"] == f"https://w3id.org/guji/id/annotation/{origin}"
+    assert "prov:wasDerivedFrom" not in exported[origin]
+    rows = client.get("/api/annotations/export", params={"scope": "GJ4a0002", "format": "csv"}).text.lstrip("\ufeff")
+    assert {r["id"]: r["derived_from"] for r in csv.DictReader(io.StringIO(rows))}[copy_id].endswith(origin)
     # decided: out of the pending queue, in the accepted one; accepting again is a conflict
     assert f"{origin}.QING" not in queue(client, h["vera"])
     assert queue(client, h["vera"], status="accepted")[f"{origin}.QING"]["copy"] == copy_id
@@ -109,6 +118,21 @@ def test_an_approved_annotation_is_proposed_at_the_aligned_place_and_accepted_as
     assert r.status_code == 409 and error_code(r) == "edition_proposal_conflict"
     # the copy is not proposed back onto the master
     assert not any(k.startswith(copy_id) for k in queue(client, h["vera"], status=["proposed", "accepted", "rejected"]))
+
+
+def test_proposals_never_reach_the_public(client, h):
+    ask = "PREFIX guji: <https://w3id.org/guji/ontology#> ASK { ?p a guji:EditionProposal }"
+    r = client.get("/sparql", params={"query": ask})
+    assert r.status_code == 200 and r.json()["boolean"] is False
+    # ... though the store holds them (so the check above can fail)
+    assert any(g.startswith("https://w3id.org/guji/graph/private/edition-proposals/") for g in client.app.state.context.store.graphs())
+
+
+def test_a_second_refresh_writes_nothing(client, h, ctx):
+    origin, _ = approved(client, h, "政通人和", category="https://w3id.org/guji/vocab/entity-category/event")
+    last = ctx.store.last_sequence()
+    assert ctx.editions.refresh([origin]) == {"proposed": 0, "withdrawn": 0, "flagged": 0}
+    assert ctx.store.last_sequence() == last
 
 
 def test_variant_forms_are_proposed_with_the_other_editions_own_characters(client, h):
