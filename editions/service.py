@@ -187,11 +187,22 @@ class EditionService:
         self.annotations = annotations
         self._lock = threading.RLock()
         self._alignments: dict[tuple[str, str], tuple[str, str, EditionAlignment]] = {}
+        self._memo: dict | None = None  # within one refresh: juan places and copies read once per work
+
+    def _memoised(self, key: tuple, compute):
+        if self._memo is None:
+            return compute()
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     # -- the work's editions -------------------------------------------------------------------
 
     def _juan_place(self, juan: str) -> tuple[str, str, str] | None:
         """(work, digital copy, edition code) of a juan, or None."""
+        return self._memoised(("place", juan), lambda: self._read_juan_place(juan))
+
+    def _read_juan_place(self, juan: str) -> tuple[str, str, str] | None:
         rows = list(self.store.query(f"""{_PREFIXES}SELECT ?work ?item ?code WHERE {{ GRAPH ?g {{
             <{juan}> dcterms:isPartOf ?item . ?item a guji:DigitalCopy ; guji:editionCode ?code ; bf:itemOf ?inst .
             ?inst bf:instanceOf ?work }} }} LIMIT 1"""))
@@ -201,6 +212,9 @@ class EditionService:
 
     def copies_of(self, work: str) -> list[Copy]:
         """Every digital copy of a work with its juans' texts, in juan order."""
+        return self._memoised(("copies", work), lambda: self._read_copies(work))
+
+    def _read_copies(self, work: str) -> list[Copy]:
         rows = self.store.query(f"""{_PREFIXES}SELECT ?item ?code ?j ?seq ?t WHERE {{ GRAPH ?g {{
             ?item a guji:DigitalCopy ; guji:editionCode ?code ; bf:itemOf ?inst . ?inst bf:instanceOf <{work}> .
             ?j dcterms:isPartOf ?item ; guji:text ?t ; guji:sequence ?seq }} }}""")
@@ -212,7 +226,8 @@ class EditionService:
     def alignment(self, a: Copy, b: Copy) -> EditionAlignment:
         """The alignment of two copies, cached while neither text changes (juans aligned lazily)."""
         key = (a.item, b.item)
-        da, db = a.digest(), b.digest()
+        da = self._memoised(("digest", a.item), a.digest)
+        db = self._memoised(("digest", b.item), b.digest)
         with self._lock:
             hit = self._alignments.get(key)
             if hit is not None and hit[0] == da and hit[1] == db:
@@ -250,7 +265,7 @@ class EditionService:
             if mapped is None:
                 continue
             juan, m = mapped
-            text = dict(other.juans)[juan]
+            text = next(t for j, t in other.juans if j == juan)
             prefix, suffix = anchors.context(text, m.start, m.end, self.annotations.context_chars)
             out.append(Proposal(origin=origin.id, work=work, from_edition=code, to_edition=other.edition, source=juan,
                                 start=m.start, end=m.end, exact=text[m.start:m.end], prefix=prefix, suffix=suffix,
@@ -265,13 +280,17 @@ class EditionService:
         agent = agent or Identity.system().agent
         counts = {"proposed": 0, "withdrawn": 0, "flagged": 0}
         writes: dict[str, list[ox.Triple]] = {}
-        with self._lock:
-            for origin_id in dict.fromkeys(origin_ids):
-                if not ID_PATTERN.match(origin_id):
-                    continue
-                self._refresh_one(origin_id, writes, counts)
-            if writes:
-                self.store.replace_graphs(writes, agent=agent)
+        with self._lock, self.annotations._lock:  # no annotation write between reading a copy and flagging it
+            self._memo = {}
+            try:
+                for origin_id in dict.fromkeys(origin_ids):
+                    if not ID_PATTERN.match(origin_id):
+                        continue
+                    self._refresh_one(origin_id, writes, counts)
+                if writes:
+                    self.store.replace_graphs(writes, agent=agent)
+            finally:
+                self._memo = None
         return counts
 
     def _refresh_one(self, origin_id: str, writes: dict[str, list[ox.Triple]], counts: dict[str, int]) -> None:
@@ -416,7 +435,7 @@ class EditionService:
         self._require_reviewer(identity)
         from annotation.policies import AnnotationPolicy
 
-        with self._lock:
+        with self._lock, self.annotations._lock:
             graphs: dict[str, list[ox.Triple]] = {}
             by_origin: dict[str, dict[str, Proposal]] = {}
             done = []
@@ -473,7 +492,7 @@ class EditionService:
         ids = _ids(proposal_ids)
         self._require_reviewer(identity)
         reason = (reason or "").strip() or None
-        with self._lock:
+        with self._lock, self.annotations._lock:
             by_origin: dict[str, dict[str, Proposal]] = {}
             at = now_iso()
             done = []
