@@ -307,6 +307,8 @@ class EditionService:
                 self._check_copy(origin, old, new, writes, counts)
             elif old is not None and old.status == "rejected" and (new is None or new.same_place(old)):
                 kept[edition] = old  # a reviewer said no to this very place: not proposed again
+            elif new is not None and self._annotated_already(new, origin):
+                counts["withdrawn"] += old is not None  # someone annotated that place there meanwhile
             elif new is not None:
                 kept[edition] = new
                 counts["proposed"] += old is None or not new.same_place(old) or old.status != "proposed"
@@ -315,6 +317,22 @@ class EditionService:
         triples = [t for p in kept.values() for t in p.triples()]
         if sorted(map(str, triples)) != sorted(map(str, (t for p in existing.values() for t in p.triples()))):
             writes[PROPOSALS_BASE + origin_id] = triples
+
+    def _annotated_already(self, p: Proposal, origin: Annotation) -> bool:
+        """Whether the other edition already has an annotation (submitted or approved, not derived
+        from this origin) on exactly this span with the origin's preferred category: proposing it
+        again would only make the reviewer reject a duplicate."""
+        spans = self._memoised(("spans", p.source), lambda: self._read_spans(p.source))
+        return (p.start, p.end, origin.readings[0].category.iri) in {
+            (s, e, c) for s, e, c, derived in spans if derived != annotation_iri(origin.id)}
+
+    def _read_spans(self, juan: str) -> list[tuple[int, int, str, str | None]]:
+        rows = self.store.query(f"""{_PREFIXES}SELECT ?s ?e ?cat ?from WHERE {{ GRAPH ?g {{
+            ?a a oa:Annotation ; guji:reviewStatus ?st ; oa:hasTarget ?t . ?t oa:hasSource <{juan}> ; oa:hasSelector ?p .
+            ?p oa:start ?s ; oa:end ?e . ?r guji:category ?cat ; guji:readingRank 1 .
+            OPTIONAL {{ ?a prov:wasDerivedFrom ?from }}
+            FILTER(STRSTARTS(STR(?r), STR(?a)) && ?st IN ("approved", "submitted")) }} }}""")
+        return [(int(r["s"].value), int(r["e"].value), r["cat"].value, r["from"].value if r["from"] else None) for r in rows]
 
     def _check_copy(self, origin: Annotation | None, accepted: Proposal, now: Proposal | None,
                     writes: dict[str, list[ox.Triple]], counts: dict[str, int]) -> None:

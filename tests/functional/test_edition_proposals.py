@@ -135,6 +135,18 @@ def test_a_second_refresh_writes_nothing(client, h, ctx):
     assert ctx.store.last_sequence() == last
 
 
+def test_a_place_already_annotated_in_the_other_edition_is_not_proposed_again(client, h, ctx):
+    qing = ctx.annotations.text_of(QING)
+    at = qing.index("巴陵郡")
+    url, _, _ = created(client, h["carol"], annotation("巴陵郡", at, at + 3, source=QING, category=PLACE))
+    assert client.post(path(url) + "/submit", headers=h["carol"]).status_code == 200
+    origin, _ = approved(client, h, "巴陵郡")  # the same place on the master, approved after carol's QING one
+    assert f"{origin}.QING" not in queue(client, h["rita"], status=["proposed", "accepted", "rejected"])
+    # another category at the same place is still proposed
+    other, _ = approved(client, h, "巴陵郡", category="https://w3id.org/guji/vocab/entity-category/office")
+    assert f"{other}.QING" in queue(client, h["rita"])
+
+
 def test_variant_forms_are_proposed_with_the_other_editions_own_characters(client, h):
     origin, _ = approved(client, h, "岳陽樓", nth=1)  # 重修岳陽樓: 岳阳楼 in QING
     p = queue(client, h["rita"], edition="QING")[f"{origin}.QING"]
@@ -142,7 +154,7 @@ def test_variant_forms_are_proposed_with_the_other_editions_own_characters(clien
 
 
 def test_bulk_accept_and_reject_and_all_or_nothing(client, h):
-    a, _ = approved(client, h, "巴陵郡")
+    a, _ = approved(client, h, "吞長江")
     b, _ = approved(client, h, "洞庭")
     c, _ = approved(client, h, "長江")
     # one unknown id in a bulk request: nothing is accepted
