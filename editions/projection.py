@@ -24,12 +24,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from editions.service import PROPOSALS_BASE, EditionService
-from kg.namespaces import BF, DCTERMS, GG, GUJI
+from editions.service import EditionService
+from kg.graphs import ANNOTATION as ANNOTATIONS
+from kg.graphs import PRIVATE
+from kg.namespaces import BF, DCTERMS, GUJI
 from kg.store import Change, Store
-
-ANNOTATIONS = GG + "annotation/"
-PRIVATE = GG + "private/"
 
 
 class EditionProposalProjection:
@@ -60,7 +59,7 @@ class EditionProposalProjection:
             for c in changes:
                 if c.graph.startswith(ANNOTATIONS):
                     origins.append(c.graph[len(ANNOTATIONS):])
-                elif not c.graph.startswith((PRIVATE, PROPOSALS_BASE)):
+                elif not c.graph.startswith(PRIVATE):  # proposal graphs are private too: never fed by itself
                     text_graphs.append(c.graph)
             for work in self._works_in(store, dict.fromkeys(text_graphs)):
                 origins.extend(self.service.approved_on_work(work))

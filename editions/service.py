@@ -51,9 +51,10 @@ from annotation.model import (
 from annotation.service import AnnotationService, graphs_of
 from editions.align import EditionAlignment
 from editions.errors import InvalidProposalRequestError, ProposalConflictError, ProposalNotFoundError
-from kg.namespaces import BF, DCTERMS, GG, GUJI, OA, PROV, RDF, XSD
+from kg.graphs import ANNOTATION, EDITION_PROPOSALS
+from kg.namespaces import BF, DCTERMS, GUJI, OA, PROV, RDF, XSD
 
-PROPOSALS_BASE = GG + "private/edition-proposals/"
+PROPOSALS_BASE = EDITION_PROPOSALS
 PROPOSAL_STATUSES = ("proposed", "accepted", "rejected")
 MAX_BULK = 500
 _FLAGGED = (AnchorState.NEEDS_REVIEW, AnchorState.ORPHANED)  # an origin in this state proposes nothing
@@ -387,7 +388,7 @@ class EditionService:
     def all_origins(self) -> list[str]:
         """Every approved annotation and every origin that has proposals (for a rebuild)."""
         rows = self.store.query(f"""{_PREFIXES}SELECT DISTINCT ?a WHERE {{ GRAPH ?g {{ ?a a oa:Annotation ;
-            guji:reviewStatus "approved" }} FILTER(STRSTARTS(STR(?g), "{GG}annotation/")) }}""")
+            guji:reviewStatus "approved" }} FILTER(STRSTARTS(STR(?g), "{ANNOTATION}")) }}""")
         ids = {r["a"].value.rsplit("/", 1)[1] for r in rows}
         ids |= {g[len(PROPOSALS_BASE):] for g in self.store.graphs() if g.startswith(PROPOSALS_BASE)}
         return sorted(ids)

@@ -11,6 +11,7 @@ reads it:
 | ``load/<name>``                       | an RDF file loaded by ``guji load``                | yes    |
 | ``annotation/<id>``                   | an approved annotation                             | yes    |
 | ``private/annotation/<id>``           | a draft, submitted, rejected or deleted annotation | never  |
+| ``private/edition-proposals/<id>``    | annotation <id> proposed on other editions (editions/) | never |
 | ``acceptance/units``                  | the submitting units and their provinces (credit)  | yes    |
 | ``private/acceptance/…``              | plans, samples and reviews, monthly catalogues, spot checks, acceptances, memberships (acceptance/rdf.py) | never |
 | ``private/…``                         | anything else that only its owners and staff see   | never  |
@@ -30,6 +31,7 @@ PRESERVATION = GG + "preservation/"
 PRIVATE = GG + "private/"
 ANNOTATION = GG + "annotation/"  # approved annotations: public
 PRIVATE_ANNOTATION = GG + "private/annotation/"  # every other state: private
+EDITION_PROPOSALS = GG + "private/edition-proposals/"  # an approved annotation proposed on other editions
 ANNOTATION_IRIS = ID + "annotation/"  # the annotation node of graph gg:annotation/<id> is id:annotation/<id>
 ONTOLOGY = GG + "ontology"
 VOCAB = GG + "vocab"
