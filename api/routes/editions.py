@@ -20,14 +20,41 @@ from kg.namespaces import ID
 router = APIRouter(prefix="/api/editions", tags=["editions"])
 
 
-class Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class ProposalPublic(BaseModel):
+    """One annotation proposed on another edition (offsets: code points of that edition's juan)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    id: str = Field(description="<origin annotation id>.<edition code>")
+    origin: str
+    origin_iri: str
+    work: str
+    from_edition: str
+    to_edition: str
+    source: str = Field(description="the juan of the other edition")
+    start: int
+    end: int
+    exact: str = Field(description="the other edition's own characters there")
+    prefix: str
+    suffix: str
+    alignment: str = Field(description="identical | variant (equal after folding) | substituted (a variant reading)")
+    status: str = Field(description="proposed | accepted | rejected")
+    copy_id: str | None = Field(None, alias="copy", description="the accepted copy's annotation id")
+    decided_by: str | None = None
+    decided_at: str | None = None
+    reason: str | None = None
+    origin_annotation: dict[str, Any] | None = None
 
 
 class ProposalsPublic(BaseModel):
     total: int
     offset: int
-    items: list[Open]
+    items: list[ProposalPublic]
+
+
+class DecidedItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    annotation: str | None = Field(None, description="the new annotation (accepted proposals)")
 
 
 class ProposalIds(BaseModel):
@@ -40,12 +67,23 @@ class ProposalRejection(ProposalIds):
 
 
 class Decided(BaseModel):
-    items: list[Open]
+    items: list[DecidedItem]
+
+
+class CoveragePair(BaseModel):
+    a: str
+    b: str
+    chars_a: int = Field(description="matched characters of edition a (punctuation and spaces left out)")
+    chars_b: int
+    identical: int = Field(description="aligned characters equal after folding")
+    substituted: int = Field(description="aligned characters that differ (variant readings at the same place)")
+    share_a: float
+    share_b: float
 
 
 class CoveragePublic(BaseModel):
     work: str
-    pairs: list[Open]
+    pairs: list[CoveragePair]
 
 
 def _work_iri(work: str | None) -> str | None:
