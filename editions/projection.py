@@ -82,9 +82,10 @@ class EditionProposalProjection:
         with self._lock:
             last = store.last_sequence()
             self.state_path.unlink(missing_ok=True)
-            counts = self.service.refresh(self.service.all_origins())
+            origins = self.service.all_origins()
+            counts = self.service.refresh(origins)
             self._save(last)
-            return {"refreshed": len(self.service.all_origins()), **counts}
+            return {"refreshed": len(origins), **counts}
 
     def check(self, store: Store) -> dict[str, Any]:
         """In sync when every approved annotation's proposals are what a refresh would write now."""

@@ -386,9 +386,14 @@ class EditionService:
         return sorted(r["a"].value.rsplit("/", 1)[1] for r in rows)
 
     def all_origins(self) -> list[str]:
-        """Every approved annotation and every origin that has proposals (for a rebuild)."""
-        rows = self.store.query(f"""{_PREFIXES}SELECT DISTINCT ?a WHERE {{ GRAPH ?g {{ ?a a oa:Annotation ;
-            guji:reviewStatus "approved" }} FILTER(STRSTARTS(STR(?g), "{ANNOTATION}")) }}""")
+        """Every approved annotation on a work with another digital copy, and every origin that has
+        proposals (for a rebuild): annotations of single-edition works are not even read."""
+        rows = self.store.query(f"""{_PREFIXES}SELECT DISTINCT ?a WHERE {{
+            GRAPH ?g {{ ?a a oa:Annotation ; guji:reviewStatus "approved" ; oa:hasTarget ?t . ?t oa:hasSource ?j }}
+            FILTER(STRSTARTS(STR(?g), "{ANNOTATION}"))
+            {{ SELECT DISTINCT ?j WHERE {{ GRAPH ?k {{ ?j dcterms:isPartOf ?item . ?item a guji:DigitalCopy ; bf:itemOf ?inst .
+                ?inst bf:instanceOf ?work . ?other a guji:DigitalCopy ; bf:itemOf ?inst2 . ?inst2 bf:instanceOf ?work .
+                FILTER(?other != ?item) }} }} }} }}""")
         ids = {r["a"].value.rsplit("/", 1)[1] for r in rows}
         ids |= {g[len(PROPOSALS_BASE):] for g in self.store.graphs() if g.startswith(PROPOSALS_BASE)}
         return sorted(ids)
