@@ -410,8 +410,14 @@ class EditionService:
             raise InvalidProposalRequestError(f"status must be one of {', '.join(PROPOSAL_STATUSES)}, got {bad[0]!r}",
                                               field="status")
         found: list[Proposal] = []
-        for g in sorted(g for g in self.store.graphs() if g.startswith(PROPOSALS_BASE)):
-            for p in _read_proposals(self.store.triples(g)).values():
+        rows = self.store.query(f"""{_PREFIXES}SELECT ?p ?prop ?o WHERE {{ GRAPH ?g {{ ?p a guji:EditionProposal ; ?prop ?o }}
+            FILTER(STRSTARTS(STR(?g), "{PROPOSALS_BASE}")) }}""")
+        everything = [ox.Triple(r["p"], r["prop"], r["o"]) for r in rows]  # one query, not one read per graph
+        by_node: dict[str, list[ox.Triple]] = {}
+        for t in everything:
+            by_node.setdefault(t.subject.value, []).append(t)
+        for triples in by_node.values():
+            for p in _read_proposals(triples).values():
                 if status and p.status not in status:
                     continue
                 if work and p.work != work and not p.work.endswith("/" + work):

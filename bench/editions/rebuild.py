@@ -63,14 +63,20 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         again = editions.refresh(editions.all_origins())
         again_s = time.perf_counter() - t
+        t = time.perf_counter()
         total, items = editions.queue(Identity("rita", Role.REVIEWER), limit=500)
+        t2 = time.perf_counter()
+        editions.queue(Identity("rita", Role.REVIEWER), limit=20)
+        print(f"  queue page of 20: {time.perf_counter() - t2:7.2f} s")
+        queue_s = time.perf_counter() - t
         t = time.perf_counter()
         done = editions.accept(Identity("vera", Role.REVIEWER), [p["id"] for p in items])
         accept_s = time.perf_counter() - t
         print(f"{args.n} approved annotations on one juan, one other edition")
         print(f"  refresh (propose all):        {refresh_s:7.2f} s  {counts}")
         print(f"  refresh again (no change):    {again_s:7.2f} s  {again}")
-        print(f"  queue: {total} pending; bulk accept of {len(done)}: {accept_s:7.2f} s")
+        print(f"  queue page of 500 (of {total} pending): {queue_s:7.2f} s")
+        print(f"  bulk accept of {len(done)}:            {accept_s:7.2f} s")
         store.close()
     return 0
 
