@@ -44,6 +44,9 @@ class Identity:
 
     name: str | None
     role: Role = Role.PUBLIC
+    # roles in annotation projects (organisations/): ((project IRI, "annotator"|"reviewer"|"admin"), ...),
+    # active memberships only, read per request like the role
+    projects: tuple[tuple[str, str], ...] = ()
 
     @property
     def authenticated(self) -> bool:
@@ -55,6 +58,10 @@ class Identity:
         if self.name is None:
             raise AuthenticationRequiredError("this needs a logged-in user: send Authorization: Bearer <API key or token>")
         return agent_iri(self.name)
+
+    def projects_with(self, *roles: str) -> list[str]:
+        """The projects in which this user holds one of ``roles``."""
+        return [p for p, r in self.projects if r in roles] if self.authenticated else []
 
     def at_least(self, role: Role) -> bool:
         return self.authenticated and self.role.rank >= role.rank

@@ -239,6 +239,8 @@ class AnnotationCreate(_Model):
     note: str | None = None
     certainty: Certainty = Certainty.CERTAIN
     canonical: str | None = Field(default=None, description="A canonical IRI the client gave; kept as is")
+    project: str | None = Field(default=None, description="The annotation project (organisations/) the annotator works in: "
+                                "its id or IRI; chosen by the server when the annotator is in exactly one project covering the text")
 
 
 class AnnotationUpdate(AnnotationCreate):
@@ -274,6 +276,10 @@ class Annotation(_Model):
     id: str
     canonical: str
     creator: str  # agent IRI
+    # the project the annotation was made in and the organisation the creator acted for
+    # (prov:actedOnBehalfOf); fixed at creation, credited on public pages, exports and SPARQL
+    project: str | None = None
+    organisation: str | None = None
     created: str
     modified: str
     status: Status = Status.DRAFT

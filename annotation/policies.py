@@ -73,6 +73,25 @@ class StatusIn(Generator):
         return "(?status IN (" + ", ".join(f'"{s.value}"' for s in self.statuses) + "))"
 
 
+class ProjectRole(Generator):
+    """A member of the annotation's project holding one of ``roles`` there (organisations/):
+    project reviewers review, and see what is handed in, within their projects only."""
+
+    def __init__(self, *roles: str) -> None:
+        self.roles = roles
+
+    def allows(self, identity: Identity, record: Annotation | None) -> bool:
+        return record is not None and record.project is not None and record.project in identity.projects_with(*self.roles)
+
+    def sparql(self, identity: Identity) -> str:
+        projects = identity.projects_with(*self.roles)
+        # ?project is OPTIONAL in the listing query: unbound (no project) makes this false
+        return "(BOUND(?project) && ?project IN (" + ", ".join(f"<{p}>" for p in projects) + "))" if projects else "false"
+
+
+PROJECT_REVIEWER = ("reviewer", "admin")  # a project's admin reviews in it too
+
+
 class AllOf(Generator):
     def __init__(self, *parts: Generator) -> None:
         self.parts = parts
@@ -94,20 +113,25 @@ class AnnotationPolicy:
     # for review (and its outcome); drafts stay with their creator until submitted; admins see all
     can_read = [StatusIn(Status.APPROVED), Creator(),
                 AllOf(RoleAtLeast(Role.REVIEWER), StatusIn(Status.SUBMITTED, Status.APPROVED, Status.REJECTED)),
-                AllOf(RoleAtLeast(Role.ADMIN), StatusIn(*VISIBLE))]
+                AllOf(RoleAtLeast(Role.ADMIN), StatusIn(*VISIBLE)),
+                # a project's reviewers see what is handed in within their projects (organisations/)
+                AllOf(ProjectRole(*PROJECT_REVIEWER), StatusIn(Status.SUBMITTED, Status.APPROVED, Status.REJECTED))]
     # an approved annotation's whole history (earlier drafts, reviewers' reasons) stays with its
     # creator and the reviewers; everybody else sees its approved states (Annotation.public)
-    can_read_history = [Creator(), RoleAtLeast(Role.REVIEWER)]
+    can_read_history = [Creator(), RoleAtLeast(Role.REVIEWER), ProjectRole(*PROJECT_REVIEWER)]
     can_create = [RoleAtLeast(Role.ANNOTATOR)]
     # the creator edits their own work until it is approved; afterwards reviewers correct it
     can_update = [AllOf(Creator(), StatusIn(Status.DRAFT, Status.SUBMITTED, Status.REJECTED)),
                   AllOf(RoleAtLeast(Role.REVIEWER), StatusIn(Status.APPROVED)),
+                  AllOf(ProjectRole(*PROJECT_REVIEWER), StatusIn(Status.APPROVED)),  # within their projects
                   RoleAtLeast(Role.ADMIN)]
     can_delete = [AllOf(Creator(), StatusIn(Status.DRAFT, Status.SUBMITTED, Status.REJECTED)), RoleAtLeast(Role.ADMIN)]
     can_submit = [Creator(), RoleAtLeast(Role.ADMIN)]
     can_withdraw = [Creator(), RoleAtLeast(Role.ADMIN)]
     # four eyes: a reviewer never reviews their own annotation (an admin may)
-    can_review = [AllOf(RoleAtLeast(Role.REVIEWER), NotCreator()), RoleAtLeast(Role.ADMIN)]
+    # global reviewers review everything; a project's reviewers only that project's annotations
+    can_review = [AllOf(RoleAtLeast(Role.REVIEWER), NotCreator()), RoleAtLeast(Role.ADMIN),
+                  AllOf(ProjectRole(*PROJECT_REVIEWER), NotCreator())]
     can_read_unapproved_exports = [RoleAtLeast(Role.REVIEWER)]
     can_reanchor = [RoleAtLeast(Role.REVIEWER)]
     can_import = [RoleAtLeast(Role.ADMIN)]
@@ -117,13 +141,17 @@ class AnnotationPolicy:
                    "submit": Role.ANNOTATOR, "withdraw": Role.ANNOTATOR, "review": Role.REVIEWER,
                    "read_unapproved_exports": Role.REVIEWER, "reanchor": Role.REVIEWER, "import": Role.ADMIN}
 
+    # actions a project role can grant whatever the global role (checked per record)
+    PROJECT_ROLE_SUFFICES = {"review"}
+
     WHY = {
         "create": "creating annotations needs the annotator, reviewer or admin role",
         "update": "only the creator edits an annotation before it is approved; after approval a reviewer or admin does",
         "delete": "only the creator deletes an annotation before it is approved (an admin always can)",
         "submit": "only the creator submits an annotation for review",
         "withdraw": "only the creator withdraws an annotation from review",
-        "review": "reviewing needs the reviewer role, and a reviewer does not review their own annotations",
+        "review": "reviewing needs the reviewer role (or the reviewer role in the annotation's project), and a reviewer "
+                  "does not review their own annotations",
         "read_unapproved_exports": "exporting unapproved annotations needs the reviewer role",
         "reanchor": "re-anchoring needs the reviewer role",
         "import": "importing annotations needs the admin role",
@@ -136,6 +164,8 @@ class AnnotationPolicy:
             raise AuthenticationRequiredError(
                 f"{cls.WHY.get(action, 'this needs a logged-in user')}: send Authorization: Bearer <API key or token>",
                 action=action)
+        if action in cls.PROJECT_ROLE_SUFFICES and identity.projects_with(*PROJECT_REVIEWER):
+            return  # a project reviewer: which annotations is decided per record (ProjectRole)
         if not identity.at_least(cls.ROLE_NEEDED[action]):
             raise PermissionDeniedError(f"{cls.WHY[action]} (you are {identity.name}, {identity.role.value})",
                                         action=action, role=identity.role.value)

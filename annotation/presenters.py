@@ -31,7 +31,9 @@ GUJI_CONTEXT: dict[str, Any] = {
     "guji:reviewer": {"@type": "@id"},
     "guji:before": {"@type": "@json"},
     "guji:after": {"@type": "@json"},
+    "guji:project": {"@type": "@id"},
     "prov": PROV,
+    "prov:actedOnBehalfOf": {"@type": "@id"},
     "prov:wasDerivedFrom": {"@type": "@id"},
 }
 CONTEXT = [ANNO_CONTEXT, GUJI_CONTEXT]
@@ -89,6 +91,10 @@ def annotation_jsonld(a: Annotation, base: str, *, context: bool = True, history
     doc["canonical"] = a.canonical
     doc["motivation"] = "identifying" if any(r.authority for r in a.readings) else "classifying"
     doc["creator"] = _agent(a.creator)
+    if a.organisation:
+        doc["creator"]["prov:actedOnBehalfOf"] = a.organisation
+    if a.project:
+        doc["guji:project"] = a.project
     doc["created"] = a.created
     doc["modified"] = a.modified
     readings = [_reading(r) for r in a.readings]
@@ -184,7 +190,7 @@ CSV_COLUMNS = [
     "reading", "readings", "category", "category_label", "authority", "label", "provisional", "reading_note",
     "certainty", "note", "image_source", "image_xywh",
     "anchor_state", "anchor_reason", "reviewer", "review_decision", "review_reason", "reviewed_at", "history",
-    "derived_from",
+    "organisation", "project", "derived_from",
 ]
 
 
@@ -210,6 +216,7 @@ def export_csv(annotations: Iterable[Annotation], base: str) -> str:
             "reviewer": agent_name(a.review.reviewer) if a.review else "", "review_decision": a.review.decision if a.review else "",
             "review_reason": (a.review.reason or "") if a.review else "", "reviewed_at": a.review.at if a.review else "",
             "history": json.dumps([h.model_dump(mode="json", exclude_none=True) for h in a.history], ensure_ascii=False),
+            "organisation": a.organisation or "", "project": a.project or "",
             "derived_from": a.derived_from or "",
         }
         for rank, r in enumerate(a.readings, 1):

@@ -98,6 +98,11 @@ def to_triples(a: Annotation) -> list[ox.Triple]:
     t(A, _p(DCTERMS, "creator"), creator)
     t(creator, _TYPE, _p(FOAF, "Person"))
     t(creator, _p(FOAF, "nick"), _lit(agent_name(a.creator)))
+    if a.organisation:  # in this annotation's graph: the creator acted for the organisation when making it
+        t(creator, _p(PROV, "actedOnBehalfOf"), N(a.organisation))
+        t(A, _p(PROV, "wasAttributedTo"), N(a.organisation))
+    if a.project:
+        t(A, _p(GUJI, "project"), N(a.project))
     t(A, _p(DCTERMS, "created"), ox.Literal(a.created, datatype=_DT))
     t(A, _p(DCTERMS, "modified"), ox.Literal(a.modified, datatype=_DT))
     t(A, _p(OA, "canonical"), N(a.canonical))
@@ -281,6 +286,7 @@ def from_triples(annotation_id: str, triples: Iterable[ox.Triple]) -> Annotation
     history.sort(key=lambda h: h.sequence)
     return Annotation(
         id=annotation_id, canonical=one(A, OA, "canonical", iri), creator=one(A, DCTERMS, "creator"),
+        project=one(A, GUJI, "project"), organisation=one(props[one(A, DCTERMS, "creator")], PROV, "actedOnBehalfOf"),
         created=one(A, DCTERMS, "created"), modified=one(A, DCTERMS, "modified"),
         status=Status(one(A, GUJI, "reviewStatus")), revision=int(one(A, GUJI, "revision", 1)),
         target=target, image=image, readings=[r for _, r in readings], note=note,

@@ -269,7 +269,11 @@ def parse_annotation(doc: Any) -> AnnotationCreate:
     if canonical is not None and (not isinstance(canonical, str) or not is_absolute_iri(canonical)):
         problem = (iri_problem(canonical) or "it is not absolute") if isinstance(canonical, str) else "it is not a string"
         raise _err(f"canonical must be an absolute http(s) or urn IRI: {problem}", "canonical")
-    return AnnotationCreate(target=text, image=image, readings=readings, note=note, certainty=certainty, canonical=canonical)
+    project = doc.get("guji:project")
+    if project is not None and (not isinstance(project, str) or not project.strip() or len(project) > 300):
+        raise _err("guji:project must be a project id or IRI (a string)", "guji:project")
+    return AnnotationCreate(target=text, image=image, readings=readings, note=note, certainty=certainty, canonical=canonical,
+                            project=project)
 
 
 def annotation_id_from(doc: dict) -> str | None:
@@ -304,6 +308,7 @@ def parse_stored(doc: Any) -> Annotation:
     try:
         return Annotation(
             id=annotation_id, canonical=doc.get("canonical") or created.canonical, creator=creator_iri,
+            project=doc.get("guji:project"), organisation=creator.get("prov:actedOnBehalfOf") if isinstance(creator, dict) else None,
             created=doc["created"], modified=doc["modified"], status=doc["guji:status"],
             revision=int(doc.get("guji:revision", 1)), target=target, image=created.image, readings=created.readings,
             note=created.note, certainty=created.certainty,

@@ -102,9 +102,10 @@ class AnnotationFilter:
     status: Sequence[Status] = ()
     anchor: Sequence[AnchorState] = ()
     category: Category | None = None
+    project: str | None = None  # a project IRI (organisations/)
 
     def is_empty(self) -> bool:
-        return not (self.target or self.creator or self.status or self.anchor or self.category)
+        return not (self.target or self.creator or self.status or self.anchor or self.category or self.project)
 
 
 @dataclass
@@ -146,8 +147,13 @@ def _matches(if_match: str, etag: str) -> bool:
 
 
 class AnnotationService:
-    def __init__(self, store, *, context_chars: int = CONTEXT_CHARS) -> None:
+    def __init__(self, store, *, context_chars: int = CONTEXT_CHARS, delegation=None) -> None:
+        """``delegation(identity, source, project) -> (project IRI, organisation IRI) | None``: the
+        project an annotation is made in and the organisation its creator acts for
+        (:meth:`organisations.service.OrganisationService.delegation`); refuses a project the
+        caller is not an annotator of or whose scope misses the text."""
         self.store = store
+        self.delegation = delegation
         self.context_chars = context_chars
         self.policy = AnnotationPolicy
         self._lock = threading.RLock()
@@ -237,8 +243,10 @@ class AnnotationService:
             extra += "VALUES ?src { " + " ".join(f"<{j}>" for j in juans) + " } ?a oa:hasTarget ?t . ?t oa:hasSource ?src . "
         if flt.category:
             extra += f"?r guji:category <{flt.category.iri}> ; guji:readingRank ?rank . FILTER(STRSTARTS(STR(?r), STR(?a))) "
+        if flt.project:
+            conditions.append(f"?project = <{_iri(flt.project)}>")
         return f"""GRAPH ?g {{ ?a a oa:Annotation ; guji:reviewStatus ?status ; dcterms:creator ?creator ;
-                guji:anchorState ?anchor . {extra}}}
+                guji:anchorState ?anchor . OPTIONAL {{ ?a guji:project ?project }} {extra}}}
             FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}") || STRSTARTS(STR(?g), "{PRIVATE_GRAPH_BASE}"))
             FILTER({' && '.join(conditions)})"""
 
@@ -321,11 +329,16 @@ class AnnotationService:
         self._require_writer(identity, "create")
         self.policy.require("create", identity)
         target = anchors.resolve(self.text_of(data.target.source), data.target, n=self.context_chars)
+        project = organisation = None
+        if self.delegation is not None:
+            project, organisation = self.delegation(identity, data.target.source, data.project) or (None, None)
+        elif data.project:
+            raise TargetMismatchError("this service has no annotation projects", field="guji:project")
         now = now_iso()
         annotation_id = new_id()
         a = Annotation(
             id=annotation_id, canonical=data.canonical or annotation_iri(annotation_id), creator=identity.agent,
-            created=now, modified=now, status=Status.DRAFT, revision=1, target=target, image=data.image,
+            project=project, organisation=organisation, created=now, modified=now, status=Status.DRAFT, revision=1, target=target, image=data.image,
             readings=self._readings(identity, data.readings), note=data.note, certainty=data.certainty)
         a.history = [HistoryEntry(sequence=1, at=now, agent=identity.agent, action="create", after=a.content())]
         with self._lock:

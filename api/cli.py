@@ -64,6 +64,8 @@ def serve(
             result = operations.ingest(ctx, [package], "package", agent="guji serve --sample")
             err.print(f"sample package {package.name}: {'ingested' if result['valid'] else 'INVALID'}")
         _report_projections(op.sync(rebuild=False), remote=False)
+    if sample and settings.suggest_auto_train:
+        _start_suggest_training(settings)
     ctx.close()
     host, port = host or settings.host, port or settings.port
     application = create_app(settings)
@@ -71,6 +73,17 @@ def serve(
     from api.protocol import http_protocol
 
     uvicorn.run(application, host=host, port=port, access_log=settings.access_log, http=http_protocol())
+
+
+def _start_suggest_training(settings) -> None:
+    """A new user's suggestions should find persons: without a model, build one in the background."""
+    from annotation.suggest.config import SuggestConfig
+    from annotation.suggest.training import start_background_training
+
+    proc = start_background_training(SuggestConfig(home=settings.home))
+    if proc is not None:
+        err.print(f"suggestion model: building in the background (pid {proc.pid}, ≈5 min on 2 cores; "
+                  f"log {settings.home / 'logs' / 'suggest-training.log'}); until then suggestions use rules")
 
 
 def _serve_settings(sample: bool):

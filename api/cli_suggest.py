@@ -67,6 +67,17 @@ def register(app: typer.Typer) -> None:
                 return
             config = SuggestConfig(use_model=not rules_only)
             service = SuggestionService(config)
+            if service.info().mode == "rules" and not rules_only:
+                if _train_first(sys.stderr.isatty()):
+                    from annotation.suggest.training import train_model
+
+                    typer.echo("guji suggest: no suggestion model yet: building it once now (≈5 min on 2 cores; "
+                               "--rules-only skips this)", err=True)
+                    train_model(config, progress=_progress_bar())
+                    service = SuggestionService(config)
+                else:
+                    typer.echo("guji suggest: no suggestion model: persons come from prose patterns and names "
+                               "already known only; `guji suggest --train` builds the model once (≈5 min)", err=True)
             typer.echo(f"guji suggest: {service.info().summary()}", err=True)
             rel_model = None
             if relations:
@@ -94,6 +105,36 @@ def register(app: typer.Typer) -> None:
         except GujiError as err:
             typer.echo(f"guji suggest: error: {err}", err=True)
             raise typer.Exit(1) from None
+
+
+def _train_first(interactive: bool) -> bool:
+    """Build the model before suggesting when a person is watching (stderr is a terminal) and
+    ``GUJI_SUGGEST_AUTO_TRAIN`` does not say no; a script gets rules at once, and a note."""
+    import os
+
+    return interactive and os.environ.get("GUJI_SUGGEST_AUTO_TRAIN", "true").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _progress_bar():
+    """Training progress as one line that redraws: epoch n of N, held-out F1, elapsed and ETA."""
+    import re
+    import time
+
+    started = time.monotonic()
+
+    def show(message: str) -> None:
+        m = re.match(r"epoch (\d+):.*held-out F1 ([0-9.]+)", message)
+        if m is None:
+            typer.echo(f"\rguji suggest: {message}\033[K", err=True)
+            return
+        done, total = int(m.group(1)), 12
+        elapsed = time.monotonic() - started
+        eta = elapsed / done * (total - done)
+        bar = "#" * (20 * done // total)
+        typer.echo(f"\rguji suggest: [{bar:<20}] epoch {done}/{total} F1 {m.group(2)}  "
+                   f"{elapsed:.0f}s, about {eta:.0f}s left (stops early when F1 stops rising)\033[K", err=True, nl=False)
+
+    return show
 
 
 def _copying(stream: BinaryIO, spool: BinaryIO) -> Iterator[bytes]:

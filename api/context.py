@@ -238,7 +238,17 @@ class Context:
     def annotations(self) -> "AnnotationService":
         from annotation.service import AnnotationService
 
-        return AnnotationService(self.store)
+        # the project and organisation of a new annotation (organisations/), resolved lazily
+        return AnnotationService(self.store, delegation=lambda *args: self.organisations.delegation(*args))
+
+    @cached_property
+    def organisations(self):
+        """Organisations and annotation projects; memberships in $GUJI_HOME/organisations.sqlite3."""
+        from organisations.members import MemberStore
+        from organisations.service import OrganisationService
+
+        return OrganisationService(self.store, MemberStore(self.settings.home / "organisations.sqlite3"),
+                                   users=self.users, annotations=self.annotations)
 
     @cached_property
     def editions(self):

@@ -27,8 +27,10 @@ bearer_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False,
 
 
 def get_identity(ctx: ContextDep, bearer: Annotated[str | None, Depends(bearer_scheme)]) -> Identity:
-    """The caller: the anonymous public without credentials; 401 for credentials that are not valid."""
-    return ctx.auth.identify(bearer)
+    """The caller: the anonymous public without credentials; 401 for credentials that are not valid.
+    With the caller's active roles in annotation projects (organisations/), read per request."""
+    identity = ctx.auth.identify(bearer)
+    return ctx.organisations.with_projects(identity) if identity.authenticated else identity
 
 
 def require_user(identity: Annotated[Identity, Depends(get_identity)]) -> Identity:

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # a deployment logs requests at its reverse proxy, or turns this on
     access_log: bool = False
     secret_key: str | None = Field(default=None, description="Signs bearer tokens: 32+ characters, required in production")
+    # `guji serve --sample` on a home without a suggestion model builds one in the background (nice'd
+    # process, ≈5 min on 2 cores) so that a new user's suggestions find persons (docs/suggest.md)
+    suggest_auto_train: bool = True
 
     # canonical RDF store
     store_path: Path | None = Field(default=None, description="Oxigraph directory; default $GUJI_HOME/oxigraph")

@@ -31,7 +31,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from accounts.identity import Identity
+from accounts.identity import Identity, Role
 from annotation import anchors
 from annotation.errors import AnnotationGoneError, AnnotationNotFoundError, TargetMismatchError
 from annotation.model import (
@@ -428,6 +428,12 @@ class EditionService:
                     continue
                 found.append(p)
         found.sort(key=lambda p: (p.origin, p.to_edition))
+        if not identity.at_least(Role.REVIEWER):  # a project's reviewer: the proposals of that project's annotations
+            from annotation.policies import AnnotationPolicy
+
+            origins = {o: self._origin(o) for o in {p.origin for p in found}}
+            found = [p for p in found if origins[p.origin] is not None
+                     and AnnotationPolicy.allows("review", identity, origins[p.origin])]
         page = found[offset:offset + limit]
         out = []
         for p in page:
@@ -511,7 +517,9 @@ class EditionService:
         a = Annotation(id=copy_id, canonical=annotation_iri(copy_id), creator=origin.creator, created=at, modified=at,
                        status=Status.APPROVED, revision=1, target=target, image=None, readings=readings, note=origin.note,
                        certainty=origin.certainty, review=Review(reviewer=identity.agent, at=at, decision="approved", reason=reason),
-                       derived_from=annotation_iri(origin.id))
+                       derived_from=annotation_iri(origin.id),
+                       # the origin's work, done in its project for its organisation: credited on the copy too
+                       project=origin.project, organisation=origin.organisation)
         a.history = [HistoryEntry(sequence=1, at=at, agent=identity.agent, action="copy",
                                   after={**a.content(), "status": Status.APPROVED.value, "derived_from": annotation_iri(origin.id)},
                                   reason=reason)]

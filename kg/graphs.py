@@ -13,6 +13,8 @@ reads it:
 | ``private/annotation/<id>``           | a draft, submitted, rejected or deleted annotation | never  |
 | ``private/edition-proposals/<id>``    | annotation <id> proposed on other editions (editions/) | never |
 | ``acceptance/units``                  | the submitting units and their provinces (credit)  | yes    |
+| ``organisations/<id>``                | an organisation (name, authority id) (organisations/) | yes |
+| ``projects/<id>``                     | an annotation project (scope, guideline, organisation) | yes |
 | ``private/acceptance/…``              | plans, samples and reviews, monthly catalogues, spot checks, acceptances, memberships (acceptance/rdf.py) | never |
 | ``private/…``                         | anything else that only its owners and staff see   | never  |
 | ``changelog``                         | the change log (``guji:Change``)                   | never  |

@@ -15,6 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("GUJI_SHARED", ROOT.parent / "shared")).resolve()
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# a `guji serve --sample` a test starts must not build the suggestion model in the background
+# (minutes of both cores); the tests of that feature ask for it explicitly
+os.environ.setdefault("GUJI_SUGGEST_AUTO_TRAIN", "false")
 
 pytest_plugins = ["tests._services"]
 

@@ -27,6 +27,7 @@ from spacy.tokens import Doc, Span as SpacySpan
 from .dates import CLAUSE_BREAK, DateFinder, ReignCalendar
 from .gazetteer import Gazetteer
 from .normalize import fold
+from .persons import person_spans
 
 TOKENIZER_CONFIG = {"nlp": {"tokenizer": {"segmenter": "char"}}}
 GAZ_SPANS, PATTERN_SPANS, SUGGESTION_SPANS = "gazetteer", "patterns", "suggestions"
@@ -167,6 +168,9 @@ def rules_spans_batch(texts: list[str], patterns: "PatternComponent", gazetteer:
         for s, e, label in gazetteer.match(folded):
             if 1 not in taken[s:e] and gazetteer.in_context(folded, s, e, label):
                 spans.append((s, e, label, "gazetteer", None))
+                taken[s:e] = b"\x01" * (e - s)
+        spans.sort(key=lambda t: t[0])
+        spans = with_persons(folded, spans, taken)
     spans.sort(key=lambda t: t[0])
     out: list[list[tuple]] = []
     k = 0
@@ -181,6 +185,16 @@ def rules_spans_batch(texts: list[str], patterns: "PatternComponent", gazetteer:
         out.append(mine)
         line_start = line_end + 1
     return out
+
+
+def with_persons(folded: str, spans: list[tuple], taken: bytearray) -> list[tuple]:
+    """``spans`` (in order) with the persons the prose shapes show (:mod:`.persons`, rules mode);
+    a span a person grew over (李[敬玄] → 李敬玄) is replaced by it."""
+    found = person_spans(folded, spans, taken)
+    if not found:
+        return spans
+    grown = {(s + 1, e) for s, e, *_ in found}
+    return [sp for sp in spans if sp[2] != "PER" or (sp[0], sp[1]) not in grown] + found
 
 
 def _context(text: str, start: int) -> str:
@@ -222,8 +236,26 @@ class MergeComponent:
                 for k in range(span.start, span.end):
                     taken[k] = True
                 chosen.append(SpacySpan(doc, span.start, span.end, label=span.label_, kb_id=source))
+        if self.use_gazetteer:  # rules mode: the persons the prose shapes show, as rules_spans_batch adds them
+            chosen = self._with_persons(doc, chosen)
         doc.spans[SUGGESTION_SPANS] = sorted(chosen, key=lambda s: s.start)
         return doc
+
+
+    @staticmethod
+    def _with_persons(doc: Doc, chosen: list[SpacySpan]) -> list[SpacySpan]:
+        chosen = sorted(chosen, key=lambda sp: sp.start_char)
+        taken = bytearray(len(doc.text))
+        for sp in chosen:
+            taken[sp.start_char : sp.end_char] = b"\x01" * (sp.end_char - sp.start_char)
+        by_offsets = {(sp.start_char, sp.end_char, sp.label_): sp for sp in chosen}
+        out = []
+        for s, e, label, source, _ in with_persons(fold(doc.text),
+                                                   [(sp.start_char, sp.end_char, sp.label_, sp.kb_id_, None) for sp in chosen], taken):
+            span = by_offsets.get((s, e, label)) or doc.char_span(s, e, label=label, kb_id=source)
+            if span is not None:
+                out.append(span)
+        return out
 
 
 @Language.factory("guji_merge", default_config={"use_ents": True, "use_gazetteer": False})

@@ -78,6 +78,7 @@ class SuggestionService:
         self._batch_chars = 32768  # rules/patterns: lines joined up to about this many characters  # rules/patterns through the spaCy pipeline (tests compare)
         self._nlp = None
         self._info: SuggestInfo | None = None
+        self._model_stamp = self._stamp()
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()
 
@@ -114,6 +115,16 @@ class SuggestionService:
                         spans.append(sp)
                     k += 1
                 yield LineSuggestions(spans=spans)
+
+    def model_changed(self) -> bool:
+        """A model was built (or rebuilt) since this service was made: a new service would use it."""
+        return self.config.use_model and self._stamp() != self._model_stamp
+
+    def _stamp(self) -> int | None:
+        try:
+            return (self.config.model_path / "meta.json").stat().st_mtime_ns
+        except OSError:
+            return None
 
     def info(self) -> SuggestInfo:
         self._pipeline()

@@ -192,16 +192,51 @@ def train_model(
     return report
 
 
+def start_background_training(config: SuggestConfig, *, extra_args: tuple[str, ...] = ()) -> "subprocess.Popen | None":
+    """Build the model in a separate, low-priority process, unless there is one already, one is
+    being built (``models/training.pid`` names a live process) or the training data is missing.
+    Its progress goes to ``$GUJI_HOME/logs/suggest-training.log``; the model directory appears
+    whole (renamed into place) when it is done, and services pick it up then
+    (:meth:`SuggestionService.model_changed`)."""
+    import os
+    import subprocess
+
+    if (config.model_path / META_FILE).is_file() or config.chisiec_dir is None:
+        return None
+    pid_file = config.home / "models" / "training.pid"
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+        return None  # a build is under way
+    except (OSError, ValueError):
+        pass
+    log_dir = config.home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, GUJI_HOME=str(config.home))
+    if config.shared_dir is not None:
+        env["GUJI_SHARED"] = str(config.shared_dir)
+    with open(log_dir / "suggest-training.log", "ab") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "annotation.suggest.training", *extra_args], env=env, stdout=log_file,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=lambda: os.nice(10),
+        )
+    pid_file.write_text(str(proc.pid))
+    return proc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the guji suggestion model from the shared data.")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N sentences only (tests)")
     args = parser.parse_args(argv)
     report = train_model(
         SuggestConfig(), out_dir=args.out, epochs=args.epochs, max_seconds=args.max_seconds, seed=args.seed,
-        progress=lambda m: print(m, file=sys.stderr, flush=True),
+        limit=args.limit, progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
     print(json.dumps(asdict(report), ensure_ascii=False))
     return 0

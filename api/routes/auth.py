@@ -21,10 +21,16 @@ class Token(BaseModel):
     expires_in: int
 
 
+class ProjectRolePublic(BaseModel):
+    project: str
+    role: str
+
+
 class Me(BaseModel):
     name: str
     role: str
     agent: str
+    projects: list[ProjectRolePublic] = []
 
 
 @router.post("/token", response_model=Token, dependencies=[per_client("login", "login_limit_per_client")],
@@ -41,4 +47,5 @@ async def token(ctx: ContextDep, form: Annotated[OAuth2PasswordRequestForm, Depe
 
 @router.get("/me", response_model=Me, summary="The user the bearer credentials belong to")
 def me(identity: CurrentUser) -> Me:
-    return Me(name=identity.name, role=identity.role.value, agent=identity.agent)
+    return Me(name=identity.name, role=identity.role.value, agent=identity.agent,
+              projects=[ProjectRolePublic(project=p, role=r) for p, r in identity.projects])

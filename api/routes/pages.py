@@ -353,6 +353,35 @@ async def unit_page(request: Request, ctx: ContextDep, unit: str) -> HTMLRespons
     return render(request, "unit.html", title=f"{unit} — 承建单位 Unit", credit=credit, nav="unit")
 
 
+# -- organisations and projects (organisations/) ----------------------------------------------------
+
+@router.get("/organisations", response_class=HTMLResponse)
+async def organisations_page(request: Request, ctx: ContextDep) -> HTMLResponse:
+    orgs = await run_in_threadpool(ctx.organisations.organisations)
+    projects = await run_in_threadpool(ctx.organisations.projects)
+    return render(request, "organisations.html", title="参与机构 Organisations", organisations=orgs, projects=projects,
+                  nav="organisations")
+
+
+@router.get("/organisations/{org}", response_class=HTMLResponse)
+async def organisation_page(request: Request, ctx: ContextDep, org: str) -> HTMLResponse:
+    try:
+        credit = await run_in_threadpool(ctx.organisations.credit, org)
+    except NotFoundError as exc:
+        return not_found(request, exc.message)
+    return render(request, "organisation.html", title=f"{credit['name']} — 参与机构 Organisation", org=credit, nav="organisations")
+
+
+@router.get("/projects/{project}", response_class=HTMLResponse)
+async def project_page(request: Request, ctx: ContextDep, project: str) -> HTMLResponse:
+    try:
+        p = await run_in_threadpool(ctx.organisations.project, project)
+        org = await run_in_threadpool(ctx.organisations.organisation, p["organisation"])
+    except NotFoundError as exc:
+        return not_found(request, exc.message)
+    return render(request, "project.html", title=f"{p['name']} — 标引项目 Project", project=p, organisation=org, nav="organisations")
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/annotate") -> HTMLResponse:
     return render(request, "login.html", title="登录 Log in", next=same_site_path(next), nav="login")

@@ -49,7 +49,8 @@ class SuggestResponse(BaseModel):
 def _service(request: Request, ctx):
     state = request.app.state
     with _lock:
-        if getattr(state, "suggestions", None) is None:
+        current = getattr(state, "suggestions", None)
+        if current is None or current.model_changed():  # a model built meanwhile (guji serve --sample builds one)
             from annotation.suggest.config import SuggestConfig
             from annotation.suggest.service import SuggestionService
 

@@ -215,6 +215,15 @@ class ReadModel:
 
     # -- an entity ------------------------------------------------------------------------------------
 
+    def _organisation(self, iri: str) -> dict:
+        """The name and page of an organisation credited on an annotation (organisations/)."""
+        cache = self.__dict__.setdefault("_orgs", {})
+        if iri not in cache:
+            rows = self._select("SELECT ?name WHERE { GRAPH ?g { ?o rdfs:label ?name } } LIMIT 1", public=False, o=ox.NamedNode(iri))
+            cache[iri] = {"iri": iri, "name": rows[0]["name"] if rows else iri.rsplit("/", 1)[-1],
+                          "url": "/organisations/" + iri.rsplit("/", 1)[-1]}
+        return cache[iri]
+
     def entity(self, iri: str, *, mentions_limit: int = 200) -> dict:
         check_iri(iri)
         node = ox.NamedNode(iri)
@@ -228,8 +237,9 @@ class ReadModel:
             SELECT DISTINCT ?work ?title ?role WHERE { ?work bf:contribution ?c . ?c bf:agent ?s . OPTIONAL { ?c bf:role ?role }
               OPTIONAL { ?work rdfs:label ?title } } ORDER BY ?title""", s=node)
         mention_rows = self._select(f"""
-            SELECT ?a ?juan ?start ?end ?exact ?prefix ?suffix ?cat ?name WHERE {{
+            SELECT ?a ?juan ?start ?end ?exact ?prefix ?suffix ?cat ?name ?org WHERE {{
               GRAPH ?g {{ ?r oa:hasSource ?s ; guji:category ?cat . OPTIONAL {{ ?r rdfs:label ?name }} ?a oa:hasTarget ?t ; guji:reviewStatus "approved" .
+                OPTIONAL {{ ?a prov:wasAttributedTo ?org }}  # the organisation its annotator acted for (organisations/)
                 ?t oa:hasSource ?juan ; oa:hasSelector ?p , ?q . ?p oa:start ?start ; oa:end ?end .
                 ?q oa:exact ?exact ; oa:prefix ?prefix ; oa:suffix ?suffix . FILTER(STRSTARTS(STR(?r), STR(?a))) }}
               FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}"))
@@ -266,7 +276,8 @@ class ReadModel:
             seen.add(r["a"])
             mentions.append({"annotation": r["a"].rsplit("/", 1)[-1], "juan": r["juan"], "start": int(r["start"]),
                              "end": int(r["end"]), "exact": r["exact"], "prefix": r["prefix"], "suffix": r["suffix"],
-                             "url": reading_url(r["juan"], int(r["start"]))})
+                             "url": reading_url(r["juan"], int(r["start"])),
+                             "organisation": self._organisation(r["org"]) if r.get("org") else None})
             if category is None:
                 category = _category(r["cat"])
             if r["name"] and r["name"] not in labels:

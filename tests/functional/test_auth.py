@@ -31,7 +31,7 @@ def test_guji_users_add_prints_a_working_api_key(client, sample_home):
     assert out["name"] == "zhang" and out["role"] == "reviewer" and out["api_key"].startswith("gk_")
     me = client.get("/auth/me", headers={"Authorization": f"Bearer {out['api_key']}"})
     assert me.status_code == 200
-    assert me.json() == {"name": "zhang", "role": "reviewer", "agent": "https://w3id.org/guji/id/agent/zhang"}
+    assert me.json() == {"name": "zhang", "role": "reviewer", "agent": "https://w3id.org/guji/id/agent/zhang", "projects": []}
     # plain output: the key alone on stdout, for scripts
     r = guji(sample_home, "users", "add", "li", "--role", "annotator")
     assert r.returncode == 0 and r.stdout.strip().startswith("gk_") and len(r.stdout.split()) == 1

@@ -34,6 +34,22 @@ def test_every_written_guji_term_is_declared(tmp_path):
                                                                label="范仲淹", provisional=True)])).annotation
     svc.submit(a, created.id)
     svc.review(r, created.id, "approve")
+    # an organisation, a project and an annotation made in it (organisations/)
+    from accounts.users import UserStore
+    from organisations.members import MemberStore
+    from organisations.model import OrganisationCreate, ProjectCreate
+    from organisations.service import OrganisationService
+
+    users = UserStore(tmp_path / "users.sqlite3", fast_hashing=True)
+    users.add("pam", "annotator")
+    orgs = OrganisationService(store, MemberStore(tmp_path / "o.sqlite3"), users=users, annotations=svc)
+    orgs.create_organisation(Identity("root", Role.ADMIN), OrganisationCreate(id="nlc", name="中国国家图书馆", authority="CN-110000-NLC"))
+    orgs.create_project(Identity("root", Role.ADMIN), ProjectCreate(id="p", organisation="nlc", name="P", guideline="g",
+                                                                    scope=[juan], admins=["pam"]))
+    svc.delegation = orgs.delegation
+    pam = orgs.with_projects(Identity("pam", Role.ANNOTATOR))
+    svc.create(pam, AnnotationCreate(target=TextSelection(source=juan, start=at, end=at + 3, exact="范仲淹"),
+                                     readings=[Reading(category=Category.PERSON)]))
 
     used = set()
     for q in store.oxigraph:

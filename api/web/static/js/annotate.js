@@ -170,6 +170,8 @@ function annotationDoc() {
     target: region ? [text, region] : text,
     body: note ? [reading, { type: "TextualBody", value: note }] : reading,
     "guji:certainty": document.getElementById("uncertain").checked ? "uncertain" : "certain",
+    // the project it is made in (organisations/): empty lets the server take the one covering this text
+    ...(document.getElementById("project")?.value ? { "guji:project": document.getElementById("project").value } : {}),
   };
 }
 
@@ -352,6 +354,11 @@ async function load() {
   state.me = await whoami();
   if (!state.me) formStatus.innerHTML = `浏览模式：保存前请 <a href="/login?next=${encodeURIComponent(location.pathname + location.search)}">登录</a>。<span lang="en">Log in to save.</span>`;
   else if (!["annotator", "reviewer", "admin"].includes(state.me.role)) formStatus.textContent = `${state.me.name} (${state.me.role}) 无标引权限 cannot annotate`;
+  if (state.me?.projects?.length) {  // member of annotation projects: say which one (or let the server choose)
+    const sel = document.getElementById("project");
+    for (const p of state.me.projects) sel.insertAdjacentHTML("beforeend", `<option value="${esc(p.project)}">${esc(p.project.split("/").pop())} (${esc(p.role)})</option>`);
+    document.getElementById("project-choice").hidden = false;
+  }
   status.textContent = "载入中… loading";
   const t0 = performance.now();
   const { data } = await api(`/api/reading?iri=${encodeURIComponent(juan)}`);

@@ -34,7 +34,7 @@ function itemHtml(doc) {
     <p>${readings.map(readingHtml).join(" ｜ ")}${readings.length > 1 ? ' <span class="small">（竞争读法 competing readings）</span>' : ""}
       ${doc["guji:certainty"] === "uncertain" ? '<span class="badge">存疑 uncertain</span>' : ""}</p>
     ${note ? `<p class="small">附注 note: ${esc(note.value)}</p>` : ""}
-    <p class="meta">${esc(doc.creator?.nickname || "")} · ${esc((doc.created || "").replace("T", " ").replace(/(\.\d+)?Z$/, ""))} ·
+    <p class="meta">${esc(doc.creator?.nickname || "")}${doc.creator?.["prov:actedOnBehalfOf"] ? ` <span class="org">（代表 for ${esc(doc.creator["prov:actedOnBehalfOf"].split("/").pop())}）</span>` : ""}${doc["guji:project"] ? ` · 项目 project ${esc(doc["guji:project"].split("/").pop())}` : ""} · ${esc((doc.created || "").replace("T", " ").replace(/(\.\d+)?Z$/, ""))} ·
       <a href="/read?iri=${encodeURIComponent(t.source)}#o${p.start}">在文中 in the text</a> ${p.start}–${p.end} ·
       <span class="st st-${esc(doc["guji:status"])}">${esc(doc["guji:status"])}</span>
       ${review ? ` · ${esc(review["guji:decision"])} ${esc((review["guji:reviewer"] || "").split("/").pop())}${review["guji:reason"] ? `：${esc(review["guji:reason"])}` : ""}` : ""}</p>
@@ -134,7 +134,9 @@ for (const tab of document.querySelectorAll("[role=tab]")) {
 }
 
 whoami().then((me) => {
-  if (!me || !["reviewer", "admin"].includes(me.role)) {
+  // global reviewers review everything; a project's reviewers and admins the annotations of their projects
+  const projectReviewer = (me?.projects || []).some((p) => ["reviewer", "admin"].includes(p.role));
+  if (!me || (!["reviewer", "admin"].includes(me.role) && !projectReviewer)) {
     document.getElementById("need-login").hidden = false;
     if (me) status.textContent = `${me.name} (${me.role}) 不是审校员 is not a reviewer`;
   }
