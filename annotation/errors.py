@@ -88,3 +88,9 @@ class InvalidAnnotationError(ValidationError):
     """A JSON-LD annotation that does not have the shape guji accepts; details name the field."""
 
     code = "invalid_annotation"
+
+
+class AnnotationInUseError(ConflictError):
+    """An entity annotation that relation annotations still link: delete those first (HTTP 409)."""
+
+    code = "annotation_in_use"

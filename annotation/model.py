@@ -26,11 +26,11 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from accounts.identity import AGENT_BASE, agent_iri, agent_name  # noqa: F401  (an annotation's agents are accounts' users)
 from kg.iri import iri_problem
-from kg.namespaces import GUJIV, ID
+from kg.namespaces import GUJI, GUJIV, ID
 
 ANNOTATION_BASE = ID + "annotation/"
 AUTHORITY_BASE = ID + "authority/"
@@ -161,6 +161,66 @@ _ALIASES = {Category.PERSON: {"人名"}, Category.PLACE: {"地名"}, Category.OF
             Category.ERA: {"年号", "年號", "纪年", "紀年"}, Category.BOOK_TITLE: {"书名", "書名"}, Category.EVENT: {"事件"}}
 
 
+class RelationType(str, Enum):
+    """Relations between two entities (CHisIEC's 12 types, the names ``guji suggest --relations``
+    prints). The value is the local name of the ``guji:`` object property that links the head
+    entity to the tail entity once a relation annotation is approved (ADR 0022)."""
+
+    HELD_OFFICE = "heldOffice"          # 任职: person → office
+    SUPERIOR_OF = "superiorOf"          # 上下级: superior → subordinate
+    POLITICAL_SUPPORT = "supported"     # 政治奥援: patron → the one supported
+    COLLEAGUE_OF = "colleagueOf"        # 同僚
+    HOSTILE_TO = "attacked"             # 敌对攻伐: attacker → the attacked (person or place)
+    ARRIVED_AT = "arrivedAt"            # 到达: person → place
+    GOVERNED = "governed"               # 管理: person → place
+    GARRISONED = "garrisoned"           # 驻守: person → place
+    BORN_IN = "bornIn"                  # 出生于某地: person → place
+    ALIAS = "alsoKnownAs"               # 别名: a name → another name of the same person
+    PARENT_OF = "parentOf"              # 父母: parent → child
+    SIBLING_OF = "siblingOf"            # 兄弟
+
+    @property
+    def iri(self) -> str:
+        return GUJI + self.value
+
+    @property
+    def label(self) -> str:
+        """The CHisIEC name (simplified, as re_types.json writes it)."""
+        return _RELATION_NAME[self]
+
+    @property
+    def label_en(self) -> str:
+        return _RELATION_EN[self]
+
+    @classmethod
+    def parse(cls, value: str) -> "RelationType":
+        """Accept the property IRI, its local name (``heldOffice``) or the CHisIEC name (任职 / 任職)."""
+        v = value.strip()
+        if v.startswith(GUJI):
+            v = v[len(GUJI):]
+        for t in cls:
+            if v == t.value or v == t.label or v in _RELATION_ALIASES.get(t, ()):
+                return t
+        raise ValueError(f"unknown relation type {value!r}: use one of "
+                         + ", ".join(f"{t.label} ({t.iri})" for t in cls))
+
+
+_RELATION_NAME = {
+    RelationType.HELD_OFFICE: "任职", RelationType.SUPERIOR_OF: "上下级", RelationType.POLITICAL_SUPPORT: "政治奥援",
+    RelationType.COLLEAGUE_OF: "同僚", RelationType.HOSTILE_TO: "敌对攻伐", RelationType.ARRIVED_AT: "到达",
+    RelationType.GOVERNED: "管理", RelationType.GARRISONED: "驻守", RelationType.BORN_IN: "出生于某地",
+    RelationType.ALIAS: "别名", RelationType.PARENT_OF: "父母", RelationType.SIBLING_OF: "兄弟"}
+_RELATION_EN = {
+    RelationType.HELD_OFFICE: "held office", RelationType.SUPERIOR_OF: "superior of", RelationType.POLITICAL_SUPPORT: "supported",
+    RelationType.COLLEAGUE_OF: "colleague of", RelationType.HOSTILE_TO: "attacked", RelationType.ARRIVED_AT: "arrived at",
+    RelationType.GOVERNED: "governed", RelationType.GARRISONED: "garrisoned", RelationType.BORN_IN: "born in",
+    RelationType.ALIAS: "also known as", RelationType.PARENT_OF: "parent of", RelationType.SIBLING_OF: "sibling of"}
+_RELATION_ALIASES = {
+    RelationType.HELD_OFFICE: ("任職",), RelationType.SUPERIOR_OF: ("上下級",), RelationType.POLITICAL_SUPPORT: ("政治奧援",),
+    RelationType.HOSTILE_TO: ("敵對攻伐",), RelationType.ARRIVED_AT: ("到達",), RelationType.BORN_IN: ("出生於某地",),
+    RelationType.ALIAS: ("別名",)}
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
@@ -230,17 +290,57 @@ class Reading(_Model):
         return v
 
 
+class RelationCreate(_Model):
+    """What a caller says about a relation: its type and the two entity annotations it links (by
+    id). The head's span is the annotation's ``target``; the tail's is ``tail_target``."""
+
+    type: RelationType
+    head: str = Field(description="id (ULID) of the entity annotation at the head")
+    tail: str = Field(description="id (ULID) of the entity annotation at the tail")
+    tail_target: TextSelection
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, v: Any) -> Any:
+        return RelationType.parse(v) if isinstance(v, str) else v
+
+
+class Relation(_Model):
+    """A stored relation. ``head_entity``/``tail_entity`` are the authority records the two entity
+    annotations identify (their preferred reading), filled in by the service on every write; an
+    approved relation states ``<head_entity> guji:<type> <tail_entity>`` in the public graph."""
+
+    type: RelationType
+    head: str
+    tail: str
+    tail_target: TextTarget
+    head_entity: str | None = None
+    tail_entity: str | None = None
+
+
 class AnnotationCreate(_Model):
-    """What a caller gives to create an annotation (or to replace one: :class:`AnnotationUpdate`)."""
+    """What a caller gives to create an annotation (or to replace one: :class:`AnnotationUpdate`).
+
+    An entity annotation has readings; a relation annotation (``relation``) has none: its body is
+    the relation type and its two targets are the spans of the entity annotations it links."""
 
     target: TextSelection
     image: ImageRegion | None = None
-    readings: list[Reading] = Field(min_length=1, max_length=20)
+    readings: list[Reading] = Field(default_factory=list, max_length=20)
     note: str | None = None
     certainty: Certainty = Certainty.CERTAIN
     canonical: str | None = Field(default=None, description="A canonical IRI the client gave; kept as is")
     project: str | None = Field(default=None, description="The annotation project (organisations/) the annotator works in: "
                                 "its id or IRI; chosen by the server when the annotator is in exactly one project covering the text")
+    relation: RelationCreate | None = None
+
+    @model_validator(mode="after")
+    def _kind(self) -> "AnnotationCreate":
+        if self.relation is None and not self.readings:
+            raise ValueError("an annotation needs at least one reading (or, for a relation, a relation)")
+        if self.relation is not None and self.readings:
+            raise ValueError("a relation annotation has no readings: its body is the relation type")
+        return self
 
 
 class AnnotationUpdate(AnnotationCreate):
@@ -292,6 +392,7 @@ class Annotation(_Model):
     review: Review | None = None
     anchor: Anchor = Field(default_factory=Anchor)
     history: list[HistoryEntry] = Field(default_factory=list)
+    relation: Relation | None = None  # a relation annotation: target is the head's span, no readings
     derived_from: str | None = Field(
         default=None, description="The annotation this one was copied from (another edition's, editions/): prov:wasDerivedFrom")
 
@@ -301,7 +402,8 @@ class Annotation(_Model):
 
     def content(self) -> dict[str, Any]:
         """The part an annotator edits, as plain JSON (used for history before/after)."""
-        return self.model_dump(mode="json", include={"target", "image", "readings", "note", "certainty"}, exclude_none=True)
+        return self.model_dump(mode="json", include={"target", "image", "readings", "note", "certainty", "relation"},
+                               exclude_none=True)
 
     def public(self) -> "Annotation":
         """What everybody may see of an approved annotation: its current content and review

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from annotation.model import Annotation, HistoryEntry, Reading, agent_name
+from annotation.model import Annotation, HistoryEntry, Reading, TextTarget, agent_name, annotation_iri
 from kg.namespaces import GUJI, PROV
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -35,6 +35,8 @@ GUJI_CONTEXT: dict[str, Any] = {
     "prov": PROV,
     "prov:actedOnBehalfOf": {"@type": "@id"},
     "prov:wasDerivedFrom": {"@type": "@id"},
+    "guji:annotation": {"@type": "@id"},
+    "guji:entity": {"@type": "@id"},
 }
 CONTEXT = [ANNO_CONTEXT, GUJI_CONTEXT]
 MEDIA_FRAGMENTS = "http://www.w3.org/TR/media-frags/"
@@ -70,6 +72,14 @@ def _reading(r: Reading) -> dict[str, Any]:
     return out
 
 
+def _text_target(target: TextTarget) -> dict[str, Any]:
+    # prefix/suffix always present (empty at the start/end of the text): W3C SHOULD, and a reader
+    # never has to guess whether the context was left out or is empty
+    quote = {"type": "TextQuoteSelector", "exact": target.exact, "prefix": target.prefix, "suffix": target.suffix}
+    return {"type": "SpecificResource", "source": target.source,
+            "selector": [quote, {"type": "TextPositionSelector", "start": target.start, "end": target.end}]}
+
+
 def _history(h: HistoryEntry) -> dict[str, Any]:
     out: dict[str, Any] = {"guji:sequence": h.sequence, "guji:at": h.at, "guji:agent": h.agent, "guji:action": h.action}
     if h.before is not None:
@@ -89,7 +99,10 @@ def annotation_jsonld(a: Annotation, base: str, *, context: bool = True, history
     doc["id"] = annotation_url(base, a.id)
     doc["type"] = "Annotation"
     doc["canonical"] = a.canonical
-    doc["motivation"] = "identifying" if any(r.authority for r in a.readings) else "classifying"
+    if a.relation is not None:
+        doc["motivation"] = "linking"
+    else:
+        doc["motivation"] = "identifying" if any(r.authority for r in a.readings) else "classifying"
     doc["creator"] = _agent(a.creator)
     if a.organisation:
         doc["creator"]["prov:actedOnBehalfOf"] = a.organisation
@@ -99,15 +112,23 @@ def annotation_jsonld(a: Annotation, base: str, *, context: bool = True, history
     doc["modified"] = a.modified
     readings = [_reading(r) for r in a.readings]
     bodies: list[dict[str, Any]] = readings if len(readings) == 1 else [{"type": "Choice", "items": readings}]
+    if a.relation is not None:
+        bodies = [{"type": "SpecificResource", "purpose": "classifying", "source": a.relation.type.iri,
+                   "label": a.relation.type.label, "guji:relationType": a.relation.type.value}]
     if a.note is not None:
         bodies.append({"type": "TextualBody", "value": a.note, "format": "text/plain", "purpose": "commenting"})
     doc["body"] = bodies[0] if len(bodies) == 1 else bodies
-    # prefix/suffix always present (empty at the start/end of the text): W3C SHOULD, and a reader
-    # never has to guess whether the context was left out or is empty
-    quote = {"type": "TextQuoteSelector", "exact": a.target.exact, "prefix": a.target.prefix, "suffix": a.target.suffix}
-    text_target = {"type": "SpecificResource", "source": a.target.source,
-                   "selector": [quote, {"type": "TextPositionSelector", "start": a.target.start, "end": a.target.end}]}
-    if a.image is None:
+    text_target = _text_target(a.target)
+    if a.relation is not None:  # the head's span and the tail's, each naming its entity annotation
+        rel = a.relation
+        tail = _text_target(rel.tail_target)
+        for t, role, ref, entity in ((text_target, "head", rel.head, rel.head_entity), (tail, "tail", rel.tail, rel.tail_entity)):
+            t["guji:role"] = role
+            t["guji:annotation"] = annotation_iri(ref)
+            if entity:
+                t["guji:entity"] = entity
+        doc["target"] = [text_target, tail]
+    elif a.image is None:
         doc["target"] = text_target
     else:
         image: dict[str, Any] = {"type": "SpecificResource", "source": a.image.source}
@@ -190,12 +211,16 @@ CSV_COLUMNS = [
     "reading", "readings", "category", "category_label", "authority", "label", "provisional", "reading_note",
     "certainty", "note", "image_source", "image_xywh",
     "anchor_state", "anchor_reason", "reviewer", "review_decision", "review_reason", "reviewed_at", "history",
-    "organisation", "project", "derived_from",
+    "organisation", "project",
+    "relation", "relation_head", "relation_tail", "tail_start", "tail_end", "tail_exact",
+    "derived_from",
 ]
 
 
 def export_csv(annotations: Iterable[Annotation], base: str) -> str:
     """One row per reading (competing readings are rows 1..n of the same annotation), every field kept.
+    A relation annotation is one row: its type (the property IRI), the two entity annotations'
+    ids, the head's span in start/end/exact and the tail's in tail_*.
 
     UTF-8 with a byte-order mark, so spreadsheet programs open the Chinese text correctly; the
     history is a JSON array in its own column.
@@ -219,6 +244,11 @@ def export_csv(annotations: Iterable[Annotation], base: str) -> str:
             "organisation": a.organisation or "", "project": a.project or "",
             "derived_from": a.derived_from or "",
         }
+        if a.relation is not None:
+            rel = a.relation
+            w.writerow(common | {"relation": rel.type.iri, "relation_head": rel.head, "relation_tail": rel.tail,
+                                 "tail_start": rel.tail_target.start, "tail_end": rel.tail_target.end,
+                                 "tail_exact": rel.tail_target.exact, "category_label": rel.type.label})
         for rank, r in enumerate(a.readings, 1):
             w.writerow(common | {"reading": rank, "category": r.category.iri, "category_label": r.category.label,
                                  "authority": r.authority or "", "label": r.label or "",

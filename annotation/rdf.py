@@ -25,6 +25,15 @@ exactly what changed::
       guji:action "update" ; guji:before "{…}"^^rdf:JSON ; guji:after "{…}"^^rdf:JSON [; guji:reason] .
     <authority created on the spot> a guji:AuthorityRecord ; rdfs:label ; guji:category ; dcterms:source A .
     <agent> a foaf:Person ; foaf:nick "name" .
+
+A relation annotation (ADR 0022) links two entity annotations of one juan: no readings; its body
+is the relation type (a guji: object property), its targets the two spans::
+
+    A oa:motivatedBy oa:linking ; oa:hasTarget A/target, A/tail ; oa:hasBody A/relation ;
+      guji:relationHead id:annotation/<head> ; guji:relationTail id:annotation/<tail> .
+    A/target, A/tail   as A/target above (quote and position selectors: the entity annotations' spans)
+    A/relation a oa:SpecificResource ; oa:hasSource guji:heldOffice ; oa:hasPurpose oa:classifying ; rdfs:label "任职" .
+    <head entity> guji:heldOffice <tail entity> .   # only when approved: the statement itself
 """
 
 from __future__ import annotations
@@ -45,6 +54,8 @@ from annotation.model import (
     HistoryEntry,
     ImageRegion,
     Reading,
+    Relation,
+    RelationType,
     Review,
     Status,
     TextTarget,
@@ -93,7 +104,8 @@ def to_triples(a: Annotation) -> list[ox.Triple]:
 
     t(A, _TYPE, _p(OA, "Annotation"))
     identifying = any(r.authority for r in a.readings)
-    t(A, _p(OA, "motivatedBy"), _p(OA, "identifying" if identifying else "classifying"))
+    motivation = "linking" if a.relation is not None else "identifying" if identifying else "classifying"
+    t(A, _p(OA, "motivatedBy"), _p(OA, motivation))
     creator = N(a.creator)
     t(A, _p(DCTERMS, "creator"), creator)
     t(creator, _TYPE, _p(FOAF, "Person"))
@@ -117,23 +129,39 @@ def to_triples(a: Annotation) -> list[ox.Triple]:
     if a.derived_from:
         t(A, _p(PROV, "wasDerivedFrom"), N(a.derived_from))
 
-    # target
-    T = N(a.iri + "/target")
-    t(A, _p(OA, "hasTarget"), T)
-    t(T, _TYPE, _p(OA, "SpecificResource"))
-    t(T, _p(OA, "hasSource"), N(a.target.source))
-    Q, P = N(a.iri + "/target/quote"), N(a.iri + "/target/position")
-    t(T, _p(OA, "hasSelector"), Q)
-    t(T, _p(OA, "hasSelector"), P)
-    t(Q, _TYPE, _p(OA, "TextQuoteSelector"))
-    t(Q, _p(OA, "exact"), _lit(a.target.exact))
-    t(Q, _p(OA, "prefix"), _lit(a.target.prefix))
-    t(Q, _p(OA, "suffix"), _lit(a.target.suffix))
-    t(P, _TYPE, _p(OA, "TextPositionSelector"))
-    # xsd:integer, not xsd:nonNegativeInteger: the store keeps literals in canonical form, and the
-    # written triples must equal the stored ones (diffs, ETags)
-    t(P, _p(OA, "start"), _int(a.target.start))
-    t(P, _p(OA, "end"), _int(a.target.end))
+    # target (a relation: the head's span here, the tail's at A/tail)
+    def span(node: str, target: TextTarget) -> None:
+        T = N(node)
+        t(A, _p(OA, "hasTarget"), T)
+        t(T, _TYPE, _p(OA, "SpecificResource"))
+        t(T, _p(OA, "hasSource"), N(target.source))
+        Q, P = N(node + "/quote"), N(node + "/position")
+        t(T, _p(OA, "hasSelector"), Q)
+        t(T, _p(OA, "hasSelector"), P)
+        t(Q, _TYPE, _p(OA, "TextQuoteSelector"))
+        t(Q, _p(OA, "exact"), _lit(target.exact))
+        t(Q, _p(OA, "prefix"), _lit(target.prefix))
+        t(Q, _p(OA, "suffix"), _lit(target.suffix))
+        t(P, _TYPE, _p(OA, "TextPositionSelector"))
+        # xsd:integer, not xsd:nonNegativeInteger: the store keeps literals in canonical form, and the
+        # written triples must equal the stored ones (diffs, ETags)
+        t(P, _p(OA, "start"), _int(target.start))
+        t(P, _p(OA, "end"), _int(target.end))
+
+    span(a.iri + "/target", a.target)
+    if a.relation is not None:
+        rel = a.relation
+        span(a.iri + "/tail", rel.tail_target)
+        t(A, _p(GUJI, "relationHead"), N(annotation_iri(rel.head)))
+        t(A, _p(GUJI, "relationTail"), N(annotation_iri(rel.tail)))
+        B = N(a.iri + "/relation")
+        t(A, _p(OA, "hasBody"), B)
+        t(B, _TYPE, _p(OA, "SpecificResource"))
+        t(B, _p(OA, "hasSource"), N(rel.type.iri))
+        t(B, _p(OA, "hasPurpose"), _p(OA, "classifying"))
+        t(B, _p(RDFS, "label"), _lit(rel.type.label))
+        if a.status is Status.APPROVED and rel.head_entity and rel.tail_entity:
+            t(N(rel.head_entity), N(rel.type.iri), N(rel.tail_entity))
     if a.image is not None:
         I = N(a.iri + "/image")
         t(A, _p(OA, "hasTarget"), I)
@@ -170,7 +198,7 @@ def to_triples(a: Annotation) -> list[ox.Triple]:
             t(auth, _p(DCTERMS, "source"), A)
     if len(nodes) == 1:
         t(A, _p(OA, "hasBody"), nodes[0])
-    else:
+    elif nodes:
         C = N(a.iri + "/choice")
         t(A, _p(OA, "hasBody"), C)
         t(C, _TYPE, _p(OA, "Choice"))
@@ -233,21 +261,36 @@ def from_triples(annotation_id: str, triples: Iterable[ox.Triple]) -> Annotation
         values = node.get(ns + local)
         return values[0].value if values else default
 
-    target = image = None
+    target = image = tail = None
     for tnode in A[OA + "hasTarget"]:
         T = props[tnode.value]
-        if tnode.value.endswith("/target"):
+        if tnode.value.endswith(("/target", "/tail")):
             Q, P = props[tnode.value + "/quote"], props[tnode.value + "/position"]
-            target = TextTarget(
+            span = TextTarget(
                 source=one(T, OA, "hasSource"), start=int(one(P, OA, "start")), end=int(one(P, OA, "end")),
                 exact=one(Q, OA, "exact"), prefix=one(Q, OA, "prefix", ""), suffix=one(Q, OA, "suffix", ""))
+            if tnode.value.endswith("/tail"):
+                tail = span
+            else:
+                target = span
         else:
             region = props.get(tnode.value + "/region")
             image = ImageRegion(source=one(T, OA, "hasSource"), xywh=one(region, RDF, "value") if region else None)
 
+    relation = None
+    head = one(A, GUJI, "relationHead")
+    if head is not None and tail is not None:
+        rtype = RelationType.parse(one(props[iri + "/relation"], OA, "hasSource"))
+        stated = [(s, objs[0].value) for s, ps in props.items() for p, objs in ps.items() if p == rtype.iri and objs]
+        relation = Relation(type=rtype, head=head.rsplit("/", 1)[-1], tail=one(A, GUJI, "relationTail").rsplit("/", 1)[-1],
+                            tail_target=tail, head_entity=stated[0][0] if stated else None,
+                            tail_entity=stated[0][1] if stated else None)
+
     readings: list[tuple[int, Reading]] = []
     note = None
     for bnode in A[OA + "hasBody"]:
+        if bnode.value == iri + "/relation":
+            continue
         B = props[bnode.value]
         types = {o.value for o in B.get(RDF + "type", [])}
         if OA + "TextualBody" in types:
@@ -293,4 +336,4 @@ def from_triples(annotation_id: str, triples: Iterable[ox.Triple]) -> Annotation
         certainty=Certainty(one(A, GUJI, "certainty", "certain")), review=review,
         anchor=Anchor(state=AnchorState(one(A, GUJI, "anchorState", "ok")), reason=one(A, GUJI, "anchorReason"),
                       at=one(A, GUJI, "anchorCheckedAt")),
-        history=history, derived_from=one(A, PROV, "wasDerivedFrom"))
+        history=history, relation=relation, derived_from=one(A, PROV, "wasDerivedFrom"))

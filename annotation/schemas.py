@@ -13,6 +13,13 @@ Accepted shape (what :mod:`annotation.presenters` writes, and what a client writ
   when there is no authority record yet;
 - ``guji:certainty``: ``certain`` | ``uncertain`` (存疑); ``canonical`` is kept.
 
+A relation between two entity annotations (ADR 0022) has ``motivation: "linking"``; its ``body``
+is one SpecificResource whose ``source`` is the relation type (the guji: property IRI, its local
+name, or the CHisIEC name 任职 上下级 …); its ``target`` is two SpecificResources on one juan, each
+with ``guji:role`` (``head`` / ``tail``) and ``guji:annotation`` (the entity annotation: its id,
+canonical IRI or URL); selectors are optional there (the server copies the entity annotations'
+spans) and, when given, must be those spans.
+
 Server-managed keys (``id``, ``creator``, ``created``, ``guji:status``, ``guji:history`` …) are
 ignored on create/update, and read by :func:`parse_stored` when restoring an export.
 Every problem is a 422 naming the field.
@@ -34,6 +41,9 @@ from annotation.model import (
     ID_PATTERN,
     ImageRegion,
     Reading,
+    Relation,
+    RelationCreate,
+    RelationType,
     Review,
     TextSelection,
     TextTarget,
@@ -253,13 +263,84 @@ def _bodies(doc: dict) -> tuple[list[Reading], str | None]:
     return readings, note
 
 
+def _motivation(doc: dict) -> str | None:
+    m = doc.get("motivation")
+    if isinstance(m, list) and len(m) == 1:
+        m = m[0]
+    return m.removeprefix("oa:") if isinstance(m, str) else None
+
+
+def _annotation_ref(value: Any, field: str) -> str:
+    if isinstance(value, dict):
+        value = value.get("id", value.get("@id"))
+    if not isinstance(value, str) or not value.strip():
+        raise _err(f"{field}: name the entity annotation (its id, canonical IRI or URL)", field)
+    last = value.strip().rstrip("/").rsplit("/", 1)[-1]
+    if not ID_PATTERN.match(last):
+        raise _err(f"{field}: {value!r} does not name an annotation (…/annotation/<ULID> or …/annotations/<ULID>)", field)
+    return last
+
+
+def _relation(doc: dict) -> tuple[TextSelection, RelationCreate, str | None]:
+    """A relation annotation's targets and body → (head selection, relation, note)."""
+    if "target" not in doc:
+        raise _err("a relation needs two targets: the head and the tail entity annotations", "target")
+    ends: dict[str, tuple[TextSelection, str]] = {}
+    targets = _list(doc["target"])
+    if len(targets) != 2:
+        raise _err(f"a relation has exactly two targets (head and tail), got {len(targets)}", "target")
+    for i, t in enumerate(targets):
+        field = f"target[{i}]"
+        if not isinstance(t, dict):
+            raise _err(f"{field} must be a SpecificResource with guji:role and guji:annotation", field)
+        role = t.get("guji:role")
+        if role not in ("head", "tail"):
+            raise _err(f"{field}.guji:role must be 'head' or 'tail'", f"{field}.guji:role")
+        if role in ends:
+            raise _err(f"two targets are the {role}: one is the head, the other the tail", f"{field}.guji:role")
+        ref = _annotation_ref(t.get("guji:annotation"), f"{field}.guji:annotation")
+        one = {k: v for k, v in t.items() if k not in ("guji:role", "guji:annotation", "guji:entity")}
+        if one.get("selector") is None:
+            selection = TextSelection(source=_source_iri(t.get("source"), f"{field}.source"))
+        else:
+            try:
+                selection, _ = _targets({"target": one})
+            except InvalidAnnotationError as exc:  # name this target, not the one-target document's
+                where = str(exc.details.get("field", "target")).replace("target[0]", field, 1)
+                raise _err(exc.message.replace("target[0]", field), where) from None
+        ends[role] = (selection, ref)
+    bodies = [b for b in _list(doc.get("body")) if not ("TextualBody" in _types(b))]
+    notes = [b for b in _list(doc.get("body")) if "TextualBody" in _types(b)]
+    if len(bodies) != 1:
+        raise _err("a relation has one body: the relation type (SpecificResource with source 任职, 上下级 … or its IRI)", "body")
+    body = bodies[0]
+    value = body if isinstance(body, str) else body.get("source", body.get("guji:relationType")) if isinstance(body, dict) else None
+    if isinstance(value, dict):
+        value = value.get("id", value.get("@id"))
+    if not isinstance(value, str):
+        raise _err("the relation body needs a source: the relation type", "body.source")
+    try:
+        rtype = RelationType.parse(value)
+    except ValueError as exc:
+        raise _err(str(exc), "body.source") from None
+    if len(notes) > 1:
+        raise _err("at most one note (TextualBody) per annotation", "body")
+    note = _str(notes[0], "value", "body.value", required=True) if notes else None
+    head, tail = ends["head"], ends["tail"]
+    return head[0], RelationCreate(type=rtype, head=head[1], tail=tail[1], tail_target=tail[0]), note
+
+
 def parse_annotation(doc: Any) -> AnnotationCreate:
     """A client's annotation (POST/PUT body) → AnnotationCreate. Server-managed keys are ignored."""
     if not isinstance(doc, dict):
         raise _err("the request body must be one JSON-LD annotation object", "body")
     _check_context(doc)
-    text, image = _targets(doc)
-    readings, note = _bodies(doc)
+    relation, image, readings = None, None, []
+    if _motivation(doc) == "linking":  # a relation between two entity annotations (ADR 0022)
+        text, relation, note = _relation(doc)
+    else:
+        text, image = _targets(doc)
+        readings, note = _bodies(doc)
     certainty = doc.get("guji:certainty", "certain")
     if certainty == "存疑":
         certainty = "uncertain"
@@ -273,7 +354,7 @@ def parse_annotation(doc: Any) -> AnnotationCreate:
     if project is not None and (not isinstance(project, str) or not project.strip() or len(project) > 300):
         raise _err("guji:project must be a project id or IRI (a string)", "guji:project")
     return AnnotationCreate(target=text, image=image, readings=readings, note=note, certainty=certainty, canonical=canonical,
-                            project=project)
+                            project=project, relation=relation)
 
 
 def annotation_id_from(doc: dict) -> str | None:
@@ -303,6 +384,18 @@ def parse_stored(doc: Any) -> Annotation:
         raise _err("an exported annotation needs its creator", "creator")
     if not is_absolute_iri(creator_iri):
         creator_iri = agent_iri(creator_iri)
+    relation = None
+    if created.relation is not None:
+        rc = created.relation
+        ts = rc.tail_target
+        try:
+            tail = TextTarget(source=ts.source, start=ts.start, end=ts.end, exact=ts.exact, prefix=ts.prefix or "",
+                              suffix=ts.suffix or "")
+        except PydanticValidationError:
+            raise _err("an exported relation has both selectors on its tail", "target") from None
+        entities = {t.get("guji:role"): t.get("guji:entity") for t in _list(doc.get("target")) if isinstance(t, dict)}
+        relation = Relation(type=rc.type, head=rc.head, tail=rc.tail, tail_target=tail,
+                            head_entity=entities.get("head"), tail_entity=entities.get("tail"))
     anchor = doc.get("guji:anchor") or {}
     review = doc.get("guji:review")
     try:
@@ -317,7 +410,7 @@ def parse_stored(doc: Any) -> Annotation:
             anchor=Anchor(state=anchor.get("guji:state", "ok"), reason=anchor.get("guji:reason"), at=anchor.get("guji:at")),
             history=[HistoryEntry(sequence=h["guji:sequence"], at=h["guji:at"], agent=h["guji:agent"], action=h["guji:action"],
                                   before=h.get("guji:before"), after=h.get("guji:after"), reason=h.get("guji:reason"))
-                     for h in doc.get("guji:history", [])],
+                     for h in doc.get("guji:history", [])], relation=relation,
             derived_from=doc.get("prov:wasDerivedFrom"))
     except (KeyError, TypeError, PydanticValidationError) as exc:
         raise _err(f"an exported annotation is incomplete: {exc}", "annotation") from None

@@ -31,6 +31,7 @@ import pyoxigraph as ox
 from annotation import anchors
 from annotation.errors import (
     AnnotationGoneError,
+    AnnotationInUseError,
     AnnotationNotFoundError,
     InvalidReviewError,
     InvalidTransitionError,
@@ -50,8 +51,11 @@ from annotation.model import (
     Category,
     HistoryEntry,
     Reading,
+    Relation,
+    RelationCreate,
     Review,
     Status,
+    TextTarget,
     agent_iri,
     annotation_iri,
     canonical_datetime,
@@ -290,11 +294,134 @@ class AnnotationService:
 
     def _save(self, identity: Identity, annotation: Annotation, old_graph: str | None) -> Stored:
         graph = graph_iri(annotation.id, annotation.status)
+        if annotation.relation is not None:
+            self._state_entities(annotation)
         graphs: dict[str, Iterable[ox.Triple]] = dict(graphs_of(annotation))
         if old_graph and old_graph != graph:
             graphs[old_graph] = ()  # the move is one transaction: never lost, never in both graphs
+        if annotation.relation is None:
+            graphs.update(self._follow_relations(identity, annotation))  # in the same transaction
         self.store.replace_graphs(graphs, agent=identity.agent)
         return Stored(annotation, graph, digest(to_triples(annotation)))
+
+    # -- relations (ADR 0022) -------------------------------------------------------------------------
+
+    def _state_entities(self, rel: Annotation, changed: Annotation | None = None) -> None:
+        """Fill in the entities an approved relation links (the authority records its two entity
+        annotations identify); None for a relation that is not approved (nothing is stated then).
+        ``changed`` is an entity annotation about to be written (read instead of the stored one)."""
+        r = rel.relation
+        if rel.status is not Status.APPROVED:
+            r.head_entity = r.tail_entity = None
+            return
+        for role in ("head", "tail"):
+            ref = getattr(r, role)
+            end = changed if changed is not None and changed.id == ref else (self._load(ref) or _NONE).annotation
+            setattr(r, f"{role}_entity", _entity_of(end))
+
+    def relations_using(self, annotation_id: str) -> list[Stored]:
+        """Relation annotations (not deleted) whose head or tail is this entity annotation."""
+        iri = _iri(annotation_iri(annotation_id))
+        rows = self.store.query(f"""{_PREFIXES}SELECT DISTINCT ?a WHERE {{ GRAPH ?g {{
+              ?a guji:relationHead|guji:relationTail <{iri}> ; guji:reviewStatus ?status }}
+            FILTER(?status != "deleted")
+            FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}") || STRSTARTS(STR(?g), "{PRIVATE_GRAPH_BASE}")) }}""")
+        out = [self._load(r["a"].value.rsplit("/", 1)[-1]) for r in rows]
+        return sorted((s for s in out if s is not None and s.annotation.status is not Status.DELETED),
+                      key=lambda s: s.annotation.id)
+
+    def _follow_relations(self, identity: Identity, entity: Annotation) -> dict[str, list[ox.Triple]]:
+        """What an entity annotation's change does to the relations that link it, written in the
+        same transaction: their copy of its span follows it (any status); an approved relation
+        states the entities again (the authority record may have changed); and when the entity
+        annotation is no longer approved (rejected, retracted) or identifies no authority record,
+        an approved relation's approval is retracted with it — rejected, the reason in its history —
+        so the public graph never holds an edge whose end is not approved."""
+        writes: dict[str, list[ox.Triple]] = {}
+        for stored in self.relations_using(entity.id):
+            rel = stored.annotation
+            role = "head" if rel.relation.head == entity.id else "tail"
+            new = rel.model_copy(deep=True)
+            if role == "head":
+                new.target = entity.target.model_copy()
+            else:
+                new.relation.tail_target = entity.target.model_copy()
+            now = now_iso()
+            before, after = _diff(rel.content(), new.content())
+            action, why = "update", f"entity annotation {entity.id} changed"
+            if rel.status is Status.APPROVED and _entity_of(entity) is None:
+                why = (f"its {role} annotation {entity.id} is {entity.status.value}" if entity.status is not Status.APPROVED
+                       else f"its {role} annotation {entity.id} no longer identifies an authority record")
+                new.status = Status.REJECTED
+                new.review = Review(reviewer=identity.agent, at=now, decision="rejected", reason=why)
+                action = "reject"
+                before, after = {"status": rel.status.value}, {"status": new.status.value,
+                                                              "review": new.review.model_dump(exclude_none=True)}
+            self._state_entities(new, changed=entity)
+            if action == "update":
+                before, after = _diff(rel.content(), new.content())
+                if not before and not after:
+                    continue
+            new.revision, new.modified = rel.revision + 1, now
+            new.history = [*rel.history, HistoryEntry(sequence=len(rel.history) + 1, at=now, agent=identity.agent,
+                                                      action=action, before=before, after=after, reason=why)]
+            writes.update(graphs_of(new))
+            if stored.graph != graph_iri(new.id, new.status):
+                writes[stored.graph] = []
+        return writes
+
+    def _relation(self, identity: Identity, head_selection, data: RelationCreate) -> tuple[TextTarget, Relation]:
+        """Resolve a relation's two ends: existing entity annotations the caller can see, on one juan;
+        selectors given by the client must be the entity annotations' spans."""
+        if data.head == data.tail:
+            raise TargetMismatchError("a relation links two different entity annotations", field="target[1].guji:annotation")
+        ends: dict[str, Annotation] = {}
+        for i, (role, ref, sel) in enumerate((("head", data.head, head_selection), ("tail", data.tail, data.tail_target))):
+            field = f"target[{i}]"
+            stored = self._load(ref)
+            if (stored is None or stored.annotation.status is Status.DELETED
+                    or not self.policy.allows("read", identity, stored.annotation)):
+                raise TargetMismatchError(f"the {role} of a relation must be an existing entity annotation: there is no "
+                                          f"annotation {ref} you can see", field=f"{field}.guji:annotation", annotation=ref)
+            end = stored.annotation
+            if end.relation is not None:
+                raise TargetMismatchError(f"the {role} {ref} is itself a relation: a relation links two entity annotations",
+                                          field=f"{field}.guji:annotation", annotation=ref)
+            if sel.source != end.target.source:
+                raise TargetMismatchError(f"both ends of a relation are on one juan: the {role} annotation {ref} is on "
+                                          f"<{end.target.source}>, not on <{sel.source}>",
+                                          field=f"{field}.source", annotation=ref)
+            for key in ("start", "end", "exact"):
+                given = getattr(sel, key)
+                if given is not None and given != getattr(end.target, key):
+                    raise TargetMismatchError(
+                        f"the {role} selectors must be the span of annotation {ref} ({end.target.start}–{end.target.end} "
+                        f"「{end.target.exact}」): {key} is {given!r}", field=f"{field}.selector", annotation=ref)
+            ends[role] = end
+        if ends["head"].target.source != ends["tail"].target.source:
+            raise TargetMismatchError(
+                f"both ends of a relation are on one juan: the head is on <{ends['head'].target.source}>, the tail on "
+                f"<{ends['tail'].target.source}>", field="target[1].guji:annotation")
+        return ends["head"].target.model_copy(), Relation(type=data.type, head=data.head, tail=data.tail,
+                                                          tail_target=ends["tail"].target.model_copy())
+
+    def _check_relation_ends(self, a: Annotation) -> None:
+        """Approving a relation needs both entity annotations approved and identifying an authority
+        record (the edge links those records)."""
+        for role in ("head", "tail"):
+            ref = getattr(a.relation, role)
+            stored = self._load(ref)
+            end = stored.annotation if stored is not None else None
+            if end is None or end.status is not Status.APPROVED:
+                raise InvalidTransitionError(
+                    f"can not approve relation {a.id}: its {role} annotation {ref} is "
+                    f"{end.status.value if end else 'missing'}; approve the entity annotations first",
+                    status=a.status.value, action="approve", annotation=ref)
+            if _entity_of(end) is None:
+                raise InvalidTransitionError(
+                    f"can not approve relation {a.id}: its {role} annotation {ref} (「{end.target.exact}」) identifies no "
+                    "authority record; link it to one first (the edge links authority records)",
+                    status=a.status.value, action="approve", annotation=ref)
 
     def _require_writer(self, identity: Identity, action: str) -> None:
         """Who can never do this gets 401/403 before the annotation is even looked up."""
@@ -328,7 +455,11 @@ class AnnotationService:
     def create(self, identity: Identity, data: AnnotationCreate) -> Stored:
         self._require_writer(identity, "create")
         self.policy.require("create", identity)
-        target = anchors.resolve(self.text_of(data.target.source), data.target, n=self.context_chars)
+        relation = None
+        if data.relation is not None:
+            target, relation = self._relation(identity, data.target, data.relation)
+        else:
+            target = anchors.resolve(self.text_of(data.target.source), data.target, n=self.context_chars)
         project = organisation = None
         if self.delegation is not None:
             project, organisation = self.delegation(identity, data.target.source, data.project) or (None, None)
@@ -339,7 +470,8 @@ class AnnotationService:
         a = Annotation(
             id=annotation_id, canonical=data.canonical or annotation_iri(annotation_id), creator=identity.agent,
             project=project, organisation=organisation, created=now, modified=now, status=Status.DRAFT, revision=1, target=target, image=data.image,
-            readings=self._readings(identity, data.readings), note=data.note, certainty=data.certainty)
+            readings=self._readings(identity, data.readings), note=data.note, certainty=data.certainty,
+            relation=relation)
         a.history = [HistoryEntry(sequence=1, at=now, agent=identity.agent, action="create", after=a.content())]
         with self._lock:
             return self._save(identity, a, None)
@@ -359,10 +491,21 @@ class AnnotationService:
                 raise TargetMismatchError(
                     f"an annotation stays on its text: the target source is <{a.target.source}>, not <{data.target.source}>; "
                     "create a new annotation for another text", field="target.source")
-            target = anchors.resolve(self.text_of(data.target.source), data.target, n=self.context_chars)
+            if (a.relation is None) != (data.relation is None):
+                raise TargetMismatchError(
+                    "an annotation stays what it is: a relation is replaced by a relation, an entity annotation by an "
+                    "entity annotation", field="motivation")
+            relation = None
+            if data.relation is not None:
+                target, relation = self._relation(identity, data.target, data.relation)
+            else:
+                target = anchors.resolve(self.text_of(data.target.source), data.target, n=self.context_chars)
             readings = self._readings(identity, data.readings)
             new = a.model_copy(deep=True)
             new.target, new.image, new.readings, new.note, new.certainty = target, data.image, readings, data.note, data.certainty
+            new.relation = relation
+            if relation is not None and a.status is Status.APPROVED:
+                self._check_relation_ends(new)
             if data.canonical:
                 new.canonical = data.canonical
             before, after = a.content(), new.content()
@@ -403,6 +546,8 @@ class AnnotationService:
                     f"can not {action} annotation {annotation_id}: it is {a.status.value} "
                     f"({action} needs {' or '.join(s.value for s in allowed_from)})",
                     status=a.status.value, action=action)
+            if a.relation is not None and to is Status.APPROVED:
+                self._check_relation_ends(a)
             now = now_iso()
             new = a.model_copy(deep=True)
             new.status = to
@@ -447,6 +592,13 @@ class AnnotationService:
             a = stored.annotation
             self.policy.require("delete", identity, a)
             self._check_if_match(if_match, stored, required=True)
+            if a.relation is None:
+                users = self.relations_using(a.id)
+                if users:
+                    raise AnnotationInUseError(
+                        f"annotation {annotation_id} is linked by {len(users)} relation annotation(s) "
+                        f"({', '.join(u.annotation.id for u in users[:10])}): delete those first",
+                        id=annotation_id, relations=[u.annotation.id for u in users])
             new = a.model_copy(deep=True)
             new.status = Status.DELETED
             return self._commit(identity, stored, new, "delete", {"status": a.status.value}, {"status": "deleted"})
@@ -577,6 +729,21 @@ class AnnotationService:
             if writes:
                 self.store.replace_graphs(writes, agent=identity.agent)
         return moved
+
+
+@dataclass
+class _Missing:
+    annotation: None = None
+
+
+_NONE = _Missing()
+
+
+def _entity_of(a: Annotation | None) -> str | None:
+    """The authority record an approved entity annotation identifies (its preferred reading's)."""
+    if a is None or a.status is not Status.APPROVED or not a.readings:
+        return None
+    return a.readings[0].authority
 
 
 def _check(target, text: str, n: int) -> anchors.Outcome:

@@ -298,7 +298,8 @@ class EditionService:
         existing = self.proposals_of(origin_id)
         origin = self._origin(origin_id)
         live = (origin is not None and origin.status is Status.APPROVED and not origin.derived_from
-                and origin.anchor.state not in _FLAGGED)
+                and origin.anchor.state not in _FLAGGED
+                and origin.relation is None and bool(origin.readings))  # relations link two annotations: not carried
         fresh = {p.to_edition: p for p in self.candidates(origin)} if live else {}
         kept: dict[str, Proposal] = {}
         for edition in sorted(set(existing) | set(fresh)):

@@ -211,6 +211,19 @@ class RelationModel:
         return cls(data["classes"], data["weights"], data["meta"])
 
 
+def current_model(home: Path, chisiec_dir: Path) -> RelationModel | None:
+    """The saved relation model under ``home/models`` when it was trained on this re_train.json, else None."""
+    path = home / "models" / MODEL_FILE
+    source = chisiec_dir / "re_train.json"
+    if not path.is_file() or not source.is_file():
+        return None
+    try:
+        model = RelationModel.load(path)
+    except SuggestModelError:
+        return None
+    return model if model.meta.get("source_sha256") == hashlib.sha256(source.read_bytes()).hexdigest()[:16] else None
+
+
 def load_or_train(home: Path, chisiec_dir: Path | None, progress: Callable[[str], None] | None = None) -> RelationModel:
     """The relation model under ``home/models``; trained there first (≈ 1 min) when missing or stale."""
     path = home / "models" / MODEL_FILE
@@ -236,3 +249,9 @@ def load_or_train(home: Path, chisiec_dir: Path | None, progress: Callable[[str]
     except OSError:
         pass
     return model
+
+
+if __name__ == "__main__":  # python -m annotation.suggest.relations HOME CHISIEC_DIR: build the model (the server's background build)
+    import sys
+
+    load_or_train(Path(sys.argv[1]), Path(sys.argv[2]), progress=lambda m: print(m, file=sys.stderr, flush=True))

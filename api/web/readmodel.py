@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
 
-from annotation.model import AUTHORITY_BASE, Category
+from annotation.model import AUTHORITY_BASE, Category, RelationType
 from annotation.policies import ANONYMOUS, AnnotationPolicy, Identity
 from annotation.service import PRIVATE_GRAPH_BASE, PUBLIC_GRAPH_BASE
 from kg.catalog import PUBLIC_G, Catalog, catalogue_graphs, public_filter
@@ -245,7 +245,8 @@ class ReadModel:
               FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}"))
             }}""", public=False, s=node)
         links = self.links(iri)
-        if not about and not works and not mention_rows and not ids and not links:
+        relations = self.relations(iri)
+        if not about and not works and not mention_rows and not ids and not links and not relations:
             raise NotFoundError(f"nothing is known about {iri}", iri=iri)
         labels: list[str] = []
         types: list[str] = []
@@ -290,8 +291,56 @@ class ReadModel:
         return {"iri": iri, "label": labels[0] if labels else None, "labels": labels, "types": sorted(set(types)),
                 "category": category.value if category else None, "category_label": category.label if category else None,
                 "provisional": iri.startswith(AUTHORITY_BASE), "external": external, "literals": literals,
-                "works": works, "links": links, "mentions": mentions[:mentions_limit], "mention_count": len(mentions),
+                "works": works, "links": links, "relations": relations,
+                "mentions": mentions[:mentions_limit], "mention_count": len(mentions),
                 "texts": sorted({m["juan"] for m in mentions})}
+
+    def relations(self, iri: str, *, limit: int = 500) -> list[dict]:
+        """Approved relations with this entity at either end (ADR 0022): one entry per relation
+        annotation — type (CHisIEC name, English, property IRI), direction, the other entity and
+        its name, and the evidence: the two quoted spans and where they are read."""
+        node = ox.NamedNode(check_iri(iri))
+        types = " ".join(f"<{t.iri}>" for t in RelationType)
+        found: list[tuple[str, str, str, bool]] = []  # (graph, property, other entity, outgoing)
+        for direction, pattern in (("out", "?e ?p ?other"), ("in", "?other ?p ?e")):
+            rows = self._select(f"""SELECT ?g ?p ?other WHERE {{ VALUES ?p {{ {types} }} GRAPH ?g {{ {pattern} }}
+                  FILTER(STRSTARTS(STR(?g), "{PUBLIC_GRAPH_BASE}")) }} LIMIT {int(limit)}""", public=False, e=node)
+            found += [(r["g"], r["p"], r["other"], direction == "out") for r in rows]
+        if not found:
+            return []
+        # the evidence: the relation annotation is the graph's own (…/annotation/<id>), its spans at /target and /tail
+        values = " ".join(f"(<{g}> <{ID}annotation/{g.rsplit('/', 1)[1]}/target> <{ID}annotation/{g.rsplit('/', 1)[1]}/tail>)"
+                          for g in {f[0] for f in found})
+        spans = {r["g"]: r for r in self._select(f"""SELECT ?g ?juan ?hs ?hq ?tq WHERE {{ VALUES (?g ?ht ?tt) {{ {values} }}
+              GRAPH ?g {{ ?ht oa:hasSource ?juan ; oa:hasSelector ?hqs , ?hps . ?hqs oa:exact ?hq . ?hps oa:start ?hs .
+                ?tt oa:hasSelector ?tqs . ?tqs oa:exact ?tq . }} }}""", public=False)}
+        out: list[dict] = []
+        for g, p, other, outgoing in found:
+            r = spans.get(g)
+            try:
+                rtype = RelationType.parse(p)
+            except ValueError:
+                continue
+            if r is None:
+                continue
+            out.append({"annotation": g.rsplit("/", 1)[1], "type": rtype.value, "type_label": rtype.label,
+                        "type_en": rtype.label_en, "predicate": rtype.iri, "out": outgoing, "iri": other,
+                        "juan": r["juan"], "head": r["hq"], "tail": r["tq"],
+                        "other_quote": r["tq"] if outgoing else r["hq"],
+                        "url": reading_url(r["juan"], int(r["hs"]))})
+        if out:
+            values = " ".join(f"<{check_iri(e['iri'])}>" for e in out)
+            rows = self._select(f"""SELECT ?x ?label WHERE {{ VALUES ?x {{ {values} }} GRAPH ?g {{ ?x rdfs:label ?label }} {PUBLIC_G} }}""",
+                                public=False)
+            labels: dict[str, str] = {}
+            for r in rows:
+                if r["x"] not in labels or len(r["label"]) < len(labels[r["x"]]):
+                    labels[r["x"]] = r["label"]
+            for e in out:
+                e["label"] = labels.get(e["iri"]) or e["other_quote"]
+        order = {t.value: i for i, t in enumerate(RelationType)}
+        out.sort(key=lambda e: (order[e["type"]], not e["out"], e["label"], e["annotation"]))
+        return out
 
     def links(self, iri: str, *, limit: int = 24) -> list[dict]:
         """Resources linked to ``iri`` either way, with their labels (the entity page's small graph)."""

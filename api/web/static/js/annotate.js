@@ -1,6 +1,10 @@
 // The annotator: open a juan, see machine suggestions, select a span character by character
 // (code points, no word segmentation), pick a category, search or create an authority record,
 // save a draft (W3C Web Annotation, POST /annotations/), submit it for review, follow its history.
+// Suggested relations (任职, 上下级 …) between suggested spans are listed beside the suggested
+// entities; accepting one saves a relation annotation (motivation linking) between two entity
+// annotations, creating entity drafts for ends not annotated yet. Both lists take the keyboard:
+// ↑/↓ move, A or Enter accepts, R or Delete rejects (a rejected suggestion is hidden on this juan).
 
 import { api, applyDisplay, esc, historyHtml, whoami } from "./common.js";
 import { CATEGORY_LABELS, Reader } from "./reader.js";
@@ -24,9 +28,12 @@ const authResults = document.getElementById("auth-results");
 const authChosen = document.getElementById("auth-chosen");
 const mineList = document.getElementById("mine");
 const suggList = document.getElementById("suggestions");
+const relList = document.getElementById("relations");
+const relStatus = document.getElementById("rel-status");
+const REJECTED_KEY = `guji-rejected-suggestions:${juan}`;
 
 const reader = new Reader(el);
-const state = { me: null, approved: [], mine: [], suggestions: [], sel: null, caret: 0, anchor: null, authority: null, authAuto: true };
+const state = { me: null, approved: [], mine: [], suggestions: [], relations: [], relSpans: [], sel: null, caret: 0, anchor: null, authority: null, authAuto: true };
 window.gujiAnnotator = { reader, state };
 
 // -- selection -----------------------------------------------------------------------------------
@@ -238,6 +245,7 @@ document.getElementById("cancel-edit").addEventListener("click", () => { resetFo
 // -- my annotations ------------------------------------------------------------------------------------
 
 function toSpan(doc) {
+  if (doc.motivation === "linking") return toRelation(doc);
   const t = Array.isArray(doc.target) ? doc.target[0] : doc.target;
   const pos = t.selector.find((s) => s.type === "TextPositionSelector");
   const quote = t.selector.find((s) => s.type === "TextQuoteSelector");
@@ -256,6 +264,17 @@ function toSpan(doc) {
            certainty: doc["guji:certainty"], status: doc["guji:status"], review: doc["guji:review"], note };
 }
 
+function toRelation(doc) {
+  const [head, tail] = doc.target;
+  const pos = (t) => t.selector.find((x) => x.type === "TextPositionSelector");
+  const quote = (t) => t.selector.find((x) => x.type === "TextQuoteSelector")?.exact;
+  const body = Array.isArray(doc.body) ? doc.body[0] : doc.body;
+  return { id: doc.id.split("/").pop(), relation: true, type: body.label, start: pos(head).start, end: pos(head).end,
+           head: { id: head["guji:annotation"].split("/").pop(), exact: quote(head), start: pos(head).start, end: pos(head).end },
+           tail: { id: tail["guji:annotation"].split("/").pop(), exact: quote(tail), start: pos(tail).start, end: pos(tail).end },
+           readings: [], status: doc["guji:status"], review: doc["guji:review"] };
+}
+
 async function loadMine() {
   if (!state.me) { state.mine = []; return refreshSpans(); }
   const q = new URLSearchParams({ target: juan, creator: state.me.name, page: "0", limit: "1000" });
@@ -266,6 +285,14 @@ async function loadMine() {
     const r = s.readings[0] || {};
     const reason = s.review?.["guji:reason"] ? ` <span class="small">理由 reason: ${esc(s.review["guji:reason"])}</span>` : "";
     const canSubmit = s.status === "draft" || s.status === "rejected";
+    if (s.relation) {
+      return `<li data-id="${esc(s.id)}" data-status="${esc(s.status)}" class="relation-item"><a href="#o${s.head.start}" data-go="${s.head.start}" class="zh" lang="zh-Hant">「${esc(s.head.exact)}」</a>
+      <span class="rel zh">${esc(s.type)}</span> → <a href="#o${s.tail.start}" data-go="${s.tail.start}" class="zh" lang="zh-Hant">「${esc(s.tail.exact)}」</a>
+      <span class="st st-${esc(s.status)}">${esc(s.status)}</span>${reason}
+      <span class="item-actions">${canSubmit ? `<button type="button" class="submit" data-id="${esc(s.id)}">提交 Submit</button>` : ""}
+      <button type="button" class="secondary history-btn" data-id="${esc(s.id)}" aria-expanded="false">历史 History</button></span>
+      <ol class="history" hidden></ol></li>`;
+    }
     return `<li data-id="${esc(s.id)}" data-status="${esc(s.status)}"><a href="#o${s.start}" data-go="${s.start}" class="zh" lang="zh-Hant">「${esc(s.exact)}」</a>
       <span class="cat k-${esc(r.category)}">${esc(CATEGORY_LABELS[r.category] || r.category)}</span> <span class="zh">${esc(r.label || "")}</span>
       <span class="st st-${esc(s.status)}">${esc(s.status)}</span>${reason}
@@ -280,7 +307,7 @@ async function loadMine() {
 
 mineList.addEventListener("click", async (ev) => {
   const go = ev.target.closest("[data-go]");
-  if (go) { ev.preventDefault(); const o = Number(go.dataset.go); reader.scrollTo(o); const s = state.mine.find((m) => m.start === o); if (s) setSelection(s.start, s.end); return; }
+  if (go) { ev.preventDefault(); const o = Number(go.dataset.go); reader.scrollTo(o); const s = state.mine.find((m) => !m.relation && m.start === o); if (s) setSelection(s.start, s.end); return; }
   const btn = ev.target.closest("button");
   if (!btn) return;
   const id = btn.dataset.id;
@@ -304,37 +331,161 @@ mineList.addEventListener("click", async (ev) => {
 
 function refreshSpans() {
   const mineIds = new Set(state.mine.map((s) => s.id));
-  const spans = [...state.approved.filter((s) => !mineIds.has(s.id)), ...state.mine.filter((s) => s.status !== "deleted")];
+  const spans = [...state.approved.filter((s) => !mineIds.has(s.id)), ...state.mine.filter((s) => s.status !== "deleted" && !s.relation)];
   reader.update({ spans });
 }
 
 // -- suggestions -----------------------------------------------------------------------------------
+
+function rejected() {
+  try { return new Set(JSON.parse(localStorage.getItem(REJECTED_KEY) || "[]")); } catch { return new Set(); }
+}
+function remember(key) {
+  const keys = rejected();
+  keys.add(key);
+  try { localStorage.setItem(REJECTED_KEY, JSON.stringify([...keys].slice(-5000))); } catch { /* private mode: this session only */ }
+}
+const spanKey = (s) => `${s.start}-${s.end}:${s.label}`;
+const relationKey = (r) => `${spanKey(state.relSpans[r.head])}>${spanKey(state.relSpans[r.tail])}:${r.type}`;
+
+/** A list whose items take the keyboard: one item in the tab order, ↑/↓ move, A/Enter accept, R/Delete reject. */
+function keyboardList(list, accept, reject) {
+  list.addEventListener("keydown", (ev) => {
+    const li = ev.target.closest("li[data-i]");
+    if (!li || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const items = [...list.querySelectorAll("li[data-i]")];
+    const at = items.indexOf(li);
+    const go = (k) => { const next = items[Math.max(0, Math.min(items.length - 1, k))]; if (next) focusItem(list, next); };
+    if (ev.key === "ArrowDown") { ev.preventDefault(); go(at + 1); }
+    else if (ev.key === "ArrowUp") { ev.preventDefault(); go(at - 1); }
+    else if (ev.key === "Home") { ev.preventDefault(); go(0); }
+    else if (ev.key === "End") { ev.preventDefault(); go(items.length - 1); }
+    else if ((ev.key === "Enter" || ev.key === "a" || ev.key === "A") && ev.target === li) { ev.preventDefault(); accept(Number(li.dataset.i), li); }
+    else if (ev.key === "r" || ev.key === "R" || ev.key === "Delete") { ev.preventDefault(); reject(Number(li.dataset.i), li, items[at + 1] || items[at - 1]); }
+  });
+}
+
+function focusItem(list, li) {
+  for (const o of list.querySelectorAll("li[data-i]")) o.tabIndex = o === li ? 0 : -1;
+  li.focus();
+}
+
+function rejectItem(list, li, next, key, count) {
+  remember(key);
+  li.remove();
+  if (next) focusItem(list, next);
+  else list.closest("section").querySelector("h2").focus?.();
+  const c = document.getElementById(count);
+  c.textContent = list.querySelectorAll("li[data-i]").length;
+}
 
 async function loadSuggestions() {
   document.getElementById("sugg-mode").textContent = "计算中… computing";
   try {
     const { data } = await api("/api/suggest", { method: "POST", json: { source: juan } });
     state.suggestions = data.spans;
-    document.getElementById("sugg-count").textContent = data.spans.length;
+    const hidden = rejected();
+    const shown = data.spans.map((s, i) => [s, i]).filter(([s]) => !hidden.has(spanKey(s))).slice(0, 1000);
+    document.getElementById("sugg-count").textContent = shown.length;
     document.getElementById("sugg-mode").textContent = `模式 mode: ${data.mode}${data.notes?.length ? ` · ${data.notes.join("; ")}` : ""}`;
-    suggList.innerHTML = data.spans.slice(0, 1000).map((s, i) => {
+    suggList.innerHTML = shown.map(([s, i], k) => {
       const cat = SUGGESTION_CATEGORY[s.label] || "event";
       const date = s.dates?.length ? ` <span class="small">${esc(s.dates.map((d) => [d.regime, d.era, d.year].filter((x) => x !== undefined && x !== null).join(" ")).join(" / "))}</span>` : "";
-      return `<li><button type="button" class="secondary accept" data-i="${i}" aria-label="采纳 accept ${esc(s.text)}">采纳 Accept</button>
+      return `<li data-i="${i}" tabindex="${k ? -1 : 0}" aria-label="${esc(s.text)} ${esc(CATEGORY_LABELS[cat])}"><button type="button" class="secondary accept" data-i="${i}" tabindex="-1" aria-label="采纳 accept ${esc(s.text)}">采纳 Accept</button>
+        <button type="button" class="secondary reject" data-i="${i}" tabindex="-1" aria-label="拒绝 reject ${esc(s.text)}">拒绝 Reject</button>
         「<span class="zh" lang="zh-Hant">${esc(s.text)}</span>」 <span class="cat k-${cat}">${esc(CATEGORY_LABELS[cat])}</span>
         <span class="small">${s.start}–${s.end} · ${esc(s.source || "")}</span>${date}</li>`;
     }).join("");
     applyDisplay(suggList);
     reader.update({ suggestions: state.suggestions });
+    loadRelations();
   } catch (e) {
     document.getElementById("sugg-mode").textContent = `机器建议不可用 suggestions unavailable: ${e.message}`;
   }
 }
 
-suggList.addEventListener("click", (ev) => {
-  const btn = ev.target.closest("button.accept");
-  if (!btn) return;
-  const s = state.suggestions[Number(btn.dataset.i)];
+// the relation model may need a minute to build on first use (the server builds it in the
+// background and says so): asked for after the spans are shown, and again until it is there
+let relationTries = 0;
+async function loadRelations() {
+  const mode = document.getElementById("rel-mode");
+  mode.textContent = "计算中… computing";
+  try {
+    const { data } = await api("/api/suggest", { method: "POST", json: { source: juan, relations: true } });
+    if (!data.relations) {
+      const why = (data.notes || []).filter((n) => n.startsWith("relations:")).join("; ");
+      mode.textContent = `关系建议暂不可用 relation suggestions not available: ${why}`;
+      if (why.includes("being built") && relationTries++ < 40) setTimeout(loadRelations, 15000); // ask again when built
+      return;
+    }
+    state.relSpans = data.spans; // the spans this answer's relations index
+    const hidden = rejected();
+    state.relations = data.relations || [];
+    const shown = state.relations.map((r, i) => [r, i]).filter(([r]) => !hidden.has(relationKey(r))).slice(0, 1000);
+    document.getElementById("rel-count").textContent = shown.length;
+    mode.textContent = shown.length ? "" : "没有建议的关系 no relation suggested";
+    relList.innerHTML = shown.map(([r, i], k) => {
+      const h = state.relSpans[r.head], t = state.relSpans[r.tail];
+      return `<li data-i="${i}" tabindex="${k ? -1 : 0}" aria-label="${esc(h.text)} ${esc(r.type)} ${esc(t.text)}">
+        <button type="button" class="secondary accept" data-i="${i}" tabindex="-1" aria-label="采纳 accept ${esc(h.text)} ${esc(r.type)} ${esc(t.text)}">采纳 Accept</button>
+        <button type="button" class="secondary reject" data-i="${i}" tabindex="-1" aria-label="拒绝 reject ${esc(h.text)} ${esc(r.type)} ${esc(t.text)}">拒绝 Reject</button>
+        「<span class="zh" lang="zh-Hant">${esc(h.text)}</span>」 <span class="rel zh">${esc(r.type)}</span> → 「<span class="zh" lang="zh-Hant">${esc(t.text)}</span>」
+        <span class="small">${h.start}–${h.end} · ${t.start}–${t.end}</span></li>`;
+    }).join("");
+    applyDisplay(relList);
+  } catch (e) {
+    mode.textContent = `关系建议不可用 relation suggestions unavailable: ${e.message}`;
+  }
+}
+
+/** The entity annotation of mine or approved one on exactly this span, or a new draft for it. */
+async function entityFor(s) {
+  const found = [...state.mine.filter((m) => !m.relation && (m.status === "draft" || m.status === "submitted" || m.status === "approved")),
+                 ...state.approved].find((m) => m.start === s.start && m.end === s.end);
+  if (found) return found.id;
+  const cat = SUGGESTION_CATEGORY[s.label] || "event";
+  // an authority record with exactly this name, else a new one created on the spot
+  let results = [];
+  try { ({ data: { results } } = await api(`/api/authorities?q=${encodeURIComponent(s.text)}&category=${encodeURIComponent(cat)}`)); } catch { /* none */ }
+  const same = results.find((r) => r.label === s.text);
+  const source = same ? { id: same.iri, label: same.label } : { label: s.text };
+  const doc = { "@context": ANNO, type: "Annotation",
+    body: { type: "SpecificResource", purpose: "identifying", source, "guji:category": cat },
+    target: { type: "SpecificResource", source: juan, selector: [
+      { type: "TextPositionSelector", start: s.start, end: s.end }, { type: "TextQuoteSelector", exact: s.text }] } };
+  const { data } = await api("/annotations/", { method: "POST", json: doc, headers: { "Content-Type": LD }, accept: LD });
+  return data.id.split("/").pop();
+}
+
+async function acceptRelation(i, li) {
+  if (!state.me) { relStatus.innerHTML = `请先 <a href="/login?next=${encodeURIComponent(location.pathname + location.search)}">登录</a> log in first`; return; }
+  const r = state.relations[i];
+  const h = state.relSpans[r.head], t = state.relSpans[r.tail];
+  relStatus.textContent = "保存中… saving";
+  li.setAttribute("aria-busy", "true");
+  try {
+    const head = await entityFor(h);
+    const tail = await entityFor(t);
+    const doc = { "@context": ANNO, type: "Annotation", motivation: "linking",
+      body: { type: "SpecificResource", purpose: "classifying", source: r.type },
+      target: [{ type: "SpecificResource", source: juan, "guji:role": "head", "guji:annotation": head },
+               { type: "SpecificResource", source: juan, "guji:role": "tail", "guji:annotation": tail }] };
+    const { data } = await api("/annotations/", { method: "POST", json: doc, headers: { "Content-Type": LD }, accept: LD });
+    const id = data.id.split("/").pop();
+    relStatus.textContent = `已存为关系草稿 relation saved as a draft: 「${h.text}」${r.type}「${t.text}」 ${id}`;
+    const next = li.nextElementSibling || li.previousElementSibling;
+    li.remove();
+    document.getElementById("rel-count").textContent = relList.querySelectorAll("li[data-i]").length;
+    if (next) focusItem(relList, next);
+    await loadMine();
+  } catch (e) {
+    li.removeAttribute("aria-busy");
+    relStatus.textContent = `未保存 not saved: ${e.message}`;
+  }
+}
+
+function acceptSuggestion(i) {
+  const s = state.suggestions[i];
   const cat = SUGGESTION_CATEGORY[s.label] || "event";
   const radio = form.querySelector(`input[name=category][value="${cat}"]`);
   if (radio) radio.checked = true;
@@ -344,7 +495,30 @@ suggList.addEventListener("click", (ev) => {
   setCaret(s.end);
   reader.scrollTo(s.start);
   authQ.focus();
+}
+
+suggList.addEventListener("click", (ev) => {
+  const btn = ev.target.closest("button");
+  if (!btn) return;
+  const li = btn.closest("li");
+  if (btn.classList.contains("accept")) acceptSuggestion(Number(btn.dataset.i));
+  else if (btn.classList.contains("reject")) {
+    rejectItem(suggList, li, li.nextElementSibling || li.previousElementSibling, spanKey(state.suggestions[Number(btn.dataset.i)]), "sugg-count");
+  }
 });
+keyboardList(suggList, (i) => acceptSuggestion(i),
+  (i, li, next) => rejectItem(suggList, li, next, spanKey(state.suggestions[i]), "sugg-count"));
+relList.addEventListener("click", (ev) => {
+  const btn = ev.target.closest("button");
+  if (!btn) return;
+  const li = btn.closest("li");
+  if (btn.classList.contains("accept")) acceptRelation(Number(btn.dataset.i), li);
+  else if (btn.classList.contains("reject")) {
+    rejectItem(relList, li, li.nextElementSibling || li.previousElementSibling, relationKey(state.relations[Number(btn.dataset.i)]), "rel-count");
+  }
+});
+keyboardList(relList, (i, li) => acceptRelation(i, li),
+  (i, li, next) => rejectItem(relList, li, next, relationKey(state.relations[i]), "rel-count"));
 document.getElementById("show-suggestions").addEventListener("change", (ev) => el.classList.toggle("hide-sg", !ev.target.checked));
 document.getElementById("vertical").addEventListener("change", (ev) => el.classList.toggle("vertical", ev.target.checked));
 

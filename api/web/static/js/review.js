@@ -19,8 +19,19 @@ function readingHtml(r) {
   return `<span class="cat k-${esc(cat)}">${esc(CATEGORY_LABELS[cat] || cat)}</span> <span class="zh" lang="zh-Hant">${esc(name)}</span>${link}`;
 }
 
+/** A relation annotation (motivation linking): 「head」 type 「tail」, each end linking its annotation. */
+function relationHtml(doc) {
+  const [head, tail] = doc.target;
+  const quote = (t) => (t.selector || []).find((s) => s.type === "TextQuoteSelector")?.exact || "";
+  const end = (t) => `「<span class="zh" lang="zh-Hant">${esc(quote(t))}</span>」${t["guji:entity"] ? ` <a href="/entity?iri=${encodeURIComponent(t["guji:entity"])}">实体 entity</a>` : ""}`;
+  const body = Array.isArray(doc.body) ? doc.body[0] : doc.body;
+  return `<p class="relation">关系 <span lang="en">relation</span>: ${end(head)} <span class="rel zh">${esc(body.label || "")}</span> → ${end(tail)}
+    <span class="small">(${esc(String(body.source).split("#").pop())})</span></p>`;
+}
+
 function itemHtml(doc) {
   const id = doc.id.split("/").pop();
+  if (doc.motivation === "linking") return relationItemHtml(doc, id);
   const t = Array.isArray(doc.target) ? doc.target[0] : doc.target;
   const q = t.selector.find((s) => s.type === "TextQuoteSelector") || {};
   const p = t.selector.find((s) => s.type === "TextPositionSelector") || {};
@@ -36,6 +47,25 @@ function itemHtml(doc) {
     ${note ? `<p class="small">附注 note: ${esc(note.value)}</p>` : ""}
     <p class="meta">${esc(doc.creator?.nickname || "")}${doc.creator?.["prov:actedOnBehalfOf"] ? ` <span class="org">（代表 for ${esc(doc.creator["prov:actedOnBehalfOf"].split("/").pop())}）</span>` : ""}${doc["guji:project"] ? ` · 项目 project ${esc(doc["guji:project"].split("/").pop())}` : ""} · ${esc((doc.created || "").replace("T", " ").replace(/(\.\d+)?Z$/, ""))} ·
       <a href="/read?iri=${encodeURIComponent(t.source)}#o${p.start}">在文中 in the text</a> ${p.start}–${p.end} ·
+      <span class="st st-${esc(doc["guji:status"])}">${esc(doc["guji:status"])}</span>
+      ${review ? ` · ${esc(review["guji:decision"])} ${esc((review["guji:reviewer"] || "").split("/").pop())}${review["guji:reason"] ? `：${esc(review["guji:reason"])}` : ""}` : ""}</p>
+    ${decide ? `<div class="decide">
+      <label>理由 <span lang="en">Reason</span>（驳回必填 required to reject）<br><textarea rows="2" class="reason" id="reason-${esc(id)}"></textarea></label>
+      ${doc["guji:status"] === "submitted" ? `<button type="button" class="approve" data-id="${esc(id)}">通过 <span lang="en">Approve</span></button>` : ""}
+      <button type="button" class="secondary reject" data-id="${esc(id)}">驳回 <span lang="en">Reject</span></button></div>` : ""}
+    <button type="button" class="secondary history-btn" data-id="${esc(id)}" aria-expanded="false">历史 <span lang="en">History</span></button>
+    <ol class="history" hidden></ol></li>`;
+}
+
+function relationItemHtml(doc, id) {
+  const t = doc.target[0];
+  const p = t.selector.find((s) => s.type === "TextPositionSelector") || {};
+  const review = doc["guji:review"];
+  const decide = doc["guji:status"] === "submitted" || doc["guji:status"] === "approved";
+  return `<li data-id="${esc(id)}" data-status="${esc(doc["guji:status"])}" class="relation-item">
+    ${relationHtml(doc)}
+    <p class="meta">${esc(doc.creator?.nickname || "")} · ${esc((doc.created || "").replace("T", " ").replace(/(\.\d+)?Z$/, ""))} ·
+      <a href="/read?iri=${encodeURIComponent(t.source)}#o${p.start}">在文中 in the text</a> ·
       <span class="st st-${esc(doc["guji:status"])}">${esc(doc["guji:status"])}</span>
       ${review ? ` · ${esc(review["guji:decision"])} ${esc((review["guji:reviewer"] || "").split("/").pop())}${review["guji:reason"] ? `：${esc(review["guji:reason"])}` : ""}` : ""}</p>
     ${decide ? `<div class="decide">
