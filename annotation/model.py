@@ -393,6 +393,8 @@ class Annotation(_Model):
     anchor: Anchor = Field(default_factory=Anchor)
     history: list[HistoryEntry] = Field(default_factory=list)
     relation: Relation | None = None  # a relation annotation: target is the head's span, no readings
+    derived_from: str | None = Field(
+        default=None, description="The annotation this one was copied from (another edition's, editions/): prov:wasDerivedFrom")
 
     @property
     def iri(self) -> str:

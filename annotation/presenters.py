@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from annotation.model import Annotation, HistoryEntry, Reading, TextTarget, agent_name, annotation_iri
-from kg.namespaces import GUJI
+from kg.namespaces import GUJI, PROV
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 LDP_CONTEXT = "http://www.w3.org/ns/ldp.jsonld"
@@ -32,8 +32,9 @@ GUJI_CONTEXT: dict[str, Any] = {
     "guji:before": {"@type": "@json"},
     "guji:after": {"@type": "@json"},
     "guji:project": {"@type": "@id"},
-    "prov": "http://www.w3.org/ns/prov#",
+    "prov": PROV,
     "prov:actedOnBehalfOf": {"@type": "@id"},
+    "prov:wasDerivedFrom": {"@type": "@id"},
     "guji:annotation": {"@type": "@id"},
     "guji:entity": {"@type": "@id"},
 }
@@ -134,6 +135,8 @@ def annotation_jsonld(a: Annotation, base: str, *, context: bool = True, history
         if a.image.xywh:
             image["selector"] = {"type": "FragmentSelector", "conformsTo": MEDIA_FRAGMENTS, "value": a.image.xywh}
         doc["target"] = [text_target, image]
+    if a.derived_from:
+        doc["prov:wasDerivedFrom"] = a.derived_from  # the annotation on another edition it was carried from
     doc["guji:status"] = a.status.value
     doc["guji:certainty"] = a.certainty.value
     doc["guji:revision"] = a.revision
@@ -210,6 +213,7 @@ CSV_COLUMNS = [
     "anchor_state", "anchor_reason", "reviewer", "review_decision", "review_reason", "reviewed_at", "history",
     "organisation", "project",
     "relation", "relation_head", "relation_tail", "tail_start", "tail_end", "tail_exact",
+    "derived_from",
 ]
 
 
@@ -238,6 +242,7 @@ def export_csv(annotations: Iterable[Annotation], base: str) -> str:
             "review_reason": (a.review.reason or "") if a.review else "", "reviewed_at": a.review.at if a.review else "",
             "history": json.dumps([h.model_dump(mode="json", exclude_none=True) for h in a.history], ensure_ascii=False),
             "organisation": a.organisation or "", "project": a.project or "",
+            "derived_from": a.derived_from or "",
         }
         if a.relation is not None:
             rel = a.relation

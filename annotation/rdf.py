@@ -126,6 +126,8 @@ def to_triples(a: Annotation) -> list[ox.Triple]:
         t(A, _p(GUJI, "anchorReason"), _lit(a.anchor.reason))
     if a.anchor.at:
         t(A, _p(GUJI, "anchorCheckedAt"), ox.Literal(a.anchor.at, datatype=_DT))
+    if a.derived_from:
+        t(A, _p(PROV, "wasDerivedFrom"), N(a.derived_from))
 
     # target (a relation: the head's span here, the tail's at A/tail)
     def span(node: str, target: TextTarget) -> None:
@@ -334,4 +336,4 @@ def from_triples(annotation_id: str, triples: Iterable[ox.Triple]) -> Annotation
         certainty=Certainty(one(A, GUJI, "certainty", "certain")), review=review,
         anchor=Anchor(state=AnchorState(one(A, GUJI, "anchorState", "ok")), reason=one(A, GUJI, "anchorReason"),
                       at=one(A, GUJI, "anchorCheckedAt")),
-        history=history, relation=relation)
+        history=history, relation=relation, derived_from=one(A, PROV, "wasDerivedFrom"))

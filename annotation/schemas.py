@@ -410,7 +410,8 @@ def parse_stored(doc: Any) -> Annotation:
             anchor=Anchor(state=anchor.get("guji:state", "ok"), reason=anchor.get("guji:reason"), at=anchor.get("guji:at")),
             history=[HistoryEntry(sequence=h["guji:sequence"], at=h["guji:at"], agent=h["guji:agent"], action=h["guji:action"],
                                   before=h.get("guji:before"), after=h.get("guji:after"), reason=h.get("guji:reason"))
-                     for h in doc.get("guji:history", [])], relation=relation)
+                     for h in doc.get("guji:history", [])], relation=relation,
+            derived_from=doc.get("prov:wasDerivedFrom"))
     except (KeyError, TypeError, PydanticValidationError) as exc:
         raise _err(f"an exported annotation is incomplete: {exc}", "annotation") from None
 

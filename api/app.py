@@ -12,8 +12,8 @@ from api import errors
 from api.context import Context
 from api.deps import ContextDep
 from api.middleware import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
-from api.routes import (acceptance, annotations, auth, catalog, iiif, operator, organisations, pages, search, sparql, submissions,
-                        suggest, webdata)
+from api.routes import (acceptance, annotations, auth, catalog, editions, iiif, operator, organisations, pages, search, sparql,
+                        submissions, suggest, webdata)
 from api.settings import Settings, get_settings
 from kg.package import sweep_stale_temp
 
@@ -138,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(suggest.router)
     app.include_router(webdata.router)
     app.include_router(acceptance.router)
+    app.include_router(editions.router)
     app.include_router(organisations.router)
     app.include_router(iiif.router)
     app.include_router(operator.router)  # the CLI beside the server; not in the public OpenAPI schema

@@ -176,6 +176,10 @@ class Context:
             projections.append(self.public_sparql)
         if "neo4j" in enabled and self.neo4j is not None:
             projections.append(self.neo4j)
+        if "editions" in enabled and not self.read_only:
+            from editions.projection import EditionProposalProjection
+
+            projections.append(EditionProposalProjection(self.editions, self.settings.home / "editions-projection.json"))
         s = self.settings
         return Projector(self.store, projections, poll_interval=s.projector_poll_seconds,
                          max_backoff=s.projector_max_backoff_seconds)
@@ -245,6 +249,13 @@ class Context:
 
         return OrganisationService(self.store, MemberStore(self.settings.home / "organisations.sqlite3"),
                                    users=self.users, annotations=self.annotations)
+
+    @cached_property
+    def editions(self):
+        """Cross-edition proposals (editions/): the review queue and accepting/rejecting."""
+        from editions.service import EditionService
+
+        return EditionService(self.store, self.annotations)
 
     @cached_property
     def acceptance(self):

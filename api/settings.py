@@ -68,9 +68,10 @@ class Settings(BaseSettings):
     sparql_password: str | None = None
 
     # the projector (search index, Neo4j, public SPARQL dataset kept live from the change log)
-    projections: list[Literal["search", "sparql", "neo4j"]] = Field(
-        default=["search", "sparql", "neo4j"],
-        description="Projections this server keeps live (neo4j only when GUJI_NEO4J_URI is set); e.g. a query-only node runs sparql alone")
+    projections: list[Literal["search", "sparql", "neo4j", "editions"]] = Field(
+        default=["search", "sparql", "neo4j", "editions"],
+        description="Projections this server keeps live (neo4j only when GUJI_NEO4J_URI is set; editions: approved annotations "
+                    "proposed on the other editions of their work); e.g. a query-only node runs sparql alone")
     projector_enabled: bool = Field(default=True, description="Run the projector inside the server (off only for tests that drive it by hand)")
     write_visibility_seconds: float = Field(default=5.0, ge=0, description="How long a write waits for the projections to show it before answering")
     projector_poll_seconds: float = Field(default=2.0, gt=0, description="How often the projector looks even without a commit")

@@ -11,6 +11,7 @@ reads it:
 | ``load/<name>``                       | an RDF file loaded by ``guji load``                | yes    |
 | ``annotation/<id>``                   | an approved annotation                             | yes    |
 | ``private/annotation/<id>``           | a draft, submitted, rejected or deleted annotation | never  |
+| ``private/edition-proposals/<id>``    | annotation <id> proposed on other editions (editions/) | never |
 | ``acceptance/units``                  | the submitting units and their provinces (credit)  | yes    |
 | ``organisations/<id>``                | an organisation (name, authority id) (organisations/) | yes |
 | ``projects/<id>``                     | an annotation project (scope, guideline, organisation) | yes |
@@ -32,6 +33,7 @@ PRESERVATION = GG + "preservation/"
 PRIVATE = GG + "private/"
 ANNOTATION = GG + "annotation/"  # approved annotations: public
 PRIVATE_ANNOTATION = GG + "private/annotation/"  # every other state: private
+EDITION_PROPOSALS = GG + "private/edition-proposals/"  # an approved annotation proposed on other editions
 ANNOTATION_IRIS = ID + "annotation/"  # the annotation node of graph gg:annotation/<id> is id:annotation/<id>
 ONTOLOGY = GG + "ontology"
 VOCAB = GG + "vocab"

@@ -199,7 +199,7 @@ def test_sync_check_beside_the_server_reports_every_projection_in_sync(server, i
 def test_sync_beside_the_server(server, ingested):
     r = guji(server.home, "sync")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert {line.split(":")[0] for line in r.stdout.splitlines()} == {"search", "sparql"}
+    assert {line.split(":")[0] for line in r.stdout.splitlines()} == {"search", "sparql", "editions"}
     r = guji(server.home, "sync", "--json")
     outcome = json.loads(r.stdout)
     assert outcome["search"]["changes"] == 0 and outcome["search"]["to"] == outcome["sparql"]["to"]

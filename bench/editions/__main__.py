@@ -1,0 +1,3 @@
+from bench.editions.coverage import main
+
+raise SystemExit(main())
