@@ -238,7 +238,7 @@ def test_suggest_without_the_relation_data_says_so_in_notes(client, tmp_path, mo
         state.suggest_relations = saved
 
 
-def test_without_a_model_the_server_builds_one_in_the_background_and_stays_responsive(client):
+def test_without_a_model_the_server_builds_one_in_the_background_and_stays_responsive(client, shared_dir):
     """No relation model yet: the answer comes at once with a note, the build runs in its own
     process (the real one: python -m annotation.suggest.relations), and other requests are served."""
     import time
