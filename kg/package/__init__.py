@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyoxigraph as ox
 import rdflib
 
 from kg.errors import IngestCancelledError, InvalidPackageError
@@ -63,21 +64,33 @@ def _to_rdflib(triples) -> rdflib.Graph:
 
 
 def _shacl(pg: PackageGraphs, report: Report) -> None:
-    from kg.ontology import validate
+    """SHACL over one batch's graphs: kg.fastshacl (the same results as pyshacl, ~50x faster on
+    package graphs), or pyshacl when the shapes use a feature fastshacl does not evaluate."""
+    from kg import fastshacl
 
-    result = validate(_to_rdflib(pg.public + pg.preservation))
-    for r in result.results:
-        focus = str(r.focus_node)
+    triples = pg.public + pg.preservation
+    try:
+        results = [(r.focus_node.value if not isinstance(r.focus_node, ox.Literal) else str(r.focus_node), r.path,
+                    r.severity, r.message_in("zh-Hans"), r.message, None if r.value is None else _text(r.value))
+                   for r in fastshacl.validate(triples, fastshacl.guji_shapes())]
+    except fastshacl.UnsupportedShapes:
+        from kg.ontology import validate
+
+        results = [(str(r.focus_node), str(r.path) if isinstance(r.path, rdflib.URIRef) else None, r.severity.value,
+                    r.message_in("zh-Hans"), r.message, None if r.value is None else str(r.value))
+                   for r in validate(_to_rdflib(triples)).results]
+    for focus, path, severity, zh, en, value in results:
         file, row = pg.origin.get(focus, (None, None))
-        path = str(r.path) if isinstance(r.path, rdflib.URIRef) else None
         column = pg.columns.get((file, path)) if file and path else None
-        severity = Severity.VIOLATION if r.severity.value == "Violation" else Severity.WARNING
         report.add(
-            severity, "shacl", file or "(graph)",
-            r.message_in("zh-Hans"), r.message,
-            row=row, field=column or (path.rsplit("/", 1)[-1].rsplit("#", 1)[-1] if path else None),
-            value=None if r.value is None else str(r.value),
+            Severity.VIOLATION if severity == "Violation" else Severity.WARNING, "shacl", file or "(graph)", zh, en,
+            row=row, field=column or (path.rsplit("/", 1)[-1].rsplit("#", 1)[-1] if path else None), value=value,
         )
+
+
+def _text(term) -> str:
+    """A term's text as rdflib's str() gives it (the report's ``value``)."""
+    return term.value
 
 
 def validate_package(path: Path | str, *, shacl: bool = True, limits: ArchiveLimits | None = None,
