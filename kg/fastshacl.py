@@ -186,12 +186,9 @@ class Data:
         self.by_type: dict = defaultdict(list)
         self.subjects_of: dict = defaultdict(list)
         self.objects_of: dict = defaultdict(list)
-        for t in triples:
+        for t in dict.fromkeys(triples):  # each triple once, in order
             p = t.predicate.value
-            values = self.out[t.subject][p]
-            if t.object in values:
-                continue
-            values.append(t.object)
+            self.out[t.subject][p].append(t.object)
             if p == RDF_TYPE and isinstance(t.object, ox.NamedNode):
                 self.by_type[t.object.value].append(t.subject)
             self.subjects_of[p].append(t.subject)
@@ -288,6 +285,10 @@ def _datatype_ok(v, dt: str) -> bool:
     return v.datatype.value == dt and _well_formed(v)
 
 
+def _where(focus, path) -> str:
+    return _text(focus) + (f"->{' / '.join(f'<{p}>' for p in path)}" if path else "")
+
+
 def _text(t) -> str:
     if isinstance(t, ox.NamedNode):
         return f"<{t.value}>"
@@ -340,11 +341,11 @@ class Validator:
         prm = shape.params
 
         def add(component: str, value=None, default: str = "") -> None:
-            message = shape.messages[0][1] if shape.messages else default
+            message = shape.messages[0][1] if shape.messages else default.replace("{where}", _where(focus, path))
             out.append(Result(shape.severity, focus, result_path, value, shape.node, component + "ConstraintComponent",
                               shape.messages, message))
 
-        where = f"{_text(focus)}" + (f"->{' / '.join(f'<{p}>' for p in path)}" if path else "")
+        where = "{where}"  # filled in only when a result needs the default message
         if "minCount" in prm and len(values) < prm["minCount"]:
             add("MinCount", None, f"Less than {prm['minCount']} values on {where}")
         if "maxCount" in prm and len(values) > prm["maxCount"]:

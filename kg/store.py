@@ -281,18 +281,17 @@ class OxigraphStore:
         triples = [ox.Triple(node, STAGED_GRAPH, _T(g)) for g in graphs] + [ox.Triple(node, STAGED_DIGEST, ox.Literal(digest))]
         self.replace_graphs({marker: triples}, agent=agent)
 
-    def bulk_load_staged(self, path: Path | str, graphs: list[str]) -> None:
-        """Load an N-Quads file into graphs a committed marker hides (not transactional, bounded
+    def bulk_load_staged(self, path: Path | str, graph: str) -> None:
+        """Load an N-Triples file into a graph a committed marker hides (not transactional, bounded
         memory: a process killed half-way leaves hidden triples that the next run loads over)."""
         self._require_writable()
-        staged = self.staged_graphs()
-        if not set(graphs) <= staged:
-            raise StoreError(f"refusing to bulk load into graphs no staging marker hides: {sorted(set(graphs) - staged)}")
+        if graph not in self.staged_graphs():
+            raise StoreError(f"refusing to bulk load into a graph no staging marker hides: {graph}", graph=graph)
         with self._write_lock:
             try:
-                self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+                self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=_T(graph))
             except (OSError, RuntimeError, SyntaxError, ValueError) as exc:
-                raise StoreError(f"bulk load of {path} failed: {exc}", graph=", ".join(graphs)) from None
+                raise StoreError(f"bulk load of {path} failed: {exc}", graph=graph) from None
 
     def publish_staged(self, marker: str, *, agent: str) -> list[Change]:
         """Make the graphs the marker hides visible: drop the marker and log one change per graph,

@@ -156,11 +156,12 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits
         if not staged:
             store.stage(marker, streamed.graphs, streamed.digest, agent=agent)
         try:
-            for i, quads in enumerate(streamed.quads, start=1):
+            for i, (file, graph) in enumerate(streamed.quads, start=1):
                 if cancelled and cancelled():
                     raise IngestCancelledError("the ingest was cancelled while loading; what was loaded is removed, nothing was published")
-                store.bulk_load_staged(quads, streamed.graphs)
-                progress("loading", min(streamed.books, i * batch_books), streamed.books)
+                store.bulk_load_staged(file, graph)
+                if i % 2 == 0 or i == len(streamed.quads):
+                    progress("loading", min(streamed.books, (i + 1) // 2 * batch_books), streamed.books)
         except BaseException:
             store.unstage(marker, agent=agent)  # cancelled (or Ctrl-C): leave nothing
             raise
@@ -171,11 +172,10 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits
         streamed.cleanup()
 
 
-def _read_quads(files: list[Path]):
-    import pyoxigraph as ox
-
-    for f in files:
-        yield from ox.parse(path=str(f), format=ox.RdfFormat.N_QUADS)
+def _read_quads(files: list[tuple[Path, str]]):
+    for f, graph in files:
+        for t in ox.parse(path=str(f), format=ox.RdfFormat.N_TRIPLES):
+            yield ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
 
 
 def staging_marker(batch: str) -> str:

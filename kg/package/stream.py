@@ -317,7 +317,7 @@ class StreamedPackage:
     report: Report
     batch: str | None = None
     graphs: list[str] = field(default_factory=list)
-    quads: list[Path] = field(default_factory=list)
+    quads: list[tuple[Path, str]] = field(default_factory=list)  # (N-Triples file, the graph it goes to)
     digest: str = ""
     books: int = 0
     scratch: Path | None = None
@@ -456,12 +456,10 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
                 if n_batches == 1:
                     out.single = pg
                 if keep_triples and report.valid:
-                    qpath = scratch / f"batch-{n:05d}.nq"
-                    pub, pres = ox.NamedNode(package_graph(pg.batch)), ox.NamedNode(preservation_graph(pg.batch))
-                    ox.serialize([ox.Quad(t.subject, t.predicate, t.object, pub) for t in pg.public]
-                                 + [ox.Quad(t.subject, t.predicate, t.object, pres) for t in pg.preservation],
-                                 qpath, format=ox.RdfFormat.N_QUADS)
-                    writers.append(qpath)
+                    for graph, part in ((package_graph(pg.batch), pg.public), (preservation_graph(pg.batch), pg.preservation)):
+                        qpath = scratch / f"batch-{n:05d}-{len(writers):06d}.nt"
+                        ox.serialize(part, qpath, format=ox.RdfFormat.N_TRIPLES)
+                        writers.append((qpath, graph))
                 if on_batch is not None and report.valid:
                     on_batch(pkg)
             progress("checking", done_books, len(books))
