@@ -328,6 +328,8 @@ class OxigraphStore:
                 self._clear_in_chunks(_T(g))
                 self._store.remove_graph(_T(g))  # empty by now: forget the name too
         self.replace_graphs({marker: ()}, agent=agent)
+        with self._write_lock:
+            self._store.remove_graph(_T(marker))
 
     def _clear_in_chunks(self, graph: ox.NamedNode, chunk: int = 50_000) -> None:
         """Empty a graph in bounded transactions (one DROP of millions of triples holds them all in memory)."""

@@ -85,9 +85,10 @@ class Job:
         self.error: dict[str, Any] | None = None
 
     def progress(self, phase: str, done: int, total: int) -> None:
-        if phase != self.phase:
-            self.phase, self.phase_started = phase, time.monotonic()
-        self.done, self.total = done, total
+        now = time.monotonic()
+        if phase != self.phase:  # the phase began when the previous one last reported
+            self.phase, self.phase_started = phase, getattr(self, "_last", now)
+        self.done, self.total, self._last = done, total, now
 
     def to_json(self) -> dict[str, Any]:
         elapsed = max(time.monotonic() - self.phase_started, 1e-6)
@@ -115,10 +116,11 @@ def _run_job(job: Job, ctx, path: str, limits, agent: str) -> None:
         result = ingest_package(ctx.store, path, agent=agent, limits=limits, pyramids=ctx.pyramids,
                                 progress=job.progress, cancelled=job.cancel.is_set)
         report = result.report.to_json()
+        if result.changes:  # like a write request, the job ends when search and public SPARQL show it
+            job.progress("projecting", job.total, job.total)
+            ctx.sync_projections()
         job.result = SubmissionReport(**report, ingested=bool(result.changes), graphs=[c.graph for c in result.changes]).model_dump()
         job.state = "invalid" if not result.report.valid else "ingested" if result.changes else "unchanged"
-        if result.changes:
-            ctx.sync_projections()
     except IngestCancelledError as exc:
         job.state, job.error = "cancelled", {"code": exc.code, "message": exc.message}
     except Exception as exc:  # noqa: BLE001 - reported on the status, the server goes on

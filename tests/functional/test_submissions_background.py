@@ -58,7 +58,7 @@ def test_background_submission_reports_progress_then_its_report(app_and_keys):
     body, seen = wait(client, keys["sub-1"], r.json()["status_url"])
     assert body["state"] == "ingested", body
     assert body["report"]["valid"] and body["report"]["ingested"] and len(body["report"]["graphs"]) == 2
-    assert {s["phase"] for s in seen} <= {"uploaded", "reading", "checking", "loading", "published"}
+    assert {s["phase"] for s in seen} <= {"uploaded", "reading", "checking", "loading", "published", "projecting"}
     assert body["done"] == body["total"] > 0 and body["eta_seconds"] is None
     # another submitter does not see it; the book is on its page
     other = client.get(r.json()["status_url"], headers={"authorization": f"Bearer {keys['sub-2']}"})

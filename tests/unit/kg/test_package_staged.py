@@ -135,6 +135,7 @@ def test_cancel_while_loading_removes_what_was_loaded(bag, tmp_path):
     assert not any(g.value.startswith(package_graph("bench-120")) or g.value.startswith(preservation_graph("bench-120"))
                    for g in store.oxigraph.named_graphs())
     assert store.staging(staging_marker("bench-120")) == (set(), None)
+    assert {g.value for g in store.oxigraph.named_graphs()} == {"https://w3id.org/guji/graph/changelog"}
     assert not any(c.graph in (package_graph("bench-120"), preservation_graph("bench-120")) for c in store.changes_since(0))
     # and the next run ingests it whole
     result = ingest_package(store, bag, agent="t", batch_books=BATCH)

@@ -5,7 +5,7 @@ import { api, whoami } from "./common.js";
 const id = document.getElementById("submission-id").textContent.trim();
 const url = `/api/submissions/${encodeURIComponent(id)}`;
 const $ = (x) => document.getElementById(x);
-const PHASES = { uploaded: "已上传 uploaded", reading: "读取表格 reading", checking: "审核 checking", loading: "写入 loading", published: "已发布 published" };
+const PHASES = { uploaded: "已上传 uploaded", reading: "读取表格 reading", checking: "审核 checking", loading: "写入 loading", published: "已发布 published", projecting: "更新检索 projecting" };
 const STATES = { running: "进行中 running", ingested: "已入库 ingested", unchanged: "无变化 unchanged", invalid: "不通过 invalid", cancelled: "已取消 cancelled", failed: "失败 failed" };
 
 function show(s) {
