@@ -146,6 +146,8 @@ def _ingest(op, paths: list[Path], fmt: str, *, quiet: bool, sync: bool) -> dict
                 unit, scale = ("MB", 1024 * 1024) if phase == "reading" else ("books", 1)
                 if phase not in tasks:
                     tasks[phase] = progress.add_task(f"{phase} ({unit})", total=max(total // scale, 1), rate="")
+                    if not quiet and not err.is_terminal:  # a log, not a terminal: one line per phase
+                        err.print(f"{phase}: {done // scale}/{total // scale} {unit}")
                 task = progress.tasks[tasks[phase]]
                 elapsed = max(task.elapsed or 0.0, 1e-6)
                 progress.update(tasks[phase], completed=done // scale, total=max(total // scale, 1),

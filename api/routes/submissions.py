@@ -114,7 +114,7 @@ def _job(job_id: str, user: Identity) -> Job:
 def _run_job(job: Job, ctx, path: str, limits, agent: str) -> None:
     try:
         result = ingest_package(ctx.store, path, agent=agent, limits=limits, pyramids=ctx.pyramids,
-                                progress=job.progress, cancelled=job.cancel.is_set)
+                                progress=job.progress, cancelled=job.cancel.is_set, batch_books=ctx.settings.package_batch_books)
         report = result.report.to_json()
         if result.changes:  # like a write request, the job ends when search and public SPARQL show it
             job.progress("projecting", job.total, job.total)
@@ -169,10 +169,10 @@ async def submit(request: Request, ctx: ContextDep, user: CurrentUser,
                             headers={"location": f"/api/submissions/{job.id}"})
     try:
         if dry_run:
-            result = await run_in_threadpool(validate_package, path, limits=limits)
+            result = await run_in_threadpool(validate_package, path, limits=limits, batch_books=ctx.settings.package_batch_books)
         else:
             result = await run_in_threadpool(ingest_package, ctx.store, path, agent=user.name, limits=limits,
-                                                  pyramids=ctx.pyramids)
+                                                  pyramids=ctx.pyramids, batch_books=ctx.settings.package_batch_books)
     finally:
         os.unlink(path)
     report = result.report.to_json()

@@ -157,3 +157,26 @@ def test_batches_give_the_same_graphs_and_report_as_one(bag, tmp_path):
         assert set(one.triples(g)) == set(many.triples(g))
     a, b = validate_package(bag, batch_books=10_000).report, validate_package(bag, batch_books=BATCH).report
     assert a.valid and b.valid and [p.to_json() for p in a.problems] == [p.to_json() for p in b.problems]
+
+
+def test_ctrl_c_on_guji_ingest_leaves_nothing(bag, tmp_path):
+    """`guji ingest` of a package, interrupted (SIGINT, as Ctrl-C sends) while loading: exit 130,
+    and the store holds nothing of the package, not even hidden."""
+    home = tmp_path / "home"
+    env = {**os.environ, "GUJI_HOME": str(home), "PYTHONPATH": str(ROOT), "GUJI_PACKAGE_BATCH_BOOKS": "4",
+           "GUJI_ENVIRONMENT": "development"}
+    proc = subprocess.Popen([sys.executable, "-m", "api", "ingest", "--no-sync", str(bag)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if line.startswith("loading"):
+            proc.send_signal(signal.SIGINT)
+            break
+    rest = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert proc.returncode == 130, "".join(lines) + rest
+    assert "cancelled" in rest
+    store = OxigraphStore(home / "oxigraph")
+    assert not any("bench-120" in g.value for g in store.oxigraph.named_graphs())
+    assert not store.staged_graphs()
