@@ -36,7 +36,6 @@ import re
 import shutil
 import sqlite3
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -340,6 +339,7 @@ def _check_bag(root: Path, report: Report, tables: set[str]) -> tuple[bagit.Bag 
     try:
         bag._validate_structure()
         bag._validate_bagittxt()
+        bag._validate_oxum()  # Payload-Oxum, when bag-info.txt has one
         bag._validate_completeness()
     except bagit.BagValidationError as exc:
         for d in exc.details or [exc]:
@@ -432,7 +432,6 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
         batch_name = None
         writers = []
         done_books = 0
-        started = time.monotonic()
         for n in range(n_batches):
             if cancelled and cancelled():
                 raise IngestCancelledError("the ingest was cancelled while checking; nothing was written")
@@ -471,7 +470,6 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
             if batch_name is not None:
                 out.graphs = [package_graph(batch_name), preservation_graph(batch_name)]
             out.quads = writers
-        out.elapsed = time.monotonic() - started  # type: ignore[attr-defined]
         return out
     except BaseException:
         out.cleanup()
