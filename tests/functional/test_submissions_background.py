@@ -89,3 +89,14 @@ def test_status_of_an_unknown_submission_is_404_json(app_and_keys):
     client, keys = app_and_keys
     r = client.get("/api/submissions/nope", headers={"authorization": f"Bearer {keys['sub-1']}"})
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_an_invalid_background_submission_ends_with_its_report_and_stores_nothing(app_and_keys):
+    client, keys = app_and_keys
+    broken = ROOT / "tests" / "fixtures" / "packages" / "bad-checksum"
+    r = post(client, keys["sub-1"], zipped(broken))
+    assert r.status_code == 202
+    body, _ = wait(client, keys["sub-1"], r.json()["status_url"])
+    assert body["state"] == "invalid" and not body["report"]["valid"] and not body["report"]["ingested"]
+    assert {p["code"] for p in body["report"]["problems"] if p["severity"] == "violation"} >= {"checksum_mismatch"}
+    assert client.get("/healthz").json()["quads"] == 0
