@@ -187,8 +187,9 @@ class Unpacked:
 
 
 def sweep_stale_temp(older_than: float = 3600.0, *, directory: str | None = None) -> int:
-    """Remove ``guji-package-*`` dirs (and ``guji-upload-*`` files) left in the temp directory by a
-    process that died while unpacking; only ones untouched for ``older_than`` seconds, so a package
+    """Remove ``guji-package-*`` and ``guji-stream-*`` dirs (the scratch rows and triples of a
+    streaming validation, kg.package.stream) and ``guji-upload-*`` files left in the temp directory
+    by a process that died while unpacking or validating; only ones untouched for ``older_than`` seconds, so a package
     another process is reading right now stays. Returns how many were removed."""
     import os
     import time
@@ -196,7 +197,7 @@ def sweep_stale_temp(older_than: float = 3600.0, *, directory: str | None = None
     base = Path(directory or tempfile.gettempdir())
     cutoff = time.time() - older_than
     removed = 0
-    for p in [*base.glob(TEMP_PREFIX + "*"), *base.glob("guji-upload-*")]:
+    for p in [*base.glob(TEMP_PREFIX + "*"), *base.glob("guji-stream-*"), *base.glob("guji-upload-*")]:
         try:
             if p.lstat().st_mtime > cutoff:
                 continue

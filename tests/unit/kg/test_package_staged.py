@@ -180,3 +180,15 @@ def test_ctrl_c_on_guji_ingest_leaves_nothing(bag, tmp_path):
     store = OxigraphStore(home / "oxigraph")
     assert not any("bench-120" in g.value for g in store.oxigraph.named_graphs())
     assert not store.staged_graphs()
+
+
+def test_scratch_of_a_killed_validation_is_swept_when_stale(tmp_path):
+    from kg.package import sweep_stale_temp
+
+    old, fresh = tmp_path / "guji-stream-old", tmp_path / "guji-stream-fresh"
+    for d in (old, fresh):
+        d.mkdir()
+        (d / "rows.sqlite").write_bytes(b"x")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert sweep_stale_temp(3600, directory=str(tmp_path)) == 1
+    assert not old.exists() and fresh.exists()
