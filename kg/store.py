@@ -136,6 +136,12 @@ class OxigraphStore:
         """Graphs named by a staging marker (``gg:private/ingest/…``): loaded, not yet published."""
         return {q.object.value for q in self._store.quads_for_pattern(None, STAGED_GRAPH, None, None)}
 
+    def accepted_digest(self, graph: str) -> str | None:
+        """The package digest :meth:`publish_staged` kept in ``graph``, if any."""
+        for q in self._store.quads_for_pattern(_T(graph), STAGED_DIGEST, None, _T(graph)):
+            return q.object.value
+        return None
+
     def staging(self, marker: str) -> tuple[set[str], str | None]:
         """What the staging marker ``marker`` names: (graphs, package digest); empty when there is none."""
         graphs, digest = set(), None
@@ -293,11 +299,12 @@ class OxigraphStore:
             except (OSError, RuntimeError, SyntaxError, ValueError) as exc:
                 raise StoreError(f"bulk load of {path} failed: {exc}", graph=graph) from None
 
-    def publish_staged(self, marker: str, *, agent: str) -> list[Change]:
+    def publish_staged(self, marker: str, *, agent: str, accepted: str | None = None) -> list[Change]:
         """Make the graphs the marker hides visible: drop the marker and log one change per graph,
-        in ONE transaction, then notify the subscribers (the projector projects them)."""
+        in ONE transaction, then notify the subscribers (the projector projects them). ``accepted``
+        (a private graph) keeps the marker's digest: a later run of the same package is a no-op."""
         self._require_writable()
-        graphs, _ = self.staging(marker)
+        graphs, digest = self.staging(marker)
         with self._write_lock:
             sequence = self.last_sequence()
             at = canonical_timestamp(datetime.now(timezone.utc))
@@ -315,7 +322,11 @@ class OxigraphStore:
             log = [t for c in changes for t in _change_triples(c)]
             if self.store_id() is None:
                 log.append(ox.Triple(CHANGELOG, _T(GUJI + "storeId"), ox.Literal(str(uuid.uuid4()))))
-            self._update(f"DROP SILENT GRAPH <{marker}> ;\nINSERT DATA {{ GRAPH {CHANGELOG} {{ {_ntriples(log)} }} }}", marker)
+            keep = ""
+            if accepted and digest:
+                keep = f"GRAPH <{accepted}> {{ {_ntriples([ox.Triple(_T(accepted), STAGED_DIGEST, ox.Literal(digest))])} }} "
+            self._update(f"DROP SILENT GRAPH <{marker}> ;\n" + (f"DROP SILENT GRAPH <{accepted}> ;\n" if keep else "")
+                         + f"INSERT DATA {{ {keep}GRAPH {CHANGELOG} {{ {_ntriples(log)} }} }}", marker)
             self._committed(changes)
             return changes
 

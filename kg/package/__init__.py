@@ -142,6 +142,9 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits
         marker = staging_marker(streamed.batch)
         staged, digest = store.staging(marker)
         published = set(store.graphs())
+        accepted = f"{marker}/accepted"
+        if not staged and all(g in published for g in streamed.graphs) and store.accepted_digest(accepted) == streamed.digest:
+            return result  # this very package was published before: nothing to write (no-op re-ingest)
         if staged and (digest != streamed.digest or streamed.single is not None):
             store.unstage(marker, agent=agent)  # another package (or another batching) was half-loaded under this batch
             staged = set()
@@ -151,7 +154,9 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits
             graphs: dict[str, list] = {g: [] for g in streamed.graphs}
             for q in _read_quads(streamed.quads):
                 graphs[q.graph_name.value].append(q.triple)
-            result.changes = store.replace_graphs(graphs, agent=agent)
+            if store.accepted_digest(accepted) is not None:
+                graphs[accepted] = []  # the kept digest no longer describes the graphs
+            result.changes = [c for c in store.replace_graphs(graphs, agent=agent) if c.graph in streamed.graphs]
             return result
         if not staged:
             store.stage(marker, streamed.graphs, streamed.digest, agent=agent)
@@ -165,7 +170,7 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits
         except BaseException:
             store.unstage(marker, agent=agent)  # cancelled (or Ctrl-C): leave nothing
             raise
-        result.changes = [c for c in store.publish_staged(marker, agent=agent) if c.graph in streamed.graphs]
+        result.changes = [c for c in store.publish_staged(marker, agent=agent, accepted=accepted) if c.graph in streamed.graphs]
         progress("published", streamed.books, streamed.books)
         return result
     finally:

@@ -192,3 +192,28 @@ def test_scratch_of_a_killed_validation_is_swept_when_stale(tmp_path):
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     assert sweep_stale_temp(3600, directory=str(tmp_path)) == 1
     assert not old.exists() and fresh.exists()
+
+
+def test_reingest_of_a_published_large_package_is_a_no_op_and_a_changed_one_replaces_it(bag, tmp_path):
+    import shutil
+
+    store = OxigraphStore(tmp_path / "store")
+    first = ingest_package(store, bag, agent="t", batch_books=BATCH)
+    assert len(first.changes) == 2
+    last, quads = store.last_sequence(), len(store.oxigraph)
+    again = ingest_package(store, bag, agent="t", batch_books=BATCH)
+    assert again.report.valid and again.changes == []
+    assert store.last_sequence() == last and len(store.oxigraph) == quads
+    # the same batch with one book's title corrected: the published graphs become the new package
+    changed = tmp_path / "changed"
+    shutil.copytree(bag, changed)
+    books = changed / "data" / "books.csv"
+    books.write_text(books.read_text(encoding="utf-8").replace("善 000007,李太白集", "善 000007,李太白文集"), encoding="utf-8")
+    import bagit
+
+    b = bagit.Bag(str(changed))
+    b.save(manifests=True)
+    result = ingest_package(store, changed, agent="t", batch_books=BATCH)
+    assert result.report.valid and {c.graph for c in result.changes} == {package_graph("bench-120"), preservation_graph("bench-120")}
+    assert Catalog(store).book(CENSUS)["title"] == "李太白文集"
+    assert store.accepted_digest(staging_marker("bench-120") + "/accepted") is None
