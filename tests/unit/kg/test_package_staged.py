@@ -54,9 +54,11 @@ def bag(tmp_path_factory):
 
 
 def _run(store_dir: Path, bag: Path, *, slow: bool) -> subprocess.Popen:
+    scratch = store_dir.parent / "tmp"  # the killed process's scratch stays under the test's tmp_path
+    scratch.mkdir(exist_ok=True)
     return subprocess.Popen([sys.executable, "-c", SCRIPT, str(store_dir), str(bag), "slow" if slow else "fast", str(BATCH)],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _public_view(store: OxigraphStore, public_dir: Path) -> dict:
