@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from api import operations
 from api.context import SAMPLE_DIR, Context
@@ -142,12 +142,38 @@ def _print_source(console: Console, source: dict) -> None:
 def _ingest(op, paths: list[Path], fmt: str, *, quiet: bool, sync: bool) -> dict:
     """Run one ingest here (with a progress bar) or in the server, printing each source."""
     started = time.monotonic()
-    if op.remote or fmt != "kanripo":
-        if not quiet and op.remote:
+    if op.remote:
+        if not quiet:
             err.print(f"the store is held by the guji server at {op.client.server.url}: ingesting there")
         result = op.ingest(paths, fmt, sync=sync)
         for source in result["sources"]:
             _print_source(err, source)
+    elif fmt == "package":
+        # reading (MB), checking and loading (books): a bar with rate and ETA per phase; Ctrl-C
+        # stops the ingest and leaves nothing of the package (ADR 0017)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                      TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=quiet) as progress:
+            tasks: dict[str, int] = {}
+
+            def on_progress(phase: str, done: int, total: int) -> None:
+                unit, scale = ("MB", 1024 * 1024) if phase == "reading" else ("books", 1)
+                if phase not in tasks:
+                    tasks[phase] = progress.add_task(f"{phase} ({unit})", total=max(total // scale, 1), rate="")
+                    if not quiet and not err.is_terminal:  # a log, not a terminal: one line per phase
+                        err.print(f"{phase}: {done // scale}/{total // scale} {unit}")
+                task = progress.tasks[tasks[phase]]
+                elapsed = max(task.elapsed or 0.0, 1e-6)
+                progress.update(tasks[phase], completed=done // scale, total=max(total // scale, 1),
+                                rate=f"{done / scale / elapsed:,.0f} {unit}/s")
+
+            def on_source(source: dict) -> None:
+                _print_source(progress.console, source)
+
+            try:
+                result = op.ingest(paths, fmt, sync=sync, on_source=on_source, on_progress=on_progress)
+            except KeyboardInterrupt:
+                err.print("[bold red]cancelled[/]: the ingest was stopped; nothing of the package is visible (what was loaded is removed)")
+                raise typer.Exit(130) from None
     else:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, disable=quiet) as progress:

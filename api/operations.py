@@ -41,14 +41,16 @@ def _change(change) -> dict[str, Any]:
 
 def ingest(ctx: Context, paths: list[Path], format: str | None = None, *, agent: str = "guji ingest",
            on_read: Optional[Callable[[str, int, int], None]] = None,
-           on_source: Optional[Callable[[dict], None]] = None) -> dict[str, Any]:
+           on_source: Optional[Callable[[dict], None]] = None,
+           on_progress: Optional[Callable[[str, int, int], None]] = None) -> dict[str, Any]:
     """Ingest Kanripo works or submission packages (one named graph per source, idempotent).
 
     Kanripo: every work is read and checked first (a broken one raises and nothing is written),
     then each work's graph is written in one transaction and the annotations of changed juan are
     re-anchored. Packages: each is validated, then written; the first invalid one stops the run
     (``valid`` false, its report in ``sources``). ``on_read(name, i, n)`` and ``on_source(source)``
-    report progress to a caller that shows it.
+    report progress to a caller that shows it; ``on_progress(phase, done, total)`` the phases of
+    a package ingest (reading bytes, checking and loading books: kg.package.stream).
     """
     fmt = ingest_format(paths, format)
     sources: list[dict[str, Any]] = []
@@ -77,7 +79,8 @@ def ingest(ctx: Context, paths: list[Path], format: str | None = None, *, agent:
         from kg.package import ingest_package
 
         for path in paths:
-            result = ingest_package(ctx.store, path, agent=agent, limits=ctx.archive_limits(), pyramids=ctx.pyramids)
+            result = ingest_package(ctx.store, path, agent=agent, limits=ctx.archive_limits(), pyramids=ctx.pyramids,
+                                    progress=on_progress, batch_books=ctx.settings.package_batch_books)
             source = {"source": str(path), "valid": result.report.valid, "report": result.report.to_json(),
                       "report_text": result.report.to_text(),
                       "changes": [{"graph": c.graph, "added": c.added, "removed": c.removed} for c in result.changes],

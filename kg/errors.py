@@ -46,6 +46,13 @@ class ConflictError(GujiError):
     code = "conflict"
 
 
+class IngestCancelledError(ConflictError):
+    """An ingest stopped on request (Ctrl-C, a cancel call) before it published anything: the
+    store holds nothing of the package (ADR 0017)."""
+
+    code = "ingest_cancelled"
+
+
 class StoreError(GujiError):
     code = "store_error"
 

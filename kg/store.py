@@ -29,6 +29,9 @@ from kg.errors import StoreError
 from kg.namespaces import GG, GUJI, ID, PROV, RDF, XSD
 
 CHANGELOG = ox.NamedNode(GG + "changelog")
+STAGING = GG + "private/ingest/"  # a marker graph per package being loaded (ADR 0017)
+STAGED_GRAPH = ox.NamedNode(GUJI + "stagedGraph")
+STAGED_DIGEST = ox.NamedNode(GUJI + "stagedDigest")
 AGENT = ID + "agent/account/"  # who wrote: a user name or a tool such as "guji ingest"
 _T = ox.NamedNode
 _RDF_TYPE = _T(RDF + "type")
@@ -124,7 +127,30 @@ class OxigraphStore:
         return self._store.query(sparql, **dataset)
 
     def graphs(self) -> list[str]:
-        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+        """The named graphs, without those a package ingest is still loading (ADR 0017): nothing
+        that lists graphs (pages, projections, their rebuilds and checks) sees a half-loaded package."""
+        staged = self.staged_graphs()
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode) and g.value not in staged)
+
+    def staged_graphs(self) -> set[str]:
+        """Graphs named by a staging marker (``gg:private/ingest/…``): loaded, not yet published."""
+        return {q.object.value for q in self._store.quads_for_pattern(None, STAGED_GRAPH, None, None)}
+
+    def accepted_digest(self, graph: str) -> str | None:
+        """The package digest :meth:`publish_staged` kept in ``graph``, if any."""
+        for q in self._store.quads_for_pattern(_T(graph), STAGED_DIGEST, None, _T(graph)):
+            return q.object.value
+        return None
+
+    def staging(self, marker: str) -> tuple[set[str], str | None]:
+        """What the staging marker ``marker`` names: (graphs, package digest); empty when there is none."""
+        graphs, digest = set(), None
+        for q in self._store.quads_for_pattern(None, None, None, _T(marker)):
+            if q.predicate == STAGED_GRAPH:
+                graphs.add(q.object.value)
+            elif q.predicate == STAGED_DIGEST:
+                digest = q.object.value
+        return graphs, digest
 
     def count(self, graph: str | None = None) -> int:
         if graph is None:
@@ -252,6 +278,81 @@ class OxigraphStore:
             self._update(" ;\n".join(parts), label)
             self._committed(changes)
             return changes
+
+    # -- staged bulk loads (ADR 0017) --------------------------------------------------------------
+
+    def stage(self, marker: str, graphs: list[str], digest: str, *, agent: str) -> None:
+        """Commit the marker that hides ``graphs`` before anything is bulk loaded into them."""
+        node = _T(marker)
+        triples = [ox.Triple(node, STAGED_GRAPH, _T(g)) for g in graphs] + [ox.Triple(node, STAGED_DIGEST, ox.Literal(digest))]
+        self.replace_graphs({marker: triples}, agent=agent)
+
+    def bulk_load_staged(self, path: Path | str, graph: str) -> None:
+        """Load an N-Triples file into a graph a committed marker hides (not transactional, bounded
+        memory: a process killed half-way leaves hidden triples that the next run loads over)."""
+        self._require_writable()
+        if graph not in self.staged_graphs():
+            raise StoreError(f"refusing to bulk load into a graph no staging marker hides: {graph}", graph=graph)
+        with self._write_lock:
+            try:
+                self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=_T(graph))
+            except (OSError, RuntimeError, SyntaxError, ValueError) as exc:
+                raise StoreError(f"bulk load of {path} failed: {exc}", graph=graph) from None
+
+    def publish_staged(self, marker: str, *, agent: str, accepted: str | None = None) -> list[Change]:
+        """Make the graphs the marker hides visible: drop the marker and log one change per graph,
+        in ONE transaction, then notify the subscribers (the projector projects them). ``accepted``
+        (a private graph) keeps the marker's digest: a later run of the same package is a no-op."""
+        self._require_writable()
+        graphs, digest = self.staging(marker)
+        with self._write_lock:
+            sequence = self.last_sequence()
+            at = canonical_timestamp(datetime.now(timezone.utc))
+            changes = []
+            for g in sorted(graphs):
+                rows = list(self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}"))
+                added = int(rows[0]["n"].value) if rows else 0
+                if not added:
+                    continue
+                sequence += 1
+                changes.append(Change(sequence, g, "replace", added, 0, at, agent))
+            old = sum(1 for _ in self._store.quads_for_pattern(None, None, None, _T(marker)))
+            sequence += 1
+            changes.append(Change(sequence, marker, "drop", 0, old, at, agent))
+            log = [t for c in changes for t in _change_triples(c)]
+            if self.store_id() is None:
+                log.append(ox.Triple(CHANGELOG, _T(GUJI + "storeId"), ox.Literal(str(uuid.uuid4()))))
+            keep = ""
+            if accepted and digest:
+                keep = f"GRAPH <{accepted}> {{ {_ntriples([ox.Triple(_T(accepted), STAGED_DIGEST, ox.Literal(digest))])} }} "
+            self._update(f"DROP SILENT GRAPH <{marker}> ;\n" + (f"DROP SILENT GRAPH <{accepted}> ;\n" if keep else "")
+                         + f"INSERT DATA {{ {keep}GRAPH {CHANGELOG} {{ {_ntriples(log)} }} }}", marker)
+            self._committed(changes)
+            return changes
+
+    def unstage(self, marker: str, *, agent: str) -> None:
+        """Remove what a marker hides (a cancelled or superseded load), then the marker itself."""
+        self._require_writable()
+        graphs, _ = self.staging(marker)
+        with self._write_lock:
+            for g in graphs:
+                self._clear_in_chunks(_T(g))
+                self._store.remove_graph(_T(g))  # empty by now: forget the name too
+        self.replace_graphs({marker: ()}, agent=agent)
+        with self._write_lock:
+            self._store.remove_graph(_T(marker))
+
+    def _clear_in_chunks(self, graph: ox.NamedNode, chunk: int = 50_000) -> None:
+        """Empty a graph in bounded transactions (one DROP of millions of triples holds them all in memory)."""
+        while True:
+            quads = []
+            for q in self._store.quads_for_pattern(None, None, None, graph):
+                quads.append(q)
+                if len(quads) >= chunk:
+                    break
+            if not quads:
+                break
+            self._update("DELETE DATA { GRAPH " + str(graph) + " { " + _ntriples(q.triple for q in quads) + " } }", graph.value)
 
     def optimize(self) -> None:
         """Compact the on-disk store (after a bulk ingest: 367 MB → 222 MB for all of Kanripo, in 0.5 s)."""

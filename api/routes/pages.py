@@ -362,6 +362,12 @@ def acceptance_page(request: Request) -> HTMLResponse:
     return render(request, "acceptance.html", title="验收 Acceptance", nav="acceptance")
 
 
+@router.get("/submissions/{job_id}", response_class=HTMLResponse)
+def submission_page(request: Request, job_id: str) -> HTMLResponse:
+    """A background submission's progress and report; the page fetches them with the caller's token."""
+    return render(request, "submission.html", title="数据提交 Submission", nav="submission", job_id=job_id)
+
+
 @router.get("/acceptance/report", response_class=HTMLResponse)
 def acceptance_report_page(request: Request) -> HTMLResponse:
     """The report needs the caller's token (kept in the browser session): a small page fetches it."""

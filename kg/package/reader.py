@@ -61,6 +61,7 @@ class Package:
     declared_pua: dict[str, Row] = field(default_factory=dict)  # PUA char -> gaiji row
     images: dict[str, tuple] = field(default_factory=dict)  # file_id -> (images.check.ImageInfo, sha256) of service images
     image_limits: dict[str, int] = field(default_factory=dict)  # images.check.inspect keyword limits
+    digests: dict[str, str] = field(default_factory=dict)  # bag path -> sha256 the (verified) manifest gives
 
     def rows(self, table: str) -> list[Row]:
         return self.tables.get(table, [])
@@ -186,8 +187,9 @@ class Unpacked:
 
 
 def sweep_stale_temp(older_than: float = 3600.0, *, directory: str | None = None) -> int:
-    """Remove ``guji-package-*`` dirs (and ``guji-upload-*`` files) left in the temp directory by a
-    process that died while unpacking; only ones untouched for ``older_than`` seconds, so a package
+    """Remove ``guji-package-*`` and ``guji-stream-*`` dirs (the scratch rows and triples of a
+    streaming validation, kg.package.stream) and ``guji-upload-*`` files left in the temp directory
+    by a process that died while unpacking or validating; only ones untouched for ``older_than`` seconds, so a package
     another process is reading right now stays. Returns how many were removed."""
     import os
     import time
@@ -195,7 +197,7 @@ def sweep_stale_temp(older_than: float = 3600.0, *, directory: str | None = None
     base = Path(directory or tempfile.gettempdir())
     cutoff = time.time() - older_than
     removed = 0
-    for p in [*base.glob(TEMP_PREFIX + "*"), *base.glob("guji-upload-*")]:
+    for p in [*base.glob(TEMP_PREFIX + "*"), *base.glob("guji-stream-*"), *base.glob("guji-upload-*")]:
         try:
             if p.lstat().st_mtime > cutoff:
                 continue
@@ -218,6 +220,20 @@ def _decode(data: bytes, file: str, report: Report) -> str | None:
         return None
 
 
+def report_bag_problem(d, report: Report) -> None:
+    """One problem bagit found (a checksum mismatch, a missing or unexpected file) in the report."""
+    path = getattr(d, "path", None) or "manifest-sha256.txt"
+    if isinstance(d, bagit.ChecksumMismatch):
+        report.violation("checksum_mismatch", path, f"校验值不符：清单记为 {d.expected}，实际为 {d.found}",
+                         f"checksum mismatch: the manifest says {d.expected}, the file has {d.found}", field=d.algorithm)
+    elif isinstance(d, bagit.FileMissing):
+        report.violation("file_missing", path, "清单中列出的文件不存在", "a file listed in the manifest is missing")
+    elif isinstance(d, bagit.UnexpectedFile):
+        report.violation("file_not_in_manifest", path, "文件未列入清单", "a payload file is not listed in the manifest")
+    else:
+        report.violation("bag_invalid", path, f"BagIt 校验失败：{d}", f"BagIt validation failed: {d}")
+
+
 def read_package(root: Path, report: Report, limits: ArchiveLimits | None = None) -> Package | None:
     """Check the bag and read every table. Returns None when the package can't be read at all."""
     try:
@@ -228,18 +244,8 @@ def read_package(root: Path, report: Report, limits: ArchiveLimits | None = None
     try:
         bag.validate(processes=1)
     except bagit.BagValidationError as exc:
-        details = exc.details or [exc]
-        for d in details:
-            path = getattr(d, "path", None) or "manifest-sha256.txt"
-            if isinstance(d, bagit.ChecksumMismatch):
-                report.violation("checksum_mismatch", path, f"校验值不符：清单记为 {d.expected}，实际为 {d.found}",
-                                 f"checksum mismatch: the manifest says {d.expected}, the file has {d.found}", field=d.algorithm)
-            elif isinstance(d, bagit.FileMissing):
-                report.violation("file_missing", path, "清单中列出的文件不存在", "a file listed in the manifest is missing")
-            elif isinstance(d, bagit.UnexpectedFile):
-                report.violation("file_not_in_manifest", path, "文件未列入清单", "a payload file is not listed in the manifest")
-            else:
-                report.violation("bag_invalid", path, f"BagIt 校验失败：{d}", f"BagIt validation failed: {d}")
+        for d in exc.details or [exc]:
+            report_bag_problem(d, report)
     except bagit.BagError as exc:
         report.violation("bag_invalid", "bagit.txt", f"BagIt 校验失败：{exc}", f"BagIt validation failed: {exc}")
     data = root / "data"
@@ -348,12 +354,13 @@ def _read_table(path: Path, table: Table, report: Report) -> list[Row]:
     except csv.Error as exc:
         report.violation("csv_syntax", file, f"CSV 语法错误：{exc}", f"CSV syntax error: {exc}", row=reader.line_num)
     for row in rows:
-        _check_row(row, table, file, report)
+        check_row(row, table, file, report)
     _check_unique(rows, table, file, report)
     return rows
 
 
-def _check_row(row: Row, table: Table, file: str, report: Report) -> None:
+def check_row(row: Row, table: Table, file: str, report: Report) -> None:
+    """One row on its own: mandatory and recommended values, types, vocabularies, patterns."""
     for col in table.columns:
         value = row.get(col.name)
         where = {"row": row.line, "field": col.name}
@@ -399,14 +406,19 @@ def _check_unique(rows: list[Row], table: Table, file: str, report: Report) -> N
             continue
         seen: dict[str, int] = {}
         for row in rows:
-            v = row.get(col.name).strip()
-            if not v:
-                continue
-            if v in seen:
-                report.violation("duplicate", file, f"{col.name} 重复：与第 {seen[v]} 行相同", f"duplicate {col.name}: the same as row {seen[v]}",
-                                 row=row.line, field=col.name, value=v)
-            else:
-                seen[v] = row.line
+            check_unique_value(row, col.name, seen, file, report)
+
+
+def check_unique_value(row: Row, name: str, seen: dict[str, int], file: str, report: Report) -> None:
+    """``row``'s value of the unique column ``name`` against the values ``seen`` so far (value → line)."""
+    v = row.get(name).strip()
+    if not v:
+        return
+    if v in seen:
+        report.violation("duplicate", file, f"{name} 重复：与第 {seen[v]} 行相同", f"duplicate {name}: the same as row {seen[v]}",
+                         row=row.line, field=name, value=v)
+    else:
+        seen[v] = row.line
 
 
 def sha256_of(path: Path) -> str:
@@ -417,7 +429,7 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def check_references(pkg: Package, report: Report) -> None:
+def check_references(pkg: Package, report: Report, *, counts: bool = True) -> None:
     """Cross-table checks: references resolve, derivations point somewhere, frames do not overlap,
     files are where they say with the checksum they say, private-use characters are declared."""
     books, reels, files = pkg.index("books", "book_id"), pkg.index("reels", "reel_id"), pkg.index("files", "file_id")
@@ -446,7 +458,8 @@ def check_references(pkg: Package, report: Report) -> None:
     _check_files(pkg, report)
     _check_gaiji(pkg, report)
     _check_private_use(pkg, report)
-    _check_counts(pkg, report)
+    if counts:  # the streaming reader checks the counts of the whole package itself
+        _check_counts(pkg, report)
     from kg.package.serials import check_package  # v2: serials, issues, articles, issue frames (ADR 0021)
 
     check_package(pkg, report)
@@ -531,7 +544,7 @@ def _check_files(pkg: Package, report: Report) -> None:
         if row.get("size").strip().isdigit() and int(row.get("size")) != size:
             report.violation("size_mismatch", "data/files.csv", f"字节数不符：表中为 {row.get('size')}，文件为 {size}",
                              f"size mismatch: the table says {row.get('size')}, the file has {size} bytes", row=row.line, field="size")
-        digest = sha256_of(path)
+        digest = pkg.digests.get(f"data/{rel}") or sha256_of(path)  # the bag check already verified the manifest's
         if _SHA256.match(row.get("sha256").strip()) and row.get("sha256").strip() != digest:
             report.violation("checksum_mismatch", "data/files.csv", f"SHA-256 不符：表中为 {row.get('sha256')}，文件为 {digest}",
                              f"sha256 mismatch: the table says {row.get('sha256')}, the file has {digest}", row=row.line, field="sha256")
