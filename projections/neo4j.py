@@ -278,6 +278,7 @@ class Neo4jProjection:
     # -- writing -----------------------------------------------------------------------------------
 
     name = "neo4j"
+    batch = 5000  # change-log entries per apply (written GRAPHS_PER_STEP graphs at a time)
 
     def apply(self, store: OxigraphStore, changes) -> dict:
         """Re-project the graphs these changes name, then move the checkpoint to the last one."""
