@@ -522,14 +522,13 @@ def unchanged(store: OxigraphStore, text_id: str, digest: str) -> bool:
 
 
 def ingest_work(store: OxigraphStore, work_dir: Path, *, agent: str = "guji ingest") -> IngestResult:
+    """One work, always read and written (no digest: ``guji ingest``, ``api.operations.ingest``,
+    is the path that records digests and skips unchanged works)."""
     from kg.works import confirmed, rewrite
 
     wg = read_work(work_dir)
     graph = graph_iri(wg.text_id)
-    changes = store.replace_graphs({graph: rewrite(wg.triples, confirmed(store)),
-                                    digest_graph(wg.text_id): digest_triples(wg.text_id, source_digest(store, work_dir))},
-                                   agent=agent)
-    change = next((c for c in changes if c.graph == graph), None)
+    change = store.replace_graph(graph, rewrite(wg.triples, confirmed(store)), agent=agent)
     return IngestResult(wg.text_id, graph, change, len(set(wg.triples)), wg.juan_count, wg.folio_count, wg.char_count, wg.warnings)
 
 

@@ -283,7 +283,8 @@ class Neo4jProjection:
     def apply(self, store: OxigraphStore, changes) -> dict:
         """Re-project the graphs these changes name, then move the checkpoint to the last one."""
         self.ensure_schema()
-        todo = sorted({c.graph for c in changes})
+        # graphs that can be in Neo4j (a private or schema graph never is: nothing to undo or write)
+        todo = sorted({c.graph for c in changes if is_public(c.graph) and not c.graph.startswith(NOT_PROJECTED_GRAPHS)})
         stats = self._project(store, todo)
         self._set_checkpoint(store, changes[-1].sequence)
         return {"graphs": len(todo), **stats}

@@ -258,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         r = subprocess.run([sys.executable, "-m", "api", "sync", "--check"], env=env, cwd=ROOT, capture_output=True, text=True)
         row("guji sync --check beside the server", f"{time.perf_counter() - t:.1f} s (exit {r.returncode})")
+        if r.returncode:
+            log("sync --check said: " + " | ".join((r.stdout + r.stderr).strip().splitlines()[-12:]))
         row("guji serve RSS after the load / peak", f"{rss_mb(server.pid):,.0f} MB / {peak_rss_mb(server.pid):,.0f} MB")
     finally:
         if server is not None:
