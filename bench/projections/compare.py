@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     import projections.neo4j as here
 
     tmp = Path(tempfile.mkdtemp(prefix="guji-bench-compare-"))
+    try:
+        return run(args, tmp, here)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, tmp: Path, here) -> int:
     ref = load_ref(args.ref, tmp)
     store = OxigraphStore(tmp / "store")
     for w in find_works([ROOT / "samples" / "kanripo"]):
