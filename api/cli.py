@@ -126,6 +126,9 @@ def _print_source(console: Console, source: dict) -> None:
         else:
             console.print(f"[bold red]refused[/]: {source['source']} is invalid; nothing was written")
         return
+    if source.get("skipped"):
+        console.print(f"{source['source']}: same files as the last ingest, not read (unchanged)")
+        return
     state = "unchanged" if source["unchanged"] else f"+{source['added']} -{source['removed']}"
     console.print(f"{source['source']}: {source['juan']} juan, {source['folio_sides']} folio sides, "
                   f"{source['characters']} characters, {source['triples']} triples ({state})")

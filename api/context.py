@@ -285,10 +285,11 @@ class Context:
         except Exception:  # noqa: BLE001 - statistics must not break reading
             logging.getLogger("guji.usage").exception("counting %s failed", kind)
 
-    def replace_texts(self, graph: str, triples: list, *, agent: str):
-        """Write a source graph that holds juan texts, then re-anchor the annotations of every juan
-        whose text changed (moved when the quote is found once, flagged for review otherwise; never a
-        silent move). Returns (change, re-anchor reports)."""
+    def replace_texts(self, graph: str, triples: list, *, agent: str, also: dict | None = None):
+        """Write a source graph that holds juan texts (with ``also``, more graphs in the same
+        transaction), then re-anchor the annotations of every juan whose text changed (moved when
+        the quote is found once, flagged for review otherwise; never a silent move). Returns
+        (change of ``graph`` or None, re-anchor reports)."""
         import pyoxigraph as ox
 
         from accounts.identity import Identity
@@ -296,7 +297,8 @@ class Context:
 
         text_p = ox.NamedNode(GUJI + "text")
         old = {q.subject.value: q.object.value for q in self.store.oxigraph.quads_for_pattern(None, text_p, None, ox.NamedNode(graph))}
-        change = self.store.replace_graph(graph, triples, agent=agent)
+        changes = self.store.replace_graphs({graph: triples, **(also or {})}, agent=agent)
+        change = next((c for c in changes if c.graph == graph), None)
         reports = []
         if change is not None and old:
             new = {t.subject.value: t.object.value for t in triples if t.predicate == text_p}

@@ -45,9 +45,10 @@ def ingest(ctx: Context, paths: list[Path], format: str | None = None, *, agent:
            on_progress: Optional[Callable[[str, int, int], None]] = None) -> dict[str, Any]:
     """Ingest Kanripo works or submission packages (one named graph per source, idempotent).
 
-    Kanripo: every work is read and checked first (a broken one raises and nothing is written),
-    then each work's graph is written in one transaction and the annotations of changed juan are
-    re-anchored. Packages: each is validated, then written; the first invalid one stops the run
+    Kanripo: a work whose files, reader and work identities have the digest of its last ingest is
+    skipped unparsed (``skipped``); every other work is read and checked first (a broken one raises
+    and nothing is written), then each work's graph is written in one transaction with its digest
+    and the annotations of changed juan are re-anchored. Packages: each is validated, then written; the first invalid one stops the run
     (``valid`` false, its report in ``sources``). ``on_read(name, i, n)`` and ``on_source(source)``
     report progress to a caller that shows it; ``on_progress(phase, done, total)`` the phases of
     a package ingest (reading bytes, checking and loading books: kg.package.stream).
@@ -56,7 +57,7 @@ def ingest(ctx: Context, paths: list[Path], format: str | None = None, *, agent:
     sources: list[dict[str, Any]] = []
     valid = True
     if fmt == "kanripo":
-        from kg.ingest_kanripo import find_works, graph_iri, read_work
+        from kg.ingest_kanripo import digest_graph, digest_triples, find_works, graph_iri, read_work, source_digest, unchanged
         from kg.works import confirmed, rewrite
 
         works = find_works(paths)
@@ -64,14 +65,25 @@ def ingest(ctx: Context, paths: list[Path], format: str | None = None, *, agent:
         for i, w in enumerate(works):
             if on_read:
                 on_read(w.name, i, len(works))
-            graphs.append(read_work(w))  # raises on the first broken work: nothing written yet
-        for wg in graphs:
-            # curator-confirmed work identities hold across re-ingest (kg.works)
-            change, reanchored = ctx.replace_texts(graph_iri(wg.text_id), rewrite(wg.triples, confirmed(ctx.store)), agent=agent)
-            source = {"source": wg.text_id, "graph": graph_iri(wg.text_id), "juan": wg.juan_count,
-                      "folio_sides": wg.folio_count, "characters": wg.char_count, "triples": len(wg.triples),
-                      **_change(change), "warnings": list(wg.warnings),
-                      "reanchored": [{"source": r.source, "checked": r.checked, "outcomes": r.outcomes} for r in reanchored]}
+            digest = source_digest(ctx.store, w)
+            if unchanged(ctx.store, w.name, digest):
+                # the same files, reader and work identities as the last ingest: not even parsed
+                graphs.append((w, digest, None))
+            else:
+                graphs.append((w, digest, read_work(w)))  # raises on the first broken work: nothing written yet
+        for w, digest, wg in graphs:
+            if wg is None:
+                source = {"source": w.name, "graph": graph_iri(w.name), "skipped": True, "triples": 0, **_change(None),
+                          "warnings": [], "reanchored": []}
+            else:
+                # curator-confirmed work identities hold across re-ingest (kg.works); the digest is
+                # written with the graph, in its transaction
+                change, reanchored = ctx.replace_texts(graph_iri(wg.text_id), rewrite(wg.triples, confirmed(ctx.store)), agent=agent,
+                                                       also={digest_graph(wg.text_id): digest_triples(wg.text_id, digest)})
+                source = {"source": wg.text_id, "graph": graph_iri(wg.text_id), "juan": wg.juan_count,
+                          "folio_sides": wg.folio_count, "characters": wg.char_count, "triples": len(wg.triples),
+                          **_change(change), "warnings": list(wg.warnings),
+                          "reanchored": [{"source": r.source, "checked": r.checked, "outcomes": r.outcomes} for r in reanchored]}
             sources.append(source)
             if on_source:
                 on_source(source)

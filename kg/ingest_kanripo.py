@@ -13,11 +13,17 @@ One Kanripo work (a folder ``KR2a0031/`` holding one folder per edition branch: 
 
 IRIs are derived from the source only (no blank nodes), so re-ingesting gives the same triples
 and the store's diff makes it a no-op.
+
+A re-ingest of an unchanged work does not even parse it (ADR 0018): the digest of its files, of
+this reader's code and of the curator-confirmed work identities is written with the work's graph,
+in the same transaction, to the private graph ``gg:private/ingest/kanripo/<id>``; a later run that
+computes the same digest, and finds no later change of the work's graph by anyone else, skips it.
 """
 
 from __future__ import annotations
 
 import configparser
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -472,7 +478,52 @@ class IngestResult:
     warnings: list[str]
 
 
+DIGEST = N(GUJI + "sourceDigest")
+_READER = (Path(__file__), Path(fmt.__file__), Path(byline.__file__))  # the code that turns files into triples
+
+
+def digest_graph(text_id: str) -> str:
+    """The private graph that remembers what a work's graph was ingested from."""
+    return f"{GG}private/ingest/kanripo/{text_id}"
+
+
+def source_digest(store: OxigraphStore, work_dir: Path) -> str:
+    """sha256 over every file of the work (relative path and bytes), the reader's own code and the
+    confirmed work identities (they rewrite the triples): equal digests, equal triples."""
+    from kg.works import confirmed
+
+    h = hashlib.sha256()
+    for f in _READER:
+        h.update(f.read_bytes())
+    h.update(json.dumps(sorted(confirmed(store).items())).encode())
+    for f in sorted(x for x in work_dir.rglob("*") if x.is_file() and ".git" not in x.relative_to(work_dir).parts):
+        h.update(b"\0" + f.relative_to(work_dir).as_posix().encode() + b"\0")
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def digest_triples(text_id: str, digest: str) -> list[ox.Triple]:
+    return [T(N(graph_iri(text_id)), DIGEST, L(digest))]
+
+
+def _last_change(store: OxigraphStore, graph: str) -> int:
+    rows = list(store.query(f"""PREFIX guji: <{GUJI}> SELECT (MAX(?s) AS ?m) WHERE {{
+        GRAPH <{GG}changelog> {{ ?c guji:changedGraph <{graph}> ; guji:sequence ?s }} }}"""))
+    return int(rows[0]["m"].value) if rows and rows[0]["m"] is not None else 0
+
+
+def unchanged(store: OxigraphStore, text_id: str, digest: str) -> bool:
+    """Was the work's graph written from exactly this digest, and changed by nobody since?"""
+    recorded = {q.object.value for q in store.oxigraph.quads_for_pattern(
+        N(graph_iri(text_id)), DIGEST, None, N(digest_graph(text_id)))}
+    if recorded != {digest}:
+        return False
+    return _last_change(store, graph_iri(text_id)) <= _last_change(store, digest_graph(text_id))
+
+
 def ingest_work(store: OxigraphStore, work_dir: Path, *, agent: str = "guji ingest") -> IngestResult:
+    """One work, always read and written (no digest: ``guji ingest``, ``api.operations.ingest``,
+    is the path that records digests and skips unchanged works)."""
     from kg.works import confirmed, rewrite
 
     wg = read_work(work_dir)

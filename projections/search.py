@@ -24,6 +24,7 @@ def fingerprint(doc: dict[str, Any]) -> str:
 
 class SearchProjection:
     name = "search"
+    batch = 5000  # change-log entries per apply: annotation changes on one juan re-index it once per step
 
     def __init__(self, service: Any) -> None:
         self.service = service

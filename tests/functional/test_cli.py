@@ -45,6 +45,7 @@ def test_reingest_is_a_no_op(home):
     before = quads(home)
     r = guji(home, "ingest", str(SAMPLE_DIR / "kanripo"))
     assert r.returncode == 0 and r.stderr.count("(unchanged)") == 3
+    assert r.stderr.count("not read") == 3  # skipped by content digest before parsing (ADR 0018)
     assert quads(home) == before
 
 

@@ -135,22 +135,22 @@ def test_approved_annotations_link_text_and_entity_drafts_stay_out(store, projec
 
 
 def test_an_interrupted_rebuild_is_redone_by_a_plain_sync(store, projection, monkeypatch):
-    """`guji sync --rebuild` stopped half-way (a simulated crash: the second graph's write raises)
-    used to leave Neo4j partial while `guji sync` reported success; now the checkpoint says
+    """`guji sync --rebuild` stopped half-way (a simulated crash: the second batched write statement
+    raises) used to leave Neo4j partial while `guji sync` reported success; now the checkpoint says
     'rebuilding' until the rebuild completes, so a plain sync rebuilds again."""
     from projections import Projector
 
     ingest_package(store, SAMPLE_PACKAGE, agent="t")
     projection.sync(store, rebuild=True)
-    real_write, calls = projection._write, {"n": 0}
+    real_unwind, calls = projection._unwind, {"n": 0}
 
-    def crash_on_second(m):
+    def crash_on_second(query, rows, **params):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("simulated crash")
-        return real_write(m)
+        return real_unwind(query, rows, **params)
 
-    monkeypatch.setattr(projection, "_write", crash_on_second)
+    monkeypatch.setattr(projection, "_unwind", crash_on_second)
     with pytest.raises(RuntimeError):
         projection.sync(store, rebuild=True)
     monkeypatch.undo()
