@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
                 from annotation.suggest.training import train_model
 
                 report = train_model(
-                    SuggestConfig(), epochs=epochs, max_seconds=max_seconds,
+                    SuggestConfig(home=_home()), epochs=epochs, max_seconds=max_seconds,
                     progress=lambda m: typer.echo(f"guji suggest: {m}", err=True),
                 )
                 if json_out:
@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
 
                     typer.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False))
                 return
-            config = SuggestConfig(use_model=not rules_only)
+            config = SuggestConfig(home=_home(), use_model=not rules_only)
             service = SuggestionService(config)
             if service.info().mode == "rules" and not rules_only:
                 if _train_first(sys.stderr.isatty()):
@@ -105,6 +105,14 @@ def register(app: typer.Typer) -> None:
         except GujiError as err:
             typer.echo(f"guji suggest: error: {err}", err=True)
             raise typer.Exit(1) from None
+
+
+def _home() -> Path:
+    """The same $GUJI_HOME as every other command (a per-user data directory when unset), so that
+    the model `guji suggest --train` builds is the one `guji serve` uses."""
+    from api.settings import get_settings
+
+    return get_settings().home
 
 
 def _train_first(interactive: bool) -> bool:

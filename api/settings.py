@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     password_hashing_wait: float = Field(default=2.0, gt=0, description="Seconds a login waits for a hashing slot, then 503")
     client_rate_limit: str = Field(default="60/minute", description="Default limit of api.limits.per_client() per client address")
 
+    @field_validator("home", mode="before")
+    @classmethod
+    def _home(cls, value):
+        # GUJI_HOME="" (a variable set but empty, as `GUJI_HOME=$UNSET` makes it) is not the current
+        # directory: stores would land wherever a command happens to run
+        return default_home() if value is None or not str(value).strip() else value
+
     @field_validator("login_limit_per_client", "login_limit_per_user", "client_rate_limit")
     @classmethod
     def _rate(cls, value: str) -> str:

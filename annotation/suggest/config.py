@@ -1,6 +1,7 @@
 """Where the suggestion service finds its data and its trained model.
 
-``GUJI_HOME`` (default ``./var``) holds the built model under ``models/suggest-ner``.
+``home`` (the CLI and the server pass $GUJI_HOME, by default a per-user data directory; this class alone
+falls back to ``GUJI_HOME`` or ``./var``) holds the built model under ``models/suggest-ner``.
 ``GUJI_SHARED`` points at the shared data folder (default: ``../shared`` beside the project,
 when it exists); without it, suggestions use what ships with the code: the 《…》 pattern and the
 reign calendar inside the ``sanmiao`` package.

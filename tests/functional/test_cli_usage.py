@@ -27,6 +27,9 @@ def test_home_defaults_to_a_per_user_data_directory(monkeypatch, tmp_path):
     assert Settings(_env_file=None).home == tmp_path / "xdg" / "guji"
     monkeypatch.setenv("GUJI_HOME", str(tmp_path / "mine"))
     assert Settings(_env_file=None).home == tmp_path / "mine"
+    for empty in ("", "  "):  # set but empty (GUJI_HOME=$UNSET): the default, never the current directory
+        monkeypatch.setenv("GUJI_HOME", empty)
+        assert Settings(_env_file=None).home == tmp_path / "xdg" / "guji"
 
 
 def test_the_same_home_from_any_directory(tmp_path):
