@@ -6,9 +6,7 @@ starts; the header is line 1), the field, and says what is wrong in Chinese and 
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import logging
 import re
@@ -29,7 +27,7 @@ from kg import kanripo
 from kg.errors import ArchiveError, ArchiveTooLargeError, ValidationError
 from kg.package import vocab
 from kg.package.report import Report
-from kg.package.schema import PACKAGE_VERSION, SUBMISSION_FIELDS, TABLES, Column, Kind, Need, Table
+from kg.package.schema import SUBMISSION_FIELDS, TABLES, Kind, Need, Table
 
 logging.getLogger("bagit").setLevel(logging.CRITICAL)  # bagit logs every file; problems come back as exceptions
 
@@ -234,40 +232,6 @@ def report_bag_problem(d, report: Report) -> None:
         report.violation("bag_invalid", path, f"BagIt 校验失败：{d}", f"BagIt validation failed: {d}")
 
 
-def read_package(root: Path, report: Report, limits: ArchiveLimits | None = None) -> Package | None:
-    """Check the bag and read every table. Returns None when the package can't be read at all."""
-    try:
-        bag = bagit.Bag(str(root))
-    except bagit.BagError as exc:
-        report.violation("not_a_bag", "bagit.txt", f"不是有效的 BagIt 包：{exc}", f"not a BagIt bag (RFC 8493): {exc}")
-        return None
-    try:
-        bag.validate(processes=1)
-    except bagit.BagValidationError as exc:
-        for d in exc.details or [exc]:
-            report_bag_problem(d, report)
-    except bagit.BagError as exc:
-        report.violation("bag_invalid", "bagit.txt", f"BagIt 校验失败：{exc}", f"BagIt validation failed: {exc}")
-    data = root / "data"
-    submission = _read_submission(data / "submission.json", report)
-    pkg = Package(root, dict(bag.info), submission or {})
-    limits = limits or ArchiveLimits()
-    pkg.image_limits = {"max_pixels": limits.max_image_pixels, "max_side": limits.max_image_side}
-    from kg.package.serials import tables_for, version_of  # v2 adds tables and columns (ADR 0021)
-
-    for table in tables_for(version_of(submission)):
-        path = data / table.file
-        if not path.is_file():
-            if table.required:
-                report.violation("table_missing", f"data/{table.file}", f"缺少必备表格 {table.file}（{table.zh}）",
-                                 f"the mandatory table {table.file} ({table.zh}) is missing")
-            continue
-        pkg.tables[table.file.removesuffix(".csv")] = _read_table(path, table, report)
-    pkg.declared_pua = {chr(int(r.get("pua")[2:], 16)): r for r in pkg.rows("gaiji")
-                        if re.match(r"^U\+[0-9A-Fa-f]{4,6}$", r.get("pua")) and _is_pua_code(r.get("pua"))}
-    return pkg
-
-
 def _is_pua_code(value: str) -> bool:
     code = int(value[2:], 16)
     return code <= 0x10FFFF and is_private_use(chr(code))
@@ -315,50 +279,6 @@ def _valid_date(value: str) -> bool:
         return False
 
 
-def _read_table(path: Path, table: Table, report: Report) -> list[Row]:
-    file = f"data/{table.file}"
-    raw = path.read_bytes()
-    text = _decode(raw, file, report)
-    if text is None:
-        return []
-    if text.startswith("\ufeff"):
-        text = text[1:]  # a spreadsheet's byte-order mark is not part of the header
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[Row] = []
-    try:
-        header = next(reader, None)
-        if not header:
-            report.violation("empty_table", file, "表格为空（缺少表头）", "the table is empty (no header row)", row=1)
-            return []
-        header = [h.strip() for h in header]
-        for col in table.columns:
-            if col.name not in header and col.need is Need.MANDATORY:
-                report.violation("column_missing", file, f"缺少必备列 {col.name}（{col.zh}）", f"mandatory column {col.name} ({col.zh}) is missing", row=1, field=col.name)
-        for name in header:
-            if name not in table.names:
-                report.warning("unknown_column", file, f"未知列 {name}，将被忽略", f"unknown column {name} is ignored", row=1, field=name)
-        start = reader.line_num + 1
-        for record in reader:
-            line = start
-            start = reader.line_num + 1
-            if not record or all(not v.strip() for v in record):
-                continue
-            if len(record) != len(header):
-                report.violation("wrong_field_count", file,
-                                 f"第 {line} 行有 {len(record)} 个字段，表头有 {len(header)} 个（行不完整或多出分隔符）",
-                                 f"row has {len(record)} fields but the header has {len(header)} (a truncated or broken row)", row=line)
-                continue
-            rows.append(Row(line, dict(zip(header, record))))
-        if text and not text.endswith(("\n", "\r")) and rows and rows[-1].line == line:
-            pass  # a last line without newline is fine when it is complete
-    except csv.Error as exc:
-        report.violation("csv_syntax", file, f"CSV 语法错误：{exc}", f"CSV syntax error: {exc}", row=reader.line_num)
-    for row in rows:
-        check_row(row, table, file, report)
-    _check_unique(rows, table, file, report)
-    return rows
-
-
 def check_row(row: Row, table: Table, file: str, report: Report) -> None:
     """One row on its own: mandatory and recommended values, types, vocabularies, patterns."""
     for col in table.columns:
@@ -398,15 +318,6 @@ def check_row(row: Row, table: Table, file: str, report: Report) -> None:
         if col.pattern and not re.fullmatch(col.pattern, v):
             report.violation("bad_format", file, f"{col.name}（{col.zh}）格式不符：{col.en}", f"{col.name} ({col.zh}) has the wrong form: {col.en or col.pattern}",
                              value=value, **where)
-
-
-def _check_unique(rows: list[Row], table: Table, file: str, report: Report) -> None:
-    for col in table.columns:
-        if not col.unique:
-            continue
-        seen: dict[str, int] = {}
-        for row in rows:
-            check_unique_value(row, col.name, seen, file, report)
 
 
 def check_unique_value(row: Row, name: str, seen: dict[str, int], file: str, report: Report) -> None:

@@ -30,8 +30,9 @@ from datetime import date
 
 import pyoxigraph as ox
 
-from kg.namespaces import BF, DCTERMS, GUJI, GUJIV, ID, PREMIS, PROV, RDF, RDFS, XSD
+from kg.namespaces import DCTERMS, GUJIV, ID, PREMIS, PROV, XSD
 from kg.package import vocab
+from kg.package.rdf import INT, LABEL, VALUE, A, L, N, bf, g  # the v1 builder's terms
 from kg.package.report import Report
 from kg.package.schema import BOOKS, COLLATION, FILES, FRAMES, GAIJI, INSPECTIONS, REELS, Column, Kind, Need, Table
 
@@ -359,20 +360,7 @@ def _check_overlaps(pkg, report: Report) -> None:
 
 # -- RDF -----------------------------------------------------------------------------------------
 
-N, L = ox.NamedNode, ox.Literal
-A = N(RDF + "type")
-LABEL = N(RDFS + "label")
-VALUE = N(RDF + "value")
-INT = N(XSD + "integer")
 ISSUANCE_SERIAL = N("http://id.loc.gov/vocabulary/issuance/serl")
-
-
-def g(local: str) -> ox.NamedNode:
-    return N(GUJI + local)
-
-
-def bf(local: str) -> ox.NamedNode:
-    return N(BF + local)
 
 
 def _slug(value: str) -> str:
