@@ -155,8 +155,7 @@ def test_accept_and_reject_suggested_relations_with_the_keyboard_then_review_ent
             "MATCH (a:Resource {iri: $a})-[r:HELD_OFFICE]->(b:Resource {iri: $b}) RETURN a.label AS a, b.label AS b", a=head, b=tail)
         assert [(r["a"], r["b"]) for r in records] == [("李嗣昭", "節度使")]
     finally:
-        for g in graphs:
-            projection._remove_graph(g)
+        projection._remove_graphs(sorted(graphs))
         projection._run("MATCH (c:GujiCheckpoint {name: $name}) DELETE c", name=projection.CHECKPOINT)
         projection.close()
         store.close()

@@ -176,8 +176,7 @@ def test_an_approved_relation_is_a_typed_edge_in_neo4j(client, h, text, neo4j_ur
         records, _, _ = neo4j_driver.execute_query(edge, a=fan, b=office)
         assert records == []  # retracted: the edge is gone
     finally:
-        for g in graphs:
-            projection._remove_graph(g)
+        projection._remove_graphs(sorted(graphs))
         projection._run("MATCH (c:GujiCheckpoint {name: $name}) DELETE c", name=projection.CHECKPOINT)
         projection.close()
 

@@ -165,7 +165,7 @@ def test_ctrl_c_on_guji_ingest_leaves_nothing(bag, tmp_path):
     """`guji ingest` of a package, interrupted (SIGINT, as Ctrl-C sends) while loading: exit 130,
     and the store holds nothing of the package, not even hidden."""
     home = tmp_path / "home"
-    env = {**os.environ, "GUJI_HOME": str(home), "PYTHONPATH": str(ROOT), "GUJI_PACKAGE_BATCH_BOOKS": "4",
+    env = {**os.environ, "GUJI_HOME": str(home), "PYTHONPATH": str(ROOT), "GUJI_PACKAGE_BATCH_BOOKS": "1",
            "GUJI_ENVIRONMENT": "development"}
     proc = subprocess.Popen([sys.executable, "-m", "api", "ingest", "--no-sync", str(bag)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

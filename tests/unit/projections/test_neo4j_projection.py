@@ -95,7 +95,7 @@ def test_neo4j_down_during_ingest_loses_nothing(store, projection, neo4j_control
         neo4j_control.start()
     projection.close()
     done = projection.sync(store)
-    assert done["graphs"] == 2  # the package's public graph, and its preservation graph (dropped from the plan: not public)
+    assert done["graphs"] == 1  # the package's public graph; its preservation graph is not projected (not public), so not counted
     report = projection.check(store)
     assert report["in_sync"], report["drift"]
     assert report["labels"]["PhysicalBook"] == 3
