@@ -76,12 +76,14 @@ class OrganisationCreate(_Model):
                              "authority record (VIAF, ISNI, CBDB, Wikidata); 机构规范标识须为 ISIL 或规范记录 IRI")
         return v
 
-    @field_validator("homepage")
-    @classmethod
-    def _homepage(cls, v: str | None) -> str | None:
-        if v is not None and not IRI.match(v):
-            raise ValueError("homepage must be an http(s) address")
-        return v
+    _homepage = field_validator("homepage")(classmethod(lambda cls, v: _http_address(v, "homepage")))
+
+
+def _http_address(value: str | None, field: str) -> str | None:
+    """An optional link (a homepage, a guideline): an http(s) address or nothing."""
+    if value is not None and not IRI.match(value):
+        raise ValueError(f"{field} must be an http(s) address")
+    return value
 
 
 class ProjectCreate(_Model):
@@ -94,12 +96,7 @@ class ProjectCreate(_Model):
                              description="works, digital copies or juan (IRIs) the project annotates")
     admins: list[str] = Field(default_factory=list, max_length=20, description="users who become project admins")
 
-    @field_validator("guideline_url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        if v is not None and not IRI.match(v):
-            raise ValueError("guideline_url must be an http(s) address")
-        return v
+    _url = field_validator("guideline_url")(classmethod(lambda cls, v: _http_address(v, "guideline_url")))
 
 
 class ProjectUpdate(_Model):
@@ -108,9 +105,4 @@ class ProjectUpdate(_Model):
     guideline_url: str | None = Field(None, max_length=500)
     scope: list[str] = Field(min_length=1, max_length=500)
 
-    @field_validator("guideline_url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        if v is not None and not IRI.match(v):
-            raise ValueError("guideline_url must be an http(s) address")
-        return v
+    _url = field_validator("guideline_url")(classmethod(lambda cls, v: _http_address(v, "guideline_url")))
