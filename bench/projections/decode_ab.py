@@ -6,9 +6,10 @@ Builds one store: the sample Kanripo texts, ``--books`` generated census records
 records, and ``--annotations`` annotations of every shape the service writes (one reading;
 competing readings; a note; an image region; an authority record created on the spot; uncertain;
 flagged anchors; relations between two entity annotations, approved with their statement; drafts),
-each as its private graph and, when approved, its public graph. Then, for ``--ref``'s modules (loaded from git) and this checkout's,
-alternating ``--rounds`` times so a busy machine slows both alike, the CPU time
-(``time.process_time``, single process) of what each reader does with annotation graphs:
+each as its private graph and, when approved, its public graph. Then, for ``--ref``'s modules
+(loaded from git) and this checkout's, alternating ``--rounds`` times (who goes first alternates
+too) so a busy machine slows both alike, the CPU time (``time.process_time``, single process) of
+what each reader does with annotation graphs:
 
 - search: ``search.passages.approved_annotations`` over every juan (what the search projection
   reads for each re-indexed juan);
@@ -24,8 +25,10 @@ when they differ. Needs no server.
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -185,16 +188,20 @@ def main(argv: list[str] | None = None) -> int:
               f"on {len(jiris)} juans", flush=True)
         results: dict[str, list[dict]] = {args.ref: [], "this checkout": []}
         outputs = {}
-        for _ in range(args.rounds):
-            for name, mods in ((args.ref, ref), ("this checkout", here)):
+        sides = ((args.ref, ref), ("this checkout", here))
+        for k in range(args.rounds):
+            for name, mods in sides if k % 2 == 0 else sides[::-1]:  # who goes first alternates
+                gc.collect()
                 times, out = run_side(mods, store, public, private, jiris)
                 results[name].append(times)
                 outputs[name] = out
                 print(f"{name:>14}: " + "; ".join(f"{k} {v * 1000:,.0f} ms" for k, v in times.items()), flush=True)
-        print(f"\nCPU time, best of {args.rounds} (ms) | {args.ref} | this checkout | ratio ({load_average()})")
+        print(f"\nCPU time of {args.rounds} rounds, median (best), ms | {args.ref} | this checkout | ratio of medians "
+              f"({load_average()})")
         for k in ("search", "neo4j", "neo4j-other", "service"):
-            a, b = (min(r[k] for r in results[n]) for n in (args.ref, "this checkout"))
-            print(f"{k:>11} | {a * 1000:,.0f} | {b * 1000:,.0f} | {b / a:.2f}")
+            (am, ab), (bm, bb) = ((statistics.median(r[k] for r in results[n]), min(r[k] for r in results[n]))
+                                  for n in (args.ref, "this checkout"))
+            print(f"{k:>11} | {am * 1000:,.0f} ({ab * 1000:,.0f}) | {bm * 1000:,.0f} ({bb * 1000:,.0f}) | {bm / am:.2f}")
         a, b = outputs[args.ref], outputs["this checkout"]
         entities = sum(len(v) for v in a["search"].values())
         same = {k: a[k] == b[k] for k in a}
