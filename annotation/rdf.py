@@ -34,6 +34,9 @@ is the relation type (a guji: object property), its targets the two spans::
     A/target, A/tail   as A/target above (quote and position selectors: the entity annotations' spans)
     A/relation a oa:SpecificResource ; oa:hasSource guji:heldOffice ; oa:hasPurpose oa:classifying ; rdfs:label "任职" .
     <head entity> guji:heldOffice <tail entity> .   # only when approved: the statement itself
+
+Writing is :func:`to_triples`; reading is :func:`decode` over :func:`index` of a graph, the one
+decoder every reader uses (:func:`from_triples` for the service, the Neo4j and search projections).
 """
 
 from __future__ import annotations
