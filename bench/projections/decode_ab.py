@@ -16,7 +16,8 @@ what each reader does with annotation graphs:
 - neo4j: ``projections.neo4j.model_of`` over every public annotation graph (what the Neo4j
   projection writes for them; no Neo4j needed); neo4j-other: the same over the other projected
   graphs (texts, census records, authority records: the rest of a rebuild);
-- service: ``annotation.rdf.from_triples`` over every annotation graph, public and private.
+- service: ``annotation.rdf.from_triples`` over every annotation graph, public and private (each
+  side with its own ``annotation.model``).
 
 It also compares what the two sides give (passage entities, graph models, annotations) and exits 1
 when they differ. Needs no server.
@@ -60,7 +61,14 @@ CANVAS = "https://w3id.org/guji/iiif/bench/canvas/1"
 
 
 def load_ref(ref: str, tmp: Path) -> dict:
-    return {name: module_at(ref, path, tmp) for name, path in MODULES.items()}
+    """The readers as ``ref`` has them, built on ``ref``'s annotation model (parsing included)."""
+    import annotation.model
+
+    sys.modules["annotation.model"] = module_at(ref, "annotation/model.py", tmp)
+    try:
+        return {name: module_at(ref, path, tmp) for name, path in MODULES.items()}
+    finally:
+        sys.modules["annotation.model"] = annotation.model
 
 
 def shapes(juans: list[tuple[str, str]], n: int, seed: int = 7) -> Iterator[Annotation]:
@@ -163,7 +171,7 @@ def run_side(mods: dict, store: OxigraphStore, public: list[str], private: list[
     t = time.process_time()
     read = [mods["rdf"].from_triples(g.rsplit("/", 1)[-1], triples) for g, triples in graphs]
     times["service"] = time.process_time() - t
-    out["service"] = [a.model_dump() for a in read]
+    out["service"] = [a.model_dump(mode="json") for a in read]
     return times, out
 
 

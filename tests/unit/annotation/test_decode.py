@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
+import pytest
 
 from annotation.model import (
     Anchor, AnchorState, Annotation, Category, Certainty, HistoryEntry, Reading, Relation, RelationType, Review, Status,
@@ -122,3 +123,15 @@ def test_search_entities_follow_review_and_anchor():
                                     anchor=Anchor(state=AnchorState.NEEDS_REVIEW))):
         assert list(_readings(index(to_triples(other), SPAN_AND_READING_PREDICATES), {JUAN})) == []
     assert list(_readings(index(to_triples(a), SPAN_AND_READING_PREDICATES), {JUAN + "x"})) == []  # another juan
+
+
+def test_a_category_is_parsed_from_each_of_its_spellings_and_only_those():
+    from annotation.model import _ALIASES, CATEGORY_BASE
+
+    spellings = [(s, c) for c in Category for s in (c.value, c.notation, c.iri, f" {c.iri} ", *_ALIASES[c])]
+    assert all(Category.parse(s) is c for s, c in spellings)
+    assert len({s.strip().removeprefix(CATEGORY_BASE) for s, _ in spellings}) == sum(
+        2 + len(_ALIASES[c]) for c in Category)  # no spelling names two categories
+    for bad in ("", "per", CATEGORY_BASE, CATEGORY_BASE + "人名x", "https://example.org/person"):
+        with pytest.raises(ValueError, match="unknown category"):
+            Category.parse(bad)
