@@ -12,7 +12,8 @@ too) so a busy machine slows both alike, the CPU time (``time.process_time``, si
 what each reader does with annotation graphs:
 
 - search: ``search.passages.approved_annotations`` over every juan (what the search projection
-  reads for each re-indexed juan);
+  reads for each re-indexed juan); passages: ``passages_from_store``, every passage of the store
+  with its entities (what a search rebuild or catch-up reads: texts, catalogue and annotations);
 - neo4j: ``projections.neo4j.model_of`` over every public annotation graph (what the Neo4j
   projection writes for them; no Neo4j needed); neo4j-other: the same over the other projected
   graphs (texts, census records, authority records: the rest of a rebuild);
@@ -26,6 +27,7 @@ when they differ. Needs no server.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import random
 import shutil
@@ -53,11 +55,13 @@ from kg.ingest_kanripo import find_works, ingest_work  # noqa: E402
 from kg.namespaces import GUJI, ID, RDF, RDFS  # noqa: E402
 from kg.package import ingest_package  # noqa: E402
 from kg.store import OxigraphStore  # noqa: E402
+from search.normalise import get_normaliser  # noqa: E402
 
 MODULES = {"rdf": "annotation/rdf.py", "passages": "search/passages.py", "neo4j": "projections/neo4j.py"}
 RECORDS = ID + "entity/bench-decode/"
 AUTHORITY_GRAPH = "https://w3id.org/guji/graph/authority/bench-decode"
 CANVAS = "https://w3id.org/guji/iiif/bench/canvas/1"
+NORMALISER = get_normaliser()
 
 
 def load_ref(ref: str, tmp: Path) -> dict:
@@ -156,6 +160,10 @@ def run_side(mods: dict, store: OxigraphStore, public: list[str], private: list[
     found = mods["passages"].approved_annotations(store, juans)
     times["search"] = time.process_time() - t
     out["search"] = {j: [e.as_dict() for e in es] for j, es in found.items()}  # (each side has its own classes)
+    t = time.process_time()
+    passages = list(mods["passages"].passages_from_store(store, NORMALISER))
+    times["passages"] = time.process_time() - t
+    out["passages"] = [dataclasses.asdict(p) for p in passages]
     neo = mods["neo4j"]
     known = neo.typed_nodes(store, neo.projected_graphs(store))
     t = time.process_time()
@@ -206,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:>14}: " + "; ".join(f"{k} {v * 1000:,.0f} ms" for k, v in times.items()), flush=True)
         print(f"\nCPU time of {args.rounds} rounds, median (best), ms | {args.ref} | this checkout | ratio of medians "
               f"({load_average()})")
-        for k in ("search", "neo4j", "neo4j-other", "service"):
+        for k in ("search", "passages", "neo4j", "neo4j-other", "service"):
             (am, ab), (bm, bb) = ((statistics.median(r[k] for r in results[n]), min(r[k] for r in results[n]))
                                   for n in (args.ref, "this checkout"))
             print(f"{k:>11} | {am * 1000:,.0f} ({ab * 1000:,.0f}) | {bm * 1000:,.0f} ({bb * 1000:,.0f}) | {bm / am:.2f}")
