@@ -131,16 +131,16 @@ def _progress_bar():
     started = time.monotonic()
 
     def show(message: str) -> None:
-        m = re.match(r"epoch (\d+):.*held-out F1 ([0-9.]+)", message)
+        m = re.match(r"epoch (\d+)(?:/(\d+))?:.*held-out F1 ([0-9.]+)", message)
         if m is None:
             typer.echo(f"\rguji suggest: {message}\033[K", err=True)
             return
-        done, total = int(m.group(1)), 12
+        done, total = int(m.group(1)), int(m.group(2) or 12)
         elapsed = time.monotonic() - started
         eta = elapsed / done * (total - done)
         bar = "#" * (20 * done // total)
-        typer.echo(f"\rguji suggest: [{bar:<20}] epoch {done}/{total} F1 {m.group(2)}  "
-                   f"{elapsed:.0f}s, about {eta:.0f}s left (stops early when F1 stops rising)\033[K", err=True, nl=False)
+        typer.echo(f"\rguji suggest: [{bar:<20}] epoch {done}/{total} F1 {m.group(3)}  "
+                   f"{elapsed:.0f}s, about {eta:.0f}s left\033[K", err=True, nl=False)
 
     return show
 

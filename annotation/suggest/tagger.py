@@ -1,0 +1,306 @@
+"""The suggestion model: a character tagger on numpy arrays (thinc), no spaCy Doc.
+
+Every code point is one position; offsets are code points into the line by construction.
+
+Input features per character, computed for a whole batch of lines at once (the lines are joined
+with newlines and folded once, traditional→simplified; a newline is the boundary every line sees):
+
+    0  the folded character            3  the folded trigram (previous, this, next)
+    1  the bigram (previous, this)     4  the gazetteer match here: label × B/I/E/S, and whether
+    2  the bigram (this, next)            the training corpus confirms the term
+                                       5  inside 《…》 / a bracket / neither
+    6  the row of the folded character in the character vectors (:mod:`.charvectors`), 0 if none
+
+Network (thinc, numpy ops): a hashed embedding per feature (``HashEmbed``, four hashed rows
+summed), concatenated and reduced by a maxout layer; ``depth`` residual convolution layers
+(window ±1 character each, maxout, layer-normalised); softmax over the BIOES tags of PER, LOC,
+OFI, BOOK. The sentence boundaries of a batch are padded so no window crosses lines.
+
+Decoding: Viterbi over the BIOES constraints (B/I must be followed by I/E of the same label, a
+span opens with B or S) on the log-probabilities. Positions the network is sure are outside any
+entity (P(O) ≥ ``O_SURE``) are fixed to O, so Viterbi runs only over the short stretches
+between them (most of a text), which keeps decoding out of the way of throughput.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .corpus import NER_LABELS, spans_to_bioes
+from .gazetteer import Gazetteer
+from .normalize import fold
+
+TAGS = ("O",) + tuple(f"{p}-{label}" for label in NER_LABELS for p in "BIES")
+TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
+N_TAGS = len(TAGS)
+N_FEATURES = 7
+O_SURE = 0.995
+WEIGHTS_FILE = "tagger.bin"
+CONFIG_FILE = "tagger.json"
+_SPACE = re.compile(r"\s")
+_GAZ_LABEL = {label: i for i, label in enumerate(NER_LABELS)}
+
+
+def _allowed() -> np.ndarray:
+    """allowed[a, b]: tag b may follow tag a (BIOES)."""
+    ok = np.zeros((N_TAGS, N_TAGS), dtype=bool)
+    for a, ta in enumerate(TAGS):
+        for b, tb in enumerate(TAGS):
+            pa, _, la = ta.partition("-")
+            pb, _, lb = tb.partition("-")
+            if pa in ("B", "I"):
+                ok[a, b] = pb in ("I", "E") and la == lb
+            else:
+                ok[a, b] = pb in ("O", "B", "S")
+    return ok
+
+
+ALLOWED = _allowed()
+TRANS = np.where(ALLOWED, 0.0, -1e4).astype(np.float32)
+START = np.array([0.0 if t[0] in "OBS" else -1e4 for t in TAGS], dtype=np.float32)
+END = np.array([0.0 if t[0] in "OES" else -1e4 for t in TAGS], dtype=np.float32)
+
+
+# -- features ---------------------------------------------------------------------------------------
+
+
+def codepoints(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+
+
+def features(texts: list[str], gazetteer: Gazetteer | None, vocab: np.ndarray | None = None) -> list[np.ndarray]:
+    """One (len(line), N_FEATURES) uint64 array per line. ``vocab`` (code point → row of the
+    character vectors, 0 for none) fills column 6."""
+    joined = "\n".join(texts)
+    folded = fold(joined)
+    n = len(joined)
+    c = codepoints(folded)
+    prev = np.empty_like(c)
+    nxt = np.empty_like(c)
+    if n:
+        prev[0] = 10
+        prev[1:] = c[:-1]
+        nxt[-1] = 10
+        nxt[:-1] = c[1:]
+    X = np.empty((n, N_FEATURES), dtype=np.uint64)
+    X[:, 0] = c
+    X[:, 1] = (prev << np.uint64(21)) | c
+    X[:, 2] = (c << np.uint64(21)) | nxt | np.uint64(1 << 62)
+    X[:, 3] = (prev << np.uint64(42)) | (c << np.uint64(21)) | nxt
+    gaz = np.zeros(n, dtype=np.uint64)
+    if gazetteer is not None and len(gazetteer):
+        confirmed = gazetteer.confirmed_terms()
+        for s, e, label in gazetteer.match(folded):
+            base = 1 + 4 * _GAZ_LABEL.get(label, 0) + (20 if folded[s:e] in confirmed else 0)
+            if e - s == 1:
+                gaz[s] = base + 3
+            else:
+                gaz[s] = base
+                gaz[s + 1 : e - 1] = base + 1
+                gaz[e - 1] = base + 2
+    X[:, 4] = gaz
+    book = np.zeros(n, dtype=np.uint64)
+    if "《" in joined:
+        depth = 0
+        for i, ch in enumerate(joined):  # only lines with titles pay for this loop
+            if ch == "《":
+                book[i] = 2
+                depth += 1
+            elif ch == "》":
+                book[i] = 2
+                depth = max(0, depth - 1)
+            elif ch == "\n":
+                depth = 0
+            elif depth:
+                book[i] = 1
+    X[:, 5] = book
+    if vocab is not None and n:
+        X[:, 6] = vocab[c.astype(np.int64)]
+    else:
+        X[:, 6] = 0
+    out = []
+    pos = 0
+    for text in texts:
+        out.append(X[pos : pos + len(text)])
+        pos += len(text) + 1
+    return out
+
+
+def gold_tags(length: int, spans) -> np.ndarray:
+    return np.array([TAG_INDEX[t] for t in spans_to_bioes(length, spans)], dtype=np.int32)
+
+
+# -- network ----------------------------------------------------------------------------------------
+
+
+def build_model(width: int = 128, depth: int = 4, rows: int = 30000, dropout: float = 0.1, vectors: int = 0,
+                vocab_size: int = 0):
+    from thinc.api import Embed, HashEmbed, Maxout, Softmax, chain, clone, concatenate, expand_window, residual, with_array
+
+    embeds = [
+        HashEmbed(width, rows, column=0, seed=11),
+        HashEmbed(width, rows, column=1, seed=12),
+        HashEmbed(width, rows, column=2, seed=13),
+        HashEmbed(width, rows, column=3, seed=14),
+        HashEmbed(width // 4, 128, column=4, seed=15),
+        HashEmbed(width // 4, 16, column=5, seed=16),
+    ]
+    n_in = width * 4 + (width // 4) * 2
+    if vectors:
+        embeds.append(Embed(vectors, vocab_size + 1, column=6, dropout=None))
+        n_in += vectors
+    embed = chain(concatenate(*embeds), Maxout(width, n_in, nP=3, normalize=True, dropout=dropout))
+    encode = clone(residual(chain(expand_window(window_size=1),
+                                  Maxout(width, width * 3, nP=3, normalize=True, dropout=dropout))), depth)
+    return with_array(chain(embed, encode, Softmax(N_TAGS, width)), pad=depth)
+
+
+# -- decoding ---------------------------------------------------------------------------------------
+
+
+def viterbi(logp: np.ndarray) -> np.ndarray:
+    """Best BIOES-valid tag sequence for one stretch (logp: (n, N_TAGS))."""
+    n = len(logp)
+    score = START + logp[0]
+    back = np.empty((n, N_TAGS), dtype=np.int16)
+    for i in range(1, n):
+        cand = score[:, None] + TRANS
+        back[i] = cand.argmax(axis=0)
+        score = cand[back[i], np.arange(N_TAGS)] + logp[i]
+    score = score + END
+    tags = np.empty(n, dtype=np.int16)
+    tags[-1] = int(score.argmax())
+    for i in range(n - 1, 0, -1):
+        tags[i - 1] = back[i, tags[i]]
+    return tags
+
+
+def decode(probs: np.ndarray) -> list[tuple[int, int, str]]:
+    """Spans of one line from its tag probabilities."""
+    if not len(probs):
+        return []
+    unsure = probs[:, 0] < O_SURE
+    if not unsure.any():
+        return []
+    logp = np.log(np.maximum(probs, 1e-9))
+    idx = np.flatnonzero(unsure)
+    # stretches of consecutive unsure positions
+    breaks = np.flatnonzero(np.diff(idx) > 1)
+    starts = np.concatenate(([idx[0]], idx[breaks + 1]))
+    ends = np.concatenate((idx[breaks], [idx[-1]])) + 1
+    spans = []
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        tags = viterbi(logp[a:b]) if b - a > 1 else _single(logp[a])
+        spans += _spans(tags, a)
+    return spans
+
+
+def _single(row: np.ndarray) -> np.ndarray:
+    return np.array([int((row + START + END).argmax())], dtype=np.int16)
+
+
+def _spans(tags: np.ndarray, offset: int) -> list[tuple[int, int, str]]:
+    out = []
+    start = None
+    for i, t in enumerate(tags.tolist()):
+        if t == 0:
+            start = None
+            continue
+        p, label = TAGS[t][0], TAGS[t][2:]
+        if p == "S":
+            out.append((offset + i, offset + i + 1, label))
+        elif p == "B":
+            start = i
+        elif p == "E" and start is not None:
+            out.append((offset + start, offset + i + 1, label))
+            start = None
+    return out
+
+
+# -- the tagger -------------------------------------------------------------------------------------
+
+
+class CharTagger:
+    """A trained model plus the gazetteer it reads: ``spans(lines)`` → spans per line."""
+
+    def __init__(self, model, gazetteer: Gazetteer, config: dict, chars: str = "") -> None:
+        self.model = model
+        self.gazetteer = gazetteer
+        self.config = config
+        self.chars = chars  # the characters of the vectors, row k + 1 for chars[k]
+        self.vocab = None
+        if chars:
+            self.vocab = np.zeros(0x110000, dtype=np.uint64)
+            self.vocab[codepoints(chars).astype(np.int64)] = np.arange(1, len(chars) + 1, dtype=np.uint64)
+
+    @classmethod
+    def new(cls, gazetteer: Gazetteer, vectors: tuple[str, np.ndarray] | None = None, **config) -> "CharTagger":
+        chars = ""
+        if vectors is not None:
+            chars = vectors[0]
+            config = dict(config, vectors=int(vectors[1].shape[1]), vocab_size=len(chars))
+        tagger = cls(build_model(**config), gazetteer, dict(config), chars)
+        tagger._init_vectors = vectors[1] if vectors is not None else None
+        return tagger
+
+    def features(self, lines: list[str], gazetteer: Gazetteer | None = None) -> list[np.ndarray]:
+        return features(lines, gazetteer if gazetteer is not None else self.gazetteer, self.vocab)
+
+    def initialize(self, X: list[np.ndarray], Y: list[np.ndarray]) -> None:
+        self.model.initialize(X=X[:8], Y=[np.eye(N_TAGS, dtype="f")[y] for y in Y[:8]])
+        init = getattr(self, "_init_vectors", None)
+        if init is not None:
+            for node in self.model.walk():
+                if node.name.startswith("embed") and node.has_param("E"):
+                    E = np.zeros((len(init) + 1, init.shape[1]), dtype="f")
+                    E[1:] = init
+                    node.set_param("E", E)
+
+    def probabilities(self, lines: list[str]) -> list[np.ndarray]:
+        X = self.features(lines)
+        keep = [i for i, x in enumerate(X) if len(x)]
+        out = [np.zeros((0, N_TAGS), dtype="f")] * len(lines)
+        if keep:
+            for i, p in zip(keep, self.model.predict([X[i] for i in keep])):
+                out[i] = p
+        return out
+
+    def spans(self, lines: list[str]) -> list[list[tuple[int, int, str]]]:
+        """Spans per line. White space is never inside a span (the corpus has none there)."""
+        out = []
+        for text, probs in zip(lines, self.probabilities(lines)):
+            if _SPACE.search(text):
+                blank = [m.start() for m in _SPACE.finditer(text)]
+                probs[blank] = 0.0
+                probs[blank, 0] = 1.0
+            out.append(decode(probs))
+        return out
+
+    # -- persistence --------------------------------------------------------------------------------
+
+    def to_disk(self, path: Path) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / WEIGHTS_FILE).write_bytes(self.model.to_bytes())
+        (path / CONFIG_FILE).write_text(json.dumps({"tags": TAGS, "model": self.config, "chars": self.chars},
+                                                   ensure_ascii=False, indent=1), encoding="utf-8")
+        self.gazetteer.to_json(path / "guji_features" / "gazetteer.json")
+
+    @classmethod
+    def from_disk(cls, path: Path) -> "CharTagger":
+        path = Path(path)
+        cfg = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+        if tuple(cfg["tags"]) != TAGS:
+            raise ValueError(f"tag set {cfg['tags']} is not this version's")
+        model = build_model(**cfg["model"])
+        model.from_bytes((path / WEIGHTS_FILE).read_bytes())
+        gazetteer = Gazetteer.from_json(path / "guji_features" / "gazetteer.json")
+        return cls(model, gazetteer, cfg["model"], cfg.get("chars", ""))
+
+    @staticmethod
+    def present(path: Path) -> bool:
+        return (Path(path) / WEIGHTS_FILE).is_file()
