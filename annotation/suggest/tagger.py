@@ -10,6 +10,9 @@ with newlines and folded once, traditional→simplified; a newline is the bounda
     2  the bigram (this, next)            the training corpus confirms the term
                                        5  inside 《…》 / a bracket / neither
     6  the row of the folded character in the character vectors (:mod:`.charvectors`), 0 if none
+    7  every gazetteer term over this character, not only the leftmost-longest: a bit set of
+       label × (begins, inside, ends, is) × (confirmed by the training corpus or not) — the model
+       chooses between overlapping candidates (the "soft lexicon" of Chinese NER)
 
 Network (thinc, numpy ops): a hashed embedding per feature (``HashEmbed``, four hashed rows
 summed), concatenated and reduced by a maxout layer; ``depth`` residual convolution layers
@@ -37,7 +40,7 @@ from .normalize import fold
 TAGS = ("O",) + tuple(f"{p}-{label}" for label in NER_LABELS for p in "BIES")
 TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
 N_TAGS = len(TAGS)
-N_FEATURES = 7
+N_FEATURES = 8
 O_SURE = 0.995
 WEIGHTS_FILE = "tagger.bin"
 CONFIG_FILE = "tagger.json"
@@ -91,18 +94,10 @@ def features(texts: list[str], gazetteer: Gazetteer | None, vocab: np.ndarray | 
     X[:, 1] = (prev << np.uint64(21)) | c
     X[:, 2] = (c << np.uint64(21)) | nxt | np.uint64(1 << 62)
     X[:, 3] = (prev << np.uint64(42)) | (c << np.uint64(21)) | nxt
-    gaz = np.zeros(n, dtype=np.uint64)
     if gazetteer is not None and len(gazetteer):
-        confirmed = gazetteer.confirmed_terms()
-        for s, e, label in gazetteer.match(folded):
-            base = 1 + 4 * _GAZ_LABEL.get(label, 0) + (20 if folded[s:e] in confirmed else 0)
-            if e - s == 1:
-                gaz[s] = base + 3
-            else:
-                gaz[s] = base
-                gaz[s + 1 : e - 1] = base + 1
-                gaz[e - 1] = base + 2
-    X[:, 4] = gaz
+        X[:, 4], X[:, 7] = _gazetteer_columns(folded, gazetteer)
+    else:
+        X[:, 4] = X[:, 7] = 0
     book = np.zeros(n, dtype=np.uint64)
     if "《" in joined:
         depth = 0
@@ -130,6 +125,58 @@ def features(texts: list[str], gazetteer: Gazetteer | None, vocab: np.ndarray | 
     return out
 
 
+def _automaton(gazetteer: Gazetteer):
+    """Every term with (length, label index, confirmed by the training corpus), built once per
+    gazetteer (the tagger's own: the gazetteer's automaton carries no confirmation)."""
+    import ahocorasick
+
+    key = (len(gazetteer.terms), id(gazetteer.terms))
+    cached = getattr(gazetteer, "_tagger_aho", None)
+    if cached is None or cached[0] != key:
+        confirmed = gazetteer.confirmed_terms()
+        automaton = ahocorasick.Automaton()
+        for term, label in gazetteer.terms.items():
+            if len(term) >= 2:
+                automaton.add_word(term, (len(term), _GAZ_LABEL.get(label, 0), term in confirmed))
+        if len(automaton):
+            automaton.make_automaton()
+        cached = (key, automaton if len(automaton) else None)
+        gazetteer._tagger_aho = cached
+    return cached[1]
+
+
+def _gazetteer_columns(folded: str, gazetteer: Gazetteer) -> tuple[np.ndarray, np.ndarray]:
+    """Columns 4 and 7 from one pass of the automaton: the leftmost-longest match (what
+    :meth:`Gazetteer.match` gives) and the bit set of every match."""
+    n = len(folded)
+    gaz = np.zeros(n, dtype=np.uint64)
+    bits = np.zeros(n, dtype=np.uint64)
+    automaton = _automaton(gazetteer)
+    if automaton is None:
+        return gaz, bits
+    best: dict[int, tuple[int, int, bool]] = {}
+    for end, (length, label, confirmed) in automaton.iter(folded):
+        start = end - length + 1
+        held = best.get(start)
+        if held is None or length > held[0]:
+            best[start] = (length, label, confirmed)
+        base = 8 * label + (4 if confirmed else 0)
+        bits[start] |= np.uint64(1 << base)
+        if length > 2:
+            bits[start + 1 : end] |= np.uint64(1 << (base + 1))
+        bits[end] |= np.uint64(1 << (base + 2))
+    pos = 0
+    for start in sorted(best):
+        if start >= pos:
+            length, label, confirmed = best[start]
+            code = 1 + 4 * label + (20 if confirmed else 0)
+            gaz[start] = code
+            gaz[start + 1 : start + length - 1] = code + 1
+            gaz[start + length - 1] = code + 2
+            pos = start + length
+    return gaz, bits
+
+
 def gold_tags(length: int, spans) -> np.ndarray:
     return np.array([TAG_INDEX[t] for t in spans_to_bioes(length, spans)], dtype=np.int32)
 
@@ -137,26 +184,43 @@ def gold_tags(length: int, spans) -> np.ndarray:
 # -- network ----------------------------------------------------------------------------------------
 
 
-def build_model(width: int = 128, depth: int = 4, rows: int = 30000, dropout: float = 0.1, vectors: int = 0,
-                vocab_size: int = 0):
-    from thinc.api import Embed, HashEmbed, Maxout, Softmax, chain, clone, concatenate, expand_window, residual, with_array
+def build_model(width: int = 64, depth: int = 3, rows: int = 30000, dropout: float = 0.1, vectors: int = 0,
+                vocab_size: int = 0, pieces: int = 2, embed: str = "sum", lexicon: bool = True):
+    """``embed="sum"``: the feature embeddings are added (all ``width`` wide), no mixing layer —
+    the cheap form; ``"concat"``: concatenated and mixed by a maxout layer (ADR 0023 compares)."""
+    from thinc.api import (Dropout, Embed, HashEmbed, LayerNorm, Maxout, Relu, Softmax, add, chain, clone, concatenate,
+                           expand_window, residual, with_array)
 
+    small = width if embed == "sum" else width // 4
     embeds = [
         HashEmbed(width, rows, column=0, seed=11),
         HashEmbed(width, rows, column=1, seed=12),
         HashEmbed(width, rows, column=2, seed=13),
         HashEmbed(width, rows, column=3, seed=14),
-        HashEmbed(width // 4, 128, column=4, seed=15),
-        HashEmbed(width // 4, 16, column=5, seed=16),
+        HashEmbed(small, 128, column=4, seed=15),
+        HashEmbed(small, 16, column=5, seed=16),
     ]
-    n_in = width * 4 + (width // 4) * 2
+    n_in = width * 4 + small * 2
+    if lexicon:
+        embeds.append(HashEmbed(small, 2048, column=7, seed=17))
+        n_in += small
     if vectors:
+        if embed == "sum" and vectors != width:
+            raise ValueError("summed embeddings need character vectors as wide as the network")
         embeds.append(Embed(vectors, vocab_size + 1, column=6, dropout=None))
         n_in += vectors
-    embed = chain(concatenate(*embeds), Maxout(width, n_in, nP=3, normalize=True, dropout=dropout))
-    encode = clone(residual(chain(expand_window(window_size=1),
-                                  Maxout(width, width * 3, nP=3, normalize=True, dropout=dropout))), depth)
-    return with_array(chain(embed, encode, Softmax(N_TAGS, width)), pad=depth)
+    if embed == "sum":
+        mixed = chain(add(*embeds), LayerNorm(width), Dropout(dropout))
+    else:
+        mixed = chain(concatenate(*embeds), Maxout(width, n_in, nP=3, normalize=True, dropout=dropout))
+    if pieces == 1:  # a rectifier: half the multiplications of two maxout pieces
+        def layer():
+            return Relu(width, width * 3, normalize=True, dropout=dropout)
+    else:
+        def layer():
+            return Maxout(width, width * 3, nP=pieces, normalize=True, dropout=dropout)
+    encode = clone(residual(chain(expand_window(window_size=1), layer())), depth)
+    return with_array(chain(mixed, encode, Softmax(N_TAGS, width)), pad=depth)
 
 
 # -- decoding ---------------------------------------------------------------------------------------
@@ -197,6 +261,44 @@ def decode(probs: np.ndarray) -> list[tuple[int, int, str]]:
         tags = viterbi(logp[a:b]) if b - a > 1 else _single(logp[a])
         spans += _spans(tags, a)
     return spans
+
+
+def decode_batch(probs: list[np.ndarray]) -> list[list[tuple[int, int, str]]]:
+    """:func:`decode` for many lines at once, exactly. The best tag of every position (argmax,
+    one array operation for the batch) is the Viterbi path wherever it is a valid BIOES
+    sequence, which it nearly always is; only lines where it is not are decoded by Viterbi."""
+    out: list[list[tuple[int, int, str]]] = [[] for _ in probs]
+    if not probs:
+        return out
+    sep = np.zeros((1, N_TAGS), dtype=np.float32)
+    sep[0, 0] = 1.0
+    lengths = np.array([len(p) for p in probs])
+    starts = np.concatenate(([1], np.cumsum(lengths + 1)[:-1] + 1))  # each line after one O row
+    stacked = np.concatenate([sep] + [x for p in probs for x in (p, sep)])
+    tags = stacked.argmax(axis=1)
+    bad = np.flatnonzero(~ALLOWED[tags[:-1], tags[1:]])
+    bad_lines = set(np.searchsorted(starts, bad + 1, side="right").tolist())  # 1-based line numbers
+    for k in bad_lines:
+        out[k - 1] = decode(probs[k - 1])
+    line = 0
+    start = None
+    ends = starts + lengths
+    for i in np.flatnonzero(tags).tolist():
+        while i >= ends[line]:
+            line += 1
+            start = None
+        if line + 1 in bad_lines:
+            continue
+        tag = TAGS[tags[i]]
+        p = tag[0]
+        if p == "S":
+            out[line].append((i - starts[line], i - starts[line] + 1, tag[2:]))
+        elif p == "B":
+            start = i
+        elif p == "E" and start is not None:
+            out[line].append((start - starts[line], i - starts[line] + 1, tag[2:]))
+            start = None
+    return out
 
 
 def _single(row: np.ndarray) -> np.ndarray:
@@ -251,7 +353,7 @@ class CharTagger:
         return features(lines, gazetteer if gazetteer is not None else self.gazetteer, self.vocab)
 
     def initialize(self, X: list[np.ndarray], Y: list[np.ndarray]) -> None:
-        self.model.initialize(X=X[:8], Y=[np.eye(N_TAGS, dtype="f")[y] for y in Y[:8]])
+        self.model.initialize(X=X[:8])  # every width is given: X only checks the input
         init = getattr(self, "_init_vectors", None)
         if init is not None:
             for node in self.model.walk():
@@ -271,14 +373,13 @@ class CharTagger:
 
     def spans(self, lines: list[str]) -> list[list[tuple[int, int, str]]]:
         """Spans per line. White space is never inside a span (the corpus has none there)."""
-        out = []
-        for text, probs in zip(lines, self.probabilities(lines)):
+        probs = self.probabilities(lines)
+        for text, p in zip(lines, probs):
             if _SPACE.search(text):
                 blank = [m.start() for m in _SPACE.finditer(text)]
-                probs[blank] = 0.0
-                probs[blank, 0] = 1.0
-            out.append(decode(probs))
-        return out
+                p[blank] = 0.0
+                p[blank, 0] = 1.0
+        return decode_batch(probs)
 
     # -- persistence --------------------------------------------------------------------------------
 

@@ -206,9 +206,12 @@ def train_model(
     folds: int = 5,
     val_fraction: float = 0.1,
     limit: int | None = None,
-    width: int = 128,
-    depth: int = 4,
-    dropout: float = 0.3,
+    width: int = 64,
+    depth: int = 3,
+    pieces: int = 1,
+    dropout: float = 0.1,
+    feature_dropout: float = 0.25,
+    use_vectors: bool = True,
     learn_rate: float = 0.002,
     batch_size: int = 32,
     progress: Callable[[str], None] | None = None,
@@ -244,14 +247,22 @@ def train_model(
     train = [sentences[i] for i in order[n_val:]]
     say(f"training sentences: {len(train)}, held out for choosing the epoch: {len(val)}")
 
+    vectors = None
+    if use_vectors:
+        from .charvectors import build_vectors, kanripo_files
+
+        vectors = build_vectors(kanripo_files(config.shared), dims=width, seed=seed)
+        say(f"character vectors: {len(vectors[0]) if vectors else 0} characters from Kanripo "
+            f"({time.perf_counter() - t_start:.1f}s)")
+    tagger = T.CharTagger.new(build_gazetteer(cbdb, train), vectors=vectors, width=width, depth=depth,
+                              pieces=pieces, dropout=dropout)
     parts = [train[k::folds] for k in range(folds)]
     X: list = []
     Y: list = []
     for k, part in enumerate(parts):
         gaz = build_gazetteer(cbdb, [s for j, p in enumerate(parts) if j != k for s in p])
-        X += T.features([s.text for s in part], gaz)
+        X += tagger.features([s.text for s in part], gaz)
         Y += [T.gold_tags(len(s.text), s.entities) for s in part]
-    tagger = T.CharTagger.new(build_gazetteer(cbdb, train), width=width, depth=depth, dropout=dropout)
     say(f"gazetteers built ({time.perf_counter() - t_start:.1f}s)")
     tagger.initialize(X, Y)
     optimizer = Adam(learn_rate)
@@ -259,12 +270,18 @@ def train_model(
     best_f1, best_epoch, best_bytes, history = -1.0, -1, None, []
     epochs_run = 0
     index = list(range(len(X)))
+    np_rng = np.random.default_rng(seed)
     for epoch in range(epochs):
         rng.shuffle(index)
         loss = 0.0
         for b in range(0, len(index), batch_size):
             batch = index[b : b + batch_size]
-            probs, backprop = tagger.model.begin_update([X[i] for i in batch])
+            xs = [X[i] for i in batch]
+            if feature_dropout:  # hide the n-grams of some characters: lean on context, vectors, gazetteer
+                xs = [x.copy() for x in xs]
+                for x in xs:
+                    x[np_rng.random(len(x)) < feature_dropout, 1:4] = 0
+            probs, backprop = tagger.model.begin_update(xs)
             total = sum(len(Y[i]) for i in batch)
             grads = []
             for p, i in zip(probs, batch):
@@ -369,10 +386,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N sentences only (tests)")
+    parser.add_argument("--no-vectors", action="store_true", help="no Kanripo character vectors")
     args = parser.parse_args(argv)
     report = train_model(
         SuggestConfig(), out_dir=args.out, epochs=args.epochs, max_seconds=args.max_seconds, seed=args.seed,
-        limit=args.limit, progress=lambda m: print(m, file=sys.stderr, flush=True),
+        limit=args.limit, use_vectors=not args.no_vectors, progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
     print(json.dumps(asdict(report), ensure_ascii=False))
     return 0
