@@ -311,10 +311,7 @@ def _merge(patterns: list[tuple], model: list[tuple[int, int, str]]) -> list[tup
 def _rules_line(text: str, spans: list[tuple]) -> LineSuggestions:
     return LineSuggestions(
         spans=[
-            Span.model_construct(
-                start=s, end=e, label=label, text=text[s:e], source=source,
-                dates=(readings or []) if label == "DATE" else None,
-            )
+            Span.trusted(s, e, label, text[s:e], source, (readings or []) if label == "DATE" else None)
             for s, e, label, source, readings in spans
         ]
     )

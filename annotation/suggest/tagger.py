@@ -277,9 +277,8 @@ def decode_batch(probs: list[np.ndarray]) -> list[list[tuple[int, int, str]]]:
     stacked = np.concatenate([sep] + [x for p in probs for x in (p, sep)])
     tags = stacked.argmax(axis=1)
     bad = np.flatnonzero(~ALLOWED[tags[:-1], tags[1:]])
-    bad_lines = set(np.searchsorted(starts, bad + 1, side="right").tolist())  # 1-based line numbers
-    for k in bad_lines:
-        out[k - 1] = decode(probs[k - 1])
+    if len(bad):
+        _repair(stacked, tags, bad)
     line = 0
     start = None
     ends = starts + lengths
@@ -287,8 +286,6 @@ def decode_batch(probs: list[np.ndarray]) -> list[list[tuple[int, int, str]]]:
         while i >= ends[line]:
             line += 1
             start = None
-        if line + 1 in bad_lines:
-            continue
         tag = TAGS[tags[i]]
         p = tag[0]
         if p == "S":
@@ -299,6 +296,57 @@ def decode_batch(probs: list[np.ndarray]) -> list[list[tuple[int, int, str]]]:
             out[line].append((start - starts[line], i - starts[line] + 1, tag[2:]))
             start = None
     return out
+
+
+def _repair(stacked: np.ndarray, tags: np.ndarray, bad: np.ndarray) -> None:
+    """Viterbi, in place, over the stretches around invalid transitions: a stretch runs between
+    positions sure to be O (P(O) ≥ O_SURE; the rows between lines are), which fix the path on
+    either side. All such stretches are decoded together, one array step per position of the
+    longest in a group of similar lengths."""
+    sure = stacked[:, 0] >= O_SURE
+    sure_idx = np.flatnonzero(sure)
+    # for each invalid transition (i, i+1): the sure-O positions around it
+    left = sure_idx[np.searchsorted(sure_idx, bad, side="right") - 1]
+    right = sure_idx[np.searchsorted(sure_idx, bad + 1, side="left")]
+    stretches = sorted(set(zip((left + 1).tolist(), right.tolist())))  # [a, b): unsure in between
+    stretches = [(a, b) for a, b in stretches if b > a]
+    for a, b in stretches:  # the sure-O ends themselves take O
+        tags[a - 1] = 0
+        tags[b] = 0
+    stretches.sort(key=lambda ab: ab[1] - ab[0])
+    k = 0
+    while k < len(stretches):
+        longest = stretches[k][1] - stretches[k][0]
+        group = [ab for ab in stretches[k:] if ab[1] - ab[0] <= max(8, 2 * longest)]
+        k += len(group)
+        L = max(b - a for a, b in group)
+        logp = np.full((len(group), L, N_TAGS), -1e4, dtype=np.float32)
+        logp[:, :, 0] = 0.0  # past its end a stretch stays O
+        for g, (a, b) in enumerate(group):
+            logp[g, : b - a] = np.log(np.maximum(stacked[a:b], 1e-9))
+        for g, path in enumerate(_viterbi_many(logp)):
+            a, b = group[g]
+            tags[a:b] = path[: b - a]
+
+
+def _viterbi_many(logp: np.ndarray) -> np.ndarray:
+    """Viterbi for a (stretches, L, N_TAGS) array at once (each stretch starts after an O and ends before one)."""
+    G, L, _ = logp.shape
+    score = START[None, :] + logp[:, 0]
+    back = np.empty((G, L, N_TAGS), dtype=np.int16)
+    cols = np.arange(N_TAGS)
+    for i in range(1, L):
+        cand = score[:, :, None] + TRANS[None, :, :]
+        back[:, i] = cand.argmax(axis=1)
+        score = np.take_along_axis(cand, back[:, i][:, None, :].astype(np.int64), axis=1)[:, 0, :] + logp[:, i]
+    score = score + END[None, :]
+    tags = np.empty((G, L), dtype=np.int64)
+    tags[:, -1] = score.argmax(axis=1)
+    rows = np.arange(G)
+    for i in range(L - 1, 0, -1):
+        tags[:, i - 1] = back[rows, i, tags[:, i]]
+    del cols
+    return tags
 
 
 def _single(row: np.ndarray) -> np.ndarray:

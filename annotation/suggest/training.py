@@ -206,7 +206,7 @@ def train_model(
     folds: int = 5,
     val_fraction: float = 0.1,
     limit: int | None = None,
-    width: int = 64,
+    width: int = 48,
     depth: int = 3,
     pieces: int = 1,
     dropout: float = 0.1,
