@@ -206,7 +206,7 @@ def train_model(
     folds: int = 5,
     val_fraction: float = 0.1,
     limit: int | None = None,
-    width: int = 48,
+    width: int = 64,
     depth: int = 3,
     pieces: int = 1,
     dropout: float = 0.1,
@@ -281,7 +281,8 @@ def train_model(
                 xs = [x.copy() for x in xs]
                 for x in xs:
                     x[np_rng.random(len(x)) < feature_dropout, 1:4] = 0
-            probs, backprop = tagger.model.begin_update(xs)
+            with T._one_blas_thread():
+                probs, backprop = tagger.model.begin_update(xs)
             total = sum(len(Y[i]) for i in batch)
             grads = []
             for p, i in zip(probs, batch):
@@ -290,7 +291,8 @@ def train_model(
                 g = p.copy()
                 g[rows, Y[i]] -= 1.0
                 grads.append(g / total)
-            backprop(grads)
+            with T._one_blas_thread():
+                backprop(grads)
             tagger.model.finish_update(optimizer)
         epochs_run += 1
         f1 = score_spans(val, tagger.spans([s.text for s in val]))["ALL"].f1
