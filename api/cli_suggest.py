@@ -71,13 +71,13 @@ def register(app: typer.Typer) -> None:
                 if _train_first(sys.stderr.isatty()):
                     from annotation.suggest.training import train_model
 
-                    typer.echo("guji suggest: no suggestion model yet: building it once now (≈5 min on 2 cores; "
+                    typer.echo("guji suggest: no suggestion model yet: building it once now (≈1–3 min on 2 cores; "
                                "--rules-only skips this)", err=True)
                     train_model(config, progress=_progress_bar())
                     service = SuggestionService(config)
                 else:
                     typer.echo("guji suggest: no suggestion model: persons come from prose patterns and names "
-                               "already known only; `guji suggest --train` builds the model once (≈5 min)", err=True)
+                               "already known only; `guji suggest --train` builds the model once (≈1–3 min)", err=True)
             typer.echo(f"guji suggest: {service.info().summary()}", err=True)
             rel_model = None
             if relations:

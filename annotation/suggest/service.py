@@ -186,6 +186,8 @@ class SuggestionService:
         info.calendar = calendar.source
         if "guji_features" in nlp.pipe_names:
             nlp.get_pipe("guji_features").gazetteer._automaton()  # built now, not on the first line
+        if self._tagger is not None:
+            self._tagger.warm()
         if cfg.shared is None:
             notes.append(
                 "shared data not found (set GUJI_SHARED): CBDB reign calendar and gazetteers unavailable"

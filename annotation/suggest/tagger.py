@@ -440,6 +440,13 @@ class CharTagger:
         tagger._init_vectors = vectors[1] if vectors is not None else None
         return tagger
 
+    def warm(self) -> None:
+        """Build now what the first batch would (the gazetteer automaton, the BLAS controller)."""
+        if len(self.gazetteer):
+            _automaton(self.gazetteer)
+        with _one_blas_thread():
+            pass
+
     def features(self, lines: list[str], gazetteer: Gazetteer | None = None) -> list[np.ndarray]:
         return features(lines, gazetteer if gazetteer is not None else self.gazetteer, self.vocab)
 
