@@ -100,7 +100,7 @@ def test_model_mode(small_model, dev_sentences):
     assert service.info().mode == "model"
     sentences = dev_sentences[DEV_SLICE]
     _offsets_are_code_points(service, sentences)
-    assert _f1(service, sentences) >= 0.58  # measured 0.629 (700 training sentences, 3 epochs)
+    assert _f1(service, sentences) >= 0.62  # measured 0.662 (700 training sentences, 3 epochs; spaCy model: 0.629)
     # patterns still apply in model mode
     kinds = {(s.label, s.text) for s in service.suggest("𫝊作《史記》，開元二十三年成")}
     assert {("BOOK", "史記"), ("DATE", "開元二十三年")} <= kinds
