@@ -130,8 +130,10 @@ class SuggestionService:
             pieces = [_pieces(text) for text in batch]
             flat = [text[a:b] for text, cuts in zip(batch, pieces) for a, b in cuts]
             found = rules_spans_batch(flat, patterns, None)
-            with self._run_lock:
-                predicted = tagger.spans(flat)
+            predicted = []
+            with self._run_lock:  # pieces of a long line in sub-batches: memory bounded by _tagger_chars
+                for part in _batches(flat, 1024, max_chars=self._tagger_chars):
+                    predicted += tagger.spans(part)
             k = 0
             for text, cuts in zip(batch, pieces):
                 spans = []

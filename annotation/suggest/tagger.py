@@ -324,7 +324,8 @@ def decode_batch(probs: list[np.ndarray]) -> list[list[tuple[int, int, str]]]:
         _repair(stacked, tags, bad)
     line = 0
     start = None
-    ends = starts + lengths
+    ends = (starts + lengths).tolist()
+    starts = starts.tolist()  # Python ints: offsets go into JSON
     for i in np.flatnonzero(tags).tolist():
         while i >= ends[line]:
             line += 1

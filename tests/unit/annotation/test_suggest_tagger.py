@@ -6,6 +6,7 @@ The quality floor on CHisIEC dev with the full model is in test_suggest_shared.p
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -99,6 +100,9 @@ def test_offsets_are_code_points_with_odd_characters(made_up):
     kinds = {(s.label, s.text) for s in results[5].spans}
     assert {("BOOK", "史記"), ("DATE", "開元二十三年")} <= kinds
     assert results[5].model_dump(exclude_none=True)["spans"][0].keys() >= {"start", "end", "label", "text", "source"}
+    for result in results:  # offsets are Python ints: the CLI writes them as JSON
+        assert all(type(s.start) is int and type(s.end) is int for s in result.spans)
+        json.loads(result.to_json())
 
 
 def test_a_very_long_line_is_read_in_bounded_pieces(made_up):
@@ -139,3 +143,28 @@ def test_viterbi_keeps_the_bioes_constraints():
     sure = np.zeros((5, len(TAGS)), dtype="f")
     sure[:, 0] = 1.0
     assert decode(sure) == [] and decode(np.zeros((0, len(TAGS)), dtype="f")) == []
+
+
+def test_cli_json_with_the_tagger(made_up, monkeypatch):
+    """`guji suggest --json` in model mode: one JSON object per line, offsets in code points."""
+    import typer
+    from typer.testing import CliRunner
+
+    from api.cli_suggest import register
+
+    config, _, _ = made_up
+    monkeypatch.setenv("GUJI_HOME", str(config.home))
+    monkeypatch.setenv("GUJI_SHARED", str(config.shared_dir))
+    app = typer.Typer()
+    register(app)
+    app.command("version")(lambda: None)  # a second command: typer keeps "suggest" a sub-command
+    text = "𫝊王安石為荆州刺史\n\n以王安石為荆州刺史\n"
+    result = CliRunner().invoke(app, ["suggest", "--json"], input=text.encode("utf-8"))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 3 and rows[1] == {"spans": []}
+    assert "mode=model" in result.stderr
+    for line, row in zip(text.splitlines(), rows):
+        for span in row["spans"]:
+            assert line[span["start"] : span["end"]] == span["text"] and span["source"] == "model"
+    assert {"start": 1, "end": 4, "label": "PER", "text": "王安石", "source": "model"} in rows[2]["spans"]
