@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     access_log: bool = False
     secret_key: str | None = Field(default=None, description="Signs bearer tokens: 32+ characters, required in production")
     # `guji serve --sample` on a home without a suggestion model builds one in the background (nice'd
-    # process, ≈5 min on 2 cores) so that a new user's suggestions find persons (docs/suggest.md)
+    # process, ≈1–3 min on 2 cores) so that a new user's suggestions find persons (docs/suggest.md)
     suggest_auto_train: bool = True
 
     # canonical RDF store
