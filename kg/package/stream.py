@@ -336,12 +336,13 @@ def _batches(books: list[str], links: dict[str, list[str]], size: int) -> dict[s
 @dataclass
 class StreamedPackage:
     """What a streaming validation leaves behind for the load: the report, the scratch files of the
-    valid package's triples (one N-Quads file per batch) and the package's graphs."""
+    valid package's quads (one N-Quads file per ``load_books`` books: Oxigraph's bulk load costs
+    less per quad in fewer, larger loads) and the package's graphs."""
 
     report: Report
     batch: str | None = None
     graphs: list[str] = field(default_factory=list)
-    quads: list[tuple[Path, str]] = field(default_factory=list)  # (N-Triples file, the graph it goes to)
+    quads: list[tuple[Path, int]] = field(default_factory=list)  # (N-Quads file, books loaded once it is in)
     digest: str = ""
     books: int = 0
     scratch: Path | None = None
@@ -392,11 +393,13 @@ def _check_bag(root: Path, report: Report, tables: set[str]) -> tuple[bagit.Bag 
 
 
 def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None = None, shacl: bool = True,
-                    batch_books: int = 500, keep_triples: bool = False, identity: dict[str, str] | None = None,
+                    batch_books: int = 500, load_books: int = 10_000, keep_triples: bool = False,
+                    identity: dict[str, str] | None = None,
                     progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
                     on_batch: Callable[[Package], None] | None = None) -> StreamedPackage:
     """Validate the unpacked package at ``root``, batch by batch (see the module doc). With
-    ``keep_triples`` a valid package's triples are left in scratch N-Quads files for the load;
+    ``keep_triples`` a valid package's triples are left in scratch N-Quads files for the load, one
+    per ``load_books`` books (whole batches);
     ``identity`` folds merged works (kg.works.confirmed) into their canonical work first.
     ``on_batch(pkg)`` runs on each valid batch while its files are on disk (image pyramids)."""
     from kg.package import _shacl
@@ -406,6 +409,7 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
     limits = limits or ArchiveLimits()
     scratch = Path(tempfile.mkdtemp(prefix="guji-stream-"))
     out = StreamedPackage(report, scratch=scratch)
+    chunk = None  # the N-Quads load file being written
     try:
         data = root / "data"
         specs = specs_for(_peek_version(data / "submission.json"))
@@ -455,7 +459,8 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
         texts = 0
         triples = 0
         batch_name = None
-        writers = []
+        writers: list[tuple[Path, int]] = []
+        chunk_start = 0  # books in the load files before the open one
         done_books = 0
         for n in range(n_batches):
             if cancelled and cancelled():
@@ -480,13 +485,24 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
                 if n_batches == 1:
                     out.single = pg
                 if keep_triples and report.valid:
+                    if chunk is None:
+                        chunk = open(scratch / f"load-{len(writers):05d}.nq", "wb")
+                        chunk_start = done_books - len(rows.get("books", []))
                     for graph, part in ((package_graph(pg.batch), pg.public), (preservation_graph(pg.batch), pg.preservation)):
-                        qpath = scratch / f"batch-{n:05d}-{len(writers):06d}.nt"
-                        ox.serialize(part, qpath, format=ox.RdfFormat.N_TRIPLES)
-                        writers.append((qpath, graph))
+                        # N-Triples lines end in " .\n" and a literal never holds a raw line break
+                        # (the serializer escapes it), so naming the graph before the dot makes N-Quads
+                        chunk.write(ox.serialize(part, format=ox.RdfFormat.N_TRIPLES).replace(b" .\n", f" <{graph}> .\n".encode()))
+                    if done_books - chunk_start >= load_books:
+                        chunk.close()
+                        writers.append((Path(chunk.name), done_books))
+                        chunk = None
                 if on_batch is not None and report.valid:
                     on_batch(pkg)
             progress("checking", done_books, len(books))
+        if chunk is not None:
+            chunk.close()
+            writers.append((Path(chunk.name), done_books))
+            chunk = None
         spill.close()
         report.counts = {spec.name: counts[spec.name] for spec in specs if spec.name in counts} | {"texts": texts}
         if report.valid:
@@ -497,6 +513,8 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
             out.quads = writers
         return out
     except BaseException:
+        if chunk is not None:
+            chunk.close()
         out.cleanup()
         raise
 
