@@ -221,3 +221,28 @@ def test_reingest_of_a_published_large_package_is_a_no_op_and_a_changed_one_repl
     assert result.report.valid and {c.graph for c in result.changes} == {package_graph("bench-120"), preservation_graph("bench-120")}
     assert Catalog(store).book(CENSUS)["title"] == "李太白文集"
     assert store.accepted_digest(staging_marker("bench-120") + "/accepted") is None
+
+
+def test_gc_paused_nests_and_restores_the_collector():
+    import gc
+
+    from kg.package.stream import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer step still runs
+    assert gc.isenabled()
+    gc.disable()  # a caller that had turned it off keeps it off
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError):
+        with gc_paused():
+            raise ValueError
+    assert gc.isenabled()
