@@ -26,7 +26,7 @@ import bagit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from kg.package import ingest_package, validate_package  # noqa: E402
+from kg.package import WORKERS, ingest_package, validate_package  # noqa: E402
 from kg.store import OxigraphStore  # noqa: E402
 from scripts.make_sample_package import png  # noqa: E402
 
@@ -81,9 +81,19 @@ def _hwm_mb() -> float:
     return float("nan")
 
 
+def _children() -> tuple[float, float]:
+    """CPU seconds and the largest peak RSS (MB) of the worker processes this process waited for."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
+
+
 def _measure(step: str, bag: str, store_dir: str, shacl: bool = True) -> None:
-    """One step in this (fresh) process: prints {"seconds", "peak_mb", ...} as JSON."""
+    """One step in this (fresh) process: prints {"seconds", "cpu", "peak_mb", "worker_peak_mb", ...}
+    as JSON; ``cpu`` counts this process and its worker processes (kg.package.WORKERS)."""
     t = time.perf_counter()
+    c = time.process_time()
     if step == "validate":
         result = validate_package(bag, shacl=shacl)
         assert result.report.valid, result.report.to_text()[-2000:]
@@ -94,12 +104,15 @@ def _measure(step: str, bag: str, store_dir: str, shacl: bool = True) -> None:
 
         def progress(phase: str, done: int, total: int) -> None:
             if phase in ("loading", "published") and "validated" not in seen:  # validation is over: its time and peak
-                seen.update(validated=time.perf_counter() - t, validated_peak_mb=_hwm_mb())
+                seen.update(validated=time.perf_counter() - t, validated_peak_mb=_hwm_mb(),
+                            validated_cpu=time.process_time() - c + _children()[0])
 
         result = ingest_package(store, bag, agent="bench", shacl=shacl, progress=progress)
         assert result.report.valid and result.changes, result.report.to_text()[-2000:]
         extra = {"quads": store.count(), **seen}
-    print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": _hwm_mb(), **extra}))
+    cpu, worker_peak = _children()
+    print(json.dumps({"seconds": time.perf_counter() - t, "cpu": time.process_time() - c + cpu, "peak_mb": _hwm_mb(),
+                      "worker_peak_mb": worker_peak, **extra}))
 
 
 def _run(step: str, bag: Path, store_dir: Path, shacl: bool = True) -> dict:
@@ -133,7 +146,8 @@ def main() -> None:
             gen = time.perf_counter() - t
             i = _run("ingest", bag, tmp / "store")
             if args.ingest_only:  # the validation inside the ingest, up to its first load
-                v = {"seconds": i.get("validated", i["seconds"]), "peak_mb": i.get("validated_peak_mb", i["peak_mb"]), "triples": i["quads"]}
+                v = {"seconds": i.get("validated", i["seconds"]), "cpu": i.get("validated_cpu", i["cpu"]),
+                     "peak_mb": i.get("validated_peak_mb", i["peak_mb"]), "worker_peak_mb": i["worker_peak_mb"], "triples": i["quads"]}
             else:
                 v = _run("validate", bag, tmp / "unused")
             table.append((n, gen, v, i))
@@ -156,11 +170,19 @@ def main() -> None:
                 projection.close()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("\n| books | validate books/s | validate peak RSS | validate + ingest books/s | validate + ingest peak RSS |")
-    print("|---|---|---|---|---|")
+    import os
+
+    print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; worker processes: {WORKERS}")
+    print("| books | validate books/s | validate CPU ms/book | validate peak RSS | validate + ingest books/s | validate + ingest CPU ms/book | validate + ingest peak RSS |")
+    print("|---|---|---|---|---|---|---|")
     for label, _gen, v, i in table:
         n = int(str(label).split()[0])
-        print(f"| {label if isinstance(label, str) else f'{label:,}'} | {n / v['seconds']:,.0f} | {v['peak_mb']:,.0f} MB | {n / i['seconds']:,.0f} | {i['peak_mb']:,.0f} MB |")
+
+        def rss(m: dict) -> str:
+            return f"{m['peak_mb']:,.0f} MB" + (f" + workers ≤ {m['worker_peak_mb']:,.0f} MB each" if m.get("worker_peak_mb") else "")
+
+        print(f"| {label if isinstance(label, str) else f'{label:,}'} | {n / v['seconds']:,.0f} | {1000 * v['cpu'] / n:.2f} | {rss(v)} | "
+              f"{n / i['seconds']:,.0f} | {1000 * i['cpu'] / n:.2f} | {rss(i)} |")
 
 
 if __name__ == "__main__":

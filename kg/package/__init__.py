@@ -7,6 +7,7 @@ preservation graphs in one transaction, and writes nothing at all when the packa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +27,10 @@ if TYPE_CHECKING:
     from images.store import PyramidStore
 
 BATCH_BOOKS = 500  # books checked, built and SHACL-validated together; memory follows this, not the package
+WORKERS = max(1, min(4, os.cpu_count() or 1))  # worker processes checking batches of a package of three batches or more
 LOAD_BOOKS = 10_000  # books per bulk load of a staged package (whole batches; Oxigraph's bulk load is cheaper per quad in fewer, larger loads)
 
-__all__ = ["BATCH_BOOKS", "LOAD_BOOKS", "staging_marker", "ArchiveLimits", "PackageResult", "ingest_package", "require_valid", "sweep_stale_temp", "validate_package"]
+__all__ = ["BATCH_BOOKS", "LOAD_BOOKS", "WORKERS", "staging_marker", "ArchiveLimits", "PackageResult", "ingest_package", "require_valid", "sweep_stale_temp", "validate_package"]
 
 
 @dataclass
@@ -96,14 +98,18 @@ def _text(term) -> str:
 
 def validate_package(path: Path | str, *, shacl: bool = True, limits: ArchiveLimits | None = None,
                      when_valid: Callable[[Package], None] | None = None, progress: Progress | None = None,
-                     cancelled: Callable[[], bool] | None = None, batch_books: int = BATCH_BOOKS) -> PackageResult:
+                     cancelled: Callable[[], bool] | None = None, batch_books: int = BATCH_BOOKS,
+                     workers: int | None = None) -> PackageResult:
     """Raises :class:`kg.errors.ArchiveError` for a .zip that can not be unpacked within ``limits``.
     ``when_valid(package)`` runs on each batch of a valid package while its files are still
-    unpacked. Reads the package streaming, batch by batch (kg.package.stream, ADR 0017)."""
+    unpacked (the package's root, digests and the batch's checked service images). Reads the
+    package streaming, batch by batch (kg.package.stream, ADR 0017); ``workers`` processes check
+    the batches of a package of three batches or more (ADR 0024; 1: all in this process)."""
     path = Path(path)
     report = Report(path.name)
     with Unpacked(path, limits) as root:
         streamed = stream_validate(root, report, limits=limits, shacl=shacl, batch_books=batch_books,
+                                   workers=WORKERS if workers is None else workers,
                                    progress=progress, cancelled=cancelled, on_batch=when_valid)
         streamed.cleanup()
         graphs = streamed.single if report.valid else None
@@ -113,7 +119,7 @@ def validate_package(path: Path | str, *, shacl: bool = True, limits: ArchiveLim
 def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits: ArchiveLimits | None = None,
                    pyramids: "PyramidStore | None" = None, progress: Progress | None = None,
                    cancelled: Callable[[], bool] | None = None, batch_books: int = BATCH_BOOKS,
-                   load_books: int = LOAD_BOOKS, shacl: bool = True) -> PackageResult:
+                   load_books: int = LOAD_BOOKS, workers: int | None = None, shacl: bool = True) -> PackageResult:
     """Validate (streaming; ``shacl=False`` only for measurements); when valid, make the tiled pyramid of every service-level image
     (``pyramids``, content-addressed, so before the graphs: once the change log shows the files,
     their images can be served), then write the public and the preservation graph.
@@ -133,7 +139,8 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits
     path = Path(path)
     report = Report(path.name)
     with Unpacked(path, limits) as root:
-        streamed = stream_validate(root, report, limits=limits, shacl=shacl, batch_books=batch_books, load_books=load_books, keep_triples=True,
+        streamed = stream_validate(root, report, limits=limits, shacl=shacl, batch_books=batch_books, load_books=load_books,
+                                   workers=WORKERS if workers is None else workers, keep_triples=True,
                                    identity=confirmed(store), progress=progress, cancelled=cancelled,
                                    on_batch=derive if pyramids is not None else None)
     try:
