@@ -115,7 +115,7 @@ def _run_job(job: Job, ctx, path: str, limits, agent: str) -> None:
     try:
         result = ingest_package(ctx.store, path, agent=agent, limits=limits, pyramids=ctx.pyramids,
                                 progress=job.progress, cancelled=job.cancel.is_set, batch_books=ctx.settings.package_batch_books,
-                                load_books=ctx.settings.package_load_books, workers=ctx.settings.package_workers)
+                                load_bytes=ctx.settings.package_load_bytes, workers=ctx.settings.package_workers)
         report = result.report.to_json()
         if result.changes:  # like a write request, the job ends when search and public SPARQL show it
             job.progress("projecting", job.total, job.total)
@@ -175,7 +175,7 @@ async def submit(request: Request, ctx: ContextDep, user: CurrentUser,
         else:
             result = await run_in_threadpool(ingest_package, ctx.store, path, agent=user.name, limits=limits,
                                                   pyramids=ctx.pyramids, batch_books=ctx.settings.package_batch_books,
-                                                  load_books=ctx.settings.package_load_books, workers=ctx.settings.package_workers)
+                                                  load_bytes=ctx.settings.package_load_bytes, workers=ctx.settings.package_workers)
     finally:
         os.unlink(path)
     report = result.report.to_json()

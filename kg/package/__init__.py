@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 
 BATCH_BOOKS = 500  # books checked, built and SHACL-validated together; memory follows this, not the package
 WORKERS = max(1, min(4, os.cpu_count() or 1))  # worker processes checking batches of a package of three batches or more
-LOAD_BOOKS = 10_000  # books per bulk load of a staged package (whole batches; Oxigraph's bulk load is cheaper per quad in fewer, larger loads)
+LOAD_BYTES = 32 * 1024**2  # N-Quads per bulk load of a staged package (whole batches): fewer loads cost less per quad, the loader's memory is ~4x the file (ADR 0024)
 
-__all__ = ["BATCH_BOOKS", "LOAD_BOOKS", "WORKERS", "staging_marker", "ArchiveLimits", "PackageResult", "ingest_package", "require_valid", "sweep_stale_temp", "validate_package"]
+__all__ = ["BATCH_BOOKS", "LOAD_BYTES", "WORKERS", "staging_marker", "ArchiveLimits", "PackageResult", "ingest_package", "require_valid", "sweep_stale_temp", "validate_package"]
 
 
 @dataclass
@@ -119,7 +119,7 @@ def validate_package(path: Path | str, *, shacl: bool = True, limits: ArchiveLim
 def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits: ArchiveLimits | None = None,
                    pyramids: "PyramidStore | None" = None, progress: Progress | None = None,
                    cancelled: Callable[[], bool] | None = None, batch_books: int = BATCH_BOOKS,
-                   load_books: int = LOAD_BOOKS, workers: int | None = None, shacl: bool = True) -> PackageResult:
+                   load_bytes: int = LOAD_BYTES, workers: int | None = None, shacl: bool = True) -> PackageResult:
     """Validate (streaming; ``shacl=False`` only for measurements); when valid, make the tiled pyramid of every service-level image
     (``pyramids``, content-addressed, so before the graphs: once the change log shows the files,
     their images can be served), then write the public and the preservation graph.
@@ -139,7 +139,7 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits
     path = Path(path)
     report = Report(path.name)
     with Unpacked(path, limits) as root:
-        streamed = stream_validate(root, report, limits=limits, shacl=shacl, batch_books=batch_books, load_books=load_books,
+        streamed = stream_validate(root, report, limits=limits, shacl=shacl, batch_books=batch_books, load_bytes=load_bytes,
                                    workers=WORKERS if workers is None else workers, keep_triples=True,
                                    identity=confirmed(store), progress=progress, cancelled=cancelled,
                                    on_batch=derive if pyramids is not None else None)

@@ -544,8 +544,8 @@ def worker_main() -> None:
 @dataclass
 class StreamedPackage:
     """What a streaming validation leaves behind for the load: the report, the scratch files of the
-    valid package's quads (one N-Quads file per ``load_books`` books: Oxigraph's bulk load costs
-    less per quad in fewer, larger loads) and the package's graphs."""
+    valid package's quads (one N-Quads file of whole batches per ``load_bytes``: Oxigraph's bulk load
+    costs less per quad in fewer, larger loads, and its memory grows with the file) and the package's graphs."""
 
     report: Report
     batch: str | None = None
@@ -601,13 +601,13 @@ def _check_bag(root: Path, report: Report, tables: set[str]) -> tuple[bagit.Bag 
 
 
 def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None = None, shacl: bool = True,
-                    batch_books: int = 500, load_books: int = 10_000, workers: int = 1, keep_triples: bool = False,
+                    batch_books: int = 500, load_bytes: int = 32 * 1024**2, workers: int = 1, keep_triples: bool = False,
                     identity: dict[str, str] | None = None,
                     progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
                     on_batch: Callable[[Package], None] | None = None) -> StreamedPackage:
     """Validate the unpacked package at ``root``, batch by batch (see the module doc). With
     ``keep_triples`` a valid package's triples are left in scratch N-Quads files for the load, one
-    per ``load_books`` books (whole batches);
+    of about ``load_bytes`` (whole batches);
     ``identity`` folds merged works (kg.works.confirmed) into their canonical work first.
     ``on_batch(pkg)`` runs on each valid batch while its files are on disk (image pyramids)."""
     from kg.package import _shacl
@@ -669,7 +669,6 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
         triples = 0
         batch_name = None
         writers: list[tuple[Path, int]] = []
-        chunk_start = 0  # books in the load files before the open one
         done_books = 0
         jobs = [_BatchJob(n, root, spill.path, scratch, dict(bag.info), submission, declared_pua,
                           {"max_pixels": limits.max_image_pixels, "max_side": limits.max_image_side}, identity, shacl,
@@ -691,10 +690,9 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
                 if keep_triples and report.valid:
                     if chunk is None:
                         chunk = open(scratch / f"load-{len(writers):05d}.nq", "wb")
-                        chunk_start = done_books - done.books
                     with open(done.quads, "rb") as f:
                         shutil.copyfileobj(f, chunk, 1 << 20)
-                    if done_books - chunk_start >= load_books:
+                    if chunk.tell() >= load_bytes:
                         chunk.close()
                         writers.append((Path(chunk.name), done_books))
                         chunk = None

@@ -30,7 +30,7 @@ from kg.store import OxigraphStore
 from projections.public_sparql import OxigraphPublicDataset
 
 ROOT = Path(__file__).resolve().parents[3]
-BOOKS, BATCH = 120, 20  # six batches: with load_books=BATCH, six bulk loads before the publish
+BOOKS, BATCH = 120, 20  # six batches: with load_bytes=1, six bulk loads before the publish
 CENSUS = "110000-0002-0000007"  # a book of the generated package (bench.package.generate)
 
 # the ingest as a separate process; after each loaded batch it waits, so the kill lands mid-load
@@ -43,7 +43,7 @@ SCRIPT = textwrap.dedent("""
         print(json.dumps([phase, done, total]), flush=True)
         if phase == "loading" and sys.argv[3] == "slow":
             time.sleep(0.5)
-    result = ingest_package(store, sys.argv[2], agent="kill-test", batch_books=int(sys.argv[4]), load_books=int(sys.argv[4]),
+    result = ingest_package(store, sys.argv[2], agent="kill-test", batch_books=int(sys.argv[4]), load_bytes=1,
                             progress=progress)
     print(json.dumps(["done", len(result.changes), result.report.valid]), flush=True)
 """)
@@ -132,7 +132,7 @@ def test_cancel_while_loading_removes_what_was_loaded(bag, tmp_path):
         seen.append(phase)
 
     with pytest.raises(IngestCancelledError):
-        ingest_package(store, bag, agent="t", batch_books=BATCH, load_books=BATCH, progress=progress,
+        ingest_package(store, bag, agent="t", batch_books=BATCH, load_bytes=1, progress=progress,
                        cancelled=lambda: seen.count("loading") >= 2)
     assert "loading" in seen
     assert not any(g.value.startswith(package_graph("bench-120")) or g.value.startswith(preservation_graph("bench-120"))
@@ -156,7 +156,7 @@ def test_batches_give_the_same_graphs_and_report_as_one(bag, tmp_path):
     one, many, loads = OxigraphStore(tmp_path / "one"), OxigraphStore(tmp_path / "many"), OxigraphStore(tmp_path / "loads")
     ingest_package(one, bag, agent="t", batch_books=10_000)
     ingest_package(many, bag, agent="t", batch_books=BATCH)  # six batches, one bulk load
-    ingest_package(loads, bag, agent="t", batch_books=BATCH, load_books=2 * BATCH)  # six batches, three bulk loads
+    ingest_package(loads, bag, agent="t", batch_books=BATCH, load_bytes=1024**2)  # six batches of ~0.7 MB: three bulk loads
     for g in (package_graph("bench-120"), preservation_graph("bench-120")):
         assert set(one.triples(g)) == set(many.triples(g)) == set(loads.triples(g))
     a, b = validate_package(bag, batch_books=10_000).report, validate_package(bag, batch_books=BATCH).report
@@ -167,7 +167,7 @@ def test_ctrl_c_on_guji_ingest_leaves_nothing(bag, tmp_path):
     """`guji ingest` of a package, interrupted (SIGINT, as Ctrl-C sends) while loading: exit 130,
     and the store holds nothing of the package, not even hidden."""
     home = tmp_path / "home"
-    env = {**os.environ, "GUJI_HOME": str(home), "PYTHONPATH": str(ROOT), "GUJI_PACKAGE_BATCH_BOOKS": "1", "GUJI_PACKAGE_LOAD_BOOKS": "1",
+    env = {**os.environ, "GUJI_HOME": str(home), "PYTHONPATH": str(ROOT), "GUJI_PACKAGE_BATCH_BOOKS": "1", "GUJI_PACKAGE_LOAD_BYTES": "1",
            "GUJI_ENVIRONMENT": "development"}
     proc = subprocess.Popen([sys.executable, "-m", "api", "ingest", "--no-sync", str(bag)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -257,7 +257,7 @@ def test_worker_processes_give_the_same_graphs_and_report_as_one_process(bag, tm
 
     one, two = OxigraphStore(tmp_path / "one"), OxigraphStore(tmp_path / "two")
     ingest_package(one, bag, agent="t", batch_books=BATCH, workers=1)
-    ingest_package(two, bag, agent="t", batch_books=BATCH, workers=2, load_books=2 * BATCH)
+    ingest_package(two, bag, agent="t", batch_books=BATCH, workers=2, load_bytes=1)
     for g in (package_graph("bench-120"), preservation_graph("bench-120")):
         assert set(one.triples(g)) == set(two.triples(g)) and one.count(g) > 0
 
