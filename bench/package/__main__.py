@@ -26,7 +26,7 @@ import bagit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from kg.package import WORKERS, ingest_package, validate_package  # noqa: E402
+from kg.package import BATCH_BOOKS, WORKERS, ingest_package, validate_package  # noqa: E402
 from kg.store import OxigraphStore  # noqa: E402
 from scripts.make_sample_package import png  # noqa: E402
 
@@ -178,8 +178,9 @@ def main() -> None:
     for label, _gen, v, i in table:
         n = int(str(label).split()[0])
 
-        def rss(m: dict) -> str:
-            return f"{m['peak_mb']:,.0f} MB" + (f" + workers ≤ {m['worker_peak_mb']:,.0f} MB each" if m.get("worker_peak_mb") else "")
+        def rss(m: dict) -> str:  # workers check packages of three batches or more
+            workers = WORKERS > 1 and n > 2 * BATCH_BOOKS
+            return f"{m['peak_mb']:,.0f} MB" + (f" + {WORKERS} workers ≤ {m['worker_peak_mb']:,.0f} MB each" if workers else "")
 
         print(f"| {label if isinstance(label, str) else f'{label:,}'} | {n / v['seconds']:,.0f} | {1000 * v['cpu'] / n:.2f} | {rss(v)} | "
               f"{n / i['seconds']:,.0f} | {1000 * i['cpu'] / n:.2f} | {rss(i)} |")

@@ -675,36 +675,37 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
                           keep_triples, keep_graphs=n_batches == 1) for n in range(n_batches)]
         if cancelled and cancelled():
             raise IngestCancelledError("the ingest was cancelled while checking; nothing was written")
-        for done in _checked_batches(jobs, workers):
-            # in batch order, as if one after the other: a batch's SHACL problems and quads count
-            # only while the package is still valid
-            report.problems.extend(done.checks)
-            texts += done.texts
-            done_books += done.books
-            if report.valid and done.built:
-                report.problems.extend(done.shacl)
-                triples += done.triples
-                batch_name = done.batch
-                if n_batches == 1:
-                    out.single = done.graphs
-                if keep_triples and report.valid:
-                    if chunk is None:
-                        chunk = open(scratch / f"load-{len(writers):05d}.nq", "wb")
-                    with open(done.quads, "rb") as f:
-                        shutil.copyfileobj(f, chunk, 1 << 20)
-                    if chunk.tell() >= load_bytes:
-                        chunk.close()
-                        writers.append((Path(chunk.name), done_books))
-                        chunk = None
-                if on_batch is not None and report.valid:
-                    pkg = Package(root, dict(bag.info), submission)
-                    pkg.images, pkg.digests = done.images, digests
-                    on_batch(pkg)
-            if done.quads is not None:
-                done.quads.unlink(missing_ok=True)
-            progress("checking", done_books, len(books))
-            if cancelled and cancelled():
-                raise IngestCancelledError("the ingest was cancelled while checking; nothing was written")
+        with contextlib.closing(_checked_batches(jobs, workers)) as checked:  # leaving early stops the workers now
+            for done in checked:
+                # in batch order, as if one after the other: a batch's SHACL problems and quads count
+                # only while the package is still valid
+                report.problems.extend(done.checks)
+                texts += done.texts
+                done_books += done.books
+                if report.valid and done.built:
+                    report.problems.extend(done.shacl)
+                    triples += done.triples
+                    batch_name = done.batch
+                    if n_batches == 1:
+                        out.single = done.graphs
+                    if keep_triples and report.valid:
+                        if chunk is None:
+                            chunk = open(scratch / f"load-{len(writers):05d}.nq", "wb")
+                        with open(done.quads, "rb") as f:
+                            shutil.copyfileobj(f, chunk, 1 << 20)
+                        if chunk.tell() >= load_bytes:
+                            chunk.close()
+                            writers.append((Path(chunk.name), done_books))
+                            chunk = None
+                    if on_batch is not None and report.valid:
+                        pkg = Package(root, dict(bag.info), submission)
+                        pkg.images, pkg.digests = done.images, digests
+                        on_batch(pkg)
+                if done.quads is not None:
+                    done.quads.unlink(missing_ok=True)
+                progress("checking", done_books, len(books))
+                if cancelled and cancelled():
+                    raise IngestCancelledError("the ingest was cancelled while checking; nothing was written")
         if chunk is not None:
             chunk.close()
             writers.append((Path(chunk.name), done_books))

@@ -280,3 +280,34 @@ def test_worker_processes_give_the_same_graphs_and_report_as_one_process(bag, tm
                                                       ("overlapping_frames", 2 * 110 + 1)}
     assert [p.to_json() for p in a.problems] == [p.to_json() for p in b.problems]
     assert a.counts == b.counts
+
+
+def _package_workers() -> list[int]:
+    """This process's worker processes still alive (python -m kg.package.worker)."""
+    me, found = os.getpid(), []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == me and b"kg.package.worker" in cmd:
+            found.append(int(d.name))
+    return found
+
+
+def test_cancel_while_workers_check_writes_nothing_and_stops_them(bag, tmp_path):
+    store = OxigraphStore(tmp_path / "store")
+    seen = []
+
+    def progress(phase, done, total):
+        seen.append(phase)
+
+    with pytest.raises(IngestCancelledError):
+        ingest_package(store, bag, agent="t", batch_books=BATCH, workers=2, progress=progress,
+                       cancelled=lambda: seen.count("checking") >= 2)
+    assert seen.count("checking") == 2 and "loading" not in seen
+    assert store.last_sequence() == 0 and len(store.oxigraph) == 0
+    assert _package_workers() == []
