@@ -103,7 +103,8 @@ def _measure(step: str, bag: str, store_dir: str, shacl: bool = True) -> None:
         seen: dict = {}
 
         def progress(phase: str, done: int, total: int) -> None:
-            if phase in ("loading", "published") and "validated" not in seen:  # validation is over: its time and peak
+            checked = phase == "checking" and done == total  # the last batch is checked: validation is over
+            if (checked or phase in ("loading", "published")) and "validated" not in seen:  # its time and peak
                 seen.update(validated=time.perf_counter() - t, validated_peak_mb=_hwm_mb(),
                             validated_cpu=time.process_time() - c + _children()[0])
 
