@@ -289,8 +289,9 @@ class OxigraphStore:
 
     def bulk_load_staged(self, path: Path | str, graphs: list[str]) -> None:
         """Load an N-Quads file whose quads all go to ``graphs``, graphs a committed marker hides
-        (not transactional, bounded memory: a process killed half-way leaves hidden triples that the
-        next run loads over). The file is the ingest's own scratch, written by pyoxigraph from
+        (not transactional; Oxigraph's loader needs about four times the file in memory, so the
+        caller bounds the file; a process killed half-way leaves hidden triples that the next run
+        loads over). The file is the ingest's own scratch, written by pyoxigraph from
         terms it already checked, so the parser skips checking IRIs again (``lenient``)."""
         self._require_writable()
         staged = self.staged_graphs()
