@@ -260,6 +260,12 @@ def test_worker_processes_give_the_same_graphs_and_report_as_one_process(bag, tm
     ingest_package(two, bag, agent="t", batch_books=BATCH, workers=2, load_bytes=1)
     for g in (package_graph("bench-120"), preservation_graph("bench-120")):
         assert set(one.triples(g)) == set(two.triples(g)) and one.count(g) > 0
+    # each valid batch's checked service images reach when_valid (the image pyramids are made from them)
+    seen = {1: {}, 2: {}}
+    for w in (1, 2):
+        validate_package(bag, batch_books=BATCH, workers=w,
+                         when_valid=lambda pkg, w=w: seen[w].update({k: (i.path, i.width, d) for k, (i, d) in pkg.images.items()}))
+    assert len(seen[1]) == BOOKS and seen[1] == seen[2]
 
     broken = tmp_path / "broken"
     shutil.copytree(bag, broken)
