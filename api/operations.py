@@ -92,7 +92,8 @@ def ingest(ctx: Context, paths: list[Path], format: str | None = None, *, agent:
 
         for path in paths:
             result = ingest_package(ctx.store, path, agent=agent, limits=ctx.archive_limits(), pyramids=ctx.pyramids,
-                                    progress=on_progress, batch_books=ctx.settings.package_batch_books)
+                                    progress=on_progress, batch_books=ctx.settings.package_batch_books,
+                                    load_bytes=ctx.settings.package_load_bytes, workers=ctx.settings.package_workers)
             source = {"source": str(path), "valid": result.report.valid, "report": result.report.to_json(),
                       "report_text": result.report.to_text(),
                       "changes": [{"graph": c.graph, "added": c.added, "removed": c.removed} for c in result.changes],

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(default=150_000_000, gt=0, description="A package image's width × height, read from its header before any pixel is decoded")
     max_image_side: int = Field(default=20_000, gt=0, description="A package image's longer side in pixels")
     package_batch_books: int = Field(default=500, gt=0, description="Books of a package checked, built and loaded together: memory follows this, not the package (ADR 0017)")
+    package_workers: int | None = Field(default=None, gt=0, description="Worker processes checking a large package's batches; default: one per core, at most 4 (ADR 0024)")
+    package_load_bytes: int = Field(default=32 * 1024**2, gt=0, description="Bytes of N-Quads per bulk load of a large package into its hidden staged graphs (whole batches; the loader needs ~4x this in memory; ADR 0024)")
     image_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0, description="Rendered IIIF images kept in memory (LRU)")
 
     # users and annotations

@@ -179,22 +179,40 @@ def guji_shapes() -> list[Shape]:
 # -- data ---------------------------------------------------------------------------------------------
 
 class Data:
-    """The triples indexed by subject and predicate (and typed nodes by class)."""
+    """The triples indexed by subject and predicate (and typed nodes by class). ``wanted``: the
+    predicates whose subjects and objects are targets (``targetSubjectsOf``/``targetObjectsOf``);
+    None indexes every predicate."""
 
-    def __init__(self, triples: Iterable[ox.Triple]) -> None:
-        self.out: dict = defaultdict(lambda: defaultdict(list))
-        self.by_type: dict = defaultdict(list)
-        self.subjects_of: dict = defaultdict(list)
-        self.objects_of: dict = defaultdict(list)
+    def __init__(self, triples: Iterable[ox.Triple], wanted: set[str] | None = None) -> None:
+        out: dict = {}
+        by_type: dict = defaultdict(list)
+        subjects_of: dict = defaultdict(list)
+        objects_of: dict = defaultdict(list)
+        names: dict = {}  # predicate term -> its IRI (a term's .value is a new string each time)
         for t in dict.fromkeys(triples):  # each triple once, in order
-            p = t.predicate.value
-            self.out[t.subject][p].append(t.object)
-            if p == RDF_TYPE and isinstance(t.object, ox.NamedNode):
-                self.by_type[t.object.value].append(t.subject)
-            self.subjects_of[p].append(t.subject)
-            self.objects_of[p].append(t.object)
+            s, pt, o = t.subject, t.predicate, t.object
+            p = names.get(pt)
+            if p is None:
+                p = names[pt] = pt.value
+            by_p = out.get(s)
+            if by_p is None:
+                by_p = out[s] = {}
+            objects = by_p.get(p)
+            if objects is None:
+                by_p[p] = [o]
+            else:
+                objects.append(o)
+            if p == RDF_TYPE and isinstance(o, ox.NamedNode):
+                by_type[o.value].append(s)
+            if wanted is None or p in wanted:
+                subjects_of[p].append(s)
+                objects_of[p].append(o)
+        self.out, self.by_type, self.subjects_of, self.objects_of = out, by_type, subjects_of, objects_of
 
     def values(self, node, path: tuple[str, ...]) -> list:
+        if len(path) == 1:  # a predicate path (most shapes): the objects, each once, in order
+            objects = self.out.get(node, {}).get(path[0], ())
+            return list(dict.fromkeys(objects)) if len(objects) > 1 else list(objects)
         nodes = [node]
         for p in path:
             nxt, seen = [], set()
@@ -285,6 +303,10 @@ def _datatype_ok(v, dt: str) -> bool:
     return v.datatype.value == dt and _well_formed(v)
 
 
+_RANGES = (("minInclusive", lambda a, b: a >= b, ">="), ("maxInclusive", lambda a, b: a <= b, "<="),
+           ("minExclusive", lambda a, b: a > b, ">"), ("maxExclusive", lambda a, b: a < b, "<"))
+
+
 def _where(focus, path) -> str:
     return _text(focus) + (f"->{' / '.join(f'<{p}>' for p in path)}" if path else "")
 
@@ -367,8 +389,7 @@ class Validator:
                 add("Not", v, f"Node conforms to shape {prm['not'].node}")
             if "regex" in prm and (isinstance(v, ox.BlankNode) or not prm["regex"].search(v.value)):
                 add("Pattern", v, f"Value does not match pattern '{prm['pattern']}'")
-            for name, test, word in (("minInclusive", lambda a, b: a >= b, ">="), ("maxInclusive", lambda a, b: a <= b, "<="),
-                                     ("minExclusive", lambda a, b: a > b, ">"), ("maxExclusive", lambda a, b: a < b, "<")):
+            for name, test, word in _RANGES:
                 if name in prm:
                     kind, n = _comparable(v)
                     if kind != "n" or n is None or prm[name] is None or not test(n, prm[name]):
@@ -398,4 +419,11 @@ class Validator:
 
 def validate(triples: Iterable[ox.Triple], shapes: list[Shape] | None = None) -> list[Result]:
     """Every result of the guji shapes (or ``shapes``) over ``triples``."""
-    return Validator(shapes if shapes is not None else guji_shapes(), Data(triples)).run()
+    shapes = shapes if shapes is not None else guji_shapes()
+    return Validator(shapes, Data(triples, _targeted(shapes))).run()
+
+
+def _targeted(shapes: list[Shape]) -> set[str]:
+    """The predicates whose subjects or objects some shape targets."""
+    return {getattr(t, "value", str(t)) for sh in shapes for kind, t in sh.targets
+            if kind in ("targetSubjectsOf", "targetObjectsOf")}

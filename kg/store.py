@@ -311,17 +311,22 @@ class OxigraphStore:
         triples = [ox.Triple(node, STAGED_GRAPH, _T(g)) for g in graphs] + [ox.Triple(node, STAGED_DIGEST, ox.Literal(digest))]
         self.replace_graphs({marker: triples}, agent=agent)
 
-    def bulk_load_staged(self, path: Path | str, graph: str) -> None:
-        """Load an N-Triples file into a graph a committed marker hides (not transactional, bounded
-        memory: a process killed half-way leaves hidden triples that the next run loads over)."""
+    def bulk_load_staged(self, path: Path | str, graphs: list[str]) -> None:
+        """Load an N-Quads file whose quads all go to ``graphs``, graphs a committed marker hides
+        (not transactional; Oxigraph's loader needs about four times the file in memory, so the
+        caller bounds the file; a process killed half-way leaves hidden triples that the next run
+        loads over). The file is the ingest's own scratch, written by pyoxigraph from
+        terms it already checked, so the parser skips checking IRIs again (``lenient``)."""
         self._require_writable()
-        if graph not in self.staged_graphs():
-            raise StoreError(f"refusing to bulk load into a graph no staging marker hides: {graph}", graph=graph)
+        staged = self.staged_graphs()
+        for graph in graphs:
+            if graph not in staged:
+                raise StoreError(f"refusing to bulk load into a graph no staging marker hides: {graph}", graph=graph)
         with self._write_lock:
             try:
-                self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=_T(graph))
+                self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS, lenient=True)
             except (OSError, RuntimeError, SyntaxError, ValueError) as exc:
-                raise StoreError(f"bulk load of {path} failed: {exc}", graph=graph) from None
+                raise StoreError(f"bulk load of {path} failed: {exc}", graph=graphs[0] if graphs else None) from None
 
     def publish_staged(self, marker: str, *, agent: str, accepted: str | None = None) -> list[Change]:
         """Make the graphs the marker hides visible: drop the marker and log one change per graph,

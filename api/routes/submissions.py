@@ -114,7 +114,8 @@ def _job(job_id: str, user: Identity) -> Job:
 def _run_job(job: Job, ctx, path: str, limits, agent: str) -> None:
     try:
         result = ingest_package(ctx.store, path, agent=agent, limits=limits, pyramids=ctx.pyramids,
-                                progress=job.progress, cancelled=job.cancel.is_set, batch_books=ctx.settings.package_batch_books)
+                                progress=job.progress, cancelled=job.cancel.is_set, batch_books=ctx.settings.package_batch_books,
+                                load_bytes=ctx.settings.package_load_bytes, workers=ctx.settings.package_workers)
         report = result.report.to_json()
         if result.changes:  # like a write request, the job ends when search and public SPARQL show it
             job.progress("projecting", job.total, job.total)
@@ -169,10 +170,12 @@ async def submit(request: Request, ctx: ContextDep, user: CurrentUser,
                             headers={"location": f"/api/submissions/{job.id}"})
     try:
         if dry_run:
-            result = await run_in_threadpool(validate_package, path, limits=limits, batch_books=ctx.settings.package_batch_books)
+            result = await run_in_threadpool(validate_package, path, limits=limits, batch_books=ctx.settings.package_batch_books,
+                                             workers=ctx.settings.package_workers)
         else:
             result = await run_in_threadpool(ingest_package, ctx.store, path, agent=user.name, limits=limits,
-                                                  pyramids=ctx.pyramids, batch_books=ctx.settings.package_batch_books)
+                                                  pyramids=ctx.pyramids, batch_books=ctx.settings.package_batch_books,
+                                                  load_bytes=ctx.settings.package_load_bytes, workers=ctx.settings.package_workers)
     finally:
         os.unlink(path)
     report = result.report.to_json()

@@ -27,7 +27,7 @@ import bagit
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench._util import peak_rss_mb  # noqa: E402
 
-from kg.package import ingest_package, validate_package  # noqa: E402
+from kg.package import BATCH_BOOKS, WORKERS, ingest_package, validate_package  # noqa: E402
 from kg.store import OxigraphStore  # noqa: E402
 from scripts.make_sample_package import png  # noqa: E402
 
@@ -74,9 +74,54 @@ def generate(root: Path, n: int) -> Path:
     return bag
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the worker processes this process waited for."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+class _WorkerPeak:
+    """The largest VmHWM of this process's worker processes (kg.package.worker), read every 0.2 s
+    from /proc (ru_maxrss of children would count the parent's pages a child has between fork and exec)."""
+
+    def __init__(self) -> None:
+        import os
+        import threading
+
+        self.mb, self._me, self._stop = 0.0, os.getpid(), threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            for d in Path("/proc").iterdir():
+                if not d.name.isdigit():
+                    continue
+                try:
+                    if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) != self._me:
+                        continue
+                    if b"kg.package.worker" not in (d / "cmdline").read_bytes():
+                        continue
+                    for line in (d / "status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.mb = max(self.mb, int(line.split()[1]) / 1024)
+                except (OSError, ValueError, IndexError):
+                    continue
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.mb
+
+
 def _measure(step: str, bag: str, store_dir: str, shacl: bool = True) -> None:
-    """One step in this (fresh) process: prints {"seconds", "peak_mb", ...} as JSON."""
+    """One step in this (fresh) process: prints {"seconds", "cpu", "peak_mb", "worker_peak_mb", ...}
+    as JSON; ``cpu`` counts this process and its worker processes (kg.package.WORKERS)."""
     t = time.perf_counter()
+    c = time.process_time()
+    workers = _WorkerPeak()
     if step == "validate":
         result = validate_package(bag, shacl=shacl)
         assert result.report.valid, result.report.to_text()[-2000:]
@@ -86,13 +131,15 @@ def _measure(step: str, bag: str, store_dir: str, shacl: bool = True) -> None:
         seen: dict = {}
 
         def progress(phase: str, done: int, total: int) -> None:
-            if phase in ("loading", "published") and "validated" not in seen:  # validation is over: its time and peak
-                seen.update(validated=time.perf_counter() - t, validated_peak_mb=peak_rss_mb())
+            checked = phase == "checking" and done == total  # the last batch is checked: validation is over
+            if (checked or phase in ("loading", "published")) and "validated" not in seen:  # its time and peak
+                seen.update(validated=time.perf_counter() - t, validated_peak_mb=peak_rss_mb())  # (the workers' CPU is not known yet)
 
         result = ingest_package(store, bag, agent="bench", shacl=shacl, progress=progress)
         assert result.report.valid and result.changes, result.report.to_text()[-2000:]
         extra = {"quads": store.count(), **seen}
-    print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": peak_rss_mb(), **extra}))
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c + _children_cpu()
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_rss_mb(), "worker_peak_mb": workers.stop(), **extra}))
 
 
 def _run(step: str, bag: Path, store_dir: Path, shacl: bool = True) -> dict:
@@ -126,7 +173,8 @@ def main() -> None:
             gen = time.perf_counter() - t
             i = _run("ingest", bag, tmp / "store")
             if args.ingest_only:  # the validation inside the ingest, up to its first load
-                v = {"seconds": i.get("validated", i["seconds"]), "peak_mb": i.get("validated_peak_mb", i["peak_mb"]), "triples": i["quads"]}
+                v = {"seconds": i.get("validated", i["seconds"]), "cpu": None,
+                     "peak_mb": i.get("validated_peak_mb", i["peak_mb"]), "worker_peak_mb": i["worker_peak_mb"], "triples": i["quads"]}
             else:
                 v = _run("validate", bag, tmp / "unused")
             table.append((n, gen, v, i))
@@ -149,11 +197,23 @@ def main() -> None:
                 projection.close()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("\n| books | validate books/s | validate peak RSS | validate + ingest books/s | validate + ingest peak RSS |")
-    print("|---|---|---|---|---|")
+    import os
+
+    print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; worker processes: {WORKERS}")
+    print("| books | validate books/s | validate CPU ms/book | validate peak RSS | validate + ingest books/s | validate + ingest CPU ms/book | validate + ingest peak RSS |")
+    print("|---|---|---|---|---|---|---|")
     for label, _gen, v, i in table:
         n = int(str(label).split()[0])
-        print(f"| {label if isinstance(label, str) else f'{label:,}'} | {n / v['seconds']:,.0f} | {v['peak_mb']:,.0f} MB | {n / i['seconds']:,.0f} | {i['peak_mb']:,.0f} MB |")
+
+        def cpu(m: dict) -> str:
+            return "—" if m["cpu"] is None else f"{1000 * m['cpu'] / n:.2f}"
+
+        def rss(m: dict) -> str:  # workers check packages of three batches or more
+            workers = WORKERS > 1 and n > 2 * BATCH_BOOKS
+            return f"{m['peak_mb']:,.0f} MB" + (f" + {WORKERS} workers ≤ {m['worker_peak_mb']:,.0f} MB each" if workers else "")
+
+        print(f"| {label if isinstance(label, str) else f'{label:,}'} | {n / v['seconds']:,.0f} | {cpu(v)} | {rss(v)} | "
+              f"{n / i['seconds']:,.0f} | {cpu(i)} | {rss(i)} |")
 
 
 if __name__ == "__main__":

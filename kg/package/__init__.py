@@ -7,6 +7,7 @@ preservation graphs in one transaction, and writes nothing at all when the packa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
     from images.store import PyramidStore
 
 BATCH_BOOKS = 500  # books checked, built and SHACL-validated together; memory follows this, not the package
+WORKERS = max(1, min(4, os.cpu_count() or 1))  # worker processes checking batches of a package of three batches or more
+LOAD_BYTES = 32 * 1024**2  # N-Quads per bulk load of a staged package (whole batches): fewer loads cost less per quad, the loader's memory is ~4x the file (ADR 0024)
 
-__all__ = ["BATCH_BOOKS", "staging_marker", "ArchiveLimits", "PackageResult", "ingest_package", "require_valid", "sweep_stale_temp", "validate_package"]
+__all__ = ["BATCH_BOOKS", "LOAD_BYTES", "WORKERS", "staging_marker", "ArchiveLimits", "PackageResult", "ingest_package", "require_valid", "sweep_stale_temp", "validate_package"]
 
 
 @dataclass
@@ -95,14 +98,18 @@ def _text(term) -> str:
 
 def validate_package(path: Path | str, *, shacl: bool = True, limits: ArchiveLimits | None = None,
                      when_valid: Callable[[Package], None] | None = None, progress: Progress | None = None,
-                     cancelled: Callable[[], bool] | None = None, batch_books: int = BATCH_BOOKS) -> PackageResult:
+                     cancelled: Callable[[], bool] | None = None, batch_books: int = BATCH_BOOKS,
+                     workers: int | None = None) -> PackageResult:
     """Raises :class:`kg.errors.ArchiveError` for a .zip that can not be unpacked within ``limits``.
     ``when_valid(package)`` runs on each batch of a valid package while its files are still
-    unpacked. Reads the package streaming, batch by batch (kg.package.stream, ADR 0017)."""
+    unpacked (the package's root, digests and the batch's checked service images). Reads the
+    package streaming, batch by batch (kg.package.stream, ADR 0017); ``workers`` processes check
+    the batches of a package of three batches or more (ADR 0024; 1: all in this process)."""
     path = Path(path)
     report = Report(path.name)
     with Unpacked(path, limits) as root:
         streamed = stream_validate(root, report, limits=limits, shacl=shacl, batch_books=batch_books,
+                                   workers=WORKERS if workers is None else workers,
                                    progress=progress, cancelled=cancelled, on_batch=when_valid)
         streamed.cleanup()
         graphs = streamed.single if report.valid else None
@@ -112,7 +119,7 @@ def validate_package(path: Path | str, *, shacl: bool = True, limits: ArchiveLim
 def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits: ArchiveLimits | None = None,
                    pyramids: "PyramidStore | None" = None, progress: Progress | None = None,
                    cancelled: Callable[[], bool] | None = None, batch_books: int = BATCH_BOOKS,
-                   shacl: bool = True) -> PackageResult:
+                   load_bytes: int = LOAD_BYTES, workers: int | None = None, shacl: bool = True) -> PackageResult:
     """Validate (streaming; ``shacl=False`` only for measurements); when valid, make the tiled pyramid of every service-level image
     (``pyramids``, content-addressed, so before the graphs: once the change log shows the files,
     their images can be served), then write the public and the preservation graph.
@@ -132,7 +139,8 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits
     path = Path(path)
     report = Report(path.name)
     with Unpacked(path, limits) as root:
-        streamed = stream_validate(root, report, limits=limits, shacl=shacl, batch_books=batch_books, keep_triples=True,
+        streamed = stream_validate(root, report, limits=limits, shacl=shacl, batch_books=batch_books, load_bytes=load_bytes,
+                                   workers=WORKERS if workers is None else workers, keep_triples=True,
                                    identity=confirmed(store), progress=progress, cancelled=cancelled,
                                    on_batch=derive if pyramids is not None else None)
     try:
@@ -161,12 +169,11 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits
         if not staged:
             store.stage(marker, streamed.graphs, streamed.digest, agent=agent)
         try:
-            for i, (file, graph) in enumerate(streamed.quads, start=1):
+            for file, books in streamed.quads:
                 if cancelled and cancelled():
                     raise IngestCancelledError("the ingest was cancelled while loading; what was loaded is removed, nothing was published")
-                store.bulk_load_staged(file, graph)
-                if i % 2 == 0 or i == len(streamed.quads):
-                    progress("loading", min(streamed.books, (i + 1) // 2 * batch_books), streamed.books)
+                store.bulk_load_staged(file, streamed.graphs)
+                progress("loading", books, streamed.books)
         except BaseException:
             store.unstage(marker, agent=agent)  # cancelled (or Ctrl-C): leave nothing
             raise
@@ -177,10 +184,9 @@ def ingest_package(store: OxigraphStore, path: Path | str, *, agent: str, limits
         streamed.cleanup()
 
 
-def _read_quads(files: list[tuple[Path, str]]):
-    for f, graph in files:
-        for t in ox.parse(path=str(f), format=ox.RdfFormat.N_TRIPLES):
-            yield ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
+def _read_quads(files: list[tuple[Path, int]]):
+    for f, _books in files:
+        yield from ox.parse(path=str(f), format=ox.RdfFormat.N_QUADS)
 
 
 def staging_marker(batch: str) -> str:

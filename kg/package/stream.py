@@ -29,13 +29,16 @@ Memory stays flat whatever the size of the package:
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import hashlib
 import json
 import re
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -162,13 +165,48 @@ def _peek_version(path: Path) -> str:
     return version_of(doc if isinstance(doc, dict) else None)
 
 
+# -- the cyclic garbage collector --------------------------------------------------------------
+
+_gc_lock = threading.Lock()
+_gc_pausing = 0
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for one bounded step (a table, a batch).
+
+    A batch allocates hundreds of thousands of long-lived container objects (rows, terms, triples,
+    index entries) and almost no cycles; with the collector on, each 700 allocations start a
+    collection that walks them again: measured, a quarter of a batch's CPU time (ADR 0024).
+    Reference counting still frees everything as usual; cycles made inside the step are collected
+    when the collector is back on. Steps in several threads nest: the last one out turns it on,
+    and only if it was on before."""
+    global _gc_pausing
+    with _gc_lock:
+        if _gc_pausing == 0:
+            gc_paused.was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausing += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausing -= 1
+            if _gc_pausing == 0 and gc_paused.was_enabled:
+                gc.enable()
+
+
+gc_paused.was_enabled = True
+
+
 # -- reading -------------------------------------------------------------------------------------
 
 class _Spill:
     """Rows on disk (SQLite), keyed by book, so a batch's rows come back without holding the package."""
 
     def __init__(self, directory: Path) -> None:
-        self.db = sqlite3.connect(directory / "rows.sqlite", isolation_level=None)
+        self.path = directory / "rows.sqlite"
+        self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE rows (tbl TEXT, book TEXT, line INTEGER, data TEXT)")
@@ -189,30 +227,37 @@ class _Spill:
             self.db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", self._pending)
             self._pending = []
 
-    def finish(self, batch_of: dict[str, int]) -> None:
+    def finish(self, batch_of: dict[str, int], digests: dict[str, str]) -> None:
         self.flush()
         self.db.execute("CREATE TABLE batches (book TEXT PRIMARY KEY, batch INTEGER)")
         self.db.executemany("INSERT INTO batches VALUES (?, ?)", batch_of.items())
+        self.db.execute("CREATE TABLE digests (path TEXT PRIMARY KEY, sha256 TEXT)")  # a batch reads its files' own
+        self.db.executemany("INSERT INTO digests VALUES (?, ?)", digests.items())
         self.db.execute("COMMIT")
         self.db.execute("CREATE INDEX rows_book ON rows (book)")
         self.db.execute("CREATE INDEX batches_batch ON batches (batch)")
 
     def batch(self, n: int) -> dict[str, list[Row]]:
-        headers = {t: json.loads(h) for t, h in self.db.execute("SELECT tbl, data FROM headers")}
-        if n == 0:  # rows that belong to no book (gaiji, rows whose book does not exist) go with the first batch
-            cur = self.db.execute("SELECT tbl, line, data FROM rows WHERE book IS NULL OR book IN "
-                                  "(SELECT book FROM batches WHERE batch = 0) OR book NOT IN (SELECT book FROM batches) "
-                                  "ORDER BY tbl, line")
-        else:
-            cur = self.db.execute("SELECT tbl, line, data FROM rows WHERE book IN (SELECT book FROM batches WHERE batch = ?) "
-                                  "ORDER BY tbl, line", (n,))
-        out: dict[str, list[Row]] = {}
-        for tbl, line, data in cur:
-            out.setdefault(tbl, []).append(Row(line, dict(zip(headers[tbl], json.loads(data)))))
-        return out
+        return _batch_rows(self.db, n)
 
     def close(self) -> None:
         self.db.close()
+
+
+def _batch_rows(db: sqlite3.Connection, n: int) -> dict[str, list[Row]]:
+    """The rows of batch ``n`` from a finished spill, by table, in file order."""
+    headers = {t: json.loads(h) for t, h in db.execute("SELECT tbl, data FROM headers")}
+    if n == 0:  # rows that belong to no book (gaiji, rows whose book does not exist) go with the first batch
+        cur = db.execute("SELECT tbl, line, data FROM rows WHERE book IS NULL OR book IN "
+                         "(SELECT book FROM batches WHERE batch = 0) OR book NOT IN (SELECT book FROM batches) "
+                         "ORDER BY tbl, line")
+    else:
+        cur = db.execute("SELECT tbl, line, data FROM rows WHERE book IN (SELECT book FROM batches WHERE batch = ?) "
+                         "ORDER BY tbl, line", (n,))
+    out: dict[str, list[Row]] = {}
+    for tbl, line, data in cur:
+        out.setdefault(tbl, []).append(Row(line, dict(zip(headers[tbl], json.loads(data)))))
+    return out
 
 
 def _lines(path: Path, file: str, digest, report: Report, state: dict) -> Iterator[str]:
@@ -333,15 +378,179 @@ def _batches(books: list[str], links: dict[str, list[str]], size: int) -> dict[s
     return out
 
 
+# -- one batch: check, build, SHACL (in this process or in a worker process) ----------------------
+
+@dataclass
+class _BatchJob:
+    """What checking one batch needs: everything but its rows, which the batch reads from the spill."""
+
+    n: int
+    root: Path
+    spill: Path
+    scratch: Path
+    bag_info: dict[str, str]
+    submission: dict
+    declared_pua: dict[str, Row]
+    image_limits: dict[str, int]
+    identity: dict[str, str] | None
+    shacl: bool
+    keep_triples: bool
+    keep_graphs: bool = False  # a package of one batch keeps its PackageGraphs (not sent between processes)
+
+
+@dataclass
+class _BatchDone:
+    n: int
+    books: int
+    texts: int
+    checks: list  # the Problems of the row and cross-table checks
+    built: bool = False  # the batch's own checks passed, so it was built and SHACL-validated
+    shacl: list = field(default_factory=list)  # the Problems SHACL found
+    triples: int = 0
+    batch: str | None = None
+    quads: Path | None = None  # the batch's N-Quads (when valid and kept)
+    images: dict = field(default_factory=dict)  # file_id -> (ImageInfo, sha256) of its service images
+    graphs: object = None  # PackageGraphs, when job.keep_graphs
+
+
+def _check_batch(job: _BatchJob) -> _BatchDone:
+    """Check one batch on its own (the rows, the references inside it, the graph, SHACL). Which of
+    its problems reach the package's report, and whether its quads are loaded, the caller decides
+    in batch order: exactly as when the batches ran one after the other (ADR 0024)."""
+    from kg.package import _shacl
+    from kg.package.rdf import build, package_graph, preservation_graph
+
+    with gc_paused():  # one batch: bounded
+        db = sqlite3.connect(f"file:{job.spill}?mode=ro", uri=True)
+        try:
+            rows = _batch_rows(db, job.n)
+            paths = [f"data/{r.get('path').strip()}" for r in rows.get("files", []) if r.get("path").strip()]
+            digests = {}
+            for i in range(0, len(paths), 500):
+                part = paths[i:i + 500]
+                digests.update(db.execute(f"SELECT path, sha256 FROM digests WHERE path IN ({','.join('?' * len(part))})", part))
+        finally:
+            db.close()
+        pkg = Package(job.root, job.bag_info, job.submission)
+        pkg.tables = rows
+        pkg.declared_pua = job.declared_pua
+        pkg.digests = digests  # the bag's digests of this batch's files
+        pkg.image_limits = job.image_limits
+        checks = Report("batch")
+        check_references(pkg, checks, counts=False)
+        done = _BatchDone(job.n, len(rows.get("books", [])), len(pkg.texts), checks.problems, images=pkg.images)
+        if not checks.valid:
+            return done
+        pg = build(pkg)
+        if job.identity:
+            pg.apply_identity(job.identity)
+        found = Report("batch")
+        if job.shacl:
+            _shacl(pg, found)
+        done.built, done.shacl, done.batch = True, found.problems, pg.batch
+        done.triples = len(pg.public) + len(pg.preservation)
+        if job.keep_graphs:
+            done.graphs = pg
+        if job.keep_triples and found.valid:
+            done.quads = job.scratch / f"batch-{job.n:05d}.nq"
+            with open(done.quads, "wb") as f:
+                for graph, part in ((package_graph(pg.batch), pg.public), (preservation_graph(pg.batch), pg.preservation)):
+                    # N-Triples lines end in " .\n" and a literal never holds a raw line break
+                    # (the serializer escapes it), so naming the graph before the dot makes N-Quads
+                    f.write(ox.serialize(part, format=ox.RdfFormat.N_TRIPLES).replace(b" .\n", f" <{graph}> .\n".encode()))
+        return done
+
+
+def _checked_batches(jobs: list[_BatchJob], workers: int) -> Iterator[_BatchDone]:
+    """The batches checked, in batch order: in this process, or by ``workers`` worker processes
+    (``python -m kg.package.worker``: a fresh interpreter, so a server's threads are never forked
+    and the caller's main module is never imported again), batch n by worker n mod ``workers``,
+    one batch at a time each. Leaving early (cancel, Ctrl-C, an error) stops the workers."""
+    if workers <= 1 or len(jobs) <= 2:
+        for job in jobs:
+            yield _check_batch(job)
+        return
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    procs = [subprocess.Popen([sys.executable, "-m", "kg.package.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env=env, start_new_session=True)  # Ctrl-C is the parent's to handle (it cancels the run)
+             for _ in range(min(workers, len(jobs)))]
+    finished = False
+    try:
+        def send(n: int) -> None:
+            if n < len(jobs):
+                proc = procs[n % len(procs)]
+                pickle.dump(jobs[n], proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                proc.stdin.flush()
+
+        for n in range(len(procs)):
+            send(n)
+        for n in range(len(jobs)):
+            proc = procs[n % len(procs)]
+            try:
+                ok, done = pickle.load(proc.stdout)
+            except EOFError:
+                raise RuntimeError(f"a package worker process ended unexpectedly (exit status {proc.wait()})") from None
+            send(n + len(procs))  # its next batch, before this one is merged
+            if not ok:
+                raise done
+            yield done
+        finished = True
+    finally:
+        for proc in procs:
+            for f in (proc.stdin, proc.stdout):
+                try:
+                    f.close()  # end of input: an idle worker exits
+                except OSError:
+                    pass
+            if not finished:
+                proc.kill()  # left early: a worker holds one batch and writes only to the scratch directory
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def worker_main() -> None:
+    """A worker process: batch jobs in (pickled, on stdin), (ok, _BatchDone or the exception) out."""
+    import os
+    import pickle
+    import sys
+
+    inp = sys.stdin.buffer
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not corrupt the answers
+    while True:
+        try:
+            job = pickle.load(inp)
+        except EOFError:
+            return
+        try:
+            answer = pickle.dumps((True, _check_batch(job)), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001 - sent back and raised in the parent
+            try:
+                answer = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - an exception that does not pickle
+                answer = pickle.dumps((False, RuntimeError(f"checking batch {job.n} failed: {exc!r}")))
+        out.write(answer)
+        out.flush()
+
+
 @dataclass
 class StreamedPackage:
     """What a streaming validation leaves behind for the load: the report, the scratch files of the
-    valid package's triples (one N-Quads file per batch) and the package's graphs."""
+    valid package's quads (one N-Quads file of whole batches per ``load_bytes``: Oxigraph's bulk load
+    costs less per quad in fewer, larger loads, and its memory grows with the file) and the package's graphs."""
 
     report: Report
     batch: str | None = None
     graphs: list[str] = field(default_factory=list)
-    quads: list[tuple[Path, str]] = field(default_factory=list)  # (N-Triples file, the graph it goes to)
+    quads: list[tuple[Path, int]] = field(default_factory=list)  # (N-Quads file, books loaded once it is in)
     digest: str = ""
     books: int = 0
     scratch: Path | None = None
@@ -392,11 +601,13 @@ def _check_bag(root: Path, report: Report, tables: set[str]) -> tuple[bagit.Bag 
 
 
 def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None = None, shacl: bool = True,
-                    batch_books: int = 500, keep_triples: bool = False, identity: dict[str, str] | None = None,
+                    batch_books: int = 500, load_bytes: int = 32 * 1024**2, workers: int = 1, keep_triples: bool = False,
+                    identity: dict[str, str] | None = None,
                     progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
                     on_batch: Callable[[Package], None] | None = None) -> StreamedPackage:
     """Validate the unpacked package at ``root``, batch by batch (see the module doc). With
-    ``keep_triples`` a valid package's triples are left in scratch N-Quads files for the load;
+    ``keep_triples`` a valid package's triples are left in scratch N-Quads files for the load, one
+    of about ``load_bytes`` (whole batches);
     ``identity`` folds merged works (kg.works.confirmed) into their canonical work first.
     ``on_batch(pkg)`` runs on each valid batch while its files are on disk (image pyramids)."""
     from kg.package import _shacl
@@ -406,6 +617,7 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
     limits = limits or ArchiveLimits()
     scratch = Path(tempfile.mkdtemp(prefix="guji-stream-"))
     out = StreamedPackage(report, scratch=scratch)
+    chunk = None  # the N-Quads load file being written
     try:
         data = root / "data"
         specs = specs_for(_peek_version(data / "submission.json"))
@@ -429,8 +641,9 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
                                      f"the mandatory table {spec.table.file} ({spec.table.zh}) is missing")
                 continue
             base = done_bytes
-            n, sha = _read_table(path, spec, ids, spill, report, links,
-                                 lambda b, base=base: progress("reading", base + b, total_bytes))
+            with gc_paused():
+                n, sha = _read_table(path, spec, ids, spill, report, links,
+                                     lambda b, base=base: progress("reading", base + b, total_bytes))
             done_bytes += path.stat().st_size
             counts[spec.name] = n
             rel = f"data/{spec.table.file}"
@@ -443,7 +656,7 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
                 raise IngestCancelledError("the ingest was cancelled while reading the tables; nothing was written")
         books = list(ids.books)
         batch_of = _batches(books, links, batch_books)
-        spill.finish(batch_of)
+        spill.finish(batch_of, digests)
         n_batches = (max(batch_of.values()) + 1) if batch_of else 1
         out.books = len(books)
         # the private-use characters gaiji.csv declares: needed by every batch
@@ -455,38 +668,48 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
         texts = 0
         triples = 0
         batch_name = None
-        writers = []
+        writers: list[tuple[Path, int]] = []
         done_books = 0
-        for n in range(n_batches):
-            if cancelled and cancelled():
-                raise IngestCancelledError("the ingest was cancelled while checking; nothing was written")
-            rows = spill.batch(n)
-            pkg = Package(root, dict(bag.info), submission)
-            pkg.tables = rows
-            pkg.declared_pua = declared_pua
-            pkg.digests = digests
-            pkg.image_limits = {"max_pixels": limits.max_image_pixels, "max_side": limits.max_image_side}
-            check_references(pkg, report, counts=False)
-            texts += len(pkg.texts)
-            done_books += len(rows.get("books", []))
-            if report.valid:
-                pg = build(pkg)
-                if identity:
-                    pg.apply_identity(identity)
-                if shacl:
-                    _shacl(pg, report)
-                triples += len(pg.public) + len(pg.preservation)
-                batch_name = pg.batch
-                if n_batches == 1:
-                    out.single = pg
-                if keep_triples and report.valid:
-                    for graph, part in ((package_graph(pg.batch), pg.public), (preservation_graph(pg.batch), pg.preservation)):
-                        qpath = scratch / f"batch-{n:05d}-{len(writers):06d}.nt"
-                        ox.serialize(part, qpath, format=ox.RdfFormat.N_TRIPLES)
-                        writers.append((qpath, graph))
-                if on_batch is not None and report.valid:
-                    on_batch(pkg)
-            progress("checking", done_books, len(books))
+        jobs = [_BatchJob(n, root, spill.path, scratch, dict(bag.info), submission, declared_pua,
+                          {"max_pixels": limits.max_image_pixels, "max_side": limits.max_image_side}, identity, shacl,
+                          keep_triples, keep_graphs=n_batches == 1) for n in range(n_batches)]
+        if cancelled and cancelled():
+            raise IngestCancelledError("the ingest was cancelled while checking; nothing was written")
+        with contextlib.closing(_checked_batches(jobs, workers)) as checked:  # leaving early stops the workers now
+            for done in checked:
+                # in batch order, as if one after the other: a batch's SHACL problems and quads count
+                # only while the package is still valid
+                report.problems.extend(done.checks)
+                texts += done.texts
+                done_books += done.books
+                if report.valid and done.built:
+                    report.problems.extend(done.shacl)
+                    triples += done.triples
+                    batch_name = done.batch
+                    if n_batches == 1:
+                        out.single = done.graphs
+                    if keep_triples and report.valid:
+                        if chunk is None:
+                            chunk = open(scratch / f"load-{len(writers):05d}.nq", "wb")
+                        with open(done.quads, "rb") as f:
+                            shutil.copyfileobj(f, chunk, 1 << 20)
+                        if chunk.tell() >= load_bytes:
+                            chunk.close()
+                            writers.append((Path(chunk.name), done_books))
+                            chunk = None
+                    if on_batch is not None and report.valid:
+                        pkg = Package(root, dict(bag.info), submission)
+                        pkg.images, pkg.digests = done.images, digests
+                        on_batch(pkg)
+                if done.quads is not None:
+                    done.quads.unlink(missing_ok=True)
+                progress("checking", done_books, len(books))
+                if cancelled and cancelled():
+                    raise IngestCancelledError("the ingest was cancelled while checking; nothing was written")
+        if chunk is not None:
+            chunk.close()
+            writers.append((Path(chunk.name), done_books))
+            chunk = None
         spill.close()
         report.counts = {spec.name: counts[spec.name] for spec in specs if spec.name in counts} | {"texts": texts}
         if report.valid:
@@ -497,6 +720,8 @@ def stream_validate(root: Path, report: Report, *, limits: ArchiveLimits | None 
             out.quads = writers
         return out
     except BaseException:
+        if chunk is not None:
+            chunk.close()
         out.cleanup()
         raise
 

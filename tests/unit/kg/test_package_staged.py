@@ -30,7 +30,7 @@ from kg.store import OxigraphStore
 from projections.public_sparql import OxigraphPublicDataset
 
 ROOT = Path(__file__).resolve().parents[3]
-BOOKS, BATCH = 120, 20  # six batches: six bulk loads before the publish
+BOOKS, BATCH = 120, 20  # six batches: with load_bytes=1, six bulk loads before the publish
 CENSUS = "110000-0002-0000007"  # a book of the generated package (bench.package.generate)
 
 # the ingest as a separate process; after each loaded batch it waits, so the kill lands mid-load
@@ -43,7 +43,8 @@ SCRIPT = textwrap.dedent("""
         print(json.dumps([phase, done, total]), flush=True)
         if phase == "loading" and sys.argv[3] == "slow":
             time.sleep(0.5)
-    result = ingest_package(store, sys.argv[2], agent="kill-test", batch_books=int(sys.argv[4]), progress=progress)
+    result = ingest_package(store, sys.argv[2], agent="kill-test", batch_books=int(sys.argv[4]), load_bytes=1,
+                            progress=progress)
     print(json.dumps(["done", len(result.changes), result.report.valid]), flush=True)
 """)
 
@@ -131,7 +132,7 @@ def test_cancel_while_loading_removes_what_was_loaded(bag, tmp_path):
         seen.append(phase)
 
     with pytest.raises(IngestCancelledError):
-        ingest_package(store, bag, agent="t", batch_books=BATCH, progress=progress,
+        ingest_package(store, bag, agent="t", batch_books=BATCH, load_bytes=1, progress=progress,
                        cancelled=lambda: seen.count("loading") >= 2)
     assert "loading" in seen
     assert not any(g.value.startswith(package_graph("bench-120")) or g.value.startswith(preservation_graph("bench-120"))
@@ -152,11 +153,12 @@ def test_cancel_while_checking_writes_nothing(bag, tmp_path):
 
 
 def test_batches_give_the_same_graphs_and_report_as_one(bag, tmp_path):
-    one, many = OxigraphStore(tmp_path / "one"), OxigraphStore(tmp_path / "many")
+    one, many, loads = OxigraphStore(tmp_path / "one"), OxigraphStore(tmp_path / "many"), OxigraphStore(tmp_path / "loads")
     ingest_package(one, bag, agent="t", batch_books=10_000)
-    ingest_package(many, bag, agent="t", batch_books=BATCH)
+    ingest_package(many, bag, agent="t", batch_books=BATCH)  # six batches, one bulk load
+    ingest_package(loads, bag, agent="t", batch_books=BATCH, load_bytes=1024**2)  # six batches of ~0.7 MB: three bulk loads
     for g in (package_graph("bench-120"), preservation_graph("bench-120")):
-        assert set(one.triples(g)) == set(many.triples(g))
+        assert set(one.triples(g)) == set(many.triples(g)) == set(loads.triples(g))
     a, b = validate_package(bag, batch_books=10_000).report, validate_package(bag, batch_books=BATCH).report
     assert a.valid and b.valid and [p.to_json() for p in a.problems] == [p.to_json() for p in b.problems]
 
@@ -165,7 +167,7 @@ def test_ctrl_c_on_guji_ingest_leaves_nothing(bag, tmp_path):
     """`guji ingest` of a package, interrupted (SIGINT, as Ctrl-C sends) while loading: exit 130,
     and the store holds nothing of the package, not even hidden."""
     home = tmp_path / "home"
-    env = {**os.environ, "GUJI_HOME": str(home), "PYTHONPATH": str(ROOT), "GUJI_PACKAGE_BATCH_BOOKS": "1",
+    env = {**os.environ, "GUJI_HOME": str(home), "PYTHONPATH": str(ROOT), "GUJI_PACKAGE_BATCH_BOOKS": "1", "GUJI_PACKAGE_LOAD_BYTES": "1",
            "GUJI_ENVIRONMENT": "development"}
     proc = subprocess.Popen([sys.executable, "-m", "api", "ingest", "--no-sync", str(bag)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -219,3 +221,99 @@ def test_reingest_of_a_published_large_package_is_a_no_op_and_a_changed_one_repl
     assert result.report.valid and {c.graph for c in result.changes} == {package_graph("bench-120"), preservation_graph("bench-120")}
     assert Catalog(store).book(CENSUS)["title"] == "李太白文集"
     assert store.accepted_digest(staging_marker("bench-120") + "/accepted") is None
+
+
+def test_gc_paused_nests_and_restores_the_collector():
+    import gc
+
+    from kg.package.stream import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer step still runs
+    assert gc.isenabled()
+    gc.disable()  # a caller that had turned it off keeps it off
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError):
+        with gc_paused():
+            raise ValueError
+    assert gc.isenabled()
+
+
+def test_worker_processes_give_the_same_graphs_and_report_as_one_process(bag, tmp_path):
+    """Batches checked by two worker processes (ADR 0024): the same graphs, and for a broken
+    package the same problems in the same order as checking the batches one after the other."""
+    import shutil
+
+    import bagit
+
+    one, two = OxigraphStore(tmp_path / "one"), OxigraphStore(tmp_path / "two")
+    ingest_package(one, bag, agent="t", batch_books=BATCH, workers=1)
+    ingest_package(two, bag, agent="t", batch_books=BATCH, workers=2, load_bytes=1)
+    for g in (package_graph("bench-120"), preservation_graph("bench-120")):
+        assert set(one.triples(g)) == set(two.triples(g)) and one.count(g) > 0
+    # each valid batch's checked service images reach when_valid (the image pyramids are made from them)
+    seen = {1: {}, 2: {}}
+    for w in (1, 2):
+        validate_package(bag, batch_books=BATCH, workers=w,
+                         when_valid=lambda pkg, w=w: seen[w].update({k: (i.path, i.width, d) for k, (i, d) in pkg.images.items()}))
+    assert len(seen[1]) == BOOKS and seen[1] == seen[2]
+
+    broken = tmp_path / "broken"
+    shutil.copytree(bag, broken)
+    books = broken / "data" / "books.csv"
+    text = books.read_text(encoding="utf-8")
+    text = text.replace("善 000007,李太白集", "善 000007,").replace("史部", "不是四部", 1)  # batch 0: empty title; an unknown category
+    lines = text.splitlines(keepends=True)
+    lines[110] = lines[110].replace("线装", "卷轴装了")  # a late batch: not a binding
+    books.write_text("".join(lines), encoding="utf-8")
+    reels = broken / "data" / "reels.csv"
+    reels.write_text(reels.read_text(encoding="utf-8").replace("R000100,B000100", "R000100,B999999"), encoding="utf-8")  # dangling book
+    frames = broken / "data" / "frames.csv"  # a late batch's cross-table check: overlapping frames on one reel
+    frames.write_text(frames.read_text(encoding="utf-8").replace("R000110,2,1a,3b,11,16", "R000110,2,1a,3b,5,16"), encoding="utf-8")
+    bagit.Bag(str(broken)).save(manifests=True)
+    a = validate_package(broken, batch_books=BATCH, workers=1).report
+    b = validate_package(broken, batch_books=BATCH, workers=2).report
+    assert {(p.code, p.row) for p in a.violations} >= {("missing_value", 8), ("unknown_concept", 111), ("dangling_reference", 101),
+                                                      ("overlapping_frames", 2 * 110 + 1)}
+    assert [p.to_json() for p in a.problems] == [p.to_json() for p in b.problems]
+    assert a.counts == b.counts
+
+
+def _package_workers() -> list[int]:
+    """This process's worker processes still alive (python -m kg.package.worker)."""
+    me, found = os.getpid(), []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == me and b"kg.package.worker" in cmd:
+            found.append(int(d.name))
+    return found
+
+
+def test_cancel_while_workers_check_writes_nothing_and_stops_them(bag, tmp_path):
+    store = OxigraphStore(tmp_path / "store")
+    seen = []
+
+    def progress(phase, done, total):
+        seen.append(phase)
+
+    with pytest.raises(IngestCancelledError):
+        ingest_package(store, bag, agent="t", batch_books=BATCH, workers=2, progress=progress,
+                       cancelled=lambda: seen.count("checking") >= 2)
+    assert seen.count("checking") == 2 and "loading" not in seen
+    assert store.last_sequence() == 0 and len(store.oxigraph) == 0
+    assert _package_workers() == []

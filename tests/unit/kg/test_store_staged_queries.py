@@ -21,9 +21,9 @@ def _store(tmp_path):
     store = OxigraphStore(tmp_path / "store")
     store.replace_graph(PUBLISHED, [ox.Triple(N("http://example.org/a"), P, ox.Literal("甲"))], agent="test")
     store.stage(MARKER, [STAGED], "digest-1", agent="test")
-    nt = tmp_path / "staged.nt"
-    nt.write_text('<http://example.org/b> <http://example.org/p> "乙" .\n', encoding="utf-8")
-    store.bulk_load_staged(nt, STAGED)
+    nq = tmp_path / "staged.nq"
+    nq.write_text(f'<http://example.org/b> <http://example.org/p> "乙" <{STAGED}> .\n', encoding="utf-8")
+    store.bulk_load_staged(nq, [STAGED])
     return store
 
 
