@@ -40,6 +40,7 @@ from kg.store import OxigraphStore
 BATCH = 1000
 ROWS = 5000  # rows per UNWIND statement (one transaction each)
 GRAPHS_PER_STEP = 2000  # named graphs read from the store and written together
+REBUILD_STEP = 250  # graphs per step of a rebuild: small, so reading the next step overlaps writing this one
 FORMAT = 2  # 2: GujiGraph nodes record what each graph stated (older projections are rebuilt)
 RDF_TYPE = RDF + "type"
 SKIP_PROPERTIES = {GUJI + "text", GUJI + "layout"}
@@ -221,6 +222,58 @@ def _annotations(m: GraphModel, triples: list[ox.Triple], known: dict[str, set[s
                     props.setdefault("category", []).append(c.value.rsplit("/", 1)[-1])
 
 
+_MERGE_NODES = ("UNWIND $rows AS row MERGE (n:Resource {{iri: row.iri}}) SET n{labels} SET n += row.props "
+                "SET n.graphs = CASE WHEN n.graphs IS NULL THEN [row.g] WHEN row.g IN n.graphs THEN n.graphs ELSE n.graphs + row.g END")
+
+
+def _graph_rows(models: list[GraphModel]) -> list[dict]:
+    """What each graph stated, for its ``GujiGraph`` node (how ``_remove_graphs`` finds it again)."""
+    return [{"g": m.graph, "nodes": sorted(m.nodes), "subjects": sorted({s for s, _, _ in m.rels}),
+             "touched": sorted(set(m.nodes) | {x for s, _, o in m.rels for x in (s, o)})} for m in models]
+
+
+class _Writer:
+    """Statements sent in order by one background thread, so the caller prepares the next ones
+    meanwhile (a short queue bounds what waits). The first failure stops the writing and is raised
+    in the caller, at its next ``send`` or when the block ends."""
+
+    def __init__(self, unwind, depth: int = 8) -> None:
+        import queue
+        import threading
+
+        self._unwind = unwind
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="neo4j-writer", daemon=True)
+
+    def __enter__(self) -> "_Writer":
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is None:
+                try:
+                    self._unwind(*item)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                    self._error = exc
+
+    def send(self, query: str, rows: list) -> None:
+        if self._error is not None:
+            raise self._error
+        if rows:
+            self._queue.put((query, rows))
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if exc_type is None and self._error is not None:
+            raise self._error
+
+
 class Neo4jProjection:
     """Keeps a Neo4j database in line with the store. Connects lazily."""
 
@@ -320,18 +373,72 @@ class Neo4jProjection:
         """Re-project ``todo`` graphs, ``GRAPHS_PER_STEP`` at a time: remove what they stated, then
         write their models, all graphs of a step together in ``ROWS``-row statements."""
         present = set(projected_graphs(store))
-        known = typed_nodes(store, sorted(present)) if fresh else None
         stats: Counter = Counter()
+        if fresh:
+            return self._create_all(store, [g for g in todo if g in present], present)
         for i in range(0, len(todo), GRAPHS_PER_STEP):
             step = todo[i:i + GRAPHS_PER_STEP]
-            if not fresh:
-                self._remove_graphs(step)
+            self._remove_graphs(step)
             here = [g for g in step if g in present]
-            models = [model_of(store, g, known) for g in here] if known is not None else self._models(store, here, present)
+            models = self._models(store, here, present)
             self._write_models(models)
             stats["nodes"] += sum(len(m.nodes) for m in models)
             stats["relationships"] += sum(len(m.rels) for m in models)
         return dict(stats)
+
+    def _create_all(self, store: OxigraphStore, graphs: list[str], present: set[str]) -> dict:
+        """The rebuild's write path, into an emptied database (ADR 0025): every node is ``CREATE``d
+        once with what all the graphs of its step say about it, relationships are ``CREATE``d
+        between nodes found through the ``iri`` index (``MERGE`` of a relationship walks the
+        relationships of both ends, quadratic on the shared nodes: vocabularies, works). Only a node
+        met again in a later step (stated by graphs of two steps, or first met as the end of a
+        relationship) takes the ``MERGE`` path. The next step's models are read from the store while
+        a writer thread sends this step's statements, so the Python work and Neo4j's overlap."""
+        known = typed_nodes(store, sorted(present))
+        created: set[str] = set()  # IRIs already in Neo4j (held like ``known``: one entry per node)
+        stats: Counter = Counter()
+        with _Writer(self._unwind) as writer:
+            for i in range(0, len(graphs), REBUILD_STEP):
+                models = [model_of(store, g, known) for g in graphs[i:i + REBUILD_STEP]]
+                self._create_models(models, created, writer.send)
+                stats["nodes"] += sum(len(m.nodes) for m in models)
+                stats["relationships"] += sum(len(m.rels) for m in models)
+        return dict(stats)
+
+    def _create_models(self, models: list[GraphModel], created: set[str], send) -> None:
+        fresh: dict[str, tuple[set[str], dict, list[str]]] = {}  # iri -> (labels, props, graphs), new in this step
+        again: dict[tuple[str, ...], list[dict]] = defaultdict(list)  # nodes already in Neo4j: the MERGE path
+        for m in models:
+            for iri, labels in m.nodes.items():
+                if iri in created:
+                    again[tuple(sorted(labels))].append({"iri": iri, "props": m.props.get(iri, {}), "g": m.graph})
+                    continue
+                node = fresh.setdefault(iri, (set(), {}, []))
+                node[0].update(labels)
+                node[1].update(m.props.get(iri, {}))
+                node[2].append(m.graph)
+        created.update(fresh)
+        by_labels: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+        for iri, (labels, props, graphs) in fresh.items():
+            by_labels[tuple(sorted(labels))].append({"iri": iri, "props": props, "graphs": graphs})
+        for labels, rows in by_labels.items():
+            label_clause = "".join(f":`{lab}`" for lab in labels)
+            send(f"UNWIND $rows AS row CREATE (n:Resource{label_clause} {{iri: row.iri}}) SET n += row.props, n.graphs = row.graphs", rows)
+        for labels, rows in again.items():
+            send(_MERGE_NODES.format(labels="".join(f":`{lab}`" for lab in labels)), rows)
+        # ends of relationships typed by a later graph (or by none): bare until their graph comes
+        bare = sorted({x for m in models for s, _, o in m.rels for x in (s, o)} - created)
+        created.update(bare)
+        send("UNWIND $rows AS iri CREATE (n:Resource {iri: iri, graphs: []})", bare)
+        by_type: dict[str, list[dict]] = defaultdict(list)
+        for m in models:
+            for s, t, o in m.rels:
+                by_type[t].append({"s": s, "o": o, "g": m.graph})
+        for t, rows in by_type.items():
+            send("UNWIND $rows AS row MATCH (a:Resource {iri: row.s}) MATCH (b:Resource {iri: row.o}) "
+                 f"CREATE (a)-[:`{t}` {{graph: row.g}}]->(b)", rows)
+        send("UNWIND $rows AS row CREATE (m:GujiGraph {iri: row.g}) SET m.nodes = row.nodes, m.subjects = row.subjects, "
+             "m.touched = row.touched", _graph_rows(models))
 
     @staticmethod
     def _models(store: OxigraphStore, graphs: list[str], present: set[str]) -> list[GraphModel]:
@@ -381,11 +488,7 @@ class Neo4jProjection:
             for s, t, o in m.rels:
                 by_type[t].append({"s": s, "o": o, "g": m.graph})
         for labels, rows in by_labels.items():
-            label_clause = "".join(f":`{lab}`" for lab in labels)
-            self._unwind(
-                f"UNWIND $rows AS row MERGE (n:Resource {{iri: row.iri}}) SET n{label_clause} SET n += row.props "
-                "SET n.graphs = CASE WHEN n.graphs IS NULL THEN [row.g] WHEN row.g IN n.graphs THEN n.graphs ELSE n.graphs + row.g END",
-                rows)
+            self._unwind(_MERGE_NODES.format(labels="".join(f":`{lab}`" for lab in labels)), rows)
         # nodes referenced here but typed in another graph: make sure they exist (their own graph labels them)
         for t, rows in by_type.items():
             self._unwind(
@@ -395,9 +498,7 @@ class Neo4jProjection:
                 rows)
         self._unwind(
             "UNWIND $rows AS row MERGE (m:GujiGraph {iri: row.g}) SET m.nodes = row.nodes, m.subjects = row.subjects, "
-            "m.touched = row.touched",
-            [{"g": m.graph, "nodes": sorted(m.nodes), "subjects": sorted({s for s, _, _ in m.rels}),
-              "touched": sorted(set(m.nodes) | {x for s, _, o in m.rels for x in (s, o)})} for m in models])
+            "m.touched = row.touched", _graph_rows(models))
 
     # -- checking ----------------------------------------------------------------------------------
 
