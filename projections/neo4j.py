@@ -222,7 +222,7 @@ def _annotations(m: GraphModel, triples: list[ox.Triple], known: dict[str, set[s
                     props.setdefault("category", []).append(c.value.rsplit("/", 1)[-1])
 
 
-def _graph_filter(var: str, graphs: list[str], store: OxigraphStore) -> str:
+def _graph_filter(var: str, store: OxigraphStore) -> str:
     """SPARQL filter: ``var`` is a projected graph (public, not schema, not staged)."""
     from kg.graphs import NON_PUBLIC_PREFIXES
 
@@ -239,7 +239,7 @@ def expected_counts(store: OxigraphStore, graphs: list[str]) -> tuple[Counter, C
     what ``check`` compares exactly, whatever the store's size."""
     if not graphs:
         return Counter(), Counter()
-    g = _graph_filter("?g", graphs, store)
+    g = _graph_filter("?g", store)
     typed = " ".join(f"<{c}>" for c in LABELS)
     pairs = " ".join(f'(<{c}> "{lab}")' for c, lab in LABELS.items())
     entity = " ".join(f"<{c}>" for c, lab in LABELS.items() if lab == "Entity")
@@ -247,7 +247,7 @@ def expected_counts(store: OxigraphStore, graphs: list[str]) -> tuple[Counter, C
 
     def known(v: str, n: int) -> str:  # typed in some projected graph: a hash join (FILTER EXISTS per row is ~40× slower)
         return (f"{{ SELECT DISTINCT {v} WHERE {{ GRAPH ?k{n} {{ {v} <{RDF_TYPE}> ?t{n} }} VALUES ?t{n} {{ {typed} }} "
-                f"{_graph_filter(f'?k{n}', graphs, store)} }} }}")
+                f"{_graph_filter(f'?k{n}', store)} }} }}")
 
     labels = Counter()
     for r in store.query(f"""SELECT ?label (COUNT(DISTINCT ?s) AS ?n) WHERE {{
