@@ -166,7 +166,7 @@ def _known_for(store: OxigraphStore, graphs: list[str], present: set[str]) -> di
 
 def model_of(store: OxigraphStore, graph: str, known: dict[str, set[str]]) -> GraphModel:
     m = GraphModel(graph)
-    triples = list(store.triples(graph))
+    triples = [q.triple for q in store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
     for t in triples:
         if t.predicate.value == RDF_TYPE and t.object.value in LABELS and isinstance(t.subject, ox.NamedNode):
             m.nodes.setdefault(t.subject.value, set()).add(LABELS[t.object.value])
@@ -180,7 +180,8 @@ def model_of(store: OxigraphStore, graph: str, known: dict[str, set[str]]) -> Gr
                 m.props.setdefault(s, {}).setdefault(prop_name(p), []).append(_value(t.object))
         elif isinstance(t.object, ox.NamedNode) and p != RDF_TYPE and t.object.value in known:
             m.rels.add((s, rel_type(p), t.object.value))
-    _annotations(m, triples, known)
+    if any("Entity" in labels or "Annotation" in labels for labels in m.nodes.values()):
+        _annotations(m, triples, known)  # nothing to do in a graph with neither
     for iri, props in m.props.items():
         for k, v in list(props.items()):
             props[k] = v[0] if len(v) == 1 else sorted(v, key=str)
