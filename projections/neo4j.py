@@ -439,58 +439,19 @@ class Neo4jProjection:
         return dict(stats)
 
     def _create_all(self, store: OxigraphStore, graphs: list[str], present: set[str]) -> dict:
-        """The rebuild's write path, into an emptied database (ADR 0025): every node is ``CREATE``d
-        once with what all the graphs of its step say about it, relationships are ``CREATE``d
-        between nodes found through the ``iri`` index (``MERGE`` of a relationship walks the
-        relationships of both ends, quadratic on the shared nodes: vocabularies, works). Only a node
-        met again in a later step (stated by graphs of two steps, or first met as the end of a
-        relationship) takes the ``MERGE`` path. The next step's models are read from the store while
-        a writer thread sends this step's statements, so the Python work and Neo4j's overlap."""
+        """The rebuild's write path (ADR 0025): the statements of ``_write_models`` go through a
+        writer thread, so the next ``REBUILD_STEP`` graphs' models are read from the store while
+        Neo4j writes the previous ones (``CREATE`` instead of ``MERGE`` into the emptied database
+        was measured too: no faster here, and it would need Neo4j to have no other writer)."""
         known = typed_nodes(store, sorted(present))
-        created: set[str] = set()  # IRIs already in Neo4j (held like ``known``: one entry per node)
         stats: Counter = Counter()
         with _Writer(self._unwind) as writer:
             for i in range(0, len(graphs), REBUILD_STEP):
                 models = [model_of(store, g, known) for g in graphs[i:i + REBUILD_STEP]]
-                self._create_models(models, created, writer.send)
+                self._write_models(models, writer.send)
                 stats["nodes"] += sum(len(m.nodes) for m in models)
                 stats["relationships"] += sum(len(m.rels) for m in models)
         return dict(stats)
-
-    def _create_models(self, models: list[GraphModel], created: set[str], send) -> None:
-        fresh: dict[str, tuple[set[str], dict, list[str]]] = {}  # iri -> (labels, props, graphs), new in this step
-        again: dict[tuple[str, ...], list[dict]] = defaultdict(list)  # nodes already in Neo4j: the MERGE path
-        for m in models:
-            for iri, labels in m.nodes.items():
-                if iri in created:
-                    again[tuple(sorted(labels))].append({"iri": iri, "props": m.props.get(iri, {}), "g": m.graph})
-                    continue
-                node = fresh.setdefault(iri, (set(), {}, []))
-                node[0].update(labels)
-                node[1].update(m.props.get(iri, {}))
-                node[2].append(m.graph)
-        created.update(fresh)
-        by_labels: dict[tuple[str, ...], list[dict]] = defaultdict(list)
-        for iri, (labels, props, graphs) in fresh.items():
-            by_labels[tuple(sorted(labels))].append({"iri": iri, "props": props, "graphs": graphs})
-        for labels, rows in by_labels.items():
-            label_clause = "".join(f":`{lab}`" for lab in labels)
-            send(f"UNWIND $rows AS row CREATE (n:Resource{label_clause} {{iri: row.iri}}) SET n += row.props, n.graphs = row.graphs", rows)
-        for labels, rows in again.items():
-            send(_MERGE_NODES.format(labels="".join(f":`{lab}`" for lab in labels)), rows)
-        # ends of relationships typed by a later graph (or by none): bare until their graph comes
-        bare = sorted({x for m in models for s, _, o in m.rels for x in (s, o)} - created)
-        created.update(bare)
-        send("UNWIND $rows AS iri CREATE (n:Resource {iri: iri, graphs: []})", bare)
-        by_type: dict[str, list[dict]] = defaultdict(list)
-        for m in models:
-            for s, t, o in m.rels:
-                by_type[t].append({"s": s, "o": o, "g": m.graph})
-        for t, rows in by_type.items():
-            send("UNWIND $rows AS row MATCH (a:Resource {iri: row.s}) MATCH (b:Resource {iri: row.o}) "
-                 f"CREATE (a)-[:`{t}` {{graph: row.g}}]->(b)", rows)
-        send("UNWIND $rows AS row CREATE (m:GujiGraph {iri: row.g}) SET m.nodes = row.nodes, m.subjects = row.subjects, "
-             "m.touched = row.touched", _graph_rows(models))
 
     @staticmethod
     def _models(store: OxigraphStore, graphs: list[str], present: set[str]) -> list[GraphModel]:
@@ -529,9 +490,10 @@ class Neo4jProjection:
     def _write(self, m: GraphModel) -> None:
         self._write_models([m])
 
-    def _write_models(self, models: list[GraphModel]) -> None:
+    def _write_models(self, models: list[GraphModel], send=None) -> None:
         """Nodes grouped by label set and relationships by type across every model: one statement
         per ``ROWS`` rows, each row carrying its graph; then each graph's ``GujiGraph`` node."""
+        send = send or self._unwind
         by_labels: dict[tuple[str, ...], list[dict]] = defaultdict(list)
         by_type: dict[str, list[dict]] = defaultdict(list)
         for m in models:
@@ -540,15 +502,15 @@ class Neo4jProjection:
             for s, t, o in m.rels:
                 by_type[t].append({"s": s, "o": o, "g": m.graph})
         for labels, rows in by_labels.items():
-            self._unwind(_MERGE_NODES.format(labels="".join(f":`{lab}`" for lab in labels)), rows)
+            send(_MERGE_NODES.format(labels="".join(f":`{lab}`" for lab in labels)), rows)
         # nodes referenced here but typed in another graph: make sure they exist (their own graph labels them)
         for t, rows in by_type.items():
-            self._unwind(
+            send(
                 "UNWIND $rows AS row MERGE (a:Resource {iri: row.s}) ON CREATE SET a.graphs = [] "
                 "MERGE (b:Resource {iri: row.o}) ON CREATE SET b.graphs = [] "
                 f"MERGE (a)-[r:`{t}` {{graph: row.g}}]->(b)",
                 rows)
-        self._unwind(
+        send(
             "UNWIND $rows AS row MERGE (m:GujiGraph {iri: row.g}) SET m.nodes = row.nodes, m.subjects = row.subjects, "
             "m.touched = row.touched", _graph_rows(models))
 
