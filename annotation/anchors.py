@@ -167,6 +167,14 @@ def _unique_kgrams(s: str, lo: int, hi: int, k: int) -> dict[str, int]:
     return {g: i for g, i in seen.items() if i >= 0}
 
 
+def _kgram_positions(s: str, lo: int, hi: int, k: int, repeats: int) -> dict[str, tuple[int, ...]]:
+    """Positions of every k-gram of ``s[lo:hi]`` occurring at most ``repeats`` times."""
+    seen: dict[str, list[int]] = {}
+    for i in range(lo, hi - k + 1):
+        seen.setdefault(s[i:i + k], []).append(i)
+    return {g: tuple(p) for g, p in seen.items() if len(p) <= repeats}
+
+
 def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Longest chain of pairs increasing in both coordinates (pairs sorted by the first)."""
     tails: list[int] = []
@@ -190,43 +198,70 @@ def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out[::-1]
 
 
-def equal_blocks(old: str, new: str, *, k: int = ANCHOR_K) -> list[Block]:
-    """Stretches that are the same in both texts, in order, not overlapping.
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One round of anchors in :func:`aligned_blocks`: ``k``-character sequences occurring once in
+    the first text's gap and at most ``repeats`` times in the second's, tried in a gap of at least
+    ``min_gap`` and at most ``max_gap`` characters (on its shorter side)."""
 
-    Common prefix and suffix first; in the changed middle, 16-character sequences that occur exactly
-    once in each text anchor the alignment (in increasing order), and each anchor is extended both
-    ways. Between anchors only prefix/suffix extension is used, so several edits closer together
-    than the anchors count as one changed stretch: conservative, never a wrong alignment of a
-    unique stretch.
+    k: int
+    min_gap: int
+    max_gap: int = 1 << 62
+    repeats: int = 1
+
+
+def aligned_blocks(a: str, b: str, levels: tuple[Level, ...]) -> list[Block]:
+    """Stretches that are the same in ``a`` and ``b``, in order, not overlapping, merged.
+
+    Common prefix and suffix first; in the changed middle, the anchors of the first level that
+    applies (chained in increasing order in both texts, the longest chain) are extended forwards,
+    and each gap between them is aligned the same way with the next levels. Past the last level a
+    gap is aligned by its prefix and suffix only. With ``repeats`` > 1 an anchor may occur several
+    times in ``b`` (a text held twice): the chain picks one copy.
     """
     blocks: list[Block] = []
 
-    def add(a: int, b: int, size: int) -> None:
+    def add(x: int, y: int, size: int) -> None:
         if size > 0:
-            blocks.append(Block(a, b, size))
+            blocks.append(Block(x, y, size))
 
-    def gap(a0: int, a1: int, b0: int, b1: int, use_anchors: bool) -> None:
-        p = _common_prefix(old, new, a0, a1, b0, b1)
+    def gap(a0: int, a1: int, b0: int, b1: int, level: int) -> None:
+        p = _common_prefix(a, b, a0, a1, b0, b1)
         add(a0, b0, p)
         a0, b0 = a0 + p, b0 + p
-        s = _common_suffix(old, new, a0, a1, b0, b1)
+        s = _common_suffix(a, b, a0, a1, b0, b1)
         a1, b1 = a1 - s, b1 - s
-        if use_anchors and a1 - a0 > k and b1 - b0 > k:
-            ua, ub = _unique_kgrams(old, a0, a1, k), _unique_kgrams(new, b0, b1, k)
-            pairs = sorted((i, ub[g]) for g, i in ua.items() if g in ub)
+        add(a1, b1, s)
+        while level < len(levels):
+            lv = levels[level]
+            if min(a1 - a0, b1 - b0) < lv.min_gap:
+                level += 1
+                continue
+            if min(a1 - a0, b1 - b0) > lv.max_gap:
+                return
+            ua = _unique_kgrams(a, a0, a1, lv.k)
+            if lv.repeats > 1:  # for one i, later j first, so that the chain uses i once
+                ub_all = _kgram_positions(b, b0, b1, lv.k, lv.repeats)
+                pairs = sorted(((i, j) for g, i in ua.items() for j in ub_all.get(g, ())), key=lambda q: (q[0], -q[1]))
+            else:
+                ub = _unique_kgrams(b, b0, b1, lv.k)
+                pairs = sorted((i, ub[g]) for g, i in ua.items() if g in ub)
             chain = _increasing(pairs)
+            if not chain:
+                level += 1
+                continue
             ca, cb = a0, b0
             for i, j in chain:
                 if i < ca or j < cb:  # inside the previous anchor's extension
                     continue
-                gap(ca, i, cb, j, False)
-                size = _common_prefix(old, new, i, a1, j, b1)
+                size = _common_prefix(a, b, i, a1, j, b1)
+                gap(ca, i, cb, j, level + 1)
                 add(i, j, size)
                 ca, cb = i + size, j + size
-            gap(ca, a1, cb, b1, False)
-        add(a1, b1, s)
+            gap(ca, a1, cb, b1, level + 1)
+            return
 
-    gap(0, len(old), 0, len(new), True)
+    gap(0, len(a), 0, len(b), 0)
     blocks.sort(key=lambda bl: bl.a)
     merged: list[Block] = []
     for bl in blocks:
@@ -236,6 +271,18 @@ def equal_blocks(old: str, new: str, *, k: int = ANCHOR_K) -> list[Block]:
         else:
             merged.append(bl)
     return merged
+
+
+def equal_blocks(old: str, new: str, *, k: int = ANCHOR_K) -> list[Block]:
+    """Stretches that are the same in both texts, in order, not overlapping.
+
+    Common prefix and suffix first; in the changed middle (longer than ``k`` on both sides),
+    16-character sequences that occur exactly once in each text anchor the alignment (in increasing
+    order), and each anchor is extended both ways. Between anchors only prefix/suffix extension is
+    used, so several edits closer together than the anchors count as one changed stretch:
+    conservative, never a wrong alignment of a unique stretch.
+    """
+    return aligned_blocks(old, new, (Level(k, min_gap=k + 1),))
 
 
 def map_span(blocks: list[Block], start: int, end: int) -> tuple[int, int] | None:

@@ -144,9 +144,9 @@ class Category(str, Enum):
         v = value.strip()
         if v.startswith(CATEGORY_BASE):
             v = v[len(CATEGORY_BASE):]
-        for c in cls:
-            if v in (c.value, c.notation) or v in _ALIASES[c]:
-                return c
+        found = _CATEGORY_SPELLINGS.get(v)
+        if found is not None:
+            return found
         raise ValueError(
             f"unknown category {value!r}: use one of "
             + ", ".join(f"{c.iri} ({c.label}, {c.notation})" for c in cls)
@@ -159,6 +159,9 @@ _LABEL = {Category.PERSON: "人名", Category.PLACE: "地名", Category.OFFICE: 
           Category.BOOK_TITLE: "書名", Category.EVENT: "事件"}
 _ALIASES = {Category.PERSON: {"人名"}, Category.PLACE: {"地名"}, Category.OFFICE: {"职官", "職官", "官职", "官職"},
             Category.ERA: {"年号", "年號", "纪年", "紀年"}, Category.BOOK_TITLE: {"书名", "書名"}, Category.EVENT: {"事件"}}
+# every spelling parse accepts (after the concept IRI's base is cut off) → its category: one lookup
+# (every stored reading is parsed on each read of its annotation)
+_CATEGORY_SPELLINGS = {s: c for c in Category for s in (c.value, _NOTATION[c], *_ALIASES[c])}
 
 
 class RelationType(str, Enum):

@@ -34,6 +34,9 @@ is the relation type (a guji: object property), its targets the two spans::
     A/target, A/tail   as A/target above (quote and position selectors: the entity annotations' spans)
     A/relation a oa:SpecificResource ; oa:hasSource guji:heldOffice ; oa:hasPurpose oa:classifying ; rdfs:label "任职" .
     <head entity> guji:heldOffice <tail entity> .   # only when approved: the statement itself
+
+Writing is :func:`to_triples`; reading is :func:`decode` over :func:`index` of a graph, the one
+decoder every reader uses (:func:`from_triples` for the service, the Neo4j and search projections).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -247,93 +252,327 @@ def digest(triples: Iterable[ox.Triple]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32]
 
 
-def from_triples(annotation_id: str, triples: Iterable[ox.Triple]) -> Annotation:
-    """Read an annotation graph back (the inverse of :func:`to_triples`)."""
-    props: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for tr in triples:
-        props[tr.subject.value][tr.predicate.value].append(tr.object)
-    iri = annotation_iri(annotation_id)
-    A = props[iri]
+# -- reading: the one decoder of annotation graphs ------------------------------------------------
+#
+# Everything that reads an annotation graph from the store (the annotation service, the Neo4j and the
+# search projections) goes through :func:`decode`: it gives a plain typed value, tolerant of what a
+# hand-loaded graph may lack (``None`` where a value is missing or unusable), and the readers apply
+# their own policy to it (the service builds the strict :class:`Annotation`; search keeps approved
+# annotations with a reliable anchor; Neo4j links what it has nodes for).
+
+#: subject IRI → predicate IRI → objects: one graph's triples, as :func:`index` builds it
+Props = dict[str, dict[str, list[Any]]]  # objects: pyoxigraph terms
+
+_ANNOTATION, _TYPE_IRI = OA + "Annotation", RDF + "type"
+_SELECTOR_POSITION, _SELECTOR_QUOTE = OA + "TextPositionSelector", OA + "TextQuoteSelector"
+_CHOICE, _TEXTUAL_BODY = OA + "Choice", OA + "TextualBody"
+_ITEMS, _NIL_IRI = AS + "items", RDF + "nil"
+_EMPTY: dict[str, list[Any]] = {}
+# the predicates decode reads, concatenated once (it runs for every annotation a projection applies)
+_HAS_TARGET, _HAS_SELECTOR, _HAS_SOURCE, _HAS_BODY, _HAS_PURPOSE, _CANONICAL = (
+    OA + x for x in ("hasTarget", "hasSelector", "hasSource", "hasBody", "hasPurpose", "canonical"))
+_START, _END, _EXACT, _PREFIX, _SUFFIX = (OA + x for x in ("start", "end", "exact", "prefix", "suffix"))
+_REVIEW_STATUS, _CERTAINTY, _ANCHOR_STATE, _ANCHOR_REASON, _ANCHOR_CHECKED_AT, _PROJECT, _REVISION = (
+    GUJI + x for x in ("reviewStatus", "certainty", "anchorState", "anchorReason", "anchorCheckedAt", "project", "revision"))
+_CATEGORY, _READING_RANK, _PROVISIONAL, _RELATION_HEAD, _RELATION_TAIL = (
+    GUJI + x for x in ("category", "readingRank", "provisional", "relationHead", "relationTail"))
+_REVIEW, _REVIEWER, _DECISION, _REASON, _HISTORY, _SEQUENCE, _ACTION, _BEFORE, _AFTER = (
+    GUJI + x for x in ("review", "reviewer", "decision", "reason", "history", "sequence", "action", "before", "after"))
+_VALUE, _FIRST_IRI, _REST_IRI = (RDF + x for x in ("value", "first", "rest"))
+_LABEL, _COMMENT = RDFS + "label", RDFS + "comment"
+_AT_TIME, _WAS_ASSOCIATED_WITH, _ACTED_ON_BEHALF_OF, _WAS_DERIVED_FROM = (
+    PROV + x for x in ("atTime", "wasAssociatedWith", "actedOnBehalfOf", "wasDerivedFrom"))
+_CREATOR, _CREATED, _MODIFIED = (DCTERMS + x for x in ("creator", "created", "modified"))
+
+#: what :func:`decode` reads of a target and a reading: the spans and what they name (search reads
+#: only these from the store; review, history and provenance are not among them)
+SPAN_AND_READING_PREDICATES = frozenset((
+    _TYPE_IRI, _REVIEW_STATUS, _ANCHOR_STATE, _CERTAINTY, _HAS_TARGET, _HAS_SOURCE, _HAS_SELECTOR, _START, _END, _EXACT,
+    _HAS_BODY, _ITEMS, _FIRST_IRI, _REST_IRI, _CATEGORY, _READING_RANK, _HAS_PURPOSE, _LABEL,
+))
+
+
+@dataclass(slots=True)
+class SpanNode:
+    """A text target (a juan span): the node, its source and its selectors' values."""
+
+    node: str
+    source: str | None
+    start: int | None  # None: no TextPositionSelector, or not an integer
+    end: int | None
+    exact: str | None
+    prefix: str | None = None
+    suffix: str | None = None
+
+
+@dataclass(slots=True)
+class ImageNode:
+    """An image target: the canvas and the region (``xywh=…``), if any."""
+
+    node: str
+    source: str | None
+    xywh: str | None = None
+
+
+@dataclass(slots=True)
+class ReadingNode:
+    """One reading (a body naming the span), in body order; ``competing``: one of an oa:Choice's items."""
+
+    node: str
+    category: str | None  # the category concept IRI (guji:category)
+    source: str | None  # the authority record, or the category for a reading that only classifies
+    purpose: str | None  # oa:identifying | oa:classifying (IRI)
+    rank: int | None  # guji:readingRank, None when missing or not a number
+    label: str | None = None
+    comment: str | None = None
+    provisional: bool = False
+    competing: bool = False
+
+    @property
+    def entity(self) -> str | None:
+        """The authority record it identifies (None for a reading that only classifies)."""
+        return self.source if self.purpose == OA + "identifying" else None
+
+
+@dataclass(slots=True)
+class RelationNode:
+    """The relation of a linking annotation (ADR 0022): its type, ends, and the statement it makes."""
+
+    type: str | None
+    label: str | None
+    head: str | None  # the entity annotations' IRIs
+    tail: str | None
+    head_entity: str | None = None  # the stated <head entity> <type> <tail entity>, when approved
+    tail_entity: str | None = None
+
+
+@dataclass(slots=True)
+class HistoryNode:
+    sequence: int | None
+    at: str | None
+    agent: str | None
+    action: str | None
+    before: str | None  # JSON text (rdf:JSON), not parsed
+    after: str | None
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class ReviewNode:
+    reviewer: str | None
+    at: str | None
+    decision: str | None
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class DecodedAnnotation:
+    """What one annotation graph says of one annotation, as stored (see the module docstring).
+    Built by :func:`decode`; read it, do not change it."""
+
+    iri: str
+    status: str | None  # guji:reviewStatus
+    certainty: str | None
+    anchor_state: str | None
+    spans: tuple[SpanNode, ...]  # text targets in store order: the annotation's span (a relation: and the tail's)
+    readings: tuple[ReadingNode, ...]
+    image: ImageNode | None = None
+    note: str | None = None
+    relation: RelationNode | None = None
+    anchor_reason: str | None = None
+    anchor_at: str | None = None
+    creator: str | None = None
+    organisation: str | None = None  # the creator's prov:actedOnBehalfOf
+    project: str | None = None
+    created: str | None = None
+    modified: str | None = None
+    canonical: str | None = None
+    revision: str | None = None
+    derived_from: str | None = None
+    review: ReviewNode | None = None
+    history: tuple[HistoryNode, ...] = ()
+
+    @property
+    def target(self) -> SpanNode | None:
+        """The annotation's own span (a relation's head span)."""
+        return next((s for s in self.spans if not s.node.endswith("/tail")), None)
+
+    @property
+    def tail(self) -> SpanNode | None:
+        """A relation's tail span."""
+        return next((s for s in self.spans if s.node.endswith("/tail")), None)
+
+
+def index(triples: Iterable[ox.Triple | ox.Quad], predicates: frozenset[str] | None = None) -> Props:
+    """``subject → predicate → objects`` of these triples (of one graph), optionally only ``predicates``."""
+    props: Props = defaultdict(lambda: defaultdict(list))
+    if predicates is None:
+        for t in triples:
+            props[t.subject.value][t.predicate.value].append(t.object)
+    else:
+        for t in triples:
+            p = t.predicate.value
+            if p in predicates:
+                props[t.subject.value][p].append(t.object)
+    return props
+
+
+def _one(node: dict[str, list[Any]], p: str) -> str | None:
+    """The value of a single-valued property (the least one, should a graph hold several)."""
+    values = node.get(p)
+    if not values:
+        return None
+    return values[0].value if len(values) == 1 else min(v.value for v in values)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def annotations_in(props: Props) -> list[str]:
+    """The IRIs typed ``oa:Annotation`` in a graph's index."""
+    return [s for s, ps in props.items() if any(o.value == _ANNOTATION for o in ps.get(_TYPE_IRI, ()))]
+
+
+_MAX_CHOICE = 100  # items read of one oa:Choice (a cyclic or endless list stops there)
+
+
+def decode(props: Props, iri: str, *, record: bool = True) -> DecodedAnnotation | None:
+    """The annotation ``iri`` as its graph states it, or None when the graph says nothing of it.
+
+    ``record=False``: its content only — status, certainty, anchor state, spans, image, readings,
+    note, relation —, what the projections read; review, history and provenance are left out (None).
+    """
+    A = props.get(iri)
     if not A:
-        raise KeyError(annotation_id)
+        return None
+    spans: list[SpanNode] = []
+    image = None
+    for t in A.get(_HAS_TARGET, ()):
+        T = props.get(t.value, _EMPTY)
+        start = end = exact = prefix = suffix = xywh = None
+        text = False
+        for sel in T.get(_HAS_SELECTOR, ()):
+            S = props.get(sel.value, _EMPTY)
+            types = {v.value for v in S.get(_TYPE_IRI, ())}
+            if _SELECTOR_POSITION in types:
+                text = True
+                start, end = _int_or_none(_one(S, _START)), _int_or_none(_one(S, _END))
+            elif _SELECTOR_QUOTE in types:
+                text = True
+                exact, prefix, suffix = _one(S, _EXACT), _one(S, _PREFIX), _one(S, _SUFFIX)
+            elif xywh is None:
+                xywh = _one(S, _VALUE)
+        if text:
+            spans.append(SpanNode(t.value, _one(T, _HAS_SOURCE), start, end, exact, prefix, suffix))
+        elif image is None:
+            image = ImageNode(t.value, _one(T, _HAS_SOURCE), xywh)
 
-    def one(node: dict, ns: str, local: str, default=None):
-        values = node.get(ns + local)
-        return values[0].value if values else default
-
-    target = image = tail = None
-    for tnode in A[OA + "hasTarget"]:
-        T = props[tnode.value]
-        if tnode.value.endswith(("/target", "/tail")):
-            Q, P = props[tnode.value + "/quote"], props[tnode.value + "/position"]
-            span = TextTarget(
-                source=one(T, OA, "hasSource"), start=int(one(P, OA, "start")), end=int(one(P, OA, "end")),
-                exact=one(Q, OA, "exact"), prefix=one(Q, OA, "prefix", ""), suffix=one(Q, OA, "suffix", ""))
-            if tnode.value.endswith("/tail"):
-                tail = span
-            else:
-                target = span
-        else:
-            region = props.get(tnode.value + "/region")
-            image = ImageRegion(source=one(T, OA, "hasSource"), xywh=one(region, RDF, "value") if region else None)
+    readings: list[ReadingNode] = []
+    note = relation_body = None
+    for b in A.get(_HAS_BODY, ()):
+        if b.value == iri + "/relation":
+            relation_body = props.get(b.value, _EMPTY)
+            continue
+        B = props.get(b.value, _EMPTY)
+        types = {v.value for v in B.get(_TYPE_IRI, ())}
+        if _TEXTUAL_BODY in types:
+            note = _one(B, _VALUE)
+            continue
+        cell = _one(B, _ITEMS)
+        if cell is None and _CHOICE not in types:
+            readings.append(_reading(b.value, B, False))
+            continue
+        n = 0
+        while cell and cell != _NIL_IRI and n < _MAX_CHOICE:  # the readings of an oa:Choice, in list order
+            C = props.get(cell, _EMPTY)
+            first = _one(C, _FIRST_IRI)
+            if first:
+                readings.append(_reading(first, props.get(first, _EMPTY), True))
+            cell, n = _one(C, _REST_IRI), n + 1
 
     relation = None
-    head = one(A, GUJI, "relationHead")
-    if head is not None and tail is not None:
-        rtype = RelationType.parse(one(props[iri + "/relation"], OA, "hasSource"))
-        stated = [(s, objs[0].value) for s, ps in props.items() for p, objs in ps.items() if p == rtype.iri and objs]
-        relation = Relation(type=rtype, head=head.rsplit("/", 1)[-1], tail=one(A, GUJI, "relationTail").rsplit("/", 1)[-1],
-                            tail_target=tail, head_entity=stated[0][0] if stated else None,
-                            tail_entity=stated[0][1] if stated else None)
+    head = _one(A, _RELATION_HEAD)
+    if head is not None or relation_body is not None:
+        rtype = _one(relation_body, _HAS_SOURCE) if relation_body else None
+        head_entity = tail_entity = None
+        if rtype is not None:  # the statement itself, when approved: <head entity> <type> <tail entity>
+            head_entity, tail_entity = next(((s, ps[rtype][0].value) for s, ps in props.items() if ps.get(rtype)),
+                                            (None, None))
+        relation = RelationNode(type=rtype, label=_one(relation_body, _LABEL) if relation_body else None,
+                                head=head, tail=_one(A, _RELATION_TAIL),
+                                head_entity=head_entity, tail_entity=tail_entity)
 
-    readings: list[tuple[int, Reading]] = []
-    note = None
-    for bnode in A[OA + "hasBody"]:
-        if bnode.value == iri + "/relation":
-            continue
-        B = props[bnode.value]
-        types = {o.value for o in B.get(RDF + "type", [])}
-        if OA + "TextualBody" in types:
-            note = one(B, RDF, "value")
-            continue
-        members = [bnode.value]
-        if OA + "Choice" in types:
-            members, cell = [], one(B, AS, "items")
-            while cell and cell != RDF + "nil":
-                members.append(one(props[cell], RDF, "first"))
-                cell = one(props[cell], RDF, "rest")
-        for m in members:
-            R = props[m]
-            purpose = one(R, OA, "hasPurpose")
-            readings.append((int(one(R, GUJI, "readingRank", 0)), Reading(
-                category=Category.parse(one(R, GUJI, "category")),
-                authority=one(R, OA, "hasSource") if purpose == OA + "identifying" else None,
-                label=one(R, RDFS, "label"), note=one(R, RDFS, "comment"),
-                provisional=one(R, GUJI, "provisional") == "true")))
-    readings.sort(key=lambda x: x[0])
-
+    status, certainty, anchor_state = _one(A, _REVIEW_STATUS), _one(A, _CERTAINTY), _one(A, _ANCHOR_STATE)
+    if not record:
+        return DecodedAnnotation(iri, status, certainty, anchor_state, tuple(spans), tuple(readings), image, note, relation)
     review = None
-    rv = one(A, GUJI, "review")
-    if rv:
-        RV = props[rv]
-        review = Review(reviewer=one(RV, GUJI, "reviewer"), at=one(RV, PROV, "atTime"),
-                        decision=one(RV, GUJI, "decision"), reason=one(RV, GUJI, "reason"))
+    rv = _one(A, _REVIEW)
+    if rv is not None:
+        RV = props.get(rv, _EMPTY)
+        review = ReviewNode(reviewer=_one(RV, _REVIEWER), at=_one(RV, _AT_TIME),
+                            decision=_one(RV, _DECISION), reason=_one(RV, _REASON))
     history = []
-    for hnode in A.get(GUJI + "history", []):
-        H = props[hnode.value]
-        before, after = one(H, GUJI, "before"), one(H, GUJI, "after")
-        history.append(HistoryEntry(
-            sequence=int(one(H, GUJI, "sequence")), at=one(H, PROV, "atTime"), agent=one(H, PROV, "wasAssociatedWith"),
-            action=one(H, GUJI, "action"), before=json.loads(before) if before is not None else None,
-            after=json.loads(after) if after is not None else None, reason=one(H, GUJI, "reason")))
-    history.sort(key=lambda h: h.sequence)
+    for h in A.get(_HISTORY, ()):
+        H = props.get(h.value, _EMPTY)
+        history.append(HistoryNode(
+            sequence=_int_or_none(_one(H, _SEQUENCE)), at=_one(H, _AT_TIME),
+            agent=_one(H, _WAS_ASSOCIATED_WITH), action=_one(H, _ACTION), before=_one(H, _BEFORE),
+            after=_one(H, _AFTER), reason=_one(H, _REASON)))
+    creator = _one(A, _CREATOR)
+    return DecodedAnnotation(
+        iri=iri, status=status, certainty=certainty, anchor_state=anchor_state, spans=tuple(spans),
+        readings=tuple(readings), image=image, note=note, relation=relation, anchor_reason=_one(A, _ANCHOR_REASON),
+        anchor_at=_one(A, _ANCHOR_CHECKED_AT), creator=creator,
+        organisation=_one(props.get(creator, _EMPTY), _ACTED_ON_BEHALF_OF) if creator else None,
+        project=_one(A, _PROJECT), created=_one(A, _CREATED), modified=_one(A, _MODIFIED),
+        canonical=_one(A, _CANONICAL), revision=_one(A, _REVISION),
+        derived_from=_one(A, _WAS_DERIVED_FROM), review=review,
+        history=tuple(sorted(history, key=lambda h: (h.sequence is None, h.sequence or 0))))
+
+
+def _reading(node: str, R: dict[str, list[Any]], competing: bool) -> ReadingNode:
+    return ReadingNode(
+        node=node, category=_one(R, _CATEGORY), source=_one(R, _HAS_SOURCE), purpose=_one(R, _HAS_PURPOSE),
+        rank=_int_or_none(_one(R, _READING_RANK)), label=_one(R, _LABEL), comment=_one(R, _COMMENT),
+        provisional=_one(R, _PROVISIONAL) == "true", competing=competing)
+
+
+def from_triples(annotation_id: str, triples: Iterable[ox.Triple]) -> Annotation:
+    """Read an annotation graph back (the inverse of :func:`to_triples`)."""
+    iri = annotation_iri(annotation_id)
+    d = decode(index(triples), iri)
+    if d is None:
+        raise KeyError(annotation_id)
+
+    def text(span: SpanNode) -> TextTarget:
+        return TextTarget(source=span.source, start=span.start, end=span.end, exact=span.exact,
+                          prefix=span.prefix or "", suffix=span.suffix or "")
+
+    relation = None
+    if d.relation is not None and d.relation.head is not None and d.tail is not None:
+        r = d.relation
+        relation = Relation(type=RelationType.parse(r.type), head=r.head.rsplit("/", 1)[-1], tail=r.tail.rsplit("/", 1)[-1],
+                            tail_target=text(d.tail), head_entity=r.head_entity, tail_entity=r.tail_entity)
+    readings = sorted(d.readings, key=lambda r: r.rank or 0)
     return Annotation(
-        id=annotation_id, canonical=one(A, OA, "canonical", iri), creator=one(A, DCTERMS, "creator"),
-        project=one(A, GUJI, "project"), organisation=one(props[one(A, DCTERMS, "creator")], PROV, "actedOnBehalfOf"),
-        created=one(A, DCTERMS, "created"), modified=one(A, DCTERMS, "modified"),
-        status=Status(one(A, GUJI, "reviewStatus")), revision=int(one(A, GUJI, "revision", 1)),
-        target=target, image=image, readings=[r for _, r in readings], note=note,
-        certainty=Certainty(one(A, GUJI, "certainty", "certain")), review=review,
-        anchor=Anchor(state=AnchorState(one(A, GUJI, "anchorState", "ok")), reason=one(A, GUJI, "anchorReason"),
-                      at=one(A, GUJI, "anchorCheckedAt")),
-        history=history, relation=relation, derived_from=one(A, PROV, "wasDerivedFrom"))
+        id=annotation_id, canonical=d.canonical or iri, creator=d.creator, project=d.project,
+        organisation=d.organisation, created=d.created, modified=d.modified, status=Status(d.status),
+        revision=int(d.revision or 1), target=text(d.target) if d.target else None,
+        image=ImageRegion(source=d.image.source, xywh=d.image.xywh) if d.image else None,
+        readings=[Reading(category=Category.parse(r.category), authority=r.entity, label=r.label, note=r.comment,
+                          provisional=r.provisional) for r in readings],
+        note=d.note, certainty=Certainty(d.certainty or "certain"),
+        review=Review(reviewer=d.review.reviewer, at=d.review.at, decision=d.review.decision,
+                      reason=d.review.reason) if d.review else None,
+        anchor=Anchor(state=AnchorState(d.anchor_state or "ok"), reason=d.anchor_reason, at=d.anchor_at),
+        history=[HistoryEntry(sequence=h.sequence, at=h.at, agent=h.agent, action=h.action,
+                              before=json.loads(h.before) if h.before is not None else None,
+                              after=json.loads(h.after) if h.after is not None else None, reason=h.reason)
+                 for h in d.history],
+        relation=relation, derived_from=d.derived_from)

@@ -46,8 +46,8 @@ class VisibleWhenDone:
 
     async def __call__(self, scope, receive, send):
         ctx = self.context
-        if (scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS")
-                or not self.settings.projector_enabled or "store" not in ctx.__dict__):
+        if (scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS") or scope["path"] == "/sparql"
+                or not self.settings.projector_enabled or "store" not in ctx.__dict__):  # /sparql: a POST that never writes
             return await self.app(scope, receive, send)
         before = ctx.store.last_sequence()
 

@@ -82,7 +82,7 @@ def _start_suggest_training(settings) -> None:
 
     proc = start_background_training(SuggestConfig(home=settings.home))
     if proc is not None:
-        err.print(f"suggestion model: building in the background (pid {proc.pid}, ≈5 min on 2 cores; "
+        err.print(f"suggestion model: building in the background (pid {proc.pid}, ≈1–3 min on 2 cores; "
                   f"log {settings.home / 'logs' / 'suggest-training.log'}); until then suggestions use rules")
 
 

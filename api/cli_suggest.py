@@ -71,13 +71,13 @@ def register(app: typer.Typer) -> None:
                 if _train_first(sys.stderr.isatty()):
                     from annotation.suggest.training import train_model
 
-                    typer.echo("guji suggest: no suggestion model yet: building it once now (≈5 min on 2 cores; "
+                    typer.echo("guji suggest: no suggestion model yet: building it once now (≈1–3 min on 2 cores; "
                                "--rules-only skips this)", err=True)
                     train_model(config, progress=_progress_bar())
                     service = SuggestionService(config)
                 else:
                     typer.echo("guji suggest: no suggestion model: persons come from prose patterns and names "
-                               "already known only; `guji suggest --train` builds the model once (≈5 min)", err=True)
+                               "already known only; `guji suggest --train` builds the model once (≈1–3 min)", err=True)
             typer.echo(f"guji suggest: {service.info().summary()}", err=True)
             rel_model = None
             if relations:
@@ -131,16 +131,16 @@ def _progress_bar():
     started = time.monotonic()
 
     def show(message: str) -> None:
-        m = re.match(r"epoch (\d+):.*held-out F1 ([0-9.]+)", message)
+        m = re.match(r"epoch (\d+)(?:/(\d+))?:.*held-out F1 ([0-9.]+)", message)
         if m is None:
             typer.echo(f"\rguji suggest: {message}\033[K", err=True)
             return
-        done, total = int(m.group(1)), 12
+        done, total = int(m.group(1)), int(m.group(2) or 12)
         elapsed = time.monotonic() - started
         eta = elapsed / done * (total - done)
         bar = "#" * (20 * done // total)
-        typer.echo(f"\rguji suggest: [{bar:<20}] epoch {done}/{total} F1 {m.group(2)}  "
-                   f"{elapsed:.0f}s, about {eta:.0f}s left (stops early when F1 stops rising)\033[K", err=True, nl=False)
+        typer.echo(f"\rguji suggest: [{bar:<20}] epoch {done}/{total} F1 {m.group(3)}  "
+                   f"{elapsed:.0f}s, about {eta:.0f}s left\033[K", err=True, nl=False)
 
     return show
 

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     access_log: bool = False
     secret_key: str | None = Field(default=None, description="Signs bearer tokens: 32+ characters, required in production")
     # `guji serve --sample` on a home without a suggestion model builds one in the background (nice'd
-    # process, ≈5 min on 2 cores) so that a new user's suggestions find persons (docs/suggest.md)
+    # process, ≈1–3 min on 2 cores) so that a new user's suggestions find persons (docs/suggest.md)
     suggest_auto_train: bool = True
 
     # canonical RDF store
@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     max_sparql_bytes: int = Field(default=64 * 1024, gt=0, description="A SPARQL request body")
     max_json_depth: int = Field(default=64, gt=0, description="Nesting of arrays and objects in a JSON body")
     max_unpacked_bytes: int = Field(default=8 * 1024**3, gt=0, description="What a package .zip may unpack to")
-    max_package_files: int = Field(default=100_000, gt=0)
+    max_package_files: int = Field(default=500_000, gt=0, description="Members of a package .zip (a 100,000-book delivery with a service image per book has ~100,000; the zip directory costs ~0.7 KB of memory per member while checked: ~340 MB at the limit)")
     max_compression_ratio: float = Field(default=200.0, gt=1)
     max_image_pixels: int = Field(default=150_000_000, gt=0, description="A package image's width × height, read from its header before any pixel is decoded")
     max_image_side: int = Field(default=20_000, gt=0, description="A package image's longer side in pixels")

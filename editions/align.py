@@ -24,7 +24,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cache
 
-from annotation.anchors import Block, _common_prefix, _common_suffix, _increasing, _unique_kgrams
+from annotation.anchors import Block, Level, aligned_blocks
 from search.normalise import Normaliser, get_normaliser
 
 #: anchor lengths tried in a gap, longest first, with the largest gap (characters on the shorter
@@ -38,14 +38,7 @@ MAX_SUBSTITUTION = 4
 #: anchors at least this long may occur several times in B (up to REPEATS)
 REPEATED_MIN_K = 16
 REPEATS = 4
-
-
-def _kgram_positions(s: str, lo: int, hi: int, k: int) -> dict[str, tuple[int, ...]]:
-    """Positions of every k-gram of ``s[lo:hi]`` occurring at most REPEATS times."""
-    seen: dict[str, list[int]] = {}
-    for i in range(lo, hi - k + 1):
-        seen.setdefault(s[i:i + k], []).append(i)
-    return {g: tuple(p) for g, p in seen.items() if len(p) <= REPEATS}
+_LEVELS = tuple(Level(k, min_gap=k, max_gap=max_gap, repeats=REPEATS if k >= REPEATED_MIN_K else 1) for k, max_gap in LEVELS)
 
 
 @cache
@@ -156,60 +149,7 @@ class Alignment:
 
 def align_folded(fa: str, fb: str) -> tuple[list[Block], list[Block]]:
     """Identical stretches and substitutions of two folded streams, each in increasing order."""
-    blocks: list[Block] = []
-
-    def add(a: int, b: int, size: int) -> None:
-        if size > 0:
-            blocks.append(Block(a, b, size))
-
-    def gap(a0: int, a1: int, b0: int, b1: int, level: int) -> None:
-        p = _common_prefix(fa, fb, a0, a1, b0, b1)
-        add(a0, b0, p)
-        a0, b0 = a0 + p, b0 + p
-        s = _common_suffix(fa, fb, a0, a1, b0, b1)
-        a1, b1 = a1 - s, b1 - s
-        add(a1, b1, s)
-        while level < len(LEVELS):
-            k, max_gap = LEVELS[level]
-            if min(a1 - a0, b1 - b0) < k:
-                level += 1
-                continue
-            if min(a1 - a0, b1 - b0) > max_gap:
-                return
-            ua = _unique_kgrams(fa, a0, a1, k)
-            if k >= REPEATED_MIN_K:
-                # a text repeated in B (an edition's file holding a juan twice) leaves no anchor unique
-                # in both: take anchors unique in A that occur up to REPEATS times in B, and let the
-                # increasing chain pick one copy (for one i, later j first, so i is used once)
-                ub_all = _kgram_positions(fb, b0, b1, k)
-                pairs = sorted(((i, j) for g, i in ua.items() for j in ub_all.get(g, ())), key=lambda p: (p[0], -p[1]))
-            else:
-                ub = _unique_kgrams(fb, b0, b1, k)
-                pairs = sorted((i, ub[g]) for g, i in ua.items() if g in ub)
-            chain = _increasing(pairs)
-            if not chain:
-                level += 1
-                continue
-            ca, cb = a0, b0
-            for i, j in chain:
-                if i < ca or j < cb:  # inside the previous anchor's extension
-                    continue
-                size = _common_prefix(fa, fb, i, a1, j, b1)
-                gap(ca, i, cb, j, level + 1)
-                add(i, j, size)
-                ca, cb = i + size, j + size
-            gap(ca, a1, cb, b1, level + 1)
-            return
-
-    gap(0, len(fa), 0, len(fb), 0)
-    blocks.sort(key=lambda x: x.a)
-    merged: list[Block] = []
-    for x in blocks:
-        if merged and merged[-1].a + merged[-1].size == x.a and merged[-1].b + merged[-1].size == x.b:
-            last = merged.pop()
-            merged.append(Block(last.a, last.b, last.size + x.size))
-        else:
-            merged.append(x)
+    merged = aligned_blocks(fa, fb, _LEVELS)
     substitutions = []
     for left, right in zip(merged, merged[1:]):
         ga, gb = right.a - (left.a + left.size), right.b - (left.b + left.size)

@@ -93,6 +93,7 @@ class OxigraphStore:
         self._write_lock = threading.Lock()
         self._listeners: list[Callable[[list[Change]], None]] = []
         self._last_sequence: int | None = None  # cached by the one writing process
+        self._visible: tuple | None = None  # (key, graphs a query may see) while a package is staged
         try:
             if self.path is None:
                 self._store = ox.Store()
@@ -124,7 +125,30 @@ class OxigraphStore:
     # -- reading -------------------------------------------------------------------------------
 
     def query(self, sparql: str, **dataset: object):
+        """A SPARQL query. While a package loads behind its staging marker (ADR 0017) the query sees
+        the store as if the package were not there yet: its graphs are left out of ``GRAPH ?g``, of
+        a union default graph and of any graph list the caller gives."""
+        staged = self.staged_graphs()
+        if staged:
+            dataset = self._without_staged(dict(dataset), staged)
         return self._store.query(sparql, **dataset)
+
+    def _without_staged(self, dataset: dict, staged: set[str]) -> dict:
+        key = (self.last_sequence(), frozenset(staged))  # published graphs change only with a logged write
+        if self._visible is None or self._visible[0] != key:
+            self._visible = (key, [g for g in self._store.named_graphs() if getattr(g, "value", None) not in staged])
+        visible = self._visible[1]
+
+        def kept(graphs):
+            return [g for g in graphs if getattr(g, "value", g) not in staged]
+
+        if "default_graph" in dataset:
+            given = dataset["default_graph"]
+            dataset["default_graph"] = kept(given if isinstance(given, list) else [given]) or [ox.DefaultGraph()]
+        elif dataset.pop("use_default_graph_as_union", False):
+            dataset["default_graph"] = visible or [ox.DefaultGraph()]
+        dataset["named_graphs"] = kept(dataset["named_graphs"]) if "named_graphs" in dataset else visible
+        return dataset
 
     def graphs(self) -> list[str]:
         """The named graphs, without those a package ingest is still loading (ADR 0017): nothing

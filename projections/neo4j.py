@@ -32,6 +32,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from annotation import rdf as annotation_rdf
 from kg.errors import StoreError
 from kg.namespaces import BF, GG, GUJI, GUJIV, OA, PREMIS, PROV, RDF, SKOS
 from kg.graphs import SCHEMA_PREFIXES, is_public
@@ -180,8 +181,7 @@ def model_of(store: OxigraphStore, graph: str, known: dict[str, set[str]]) -> Gr
                 m.props.setdefault(s, {}).setdefault(prop_name(p), []).append(_value(t.object))
         elif isinstance(t.object, ox.NamedNode) and p != RDF_TYPE and t.object.value in known:
             m.rels.add((s, rel_type(p), t.object.value))
-    if any("Entity" in labels or "Annotation" in labels for labels in m.nodes.values()):
-        _annotations(m, triples, known)  # nothing to do in a graph with neither
+    _annotations(m, triples, known)
     for iri, props in m.props.items():
         for k, v in list(props.items()):
             props[k] = v[0] if len(v) == 1 else sorted(v, key=str)
@@ -190,37 +190,37 @@ def model_of(store: OxigraphStore, graph: str, known: dict[str, set[str]]) -> Gr
 
 def _annotations(m: GraphModel, triples: list[ox.Triple], known: dict[str, set[str]]) -> None:
     """Annotation → the juan it marks (TARGETS, with the code-point span and quote as annotation
-    properties) and → the entity it identifies (IDENTIFIES); entities get their category's label."""
-    out: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for t in triples:
-        if isinstance(t.subject, ox.NamedNode):
-            out[t.subject.value][t.predicate.value].append(t.object)
-    for iri, labels in m.nodes.items():
-        if "Entity" in labels:
-            for c in out[iri].get(GUJI + "category", []):
-                if c.value in CATEGORY_LABELS:
-                    labels.add(CATEGORY_LABELS[c.value])
-        if "Annotation" not in labels:
-            continue
+    properties) and → the entity it identifies (IDENTIFIES); entities get their category's label.
+    The annotation is read by the one decoder of annotation graphs (:func:`annotation.rdf.decode`)."""
+    entities = [iri for iri, labels in m.nodes.items() if "Entity" in labels]
+    annotations = [iri for iri, labels in m.nodes.items() if "Annotation" in labels]
+    if not entities and not annotations:  # a text or catalogue graph: nothing to index
+        return
+    out = annotation_rdf.index(triples)
+    for iri in entities:
+        for c in out.get(iri, {}).get(GUJI + "category", ()):
+            if c.value in CATEGORY_LABELS:
+                m.nodes[iri].add(CATEGORY_LABELS[c.value])
+    for iri in annotations:
         props = m.props.setdefault(iri, {})
-        for target in out[iri].get(OA + "hasTarget", []):
-            for source in out[target.value].get(OA + "hasSource", []):
-                if source.value not in known:
-                    continue
-                m.rels.add((iri, "TARGETS", source.value))
-                for sel in out[target.value].get(OA + "hasSelector", []):
-                    for key, pred in (("start", OA + "start"), ("end", OA + "end"), ("quote", OA + "exact")):
-                        for v in out[sel.value].get(pred, []):
-                            props.setdefault(key, []).append(_value(v))
-        for body in out[iri].get(OA + "hasBody", []):
-            bodies = [body] + out[body.value].get(OA + "item", []) if isinstance(body, ox.NamedNode) else []
-            for b in bodies:
-                purposes = {x.value for x in out[b.value].get(OA + "hasPurpose", [])}
-                for source in out[b.value].get(OA + "hasSource", []):
-                    if OA + "identifying" in purposes and source.value in known:
-                        m.rels.add((iri, "IDENTIFIES", source.value))
-                for c in out[b.value].get(GUJI + "category", []):
-                    props.setdefault("category", []).append(c.value.rsplit("/", 1)[-1])
+        a = annotation_rdf.decode(out, iri, record=False)
+        if a is None:
+            continue
+        for target in (*a.spans, a.image) if a.image is not None else a.spans:
+            if target.source not in known:
+                continue
+            m.rels.add((iri, "TARGETS", target.source))
+            if isinstance(target, annotation_rdf.SpanNode):
+                for key, v in (("start", target.start), ("end", target.end), ("quote", target.exact)):
+                    if v is not None:
+                        props.setdefault(key, []).append(v)
+        for r in a.readings:
+            if r.competing:  # the items of an oa:Choice are not projected (as before the decoder was shared)
+                continue
+            if r.entity is not None and r.entity in known:
+                m.rels.add((iri, "IDENTIFIES", r.entity))
+            if r.category is not None:
+                props.setdefault("category", []).append(r.category.rsplit("/", 1)[-1])
 
 
 def _graph_filter(var: str, store: OxigraphStore) -> str:

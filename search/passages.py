@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from annotation.rdf import SPAN_AND_READING_PREDICATES, Props, annotations_in, decode, index
 from kg.catalog import public_filter
-from kg.namespaces import BF, GG, GUJI, GUJIV, ID, OA, sparql_prefixes
+from kg.namespaces import BF, GG, GUJI, GUJIV, ID, sparql_prefixes
 from kg.sparql import is_public_graph
 from search.normalise import Normaliser
 
@@ -50,8 +51,6 @@ PRIVATE_ANNOTATION_GRAPHS = GG + "private/annotation/"  # draft/submitted/reject
 ANNOTATION_HISTORY_GRAPHS = GG + "private/annotation-history/"  # an approved one's private history: never read for it
 ANNOTATION_IRIS = ID + "annotation/"  # the annotation node of graph gg:annotation/<id> is id:annotation/<id>
 ENTITY_CATEGORIES = GUJIV + "entity-category/"
-AS_ITEMS = "http://www.w3.org/ns/activitystreams#items"  # the readings of an oa:Choice
-OA_IDENTIFYING = OA + "identifying"
 # an anchor a text correction left in doubt points at the wrong characters, or at none: not indexed
 # (reading views do not highlight such annotations either)
 UNRELIABLE_ANCHORS = ("needs_review", "orphaned")
@@ -474,23 +473,22 @@ def approved_annotations(store: Any, juans: Iterable[str]) -> dict[str, list[Pas
     graphs = sorted(_v(r, "g") for r in rows)
     wanted = set(juans)
     readings: list[dict[str, Any]] = []
+    engine = getattr(store, "oxigraph", None)
     for i in range(0, len(graphs), 1000):
-        props: dict[str, dict[str, dict[str, list[Any]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
-        engine = getattr(store, "oxigraph", None)
+        chunk = graphs[i:i + 1000]
         if engine is not None:  # the triples of each graph straight from the store's index: no query engine
             import pyoxigraph as ox
 
-            for g in graphs[i:i + 1000]:
-                for q in engine.quads_for_pattern(None, None, None, ox.NamedNode(g)):
-                    if q.predicate.value in _PREDICATE_SET:
-                        props[g][q.subject.value][q.predicate.value].append(q.object)
+            props = {g: index(engine.quads_for_pattern(None, None, None, ox.NamedNode(g)), SPAN_AND_READING_PREDICATES)
+                     for g in chunk}
         else:
+            props = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
             # (a FILTER, not a second VALUES: Oxigraph would join the two VALUES first, ~20x slower)
-            rows = _rows(store, f"""SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {_values(graphs[i:i + 1000])} }}
+            rows = _rows(store, f"""SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {_values(chunk)} }}
               GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({_PREDICATE_LIST})) }}""")
             for g, subject, predicate, obj in rows:
                 props[g.value][subject.value][predicate.value].append(obj)
-        for g in graphs[i:i + 1000]:
+        for g in chunk:
             readings.extend(_readings(props[g], wanted))
     labels = _entity_labels(store, {x["entity"] for x in readings if x["entity"]})
     out: dict[str, list[PassageEntity]] = {}
@@ -503,68 +501,30 @@ def approved_annotations(store: Any, juans: Iterable[str]) -> dict[str, list[Pas
     return out
 
 
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-_ANNOTATION_PREDICATES = (
-    _RDF + "type", GUJI + "reviewStatus", GUJI + "anchorState", GUJI + "certainty", OA + "hasTarget", OA + "hasSource",
-    OA + "hasSelector", OA + "start", OA + "end", OA + "exact", OA + "hasBody", AS_ITEMS, _RDF + "first", _RDF + "rest",
-    GUJI + "category", GUJI + "readingRank", OA + "hasPurpose", _RDFS + "label",
-)
-_PREDICATE_LIST = ", ".join(f"<{p}>" for p in _ANNOTATION_PREDICATES)
-_PREDICATE_SET = frozenset(_ANNOTATION_PREDICATES)
+_PREDICATE_LIST = ", ".join(f"<{p}>" for p in sorted(SPAN_AND_READING_PREDICATES))
 
 
-def _readings(props: dict[str, dict[str, list[Any]]], juans: set[str]) -> Iterator[dict[str, Any]]:
-    """The readings of the approved annotations of one graph (subject → predicate → objects)."""
-    def one(node: str, p: str) -> str | None:
-        values = props.get(node, {}).get(p)
-        return min(v.value for v in values) if values else None
-
-    for a, ap in props.items():
-        if OA + "Annotation" not in {v.value for v in ap.get(_RDF + "type", ())}:
+def _readings(props: Props, juans: set[str]) -> Iterator[dict[str, Any]]:
+    """The readings of the approved annotations of one graph (its index, :func:`annotation.rdf.index`)
+    whose anchor is reliable, one per reading and span on ``juans``."""
+    for iri in annotations_in(props):
+        a = decode(props, iri, record=False)
+        if a is None or a.status != "approved" or a.anchor_state in UNRELIABLE_ANCHORS:
             continue
-        if one(a, GUJI + "reviewStatus") != "approved" or one(a, GUJI + "anchorState") in UNRELIABLE_ANCHORS:
+        spans = [(s.source, s.start, s.end, s.exact or "") for s in a.spans
+                 if s.source in juans and s.start is not None and s.end is not None]  # else nothing to place
+        if not spans:
             continue
-        spans = []
-        for t in ap.get(OA + "hasTarget", ()):
-            juan = one(t.value, OA + "hasSource")
-            if juan not in juans:
+        certainty = a.certainty or "certain"
+        for position, r in enumerate(a.readings, start=1):
+            if r.category is None:
                 continue
-            start = end = quote = None
-            for sel in props.get(t.value, {}).get(OA + "hasSelector", ()):
-                types = {v.value for v in props.get(sel.value, {}).get(_RDF + "type", ())}
-                if OA + "TextPositionSelector" in types:
-                    start, end = one(sel.value, OA + "start"), one(sel.value, OA + "end")
-                elif OA + "TextQuoteSelector" in types:
-                    quote = one(sel.value, OA + "exact")
-            try:
-                spans.append((juan, int(start), int(end), quote or ""))  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                continue  # no usable position: nothing to place on a passage
-        nodes: list[str] = []
-        for b in ap.get(OA + "hasBody", ()):
-            cell = one(b.value, AS_ITEMS)
-            if cell is None:
-                nodes.append(b.value)
-            while cell and cell != _RDF + "nil" and len(nodes) < 100:  # the readings of an oa:Choice
-                first = one(cell, _RDF + "first")
-                if first:
-                    nodes.append(first)
-                cell = one(cell, _RDF + "rest")
-        for position, r in enumerate(nodes, start=1):
-            cat = one(r, GUJI + "category")
-            if cat is None:  # a note, not a reading
-                continue
-            source = one(r, OA + "hasSource")
-            rank = one(r, GUJI + "readingRank")
+            cat = r.category
             for juan, start, end, quote in spans:
                 yield {
-                    "juan": juan, "annotation": a, "start": start, "end": end, "quote": quote,
-                    "certainty": one(a, GUJI + "certainty") or "certain",
+                    "juan": juan, "annotation": iri, "start": start, "end": end, "quote": quote, "certainty": certainty,
                     "category": cat.removeprefix(ENTITY_CATEGORIES) if cat.startswith(ENTITY_CATEGORIES) else cat,
-                    "rank": int(rank) if rank and rank.isdigit() else position,
-                    "entity": source if one(r, OA + "hasPurpose") == OA_IDENTIFYING else None,
-                    "reading_label": one(r, _RDFS + "label"),
+                    "rank": r.rank if r.rank is not None else position, "entity": r.entity, "reading_label": r.label,
                 }
 
 

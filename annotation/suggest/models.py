@@ -51,11 +51,27 @@ class Span(BaseModel):
     source: Source = Field(description="what proposed it: the trained model, a gazetteer, or a pattern")
     dates: list[DateReading] | None = Field(default=None, description="DATE spans only: every reading that fits")
 
+    @classmethod
+    def trusted(cls, start: int, end: int, label: str, text: str, source: str, dates: list | None) -> "Span":
+        """A span from values the suggester made (already valid): what ``model_construct`` makes,
+        without its per-field loop — at 100,000 characters a second that loop was a sixth of the time."""
+        obj = cls.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(obj, "__dict__", {"start": start, "end": end, "label": label, "text": text, "source": source,
+                                   "dates": dates})
+        setattr_(obj, "__pydantic_fields_set__", set(_SPAN_FIELDS))
+        setattr_(obj, "__pydantic_extra__", None)
+        setattr_(obj, "__pydantic_private__", None)
+        return obj
+
     def to_dict(self) -> dict:
         data = self.model_dump(exclude_none=True)
         if self.label == "DATE" and "dates" not in data:
             data["dates"] = []
         return data
+
+
+_SPAN_FIELDS = ("start", "end", "label", "text", "source", "dates")
 
 
 class LineSuggestions(BaseModel):

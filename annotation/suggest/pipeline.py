@@ -1,5 +1,9 @@
 """The spaCy pipeline: one token per character, never a word segmenter.
 
+Since ADR 0023 the model mode runs the character tagger of :mod:`.tagger` without spaCy; this
+pipeline still carries the patterns (``guji_patterns``), the rules mode's reference path
+(``through_spacy``) and spaCy models built before ADR 0023 (``ner``).
+
     tokenizer        spaCy's Chinese tokenizer with ``segmenter = "char"`` (checked at build time):
                      every code point is a token, so a span can start and end at any character
                      and token offsets are code-point offsets into the line

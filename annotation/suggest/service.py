@@ -6,8 +6,9 @@ one, and only then does the annotation service create an annotation.
 Modes (``info().mode``):
 
 - ``model``: the trained model (``$GUJI_HOME/models/suggest-ner``, built by
-  ``guji suggest --train``) proposes PER/LOC/OFI/BOOK, with the gazetteers as its input features;
-  patterns add 《…》 titles and dates.
+  ``guji suggest --train``; the character tagger of :mod:`.tagger`, or a spaCy model built before
+  ADR 0023) proposes PER/LOC/OFI/BOOK, with the gazetteers as its input features; patterns add
+  《…》 titles and dates, and win where they overlap the model.
 - ``rules``: no model: the gazetteers (CBDB lists + training-corpus names, when ``../shared`` is
   there) propose PER/LOC/OFI/BOOK by leftmost-longest match; patterns as above.
 - ``patterns``: neither a model nor ``../shared``: only 《…》 titles and dates (sanmiao's own
@@ -76,7 +77,9 @@ class SuggestionService:
         self._batch_size = batch_size
         self._through_spacy = through_spacy
         self._batch_chars = 32768  # rules/patterns: lines joined up to about this many characters  # rules/patterns through the spaCy pipeline (tests compare)
+        self._tagger_chars = 16384  # model mode: lines joined up to about this many characters
         self._nlp = None
+        self._tagger = None  # CharTagger, when the model is one (ADR 0023)
         self._info: SuggestInfo | None = None
         self._model_stamp = self._stamp()
         self._lock = threading.Lock()
@@ -94,6 +97,9 @@ class SuggestionService:
         Safe to call from several threads (an API worker pool): batches run one at a time.
         """
         nlp = self._pipeline()
+        if self._tagger is not None:  # the character tagger: no spaCy Doc (ADR 0023)
+            yield from self._tagger_lines(lines, nlp.get_pipe("guji_patterns"))
+            return
         if self._info.mode != "model" and not self._through_spacy:  # no model: the same spans without spaCy (see rules_spans)
             patterns = nlp.get_pipe("guji_patterns")
             gazetteer = nlp.get_pipe("guji_features").gazetteer if self._info.mode == "rules" else None
@@ -115,6 +121,27 @@ class SuggestionService:
                         spans.append(sp)
                     k += 1
                 yield LineSuggestions(spans=spans)
+
+    def _tagger_lines(self, lines: Iterable[str], patterns) -> Iterator[LineSuggestions]:
+        """Patterns first (《…》 titles, dates: exact), then the tagger's spans that overlap none.
+        A line longer than 2 × PIECE is read in pieces cut at clause breaks (bounded memory)."""
+        tagger = self._tagger
+        for batch in _batches(lines, 1024, max_chars=self._tagger_chars):
+            pieces = [_pieces(text) for text in batch]
+            flat = [text[a:b] for text, cuts in zip(batch, pieces) for a, b in cuts]
+            found = rules_spans_batch(flat, patterns, None)
+            predicted = []
+            with self._run_lock:  # pieces of a long line in sub-batches: memory bounded by _tagger_chars
+                for part in _batches(flat, 1024, max_chars=self._tagger_chars):
+                    predicted += tagger.spans(part)
+            k = 0
+            for text, cuts in zip(batch, pieces):
+                spans = []
+                for a, _b in cuts:
+                    spans += [(s + a, e + a, label, source, readings)
+                              for s, e, label, source, readings in _merge(found[k], predicted[k])]
+                    k += 1
+                yield _rules_line(text, spans)
 
     def model_changed(self) -> bool:
         """A model was built (or rebuilt) since this service was made: a new service would use it."""
@@ -148,15 +175,21 @@ class SuggestionService:
         nlp, info = None, None
         if cfg.use_model and (cfg.model_path / "meta.json").is_file():
             nlp, info = self._load_model(cfg.model_path, notes)
+            if info is not None and self._tagger is not None:  # spaCy only for the patterns below
+                nlp = blank_pipeline()
+                nlp.add_pipe("guji_features").gazetteer = self._tagger.gazetteer
         if nlp is None:
             nlp, info = self._rules_pipeline(notes)
         nlp.add_pipe("guji_patterns").configure(calendar, cfg.home / "cache")
-        merge = nlp.add_pipe("guji_merge", config={"use_ents": info.mode == "model", "use_gazetteer": info.mode == "rules"})
+        merge = nlp.add_pipe("guji_merge", config={"use_ents": info.mode == "model" and self._tagger is None,
+                                                    "use_gazetteer": info.mode == "rules"})
         if info.mode == "rules":
             merge.gazetteer = nlp.get_pipe("guji_features").gazetteer
         info.calendar = calendar.source
         if "guji_features" in nlp.pipe_names:
             nlp.get_pipe("guji_features").gazetteer._automaton()  # built now, not on the first line
+        if self._tagger is not None:
+            self._tagger.warm()
         if cfg.shared is None:
             notes.append(
                 "shared data not found (set GUJI_SHARED): CBDB reign calendar and gazetteers unavailable"
@@ -172,15 +205,27 @@ class SuggestionService:
         from . import pipeline  # noqa: F401  (registers the guji_* factories before loading)
         from .training import META_FILE
 
+        from .tagger import CharTagger
+
         try:
-            nlp = spacy.load(path)
+            if CharTagger.present(path):
+                self._tagger = CharTagger.from_disk(path)
+                if self._gazetteer is not None:
+                    self._tagger.gazetteer = self._gazetteer
+                nlp = None
+            else:  # a spaCy model built before ADR 0023
+                nlp = spacy.load(path)
         except Exception as exc:  # a stale or broken model must not take suggestions down
+            self._tagger = None
             notes.append(f"model at {path} not loadable ({exc}); using rules until: guji suggest --train")
             log.warning("suggestion model at %s not loadable: %s", path, exc)
             return None, None
-        if self._gazetteer is not None:
-            nlp.get_pipe("guji_features").gazetteer = self._gazetteer
-        gaz = nlp.get_pipe("guji_features").gazetteer
+        if self._tagger is not None:
+            gaz = self._tagger.gazetteer
+        else:
+            if self._gazetteer is not None:
+                nlp.get_pipe("guji_features").gazetteer = self._gazetteer
+            gaz = nlp.get_pipe("guji_features").gazetteer
         meta = None
         meta_path = path / META_FILE
         if meta_path.is_file():
@@ -252,13 +297,25 @@ class SuggestionService:
         return LineSuggestions(spans=spans)
 
 
+def _merge(patterns: list[tuple], model: list[tuple[int, int, str]]) -> list[tuple]:
+    """Pattern spans, then model spans overlapping none of them, in order of start."""
+    if not model:
+        return patterns
+    taken = bytearray(max(e for _s, e, _l in model))
+    for s, e, *_ in patterns:
+        taken[s:e] = b"\x01" * len(taken[s:e])
+    out = list(patterns)
+    for s, e, label in model:
+        if 1 not in taken[s:e]:
+            out.append((s, e, label, "model", None))
+    out.sort(key=lambda t: t[0])
+    return out
+
+
 def _rules_line(text: str, spans: list[tuple]) -> LineSuggestions:
     return LineSuggestions(
         spans=[
-            Span.model_construct(
-                start=s, end=e, label=label, text=text[s:e], source=source,
-                dates=(readings or []) if label == "DATE" else None,
-            )
+            Span.trusted(s, e, label, text[s:e], source, (readings or []) if label == "DATE" else None)
             for s, e, label, source, readings in spans
         ]
     )

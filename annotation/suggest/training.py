@@ -1,5 +1,8 @@
 """Build the suggestion model from ``../shared`` into ``$GUJI_HOME/models/suggest-ner``.
 
+The model is the character tagger of :mod:`.tagger` (ADR 0023); :func:`train_spacy_model` still
+builds the spaCy model it replaced (ADR 0004), for comparison.
+
 Reproducible (fixed seed, data checksums recorded) and bounded (``max_seconds``): the model is
 never committed, it is rebuilt from the shared data (``guji suggest --train`` or
 ``python -m annotation.suggest.training``).
@@ -45,7 +48,7 @@ from .pipeline import blank_pipeline, ner_config
 log = logging.getLogger(__name__)
 
 META_FILE = "guji-suggest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the character tagger (ADR 0023); 1: spaCy NER (ADR 0004)
 
 
 @dataclass
@@ -69,7 +72,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def train_model(
+def train_spacy_model(
     config: SuggestConfig,
     *,
     out_dir: Path | None = None,
@@ -82,7 +85,8 @@ def train_model(
     width: int = 96,
     progress: Callable[[str], None] | None = None,
 ) -> TrainReport:
-    """Train, keep the epoch that scores best on the held-out part of the training set, save."""
+    """The spaCy CNN model of ADR 0004 (before ADR 0023): kept to compare against (``bench.suggest
+    --old``) and loadable by the service; :func:`train_model` builds the model in use."""
     say = progress or log.info
     chisiec = config.chisiec_dir
     if chisiec is None or not (chisiec / "ner_train.txt").is_file():
@@ -175,7 +179,7 @@ def train_model(
         gazetteer_terms=len(features.gazetteer),
     )
     meta = {
-        "format": FORMAT_VERSION,
+        "format": 1,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "spacy": spacy.__version__,
         "seed": seed,
@@ -190,6 +194,157 @@ def train_model(
     tmp.rename(out_dir)
     say(f"model saved to {out_dir} (best epoch {best_epoch}, held-out F1 {best_f1:.3f}, {seconds:.0f}s)")
     return report
+
+
+def train_model(
+    config: SuggestConfig,
+    *,
+    out_dir: Path | None = None,
+    epochs: int = 12,
+    max_seconds: float = 600.0,
+    seed: int = 0,
+    folds: int = 5,
+    val_fraction: float = 0.1,
+    limit: int | None = None,
+    width: int = 64,
+    depth: int = 3,
+    pieces: int = 1,
+    dropout: float = 0.1,
+    feature_dropout: float = 0.25,
+    use_vectors: bool = True,
+    learn_rate: float = 0.002,
+    batch_size: int = 32,
+    progress: Callable[[str], None] | None = None,
+) -> TrainReport:
+    """Train the character tagger (:mod:`.tagger`), keep the epoch that scores best on the held-out
+    part of the training set, save it (whole, renamed into place) to ``out_dir``."""
+    import numpy as np
+    from thinc.api import Adam
+    from thinc.api import fix_random_seed as thinc_seed
+
+    from . import tagger as T
+
+    say = progress or log.info
+    chisiec = config.chisiec_dir
+    if chisiec is None or not (chisiec / "ner_train.txt").is_file():
+        raise SuggestDataMissingError(
+            "CHisIEC training data not found; set GUJI_SHARED to the shared data folder",
+            file=str((chisiec or Path("shared/corpus/chisiec")) / "ner_train.txt"),
+        )
+    cbdb = config.cbdb_dir
+    out_dir = out_dir or config.model_path
+    t_start = time.perf_counter()
+    thinc_seed(seed)
+    rng = random.Random(seed)
+
+    sentences = read_conll(chisiec / "ner_train.txt")
+    order = list(range(len(sentences)))
+    rng.shuffle(order)
+    if limit is not None:
+        order = order[:limit]
+    n_val = max(1, int(len(order) * val_fraction))
+    val = [sentences[i] for i in order[:n_val]]
+    train = [sentences[i] for i in order[n_val:]]
+    say(f"training sentences: {len(train)}, held out for choosing the epoch: {len(val)}")
+
+    vectors = None
+    if use_vectors:
+        from .charvectors import build_vectors, kanripo_files
+
+        vectors = build_vectors(kanripo_files(config.shared), dims=width, seed=seed)
+        say(f"character vectors: {len(vectors[0]) if vectors else 0} characters from Kanripo "
+            f"({time.perf_counter() - t_start:.1f}s)")
+    tagger = T.CharTagger.new(build_gazetteer(cbdb, train), vectors=vectors, width=width, depth=depth,
+                              pieces=pieces, dropout=dropout)
+    parts = [train[k::folds] for k in range(folds)]
+    X: list = []
+    Y: list = []
+    for k, part in enumerate(parts):
+        gaz = build_gazetteer(cbdb, [s for j, p in enumerate(parts) if j != k for s in p])
+        X += tagger.features([s.text for s in part], gaz)
+        Y += [T.gold_tags(len(s.text), s.entities) for s in part]
+    say(f"gazetteers built ({time.perf_counter() - t_start:.1f}s)")
+    tagger.initialize(X, Y)
+    optimizer = Adam(learn_rate)
+
+    best_f1, best_epoch, best_bytes, history = -1.0, -1, None, []
+    epochs_run = 0
+    index = list(range(len(X)))
+    np_rng = np.random.default_rng(seed)
+    for epoch in range(epochs):
+        rng.shuffle(index)
+        loss = 0.0
+        for b in range(0, len(index), batch_size):
+            batch = index[b : b + batch_size]
+            xs = [X[i] for i in batch]
+            if feature_dropout:  # hide the n-grams of some characters: lean on context, vectors, gazetteer
+                xs = [x.copy() for x in xs]
+                for x in xs:
+                    x[np_rng.random(len(x)) < feature_dropout, 1:4] = 0
+            with T._one_blas_thread():
+                probs, backprop = tagger.model.begin_update(xs)
+            total = sum(len(Y[i]) for i in batch)
+            grads = []
+            for p, i in zip(probs, batch):
+                rows = np.arange(len(Y[i]))
+                loss -= float(np.log(p[rows, Y[i]] + 1e-9).sum())
+                g = p.copy()
+                g[rows, Y[i]] -= 1.0
+                grads.append(g / total)
+            with T._one_blas_thread():
+                backprop(grads)
+            tagger.model.finish_update(optimizer)
+        epochs_run += 1
+        f1 = score_spans(val, tagger.spans([s.text for s in val]))["ALL"].f1
+        history.append(round(f1, 4))
+        elapsed = time.perf_counter() - t_start
+        say(f"epoch {epoch + 1}/{epochs}: loss {loss:.0f}, held-out F1 {f1:.3f} ({elapsed:.0f}s)")
+        if f1 > best_f1:
+            best_f1, best_epoch, best_bytes = f1, epoch + 1, tagger.model.to_bytes()
+        if elapsed > max_seconds:
+            say(f"stopping: time budget of {max_seconds:.0f}s used")
+            break
+
+    tagger.model.from_bytes(best_bytes)
+    tagger.gazetteer = build_gazetteer(cbdb, train + val)
+    seconds = time.perf_counter() - t_start
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tagger.to_disk(tmp)
+    report = TrainReport(
+        path=str(out_dir), seconds=round(seconds, 1), epochs_run=epochs_run, best_epoch=best_epoch,
+        val_f1=round(best_f1, 4), val_history=history, train_sentences=len(train), val_sentences=len(val),
+        gazetteer_terms=len(tagger.gazetteer),
+    )
+    meta = {
+        "format": FORMAT_VERSION,
+        "kind": "char-tagger",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seed": seed,
+        "model": tagger.config,
+        "sources": _sources(chisiec, cbdb),
+        "gazetteer_sources": tagger.gazetteer.source_counts(),
+        "report": asdict(report),
+    }
+    (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    # meta.json: what services watch (its time stamp says a model was built); written last
+    (tmp / "meta.json").write_text(json.dumps({"name": "guji-suggest", "kind": "char-tagger"}), encoding="utf-8")
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    tmp.rename(out_dir)
+    say(f"model saved to {out_dir} (best epoch {best_epoch}, held-out F1 {best_f1:.3f}, {seconds:.0f}s)")
+    return report
+
+
+def _sources(chisiec: Path, cbdb: Path | None) -> dict[str, str]:
+    sources = {"ner_train.txt": _sha256(chisiec / "ner_train.txt")}
+    if cbdb is not None:
+        for name in ("cbdb_entity_offices.csv", "cbdb_entity_addresses.csv", "cbdb_address_belongs_combination_pairs.csv"):
+            if (cbdb / name).is_file():
+                sources[name] = _sha256(cbdb / name)
+    return sources
 
 
 def start_background_training(config: SuggestConfig, *, extra_args: tuple[str, ...] = ()) -> "subprocess.Popen | None":
@@ -233,10 +388,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N sentences only (tests)")
+    parser.add_argument("--no-vectors", action="store_true", help="no Kanripo character vectors")
     args = parser.parse_args(argv)
     report = train_model(
         SuggestConfig(), out_dir=args.out, epochs=args.epochs, max_seconds=args.max_seconds, seed=args.seed,
-        limit=args.limit, progress=lambda m: print(m, file=sys.stderr, flush=True),
+        limit=args.limit, use_vectors=not args.no_vectors, progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
     print(json.dumps(asdict(report), ensure_ascii=False))
     return 0

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.deps import ContextDep
-from api.http import accepted_media
+from api.http import accepted_media, parse_form
 from kg.errors import QueryRefusedError, QuerySyntaxError
 from kg.sparql import GRAPH_FORMATS, SOLUTION_FORMATS, ResultFormat
 
@@ -93,9 +91,17 @@ def _client(request: Request) -> str | None:
 def _parse(text: str, where: str) -> dict[str, list[str]]:
     """URL-encoded parameters; percent-escapes must decode as UTF-8 (never replaced silently)."""
     try:
-        return parse_qs(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        return parse_form(text)
     except UnicodeDecodeError as exc:
         raise QuerySyntaxError(f"the {where} is not valid UTF-8 once percent-decoded (byte {exc.start})") from None
+
+
+def _query_string(request: Request) -> str:
+    """The URL's query part as text (what ``request.url.query`` gives, without building the whole URL)."""
+    try:
+        return request.scope.get("query_string", b"").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise QuerySyntaxError(f"the URL query string is not valid UTF-8 (byte {exc.start})") from None
 
 
 def _single(params: dict[str, list[str]], name: str) -> str | None:
@@ -108,7 +114,7 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
 @router.get("/sparql", summary="SPARQL query (GET)", description=_DOC, response_class=Response,
             responses={200: {"content": {f.value: {} for f in ResultFormat}}})
 async def sparql_get(request: Request, ctx: ContextDep) -> Response:
-    params = _parse(request.url.query, "URL query string")
+    params = _parse(_query_string(request), "URL query string")
     if "update" in params:
         raise QueryRefusedError(_UPDATE_REFUSED)
     return await _run(ctx, _single(params, "query"), params, request.headers.get("accept"), _client(request))
@@ -129,7 +135,7 @@ def _media_type(request: Request) -> tuple[str, str | None]:
              response_class=Response, responses={200: {"content": {f.value: {} for f in ResultFormat}}})
 async def sparql_post(request: Request, ctx: ContextDep) -> Response:
     ctype, charset = _media_type(request)
-    params = _parse(request.url.query, "URL query string")
+    params = _parse(_query_string(request), "URL query string")
     if ctype == "application/sparql-update" or "update" in params:
         raise QueryRefusedError(_UPDATE_REFUSED)
     if "query" in params:  # a POST carries its query in the body only; which of two would we run?

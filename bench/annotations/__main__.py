@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench._util import load_average, summary_ms, timed  # noqa: E402
 
 import pyoxigraph as ox  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
@@ -42,21 +42,6 @@ def load_text(path: Path | None) -> tuple[str, str]:
         return read_juan(path).text, path.name
     rnd = random.Random(1)
     return "".join(chr(0x4E00 + rnd.randrange(3000)) for _ in range(60_000)), "generated 60,000 characters"
-
-
-def ms(values: list[float]) -> str:
-    values = sorted(values)
-    p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
-    return f"median {statistics.median(values) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms   (n={len(values)})"
-
-
-def timed(fn, repeat: int = 1) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return out
 
 
 def main() -> None:
@@ -90,26 +75,26 @@ def main() -> None:
             creates.append(time.perf_counter() - t)
             assert r.status_code == 201, r.text
             urls.append(r.headers["location"].removeprefix("http://testserver"))
-        rows.append((f"POST /annotations/ ({args.n} on one text)", ms(creates)))
+        rows.append((f"POST /annotations/ ({args.n} on one text)", summary_ms(creates)))
         reviews = []
         for u in urls[::2]:
-            client.post(u + "/submit", headers=keys["anno"]).raise_for_status()
+            etag = client.post(u + "/submit", headers=keys["anno"]).raise_for_status().headers["etag"]
             t = time.perf_counter()
-            client.post(u + "/review", json={"decision": "approve"}, headers=keys["rev"]).raise_for_status()
+            client.post(u + "/review", json={"decision": "approve"}, headers={**keys["rev"], "If-Match": etag}).raise_for_status()
             reviews.append(time.perf_counter() - t)
-        rows.append(("approve (moves the graph to public)", ms(reviews)))
-        rows.append(("GET one annotation", ms(timed(lambda: client.get(urls[len(urls) // 2]).raise_for_status(), 50))))
+        rows.append(("approve (moves the graph to public)", summary_ms(reviews)))
+        rows.append(("GET one annotation", summary_ms(timed(lambda: client.get(urls[len(urls) // 2]).raise_for_status(), 50))))
         rows.append(("GET container, first page embedded (100), public",
-                     ms(timed(lambda: client.get(f"/annotations/?target={JUAN}").raise_for_status(), 10))))
+                     summary_ms(timed(lambda: client.get(f"/annotations/?target={JUAN}").raise_for_status(), 10))))
         rows.append(("GET container, annotator (sees all own)",
-                     ms(timed(lambda: client.get(f"/annotations/?target={JUAN}", headers=keys["anno"]).raise_for_status(), 10))))
+                     summary_ms(timed(lambda: client.get(f"/annotations/?target={JUAN}", headers=keys["anno"]).raise_for_status(), 10))))
         last = client.get(f"/annotations/?target={JUAN}", headers=keys["anno"]).json()["last"].removeprefix("http://testserver")
-        rows.append(("GET last page (100 full annotations)", ms(timed(lambda: client.get(last, headers=keys["anno"]).raise_for_status(), 10))))
+        rows.append(("GET last page (100 full annotations)", summary_ms(timed(lambda: client.get(last, headers=keys["anno"]).raise_for_status(), 10))))
         rows.append(("GET container, PreferMinimalContainer",
-                     ms(timed(lambda: client.get("/annotations/", headers={"Prefer": 'return=representation;include="http://www.w3.org/ns/ldp#PreferMinimalContainer"'}).raise_for_status(), 10))))
+                     summary_ms(timed(lambda: client.get("/annotations/", headers={"Prefer": 'return=representation;include="http://www.w3.org/ns/ldp#PreferMinimalContainer"'}).raise_for_status(), 10))))
         rows.append((f"export JSON-LD, all approved ({args.n // 2})",
-                     ms(timed(lambda: client.get(f"/api/annotations/export?scope={JUAN}").raise_for_status(), 3))))
-        rows.append(("export CSV, all approved", ms(timed(lambda: client.get(f"/api/annotations/export?scope={JUAN}&format=csv").raise_for_status(), 3))))
+                     summary_ms(timed(lambda: client.get(f"/api/annotations/export?scope={JUAN}").raise_for_status(), 3))))
+        rows.append(("export CSV, all approved", summary_ms(timed(lambda: client.get(f"/api/annotations/export?scope={JUAN}&format=csv").raise_for_status(), 3))))
         new_text = text[:50] + "增補一字" + text[50:]
         t = time.perf_counter()
         report = ctx.annotations.reanchor(Identity("rev", Role.REVIEWER), JUAN, text, new_text)
@@ -119,6 +104,7 @@ def main() -> None:
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
+    print(load_average())
 
 
 if __name__ == "__main__":

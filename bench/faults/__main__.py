@@ -35,6 +35,8 @@ from pathlib import Path
 
 import httpx
 
+from bench._util import percentile
+
 ROOT = Path(__file__).resolve().parents[2]
 MEDIA = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
 JUAN = "https://w3id.org/guji/id/text/GJ4a0002/master/001"
@@ -122,11 +124,6 @@ def visible(http: httpx.Client, label: str) -> dict[str, bool]:
             "sparql": http.get("/sparql", params={"query": ask}).json()["boolean"]}
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * q))]
-
-
 def wait_caught_up(server: Server, name: str, limit: float = 600) -> float:
     t0 = time.monotonic()
     while time.monotonic() - t0 < limit:
@@ -177,9 +174,9 @@ def main() -> None:
                 time.sleep(0.01)
             seen.append(answer[-1] + time.monotonic() - t0)
         rate = args.annotations / (time.monotonic() - t_all)
-        print(f"\napproval answered: p50 {statistics.median(answer) * 1000:.0f} ms, p95 {pct(answer, .95) * 1000:.0f} ms")
+        print(f"\napproval answered: p50 {statistics.median(answer) * 1000:.0f} ms, p95 {percentile(answer, .95) * 1000:.0f} ms")
         print(f"approval → found by /api/search (Elasticsearch) and /sparql: p50 {statistics.median(seen) * 1000:.0f} ms, "
-              f"p95 {pct(seen, .95) * 1000:.0f} ms (n={len(seen)})")
+              f"p95 {percentile(seen, .95) * 1000:.0f} ms (n={len(seen)})")
         t0 = time.monotonic()
         while neo4j_count("Annotation") < args.annotations and time.monotonic() - t0 < 30:
             time.sleep(0.05)

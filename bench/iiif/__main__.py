@@ -38,6 +38,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from bench._util import load_average, percentile  # noqa: E402
 
 from images.store import PyramidStore  # noqa: E402
 from kg.package import ingest_package  # noqa: E402
@@ -95,11 +96,6 @@ def generate(root: Path, folios: int) -> tuple[Path, list[Path]]:
     (bag / "submission.json").write_text(json.dumps(sub, ensure_ascii=False, indent=2), encoding="utf-8")
     bagit.make_bag(str(bag), {"External-Identifier": sub["batch"]}, checksums=["sha256"])
     return bag, [bag / "data" / p.relative_to(bag) for p in images]
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def free_port() -> int:
@@ -177,8 +173,8 @@ def main() -> None:
                     t = time.perf_counter()
                     assert c.get(url).status_code == 200
                     warm.append((time.perf_counter() - t) * 1000)
-                out.append((f"tile, cold cache ({len(requests)} tiles)", f"p50 {pct(cold, 50):.1f} ms, p95 {pct(cold, 95):.1f} ms"))
-                out.append((f"tile, warm cache (same {len(requests)})", f"p50 {pct(warm, 50):.1f} ms, p95 {pct(warm, 95):.1f} ms"))
+                out.append((f"tile, cold cache ({len(requests)} tiles)", f"p50 {percentile(cold, .5):.1f} ms, p95 {percentile(cold, .95):.1f} ms"))
+                out.append((f"tile, warm cache (same {len(requests)})", f"p50 {percentile(warm, .5):.1f} ms, p95 {percentile(warm, .95):.1f} ms"))
                 etag = c.get(requests[0]).headers["etag"]
                 t = time.perf_counter()
                 assert c.get(requests[0], headers={"If-None-Match": etag}).status_code == 304
@@ -192,6 +188,7 @@ def main() -> None:
     print(f"bench.iiif ({os.cpu_count()} CPUs)")
     for k, v in out:
         print(f"  {k:<{width}}  {v}")
+    print(f"  {load_average()}")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench._util import log as _log, peak_rss_mb, percentile, print_table, rss_mb, timed  # noqa: E402
 from bench.load.__main__ import wait_healthy  # noqa: E402
 from bench.national.generate import packages  # noqa: E402
 from bench.projections.generate import annotations, juan_texts, write_approved  # noqa: E402
@@ -54,7 +55,7 @@ ROWS: list[tuple[str, str]] = []
 
 
 def log(msg: str) -> None:
-    print(f"[national] {msg}", file=sys.stderr, flush=True)
+    _log(msg, "national")
 
 
 def row(what: str, value: str) -> None:
@@ -62,36 +63,12 @@ def row(what: str, value: str) -> None:
     log(f"{what}: {value}")
 
 
-def peak_rss_mb(pid: int | str = "self") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def du_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6 if path.exists() else 0.0
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round((len(values) - 1) * q)))]
-
-
-def timed(fn, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
+def timed_ms(fn, n: int) -> list[float]:
+    return [t * 1000 for t in timed(fn, n)]
 
 
 def build(home: Path, shared: Path | None, records: int, notes: int, chunk: int, neo4j: str | None) -> dict:
@@ -170,8 +147,8 @@ def http_search(base: str, queries: list[str], clients: int, seconds: float) -> 
     for th in threads:
         th.join()
     row(f"search over HTTP, {clients} clients, {seconds:g} s",
-        f"{len(lat):,} answers ({len(lat) / seconds:,.0f}/s), p50 {pct(lat, .5):.1f} ms, p95 {pct(lat, .95):.1f} ms, "
-        f"errors {errors or 'none'}")
+        f"{len(lat):,} answers ({len(lat) / seconds:,.0f}/s), p50 {percentile(lat, .5):.1f} ms, "
+        f"p95 {percentile(lat, .95):.1f} ms, errors {errors or 'none'}")
 
 
 def http_sparql(base: str, data: dict, n: int) -> None:
@@ -191,8 +168,8 @@ def http_sparql(base: str, data: dict, n: int) -> None:
         for name, fn, runs in (("point lookup (census number)", point, n), ("2-hop lineage (book ← film ← copy)", hop2, n),
                                ("aggregate (works per 四部 class)", agg, max(5, n // 4))):
             fn()
-            ms = timed(fn, runs)
-            row(f"SPARQL over HTTP: {name}", f"p50 {statistics.median(ms):.1f} ms, p95 {pct(ms, .95):.1f} ms (n={runs})")
+            ms = timed_ms(fn, runs)
+            row(f"SPARQL over HTTP: {name}", f"p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, .95):.1f} ms (n={runs})")
 
 
 def neo4j_lineage(uri: str, books: list[str], n: int) -> None:
@@ -208,8 +185,8 @@ def neo4j_lineage(uri: str, books: list[str], n: int) -> None:
             recs, _, _ = d.execute_query(q, {"iri": rng.choice(books)})
             found.append(recs[0]["n"])
 
-        ms = timed(one, n)
-    row("Neo4j 2-hop lineage query", f"p50 {statistics.median(ms):.1f} ms, p95 {pct(ms, .95):.1f} ms (n={n}, "
+        ms = timed_ms(one, n)
+    row("Neo4j 2-hop lineage query", f"p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, .95):.1f} ms (n={n}, "
         f"median {statistics.median(found):.0f} derived copies found)")
 
 
@@ -271,8 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nsimulated national catalogue at scale {args.scale:g}: {records:,} records, {notes:,} approved annotations\n")
-    for what, value in ROWS:
-        print(f"{what:<62} {value}")
+    print_table(("what", "value"), ROWS, (62, 0))
     return 0
 
 

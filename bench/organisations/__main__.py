@@ -12,13 +12,13 @@ reviewer vs as a global reviewer, and a project's statistics over N annotations 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench._util import load_average, median_ms  # noqa: E402
 
 from accounts.identity import Identity, Role  # noqa: E402
 from accounts.users import UserStore  # noqa: E402
@@ -33,15 +33,6 @@ from organisations.service import OrganisationService  # noqa: E402
 
 JUAN = "https://w3id.org/guji/id/text/GJ4a0002/master/001"
 OTHER = "https://w3id.org/guji/id/text/GJ4a0001/master/001"
-
-
-def per_call(fn, n: int) -> float:
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -70,16 +61,16 @@ def main() -> None:
         text = annotations.text_of(JUAN)
         rows = []
         a1 = org.with_projects(Identity("a1", Role.ANNOTATOR))
-        rows.append(("project roles of a caller (per request)", per_call(lambda: org.with_projects(Identity("a1", Role.ANNOTATOR)), 200)))
+        rows.append(("project roles of a caller (per request)", median_ms(lambda: org.with_projects(Identity("a1", Role.ANNOTATOR)), 200)))
 
         def make(who, i, project=None):
             s = (i * 3) % (len(text) - 3)
             return annotations.create(who, AnnotationCreate(target=TextSelection(source=JUAN, start=s, end=s + 2, exact=text[s:s + 2]),
                                                             readings=[Reading(category=Category.PERSON)], project=project))
         plain = Identity("rev", Role.ANNOTATOR)  # no annotator role in any project: no delegation
-        rows.append(("create, outside any project", per_call(lambda: make(plain, 1), 20)))
-        rows.append((f"create, project chosen by scope ({args.projects} projects)", per_call(lambda: make(a1, 1), 20)))
-        rows.append(("create, project named", per_call(lambda: make(a1, 1, "p0"), 20)))
+        rows.append(("create, outside any project", median_ms(lambda: make(plain, 1), 20)))
+        rows.append((f"create, project chosen by scope ({args.projects} projects)", median_ms(lambda: make(a1, 1), 20)))
+        rows.append(("create, project named", median_ms(lambda: make(a1, 1, "p0"), 20)))
         ids = [org.with_projects(Identity(n, Role.ANNOTATOR)) for n in ("a1", "a2", "a3")]
         t = time.perf_counter()
         for i in range(args.annotations):
@@ -89,16 +80,17 @@ def main() -> None:
         rows.append((f"write {args.annotations} project annotations (create+submit), per annotation",
                      (time.perf_counter() - t) * 1000 / args.annotations))
         rev = org.with_projects(Identity("rev", Role.ANNOTATOR))
-        rows.append(("list submitted as the project reviewer", per_call(
+        rows.append(("list submitted as the project reviewer", median_ms(
             lambda: annotations.list(rev, AnnotationFilter(status=()), limit=100), 5)))
-        rows.append(("list submitted as a global reviewer", per_call(
+        rows.append(("list submitted as a global reviewer", median_ms(
             lambda: annotations.list(Identity("g", Role.REVIEWER), AnnotationFilter(status=()), limit=100), 5)))
-        rows.append((f"project statistics over {args.annotations + 60} annotations", per_call(lambda: org.project_stats(root, "p0"), 3)))
+        rows.append((f"project statistics over {args.annotations + 60} annotations", median_ms(lambda: org.project_stats(root, "p0"), 3)))
         store.close()
     width = max(len(r[0]) for r in rows)
     print(f"{'operation':<{width}}  median ms")
     for label, ms in rows:
         print(f"{label:<{width}}  {ms:9.2f}")
+    print(load_average())
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from pathlib import Path
 import bagit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench._util import peak_rss_mb  # noqa: E402
 
 from kg.package import ingest_package, validate_package  # noqa: E402
 from kg.store import OxigraphStore  # noqa: E402
@@ -73,14 +74,6 @@ def generate(root: Path, n: int) -> Path:
     return bag
 
 
-def _hwm_mb() -> float:
-    """Peak resident memory of this process (VmHWM; ru_maxrss survives exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def _measure(step: str, bag: str, store_dir: str, shacl: bool = True) -> None:
     """One step in this (fresh) process: prints {"seconds", "peak_mb", ...} as JSON."""
     t = time.perf_counter()
@@ -94,12 +87,12 @@ def _measure(step: str, bag: str, store_dir: str, shacl: bool = True) -> None:
 
         def progress(phase: str, done: int, total: int) -> None:
             if phase in ("loading", "published") and "validated" not in seen:  # validation is over: its time and peak
-                seen.update(validated=time.perf_counter() - t, validated_peak_mb=_hwm_mb())
+                seen.update(validated=time.perf_counter() - t, validated_peak_mb=peak_rss_mb())
 
         result = ingest_package(store, bag, agent="bench", shacl=shacl, progress=progress)
         assert result.report.valid and result.changes, result.report.to_text()[-2000:]
         extra = {"quads": store.count(), **seen}
-    print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": _hwm_mb(), **extra}))
+    print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": peak_rss_mb(), **extra}))
 
 
 def _run(step: str, bag: Path, store_dir: Path, shacl: bool = True) -> dict:

@@ -32,14 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench._util import log, print_table  # noqa: E402
 from bench.projections.generate import annotations, juan_texts, write_approved  # noqa: E402
 from kg.store import OxigraphStore  # noqa: E402
 
 ROWS: list[tuple[str, float, str]] = []
-
-
-def log(msg: str) -> None:
-    print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
 def row(step: str, seconds: float, rate: str = "") -> None:
@@ -199,9 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                 search(engine, store, tmp, args.es_url, args.changes)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\n{'step':<72} {'seconds':>8}  rate")
-    for step, secs, rate in ROWS:
-        print(f"{step:<72} {secs:>8.2f}  {rate}")
+    print()
+    print_table(("step", "seconds", " rate"), [(step, f"{secs:.2f}", f" {rate}") for step, secs, rate in ROWS], (72, -8, 0))
     return 0
 
 

@@ -12,9 +12,7 @@ alike. THE NEO4J AT --neo4j IS REPLACED. Prints one line per run; asserts nothin
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,22 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench._util import module_at  # noqa: E402
 from bench.national.generate import packages  # noqa: E402
 from bench.projections.generate import annotations, juan_texts, write_approved  # noqa: E402
 from kg.ingest_kanripo import find_works, ingest_work  # noqa: E402
 from kg.package import ingest_package  # noqa: E402
 from kg.store import OxigraphStore  # noqa: E402
-
-
-def load_ref(ref: str, tmp: Path):
-    code = subprocess.run(["git", "show", f"{ref}:projections/neo4j.py"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    path = tmp / "neo4j_ref.py"
-    path.write_text(code, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("neo4j_ref", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["neo4j_ref"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args, tmp: Path, here) -> int:
-    ref = load_ref(args.ref, tmp)
+    ref = module_at(args.ref, "projections/neo4j.py", tmp)
     store = OxigraphStore(tmp / "store")
     for w in find_works([ROOT / "samples" / "kanripo"]):
         ingest_work(store, w)

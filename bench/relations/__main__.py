@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench._util import load_average, summary_ms  # noqa: E402
 
 import pyoxigraph as ox  # noqa: E402
 
@@ -34,12 +34,6 @@ from kg.store import OxigraphStore  # noqa: E402
 
 JUAN = "https://w3id.org/guji/id/text/BENCH/master/001"
 ALICE, RITA = Identity("alice", Role.ANNOTATOR), Identity("rita", Role.REVIEWER)
-
-
-def ms(values: list[float]) -> str:
-    values = sorted(values)
-    p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
-    return f"median {statistics.median(values) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms   (n={len(values)})"
 
 
 def main() -> None:
@@ -100,12 +94,13 @@ def main() -> None:
             page.append(time.perf_counter() - t)
         print(f"relations bench: {args.n} entity annotations, {len(rels)} approved relations, "
               f"{len(found)} relations on one person's page; setup {setup:.1f} s (shared machine: noisy)")
-        print(f"  create a relation (POST)                    {ms(create)}")
-        print(f"  approve a relation (edge stated)            {ms(approve)}")
-        print(f"  lookup: relations linking an annotation     {ms(lookup)}")
-        print(f"  correct an entity annotation, 1 relation    {ms(linked)}")
-        print(f"  correct an entity annotation, no relation   {ms(unlinked)}")
-        print(f"  entity page: relations of a record          {ms(page)}")
+        print(f"  create a relation (POST)                    {summary_ms(create)}")
+        print(f"  approve a relation (edge stated)            {summary_ms(approve)}")
+        print(f"  lookup: relations linking an annotation     {summary_ms(lookup)}")
+        print(f"  correct an entity annotation, 1 relation    {summary_ms(linked)}")
+        print(f"  correct an entity annotation, no relation   {summary_ms(unlinked)}")
+        print(f"  entity page: relations of a record          {summary_ms(page)}")
+        print(f"  {load_average()}")
         store.close()
 
 

@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench._util import log, percentile  # noqa: E402
 from bench.search.poetry import read_poems
 from search.documents import to_index_doc
 from search.normalise import get_normaliser
@@ -36,10 +37,6 @@ from search.passages import Passage, passages_from_store, private_use_equivalent
 from search.service import SearchService
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def log(msg: str) -> None:
-    print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
 def load_kanripo(shared: Path, store_dir: Path) -> tuple[object, float]:
@@ -101,13 +98,6 @@ def frequent_bigrams(passages: list[Passage], norm, n: int, seed: int = 11) -> l
         s = norm.fold(p.text)
         counts.update({s[i:i + 2] for i in range(len(s) - 1)})
     return [("frequent", pair) for pair, _ in counts.most_common(n)]
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def es_answers(url: str) -> bool:

@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 from api.context import SAMPLE_DIR
+from bench._util import percentile
 from kg.kanripo import read_juan
 from search.documents import to_index_doc
 from search.normalise import get_normaliser
@@ -89,7 +90,7 @@ def main() -> int:
                 lat.append(ms)
                 pages[(name, q, page)] = ids
             lat.sort()
-            print(f"{name:14} {page:>5} {statistics.median(lat):8.2f} {lat[int(0.95 * (len(lat) - 1))]:8.2f}")
+            print(f"{name:14} {page:>5} {statistics.median(lat):8.2f} {percentile(lat, 0.95):8.2f}")
     if len(engines) == 2:
         same = all(pages[("tantivy", q, p)] == pages[("elasticsearch", q, p)] for q in chars for p in (1, 10, 100))
         print(f"same pages on both engines: {same}")

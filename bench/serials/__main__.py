@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 import bagit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench._util import load_average, median_ms  # noqa: E402
 
 from kg.catalog import Catalog  # noqa: E402
 from kg.package import ingest_package, validate_package  # noqa: E402
@@ -73,15 +73,6 @@ def make(root: Path, days: int, per_reel: int) -> Path:
     return out
 
 
-def median_ms(fn, n: int = 20) -> float:
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=3650)
@@ -125,6 +116,7 @@ def main() -> None:
         print(f"{'search 天津, one day':32} {day_ms:8.2f} ms  ({one.total} hit: {one.hits[0].date if one.hits else '-'})")
         print(f"{'search 天津, one month':32} {month_ms:8.2f} ms")
         print(f"{'frame → issue/page (R3, 7)':32} {frame_ms:8.2f} ms")
+        print(load_average())
         store.close()
 
 

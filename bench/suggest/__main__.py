@@ -1,11 +1,13 @@
 """Evaluate machine suggestions on CHisIEC dev and measure throughput.
 
-    python -m bench.suggest [--train] [--epochs N] [--json results.json]
+    python -m bench.suggest [--train] [--train-old] [--epochs N] [--json results.json]
 
 Prints, as Markdown:
 
-- P/R/F1 per label (PER, LOC, OFI, BOOK) and overall, exact span match, for the rules path and,
-  when a model is built (``--train`` builds it first), the model path;
+- P/R/F1 per label (PER, LOC, OFI, BOOK) and overall, exact span match, for the rules path,
+  when a model is built (``--train`` builds it first), the model path (the character tagger of
+  ADR 0023), and when the spaCy model of ADR 0004 is built (``--train-old`` builds it into
+  ``$GUJI_HOME/models/suggest-ner-spacy``) that one too, in the same run;
   each on dev as given (simplified) and on dev converted to traditional with OpenCC ``s2t``
   (phrase-aware one-to-many choice; character-aligned so the gold offsets stay valid);
 - DATE is not scored: CHisIEC does not annotate dates (a predicted DATE is neither right nor wrong);
@@ -14,7 +16,8 @@ Prints, as Markdown:
   and by CPU time, on dev (traditional) and on date-dense annals (南史 卷一–二十, 四庫全書
   edition: unpunctuated, one printed line per input line), plus build time;
 - date reading: µs per date from the calendar tables vs ms per date with sanmiao's solver;
-- the model's training time (measured now with ``--train``, else read from the model's metadata).
+- the model's training time (measured now with ``--train``: wall, CPU, peak RSS, load average;
+  else read from the model's metadata).
 
 Needs ../shared (or GUJI_SHARED). Never trains on dev.
 """
@@ -32,7 +35,7 @@ from annotation.suggest import SuggestConfig, SuggestionService
 from annotation.suggest.corpus import GoldSentence, read_conll
 from annotation.suggest.evaluate import format_table, score_spans
 from annotation.suggest.normalize import to_traditional
-from annotation.suggest.training import META_FILE, train_model
+from annotation.suggest.training import META_FILE, train_model, train_spacy_model
 
 KANRIPO_JUAN = Path("corpus/kanripo/KR2a0024/WYG/KR2a0024_002.txt")
 _MARKUP = re.compile(r"<[^>]*>|¶")
@@ -63,8 +66,26 @@ def throughput(service: SuggestionService, lines: list[str], repeat: int = 1) ->
         for r in service.suggest_lines(lines):
             n_spans += len(r.spans)
     seconds, cpu = time.perf_counter() - t, time.process_time() - c
-    return {"chars": chars, "seconds": round(seconds, 2), "chars_per_s": round(chars / seconds),
+    return {"load": round(__import__("os").getloadavg()[0], 2), "chars": chars, "seconds": round(seconds, 2), "chars_per_s": round(chars / seconds),
             "cpu_seconds": round(cpu, 2), "chars_per_cpu_s": round(chars / max(cpu, 1e-9)), "spans": n_spans}
+
+
+def _say(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def _timed_training(run) -> dict:
+    """Wall and CPU time, peak RSS of this process (training runs first), load average."""
+    import os
+    import resource
+
+    load_before = round(os.getloadavg()[0], 2)
+    cpu = time.process_time()
+    report = run()
+    return {"seconds": report.seconds, "epochs_run": report.epochs_run, "best_epoch": report.best_epoch,
+            "heldout_f1": report.val_f1, "measured": "now", "cpu_seconds": round(time.process_time() - cpu, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "load_before": load_before, "load_after": round(os.getloadavg()[0], 2)}
 
 
 def fresh_and_again(cfg: SuggestConfig, lines: list[str]) -> dict:
@@ -127,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train", action="store_true", help="(re)build the model first and time it")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--train-old", action="store_true",
+                    help="also (re)build the spaCy model of ADR 0004 into models/suggest-ner-spacy, to compare")
+    ap.add_argument("--no-old", action="store_true", help="leave the spaCy model out even when it is built")
     args = ap.parse_args(argv)
 
     config = SuggestConfig()
@@ -134,15 +158,18 @@ def main(argv: list[str] | None = None) -> int:
         print("bench.suggest: shared data not found (set GUJI_SHARED)", file=sys.stderr)
         return 2
     results: dict = {}
+    old_dir = config.home / "models" / "suggest-ner-spacy"
     if args.train:
-        report = train_model(config, epochs=args.epochs, progress=lambda m: print(f"  {m}", file=sys.stderr, flush=True))
-        results["training"] = {"seconds": report.seconds, "epochs_run": report.epochs_run,
-                               "best_epoch": report.best_epoch, "heldout_f1": report.val_f1, "measured": "now"}
+        results["training"] = _timed_training(lambda: train_model(config, epochs=args.epochs, progress=_say))
     elif (config.model_path / META_FILE).is_file():
         meta = json.loads((config.model_path / META_FILE).read_text(encoding="utf-8"))
         r = meta["report"]
         results["training"] = {"seconds": r["seconds"], "epochs_run": r["epochs_run"], "best_epoch": r["best_epoch"],
                                "heldout_f1": r["val_f1"], "measured": meta["created"]}
+
+    if args.train_old:
+        results["training_old"] = _timed_training(
+            lambda: train_spacy_model(config, out_dir=old_dir, epochs=args.epochs, progress=_say))
 
     dev = read_conll(config.chisiec_dir / "ner_dev.txt")
     dev_t, conv = traditional(dev)
@@ -155,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     modes = [("rules", SuggestConfig(use_model=False))]
     if (config.model_path / "meta.json").is_file():
         modes.append(("model", SuggestConfig(use_model=True)))
+    if (old_dir / "meta.json").is_file() and not args.no_old:
+        modes.append(("old model (spaCy)", SuggestConfig(use_model=True, model_dir=old_dir)))
     for name, cfg in modes:
         t = time.perf_counter()
         service = SuggestionService(cfg)
@@ -173,13 +202,15 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = entry
         out.append(f"throughput ({name}), start-up {entry['startup_s']} s:")
         out.append("")
-        out.append("| text | chars | fresh chars/s (wall) | fresh chars/s (CPU) | again chars/s (wall) | again chars/s (CPU) |")
-        out.append("|---|---:|---:|---:|---:|---:|")
+        out.append("| text | chars | fresh chars/s (wall) | fresh chars/s (CPU) | fresh CPU s / wall s | again chars/s (wall) "
+                   "| again chars/s (CPU) | load avg (1 min) |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for key, label in (("throughput_dev", "CHisIEC dev (traditional)"), ("throughput_annals", "南史 卷一–二十")):
             if key in entry:
                 f, a = entry[key]["fresh"], entry[key]["again"]
                 out.append(f"| {label} | {f['chars']} | {f['chars_per_s']} | {f['chars_per_cpu_s']} | "
-                           f"{a['chars_per_s']} | {a['chars_per_cpu_s']} |")
+                           f"{f['cpu_seconds']} / {f['seconds']} | {a['chars_per_s']} | {a['chars_per_cpu_s']} | "
+                           f"{f['load']} → {a['load']} |")
         out.append("")
     if annals:
         d = date_table_speed(config, annals)
@@ -187,10 +218,15 @@ def main(argv: list[str] | None = None) -> int:
         out.append(f"dates: {d['dates']} distinct date expressions in 南史 卷一–二十; tables built in {d['build_s']} s; "
                    f"{d['table_us_per_date']} µs a date from the tables, {d['sanmiao_ms_per_date']} ms with sanmiao's solver")
         out.append("")
-    if "training" in results:
-        tr = results["training"]
-        out.append(f"training: {tr['seconds']} s, {tr['epochs_run']} epochs (best {tr['best_epoch']}, "
-                   f"held-out F1 {tr['heldout_f1']})")
+    for key, name in (("training", "model"), ("training_old", "old model (spaCy)")):
+        if key in results:
+            tr = results[key]
+            extra = ""
+            if "cpu_seconds" in tr:
+                extra = (f"; CPU {tr['cpu_seconds']} s, peak RSS {tr['peak_rss_mb']} MB, "
+                         f"load avg {tr['load_before']} → {tr['load_after']}")
+            out.append(f"training ({name}): {tr['seconds']} s wall, {tr['epochs_run']} epochs (best {tr['best_epoch']}, "
+                       f"held-out F1 {tr['heldout_f1']}){extra}; measured {tr['measured']}")
     print("\n".join(out))
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -114,6 +114,17 @@ def test_equal_blocks_find_separate_edits_in_a_long_text():
     assert map_span(blocks, 29_999, 30_001) is None  # touches the deleted stretch
 
 
+
+def test_only_a_changed_middle_longer_than_the_anchor_is_anchored():
+    """A unique 16-character stretch is an anchor only where the changed middle is longer than 16 on
+    both sides: one exactly as long as the anchor is one changed stretch (the shared aligner keeps
+    this rule for re-anchoring; editions' alignment tries an anchor as long as the gap)."""
+    same = "天地玄黃宇宙洪荒日月盈昃辰宿列張"  # 16 characters, once in each text
+    old, new = "序" * 20 + same + "跋" * 20, "序" * 20 + "增補" + same + "刪" + "跋" * 20
+    assert [(b.a, b.b, b.size) for b in equal_blocks(old, new)] == [(0, 0, 20), (36, 39, 20)]
+    old = "序" * 20 + same + "又" + "跋" * 20
+    assert [(b.a, b.b, b.size) for b in equal_blocks(old, new)] == [(0, 0, 20), (20, 22, 16), (37, 39, 20)]
+
 # -- re-anchoring with realistic corrections ----------------------------------------------------
 
 def test_unchanged_span_stays():

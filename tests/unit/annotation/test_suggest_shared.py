@@ -76,7 +76,7 @@ def test_cbdb_reign_calendar_adds_eras_sanmiao_lacks(rules_service):
     assert [(d.era, d.regime, d.year, d.source) for d in span.dates] == [("紹武", "南明", 1646, "cbdb")]
 
 
-# -- model: trained on 700 sentences of ner_train, 3 epochs (~25 s: affordable in every CI run) ---------
+# -- model: trained on 700 sentences of ner_train, 3 epochs (~1 min with the Kanripo vectors) ---------
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_model_mode(small_model, dev_sentences):
     assert service.info().mode == "model"
     sentences = dev_sentences[DEV_SLICE]
     _offsets_are_code_points(service, sentences)
-    assert _f1(service, sentences) >= 0.58  # measured 0.629 (700 training sentences, 3 epochs)
+    assert _f1(service, sentences) >= 0.62  # measured 0.662 (700 training sentences, 3 epochs; spaCy model: 0.629)
     # patterns still apply in model mode
     kinds = {(s.label, s.text) for s in service.suggest("𫝊作《史記》，開元二十三年成")}
     assert {("BOOK", "史記"), ("DATE", "開元二十三年")} <= kinds
@@ -131,14 +131,37 @@ def test_rules_only_flag_ignores_the_model(small_model):
     assert service.info().mode == "rules"
 
 
-# -- model: the full training set; the F1 ≥ 0.60 claim, checked (about two minutes on 2 cores) --------
+# -- model: the full training set; quality floors on dev (a few minutes on 2 cores) --------------------
 
 
 @pytest.mark.slow
-def test_full_model_reaches_target_f1_on_dev(tmp_path, shared_dir, dev_sentences):
+def test_full_model_quality_floor_on_dev(tmp_path, shared_dir, dev_sentences):
+    """The character tagger (ADR 0023) trained as ``guji suggest --train`` does, cut to 6 epochs
+    (the best held-out epoch has been 3–5): floors a little under what it measured, per label,
+    simplified and traditional. Issue 14 asks 0.80 overall and BOOK 0.60: not reached (ADR 0023)."""
     config = SuggestConfig(home=tmp_path, shared_dir=shared_dir)
-    train_model(config, epochs=3, max_seconds=480)
+    train_model(config, epochs=6, max_seconds=600)
     service = SuggestionService(config)
     assert service.info().mode == "model"
-    assert _f1(service, dev_sentences) >= 0.65  # target 0.60; measured 0.732 (traditional 0.732)
-    assert _f1(service, _traditional(dev_sentences)) >= 0.65
+    for sentences in (dev_sentences, _traditional(dev_sentences)):
+        predicted = [[(s.start, s.end, s.label) for s in r.spans]
+                     for r in service.suggest_lines([x.text for x in sentences])]
+        scores = score_spans(sentences, predicted)
+        assert scores["ALL"].f1 >= 0.73  # measured 0.754 (12 epochs, best 3)
+        assert scores["PER"].f1 >= 0.72 and scores["LOC"].f1 >= 0.72 and scores["OFI"].f1 >= 0.72  # 0.761/0.756/0.765
+        assert scores["BOOK"].f1 >= 0.12  # 0.250: 4 of 24 titles (no 《》 in the corpus)
+
+
+def test_a_spacy_model_built_before_adr_0023_still_loads(tmp_path, shared_dir, dev_sentences):
+    """A home with the old spaCy model keeps model mode until it is rebuilt."""
+    from annotation.suggest.training import train_spacy_model
+
+    config = SuggestConfig(home=tmp_path, shared_dir=shared_dir)
+    train_spacy_model(config, epochs=1, limit=150, max_seconds=300)
+    assert (config.model_path / "config.cfg").is_file()
+    service = SuggestionService(config)
+    assert service.info().mode == "model" and service._tagger is None
+    sentences = dev_sentences[:20]
+    _offsets_are_code_points(service, sentences)
+    kinds = {(s.label, s.text) for s in service.suggest("作《史記》，開元二十三年成")}
+    assert {("BOOK", "史記"), ("DATE", "開元二十三年")} <= kinds

@@ -225,3 +225,24 @@ def test_union_default_graph_over_a_public_dataset(tmp_path):
         assert json.loads(runner.run('ASK { ?s ?p "union" }', default_graph=[], named_graphs=[G])[0])["boolean"] is False
     finally:
         runner.close()
+
+
+def test_inspection_is_remembered_but_never_a_refusal():
+    """The endpoint inspects a query twice (format, then the runner): the second answer is remembered;
+    a refusal is raised every time, and the settings are part of what is remembered."""
+    from kg.errors import QueryRefusedError, QueryTooLongError
+    from kg.sparql import inspect_query
+
+    for _ in range(2):
+        with pytest.raises(QueryRefusedError):
+            inspect_query("INSERT DATA { <a:b> <a:c> <a:d> }")
+    q = "SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"
+    assert inspect_query(q, allow_service=True).uses_service
+    with pytest.raises(QueryRefusedError):
+        inspect_query(q)
+    deep = "ASK " + "{" * 10 + "}" * 10
+    assert inspect_query(deep).form == "ASK"
+    with pytest.raises(QueryTooLongError):
+        inspect_query(deep, max_depth=5)
+    with pytest.raises(QueryTooLongError):
+        inspect_query("ASK {}" + " " * 100, max_bytes=50)
