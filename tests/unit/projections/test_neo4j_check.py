@@ -108,3 +108,22 @@ def test_a_missing_graph_record_and_a_changed_property_are_reported(store, proje
     assert projection.check(store, sample=0)["in_sync"]
     report = projection.check(store, sample=len(projected_graphs(store)))
     assert [d["name"] for d in report["drift"] if d["kind"] == "node-properties"] == [row["iri"]]
+
+
+def test_the_counts_hold_for_annotations_of_every_shape(tmp_path):
+    """Competing readings, image regions, relations, provisional records (bench.projections.decode_ab's shapes)."""
+    from bench.projections.decode_ab import build
+
+    store, *_ = build(tmp_path, 64)
+    graphs = projected_graphs(store)
+    known = typed_nodes(store, graphs)
+    nodes: dict[str, set[str]] = {}
+    rels = set()
+    for g in graphs:
+        m = model_of(store, g, known)
+        for iri, labels in m.nodes.items():
+            nodes.setdefault(iri, set()).update(labels)
+        rels |= {(s, t, o, g) for s, t, o in m.rels}
+    labels, types = expected_counts(store, graphs)
+    assert types == Counter(t for _, t, _, _ in rels)
+    assert labels == Counter(lab for ls in nodes.values() for lab in ls)
