@@ -57,24 +57,40 @@ def ingest(ctx: Context, paths: list[Path], format: str | None = None, *, agent:
     sources: list[dict[str, Any]] = []
     valid = True
     if fmt == "kanripo":
-        from kg.ingest_kanripo import digest_graph, digest_triples, find_works, graph_iri, read_work, source_digest, unchanged
+        from kg import ingest_kanripo as kr
+        from kg.ingest_kanripo import digest_graph, digest_triples, find_works, graph_iri, source_digest, unchanged
         from kg.works import confirmed, rewrite
 
         works = find_works(paths)
-        graphs = []
+        kr.clear_interrupted_load(ctx.store, agent=agent)
+        graphs, new, digests = [], [], {}
         for i, w in enumerate(works):
             if on_read:
                 on_read(w.name, i, len(works))
             digest = source_digest(ctx.store, w)
+            digests[w.name] = digest
             if unchanged(ctx.store, w.name, digest):
                 # the same files, reader and work identities as the last ingest: not even parsed
                 graphs.append((w, digest, None))
+            elif ctx.store.is_empty(graph_iri(w.name)):
+                graphs.append((w, digest, "new"))  # a first ingest: read in worker processes, bulk loaded below
+                new.append(w)
             else:
-                graphs.append((w, digest, read_work(w)))  # raises on the first broken work: nothing written yet
+                graphs.append((w, digest, kr.read_work(w)))  # raises on the first broken work: nothing written yet
+        # first ingests: read in worker processes and bulk loaded out of sight, published together
+        # (a broken work raises before anything is visible; ADR 0025)
+        done, loaded = kr.bulk_ingest(ctx.store, new, digests, agent=agent, processes=ctx.settings.ingest_processes)
+        reads = {r.text_id: r for r in done}
+        loaded = {c.graph: c for c in loaded}
         for w, digest, wg in graphs:
             if wg is None:
                 source = {"source": w.name, "graph": graph_iri(w.name), "skipped": True, "triples": 0, **_change(None),
                           "warnings": [], "reanchored": []}
+            elif wg == "new":
+                r = reads[w.name]
+                source = {"source": r.text_id, "graph": graph_iri(r.text_id), "juan": r.juans, "folio_sides": r.folios,
+                          "characters": r.chars, "triples": r.triples, **_change(loaded.get(graph_iri(r.text_id))),
+                          "warnings": list(r.warnings), "reanchored": []}
             else:
                 # curator-confirmed work identities hold across re-ingest (kg.works); the digest is
                 # written with the graph, in its transaction

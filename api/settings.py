@@ -6,6 +6,7 @@ Every field is read from the environment with the prefix ``GUJI_`` (``GUJI_HOME`
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -104,6 +105,8 @@ class Settings(BaseSettings):
     max_compression_ratio: float = Field(default=200.0, gt=1)
     max_image_pixels: int = Field(default=150_000_000, gt=0, description="A package image's width × height, read from its header before any pixel is decoded")
     max_image_side: int = Field(default=20_000, gt=0, description="A package image's longer side in pixels")
+    ingest_processes: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), gt=0,
+                                  description="Worker processes reading Kanripo works on a first ingest (ADR 0025); 1 reads in-process")
     package_batch_books: int = Field(default=500, gt=0, description="Books of a package checked, built and loaded together: memory follows this, not the package (ADR 0017)")
     package_workers: int | None = Field(default=None, gt=0, description="Worker processes checking a large package's batches; default: one per core, at most 4 (ADR 0024)")
     package_load_bytes: int = Field(default=32 * 1024**2, gt=0, description="Bytes of N-Quads per bulk load of a large package into its hidden staged graphs (whole batches; the loader needs ~4x this in memory; ADR 0024)")

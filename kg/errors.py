@@ -20,9 +20,16 @@ class GujiError(Exception):
         self.message = message
         self.details = {k: v for k, v in details.items() if v is not None}
 
+    def __reduce__(self):  # pickled whole (a worker process hands its error back with its details)
+        return _rebuild, (type(self), self.message, self.details)
+
     def __str__(self) -> str:  # message first, then the place it happened
         where = ", ".join(f"{k}={v}" for k, v in self.details.items() if k in ("file", "line", "column", "field"))
         return f"{self.message} ({where})" if where else self.message
+
+
+def _rebuild(cls: type, message: str, details: dict) -> GujiError:
+    return cls(message, **details)
 
 
 class NotFoundError(GujiError):

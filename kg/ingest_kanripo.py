@@ -521,6 +521,101 @@ def unchanged(store: OxigraphStore, text_id: str, digest: str) -> bool:
     return _last_change(store, graph_iri(text_id)) <= _last_change(store, digest_graph(text_id))
 
 
+# -- first ingest: works read in worker processes, bulk loaded behind a staging marker (ADR 0025) --
+
+LOAD_MARKER = f"{GG}private/ingest/kanripo-load"  # hides the graphs of a bulk load until it is published
+
+
+@dataclass
+class ReadWork:
+    """A work read (in a worker process) into N-Triples bytes, what the bulk loader takes: terms
+    pickled one by one would cost more than building them."""
+
+    text_id: str
+    ntriples: bytes
+    triples: int
+    juans: int
+    folios: int
+    chars: int
+    warnings: list[str]
+
+
+def read_work_ntriples(work_dir: Path, identities: dict[str, str]) -> ReadWork:
+    """Read one work and serialise its graph, confirmed work identities applied (``kg.works.rewrite``)."""
+    from kg.works import rewrite
+
+    wg = read_work(work_dir)
+    data = "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in rewrite(wg.triples, identities))
+    return ReadWork(wg.text_id, data.encode("utf-8"), len(wg.triples), wg.juan_count, wg.folio_count, wg.char_count,
+                    wg.warnings)
+
+
+def read_works_ntriples(works: list[Path], identities: dict[str, str], *, processes: int) -> Iterator[ReadWork]:
+    """Read works in ``processes`` worker processes (the largest first), each yielded as soon as it
+    is read (in-process, in order, when one process is asked for or one work given). A broken
+    work raises when its turn comes."""
+    if processes <= 1 or len(works) <= 1:
+        for w in works:
+            yield read_work_ntriples(w, identities)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    size = {w: sum(f.stat().st_size for f in w.rglob("*.txt")) for w in works}
+    # spawn: the caller may be the server, whose threads a fork would copy mid-step
+    with ProcessPoolExecutor(min(processes, len(works)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(read_work_ntriples, w, identities) for w in sorted(works, key=lambda w: -size[w])]
+        try:
+            for f in as_completed(futures):
+                yield f.result()
+        finally:
+            for f in futures:
+                f.cancel()
+
+
+def bulk_ingest(store: OxigraphStore, works: list[Path], digests: dict[str, str], *, agent: str,
+                processes: int = 1) -> tuple[list[ReadWork], list[Change]]:
+    """Write works whose graphs do not exist yet (a first ingest), fast and all or nothing:
+
+    1. a marker naming every graph of the run is committed: ``store.graphs()`` leaves them out and
+       no change-log entry names them, so nothing of them is visible (ADR 0017's staging);
+    2. the works are read in worker processes, and each is bulk loaded (Oxigraph's loader: no
+       transaction, no diff) while the others are still being read;
+    3. one small transaction drops the marker and writes each graph's change-log entry and each
+       work's digest (``digests``: text id → digest; ADR 0018).
+
+    A broken work (raised by its reader), a failed load or an interruption removes what was loaded
+    (:meth:`OxigraphStore.unstage`); a killed process leaves it hidden, for the next run to remove
+    (:func:`clear_interrupted_load`)."""
+    if not works:
+        return [], []
+    from kg.works import confirmed
+
+    identities = confirmed(store)
+    run = hashlib.sha256("\0".join(f"{w.name}:{digests[w.name]}" for w in works).encode()).hexdigest()
+    store.stage(LOAD_MARKER, [graph_iri(w.name) for w in works], run, agent=agent)
+    reads: list[ReadWork] = []
+    try:
+        for r in read_works_ntriples(works, identities, processes=processes):
+            store.bulk_load_staged(None, graph_iri(r.text_id), data=r.ntriples)
+            r.ntriples = b""  # loaded: let it go
+            reads.append(r)
+        changes = store.publish_staged(LOAD_MARKER, agent=agent,
+                                       also={digest_graph(w.name): digest_triples(w.name, digests[w.name]) for w in works})
+    except BaseException:
+        store.unstage(LOAD_MARKER, agent=agent)
+        raise
+    order = {w.name: i for i, w in enumerate(works)}
+    return sorted(reads, key=lambda r: order[r.text_id]), changes
+
+
+def clear_interrupted_load(store: OxigraphStore, *, agent: str) -> None:
+    """A bulk load killed before it was published left hidden triples: remove them (the graphs it
+    names did not exist before it)."""
+    if store.staging(LOAD_MARKER)[0]:
+        store.unstage(LOAD_MARKER, agent=agent)
+
+
 def ingest_work(store: OxigraphStore, work_dir: Path, *, agent: str = "guji ingest") -> IngestResult:
     """One work, always read and written (no digest: ``guji ingest``, ``api.operations.ingest``,
     is the path that records digests and skips unchanged works)."""

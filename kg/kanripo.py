@@ -20,6 +20,7 @@ gives the source file again byte for byte, which is how the fidelity tests prove
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,7 @@ NOTE_OPEN = "("  # double-column commentary opens
 NOTE_SPLIT = "/"  # commentary: the second column starts
 NOTE_CLOSE = ")"  # commentary closes
 
+_NOTE_MARKS = re.compile(r"[\[\]()/]")
 _INLINE = re.compile(r"<(pb|md|img):([^>]*)>|&(KR\d+);|¶")
 _HEADING = re.compile(r"\*+ ")
 _PAGE_ID = re.compile(r"^(?:(?P<juan>[0-9A-Za-z]+)-)?(?P<page>.*?)(?P<folio>\d+)(?P<side>[a-z])$")
@@ -198,7 +200,8 @@ def _lift_commentary(text: str, layout: list[tuple[int, str, str]]) -> tuple[str
     bracket = 0
     open_at: int | None = None
     pending_splits: list[int] = []
-    for i, ch in enumerate(text):
+    for m in _NOTE_MARKS.finditer(text):  # only these characters matter: jump from one to the next
+        i, ch = m.start(), m.group()
         if ch == "[":
             bracket += 1
         elif ch == "]" and bracket:
@@ -216,33 +219,24 @@ def _lift_commentary(text: str, layout: list[tuple[int, str, str]]) -> tuple[str
     if not opens:
         return text, layout
     removed = {i: NOTE_OPEN for i in opens} | {j: NOTE_CLOSE for j in opens.values()} | {i: NOTE_SPLIT for i in splits}
+    lifted = sorted(removed)
 
-    # new offset of every old offset: old minus the removed characters before it
-    out: list[str] = []
-    shift = [0] * (len(text) + 1)
-    gone = 0
-    for i, ch in enumerate(text):
-        shift[i] = gone
-        if i in removed:
-            gone += 1
-        else:
-            out.append(ch)
-    shift[len(text)] = gone
+    # the text without the lifted characters; an old offset moves back by the lifted characters before it
+    out = [text[a + 1:b] for a, b in zip([-1, *lifted], [*lifted, len(text)])]
 
     # merge: old layout items and the lifted characters, in source order. A lifted character at
     # old index i comes after layout items recorded at offset <= i (they stood before it).
     merged: list[tuple[int, str, str]] = []
-    lifted = sorted(removed)
     k = 0
     for offset, kind, src in layout:
         while k < len(lifted) and lifted[k] < offset:
             i = lifted[k]
-            merged.append((i - shift[i], removed[i], removed[i]))
+            merged.append((i - k, removed[i], removed[i]))
             k += 1
-        merged.append((offset - shift[offset], kind, src))
+        merged.append((offset - bisect_left(lifted, offset), kind, src))
     while k < len(lifted):
         i = lifted[k]
-        merged.append((i - shift[i], removed[i], removed[i]))
+        merged.append((i - k, removed[i], removed[i]))
         k += 1
     return "".join(out), merged
 

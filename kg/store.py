@@ -311,27 +311,46 @@ class OxigraphStore:
         triples = [ox.Triple(node, STAGED_GRAPH, _T(g)) for g in graphs] + [ox.Triple(node, STAGED_DIGEST, ox.Literal(digest))]
         self.replace_graphs({marker: triples}, agent=agent)
 
-    def bulk_load_staged(self, path: Path | str, graphs: list[str]) -> None:
-        """Load an N-Quads file whose quads all go to ``graphs``, graphs a committed marker hides
-        (not transactional; Oxigraph's loader needs about four times the file in memory, so the
-        caller bounds the file; a process killed half-way leaves hidden triples that the next run
-        loads over). The file is the ingest's own scratch, written by pyoxigraph from
-        terms it already checked, so the parser skips checking IRIs again (``lenient``)."""
+    def bulk_load_staged(self, path: Path | str | None, graphs: list[str] | str, *, data: bytes | None = None) -> None:
+        """Bulk load into graphs a committed marker hides (not transactional; a process killed
+        half-way leaves hidden triples that the next run loads over or removes).
+
+        - ``graphs`` a list: ``path`` is an N-Quads file whose quads all go to those graphs (a
+          package's scratch; Oxigraph's loader needs about four times the file in memory, so the
+          caller bounds the file). It is our own pyoxigraph output of checked terms, so the parser
+          skips checking IRIs again (``lenient``).
+        - ``graphs`` one IRI: N-Triples (the file ``path`` or the bytes ``data``) into that graph
+          (a Kanripo work, ADR 0025)."""
         self._require_writable()
+        one = isinstance(graphs, str)
+        targets = [graphs] if one else list(graphs)
         staged = self.staged_graphs()
-        for graph in graphs:
+        for graph in targets:
             if graph not in staged:
                 raise StoreError(f"refusing to bulk load into a graph no staging marker hides: {graph}", graph=graph)
+        source = {"input": data} if data is not None else {"path": str(path)}
+        if one:
+            how = dict(format=ox.RdfFormat.N_TRIPLES, to_graph=_T(graphs))
+        else:
+            how = dict(format=ox.RdfFormat.N_QUADS, lenient=True)
         with self._write_lock:
             try:
-                self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS, lenient=True)
+                self._store.bulk_load(**source, **how)
             except (OSError, RuntimeError, SyntaxError, ValueError) as exc:
-                raise StoreError(f"bulk load of {path} failed: {exc}", graph=graphs[0] if graphs else None) from None
+                raise StoreError(f"bulk load of {path or targets[0]} failed: {exc}",
+                                 graph=targets[0] if targets else None) from None
 
-    def publish_staged(self, marker: str, *, agent: str, accepted: str | None = None) -> list[Change]:
+    def is_empty(self, graph: str) -> bool:
+        """Does the store hold no triple in ``graph`` (published or staged)?"""
+        return next(iter(self._store.quads_for_pattern(None, None, None, _T(graph))), None) is None
+
+    def publish_staged(self, marker: str, *, agent: str, accepted: str | None = None,
+                       also: Mapping[str, list[ox.Triple]] | None = None) -> list[Change]:
         """Make the graphs the marker hides visible: drop the marker and log one change per graph,
         in ONE transaction, then notify the subscribers (the projector projects them). ``accepted``
-        (a private graph) keeps the marker's digest: a later run of the same package is a no-op."""
+        (a private graph) keeps the marker's digest: a later run of the same package is a no-op.
+        ``also``: small graphs written whole in the same transaction, each logged after the
+        staged graphs (a Kanripo work's digest, ADR 0025)."""
         self._require_writable()
         graphs, digest = self.staging(marker)
         with self._write_lock:
@@ -345,6 +364,13 @@ class OxigraphStore:
                     continue
                 sequence += 1
                 changes.append(Change(sequence, g, "replace", added, 0, at, agent))
+            extra = ""
+            for g, triples in (also or {}).items():
+                old_count = self.count(g)
+                sequence += 1
+                changes.append(Change(sequence, g, "replace", len(set(triples)), old_count, at, agent))
+                extra += f"DROP SILENT GRAPH <{g}> ;\n"
+            inserts = "".join(f"GRAPH <{g}> {{ {_ntriples(set(triples))} }} " for g, triples in (also or {}).items() if triples)
             old = sum(1 for _ in self._store.quads_for_pattern(None, None, None, _T(marker)))
             sequence += 1
             changes.append(Change(sequence, marker, "drop", 0, old, at, agent))
@@ -354,8 +380,8 @@ class OxigraphStore:
             keep = ""
             if accepted and digest:
                 keep = f"GRAPH <{accepted}> {{ {_ntriples([ox.Triple(_T(accepted), STAGED_DIGEST, ox.Literal(digest))])} }} "
-            self._update(f"DROP SILENT GRAPH <{marker}> ;\n" + (f"DROP SILENT GRAPH <{accepted}> ;\n" if keep else "")
-                         + f"INSERT DATA {{ {keep}GRAPH {CHANGELOG} {{ {_ntriples(log)} }} }}", marker)
+            self._update(f"DROP SILENT GRAPH <{marker}> ;\n" + (f"DROP SILENT GRAPH <{accepted}> ;\n" if keep else "") + extra
+                         + f"INSERT DATA {{ {keep}{inserts}GRAPH {CHANGELOG} {{ {_ntriples(log)} }} }}", marker)
             self._committed(changes)
             return changes
 

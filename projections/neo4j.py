@@ -41,6 +41,7 @@ from kg.store import OxigraphStore
 BATCH = 1000
 ROWS = 5000  # rows per UNWIND statement (one transaction each)
 GRAPHS_PER_STEP = 2000  # named graphs read from the store and written together
+REBUILD_STEP = 250  # graphs per step of a rebuild: small, so reading the next step overlaps writing this one
 FORMAT = 2  # 2: GujiGraph nodes record what each graph stated (older projections are rebuilt)
 RDF_TYPE = RDF + "type"
 SKIP_PROPERTIES = {GUJI + "text", GUJI + "layout"}
@@ -166,7 +167,7 @@ def _known_for(store: OxigraphStore, graphs: list[str], present: set[str]) -> di
 
 def model_of(store: OxigraphStore, graph: str, known: dict[str, set[str]]) -> GraphModel:
     m = GraphModel(graph)
-    triples = list(store.triples(graph))
+    triples = [q.triple for q in store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
     for t in triples:
         if t.predicate.value == RDF_TYPE and t.object.value in LABELS and isinstance(t.subject, ox.NamedNode):
             m.nodes.setdefault(t.subject.value, set()).add(LABELS[t.object.value])
@@ -220,6 +221,110 @@ def _annotations(m: GraphModel, triples: list[ox.Triple], known: dict[str, set[s
                 m.rels.add((iri, "IDENTIFIES", r.entity))
             if r.category is not None:
                 props.setdefault("category", []).append(r.category.rsplit("/", 1)[-1])
+
+
+def _graph_filter(var: str, store: OxigraphStore) -> str:
+    """SPARQL filter: ``var`` is a projected graph (public, not schema, not staged)."""
+    from kg.graphs import NON_PUBLIC_PREFIXES
+
+    parts = [f'!STRSTARTS(STR({var}), "{prefix}")' for prefix in (*NON_PUBLIC_PREFIXES, *NOT_PROJECTED_GRAPHS)]
+    staged = store.staged_graphs()
+    if staged:
+        parts.append(f"{var} NOT IN ({', '.join(f'<{g}>' for g in sorted(staged))})")
+    return "FILTER(" + " && ".join(parts) + ")"
+
+
+def expected_counts(store: OxigraphStore, graphs: list[str]) -> tuple[Counter, Counter]:
+    """Nodes per label and relationships per type that ``model_of`` gives over every projected
+    graph, counted by SPARQL aggregates inside the store instead (no Python model per graph):
+    what ``check`` compares exactly, whatever the store's size."""
+    if not graphs:
+        return Counter(), Counter()
+    g = _graph_filter("?g", store)
+    typed = " ".join(f"<{c}>" for c in LABELS)
+    pairs = " ".join(f'(<{c}> "{lab}")' for c, lab in LABELS.items())
+    entity = " ".join(f"<{c}>" for c, lab in LABELS.items() if lab == "Entity")
+    categories = " ".join(f'(<{c}> "{lab}")' for c, lab in CATEGORY_LABELS.items())
+
+    def known(v: str, n: int) -> str:  # typed in some projected graph: a hash join (FILTER EXISTS per row is ~40× slower)
+        return (f"{{ SELECT DISTINCT {v} WHERE {{ GRAPH ?k{n} {{ {v} <{RDF_TYPE}> ?t{n} }} VALUES ?t{n} {{ {typed} }} "
+                f"{_graph_filter(f'?k{n}', store)} }} }}")
+
+    labels = Counter()
+    for r in store.query(f"""SELECT ?label (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+            {{ GRAPH ?g {{ ?s <{RDF_TYPE}> ?t }} VALUES (?t ?label) {{ {pairs} }} }}
+            UNION {{ GRAPH ?g {{ ?s <{RDF_TYPE}> ?e ; <{GUJI}category> ?c }} VALUES ?e {{ {entity} }} VALUES (?c ?label) {{ {categories} }} }}
+            FILTER(isIRI(?s)) {g} }} GROUP BY ?label"""):
+        labels[r["label"].value] += int(r["n"].value)
+    rels = Counter()
+    for r in store.query(f"""SELECT ?p (COUNT(*) AS ?n) WHERE {{
+            GRAPH ?g {{ ?s ?p ?o }} FILTER(isIRI(?s) && isIRI(?o) && ?p != <{RDF_TYPE}>) {g} {known("?s", 1)} {known("?o", 2)}
+            }} GROUP BY ?p"""):
+        rels[rel_type(r["p"].value)] += int(r["n"].value)
+    oa = OA
+    for name, pattern in (
+            ("TARGETS", f"?a <{oa}hasTarget> ?x . ?x <{oa}hasSource> ?src . }} FILTER(isIRI(?x)"),
+            # a body of its own (the items of an oa:Choice, competing readings, are not projected)
+            ("IDENTIFIES", f"?a <{oa}hasBody> ?b . ?b <{oa}hasPurpose> <{oa}identifying> ; <{oa}hasSource> ?src . }} "
+                           "FILTER(isIRI(?b)")):
+        for r in store.query(f"""SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT DISTINCT ?a ?src ?g WHERE {{
+                GRAPH ?g {{ ?a <{RDF_TYPE}> <{oa}Annotation> . {pattern} && isIRI(?a) && isIRI(?src)) {g} }} }}
+                {known("?src", 1)} }}"""):
+            if int(r["n"].value):
+                rels[name] += int(r["n"].value)
+    return labels, rels
+
+
+_MERGE_NODES = ("UNWIND $rows AS row MERGE (n:Resource {{iri: row.iri}}) SET n{labels} SET n += row.props "
+                "SET n.graphs = CASE WHEN n.graphs IS NULL THEN [row.g] WHEN row.g IN n.graphs THEN n.graphs ELSE n.graphs + row.g END")
+
+
+def _graph_rows(models: list[GraphModel]) -> list[dict]:
+    """What each graph stated, for its ``GujiGraph`` node (how ``_remove_graphs`` finds it again)."""
+    return [{"g": m.graph, "nodes": sorted(m.nodes), "subjects": sorted({s for s, _, _ in m.rels}),
+             "touched": sorted(set(m.nodes) | {x for s, _, o in m.rels for x in (s, o)})} for m in models]
+
+
+class _Writer:
+    """Statements sent in order by one background thread, so the caller prepares the next ones
+    meanwhile (a short queue bounds what waits). The first failure stops the writing and is raised
+    in the caller, at its next ``send`` or when the block ends."""
+
+    def __init__(self, unwind, depth: int = 8) -> None:
+        import queue
+        import threading
+
+        self._unwind = unwind
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="neo4j-writer", daemon=True)
+
+    def __enter__(self) -> "_Writer":
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is None:
+                try:
+                    self._unwind(*item)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                    self._error = exc
+
+    def send(self, query: str, rows: list) -> None:
+        if self._error is not None:
+            raise self._error
+        if rows:
+            self._queue.put((query, rows))
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if exc_type is None and self._error is not None:
+            raise self._error
 
 
 class Neo4jProjection:
@@ -321,17 +426,32 @@ class Neo4jProjection:
         """Re-project ``todo`` graphs, ``GRAPHS_PER_STEP`` at a time: remove what they stated, then
         write their models, all graphs of a step together in ``ROWS``-row statements."""
         present = set(projected_graphs(store))
-        known = typed_nodes(store, sorted(present)) if fresh else None
         stats: Counter = Counter()
+        if fresh:
+            return self._create_all(store, [g for g in todo if g in present], present)
         for i in range(0, len(todo), GRAPHS_PER_STEP):
             step = todo[i:i + GRAPHS_PER_STEP]
-            if not fresh:
-                self._remove_graphs(step)
+            self._remove_graphs(step)
             here = [g for g in step if g in present]
-            models = [model_of(store, g, known) for g in here] if known is not None else self._models(store, here, present)
+            models = self._models(store, here, present)
             self._write_models(models)
             stats["nodes"] += sum(len(m.nodes) for m in models)
             stats["relationships"] += sum(len(m.rels) for m in models)
+        return dict(stats)
+
+    def _create_all(self, store: OxigraphStore, graphs: list[str], present: set[str]) -> dict:
+        """The rebuild's write path (ADR 0025): the statements of ``_write_models`` go through a
+        writer thread, so the next ``REBUILD_STEP`` graphs' models are read from the store while
+        Neo4j writes the previous ones (``CREATE`` instead of ``MERGE`` into the emptied database
+        was measured too: no faster here, and it would need Neo4j to have no other writer)."""
+        known = typed_nodes(store, sorted(present))
+        stats: Counter = Counter()
+        with _Writer(self._unwind) as writer:
+            for i in range(0, len(graphs), REBUILD_STEP):
+                models = [model_of(store, g, known) for g in graphs[i:i + REBUILD_STEP]]
+                self._write_models(models, writer.send)
+                stats["nodes"] += sum(len(m.nodes) for m in models)
+                stats["relationships"] += sum(len(m.rels) for m in models)
         return dict(stats)
 
     @staticmethod
@@ -371,9 +491,10 @@ class Neo4jProjection:
     def _write(self, m: GraphModel) -> None:
         self._write_models([m])
 
-    def _write_models(self, models: list[GraphModel]) -> None:
+    def _write_models(self, models: list[GraphModel], send=None) -> None:
         """Nodes grouped by label set and relationships by type across every model: one statement
         per ``ROWS`` rows, each row carrying its graph; then each graph's ``GujiGraph`` node."""
+        send = send or self._unwind
         by_labels: dict[tuple[str, ...], list[dict]] = defaultdict(list)
         by_type: dict[str, list[dict]] = defaultdict(list)
         for m in models:
@@ -382,41 +503,30 @@ class Neo4jProjection:
             for s, t, o in m.rels:
                 by_type[t].append({"s": s, "o": o, "g": m.graph})
         for labels, rows in by_labels.items():
-            label_clause = "".join(f":`{lab}`" for lab in labels)
-            self._unwind(
-                f"UNWIND $rows AS row MERGE (n:Resource {{iri: row.iri}}) SET n{label_clause} SET n += row.props "
-                "SET n.graphs = CASE WHEN n.graphs IS NULL THEN [row.g] WHEN row.g IN n.graphs THEN n.graphs ELSE n.graphs + row.g END",
-                rows)
+            send(_MERGE_NODES.format(labels="".join(f":`{lab}`" for lab in labels)), rows)
         # nodes referenced here but typed in another graph: make sure they exist (their own graph labels them)
         for t, rows in by_type.items():
-            self._unwind(
+            send(
                 "UNWIND $rows AS row MERGE (a:Resource {iri: row.s}) ON CREATE SET a.graphs = [] "
                 "MERGE (b:Resource {iri: row.o}) ON CREATE SET b.graphs = [] "
                 f"MERGE (a)-[r:`{t}` {{graph: row.g}}]->(b)",
                 rows)
-        self._unwind(
+        send(
             "UNWIND $rows AS row MERGE (m:GujiGraph {iri: row.g}) SET m.nodes = row.nodes, m.subjects = row.subjects, "
-            "m.touched = row.touched",
-            [{"g": m.graph, "nodes": sorted(m.nodes), "subjects": sorted({s for s, _, _ in m.rels}),
-              "touched": sorted(set(m.nodes) | {x for s, _, o in m.rels for x in (s, o)})} for m in models])
+            "m.touched = row.touched", _graph_rows(models))
 
     # -- checking ----------------------------------------------------------------------------------
 
     def check(self, store: OxigraphStore, *, sample: int = 25, seed: int = 0) -> dict:
-        """Compare counts per label and relationship type, and a sample of nodes. Empty drift = in line."""
+        """Compare the projection with the store without building every graph's model (ADR 0025).
+
+        Exact: the set of projected graphs against the ``GujiGraph`` nodes; per graph, the
+        relationships and nodes Neo4j holds for it against what its ``GujiGraph`` node recorded;
+        the count of every label and relationship type, the store's side counted by SPARQL
+        aggregates inside Oxigraph. Sampled: ``sample`` graphs (seeded) are modelled from the store
+        and compared node by node (labels, properties) and relationship by relationship."""
         graphs = projected_graphs(store)
-        known = typed_nodes(store, graphs)
-        nodes: dict[str, set[str]] = defaultdict(set)
-        props: dict[str, dict] = {}
-        rels: set[tuple[str, str, str, str]] = set()
-        for g in graphs:
-            m = model_of(store, g, known)
-            for iri, labels in m.nodes.items():
-                nodes[iri] |= labels
-                props.setdefault(iri, {}).update(m.props.get(iri, {}))
-            rels |= {(s, t, o, g) for s, t, o in m.rels}
-        want_labels = Counter(lab for labels in nodes.values() for lab in labels)
-        want_rels = Counter(t for _, t, _, _ in rels)
+        want_labels, want_rels = expected_counts(store, graphs)
         got_labels = {r["label"]: r["n"] for r in self._run(
             "MATCH (n:Resource) WHERE size(n.graphs) > 0 UNWIND labels(n) AS label WITH label, count(*) AS n WHERE label <> 'Resource' RETURN label, n")}
         got_rels = {r["t"]: r["n"] for r in self._run("MATCH ()-[r]->() RETURN type(r) AS t, count(*) AS n")}
@@ -427,32 +537,76 @@ class Neo4jProjection:
         for t in sorted(set(want_rels) | set(got_rels)):
             if want_rels.get(t, 0) != got_rels.get(t, 0):
                 drift.append({"kind": "relationship", "name": t, "store": want_rels.get(t, 0), "projection": got_rels.get(t, 0)})
+        drift += self._check_graphs(graphs)
         rng = random.Random(seed)
-        picked = rng.sample(sorted(nodes), min(sample, len(nodes)))
-        found = {r["iri"]: r for r in self._run(
-            "UNWIND $iris AS iri MATCH (n:Resource {iri: iri}) RETURN n.iri AS iri, labels(n) AS labels, properties(n) AS props",
-            iris=picked)}
-        for iri in picked:
-            rec = found.get(iri)
-            if rec is None:
-                drift.append({"kind": "node", "name": iri, "store": "present", "projection": "missing"})
-                continue
-            if set(rec["labels"]) - {"Resource"} != nodes[iri]:
-                drift.append({"kind": "node-labels", "name": iri, "store": sorted(nodes[iri]), "projection": sorted(set(rec["labels"]) - {"Resource"})})
-            stored = {k: v for k, v in rec["props"].items() if k not in ("iri", "graphs")}
-            if stored != props.get(iri, {}):
-                drift.append({"kind": "node-properties", "name": iri, "store": props.get(iri, {}), "projection": stored})
+        picked = sorted(rng.sample(graphs, min(sample, len(graphs))))
+        sampled_nodes = 0
+        if picked:
+            present = set(graphs)
+            for m in self._models(store, picked, present):
+                sampled_nodes += len(m.nodes)
+                drift += self._check_model(store, m, present)
         checkpoint = self.checkpoint(store)
         last = store.last_sequence()
         if checkpoint != last:
             drift.append({"kind": "checkpoint", "name": "change log", "store": last, "projection": checkpoint})
         return {
             "in_sync": not drift,
+            "graphs": len(graphs),
             "labels": dict(sorted(want_labels.items())),
             "relationships": dict(sorted(want_rels.items())),
-            "sampled_nodes": len(picked),
+            "sampled_graphs": len(picked),
+            "sampled_nodes": sampled_nodes,
             "drift": drift,
         }
+
+    def _check_graphs(self, graphs: list[str]) -> list[dict]:
+        """Every projected graph has its ``GujiGraph`` node (and no other graph has one), and Neo4j
+        holds, per graph, exactly the nodes and relationships that node recorded."""
+        drift = []
+        marks = {r["g"]: r for r in self._run(
+            "MATCH (m:GujiGraph) RETURN m.iri AS g, size(m.nodes) AS nodes, size(m.subjects) AS subjects")}
+        for g in sorted(set(graphs) - set(marks)):
+            drift.append({"kind": "graph", "name": g, "store": "projected", "projection": "missing"})
+        for g in sorted(set(marks) - set(graphs)):
+            drift.append({"kind": "graph", "name": g, "store": "absent", "projection": "present"})
+        held = {r["g"]: r["n"] for r in self._run(
+            "MATCH (n:Resource) WHERE size(n.graphs) > 0 UNWIND n.graphs AS g RETURN g, count(*) AS n")}
+        for g in sorted(set(marks) & set(graphs)):
+            if held.get(g, 0) != marks[g]["nodes"]:
+                drift.append({"kind": "graph-nodes", "name": g, "store": marks[g]["nodes"], "projection": held.get(g, 0)})
+        return drift
+
+    def _check_model(self, store: OxigraphStore, m: GraphModel, present: set[str]) -> list[dict]:
+        """One sampled graph against Neo4j: its nodes (every label and property it gives them; all
+        of them for a node no other graph states) and exactly its relationships."""
+        drift = []
+        found = {r["iri"]: r for r in self._run(
+            "UNWIND $iris AS iri MATCH (n:Resource {iri: iri}) RETURN n.iri AS iri, labels(n) AS labels, properties(n) AS props",
+            iris=sorted(m.nodes))}
+        for iri, labels in sorted(m.nodes.items()):
+            rec = found.get(iri)
+            if rec is None or m.graph not in (rec["props"].get("graphs") or []):
+                drift.append({"kind": "node", "name": iri, "store": "present", "projection": "missing"})
+                continue
+            got = set(rec["labels"]) - {"Resource"}
+            stored = {k: v for k, v in rec["props"].items() if k not in ("iri", "graphs")}
+            want = m.props.get(iri, {})
+            if rec["props"]["graphs"] == [m.graph]:
+                ok_labels, ok_props = got == labels, stored == want
+            else:  # stated by other graphs too: this graph's part must be there
+                ok_labels, ok_props = labels <= got, all(k in stored for k in want)
+            if not ok_labels:
+                drift.append({"kind": "node-labels", "name": iri, "store": sorted(labels), "projection": sorted(got)})
+            if not ok_props:
+                drift.append({"kind": "node-properties", "name": iri, "store": want, "projection": stored})
+        got_rels = {(r["s"], r["t"], r["o"]) for r in self._run(
+            "MATCH (m:GujiGraph {iri: $g}) UNWIND m.subjects AS s MATCH (a:Resource {iri: s})-[r]->(b) WHERE r.graph = $g "
+            "RETURN a.iri AS s, type(r) AS t, b.iri AS o", g=m.graph)}
+        if got_rels != m.rels:
+            drift.append({"kind": "graph-relationships", "name": m.graph, "store": len(m.rels - got_rels),
+                          "projection": len(got_rels - m.rels)})
+        return drift
 
     def neighbourhood(self, iri: str, *, limit: int = 50) -> dict:
         rows = self._run(

@@ -4,8 +4,8 @@
 
 Builds one store (the sample texts, ``--books`` generated census records, ``--annotations``
 approvals), then for each side (``--ref``'s ``projections/neo4j.py`` loaded from git, and this
-checkout's): a rebuild (nodes+relationships/s) and the catch-up of ``--changes`` new approvals in
-the projector's steps (changes/s). The two sides alternate twice, so a busy machine slows both
+checkout's): a rebuild (nodes+relationships/s), the catch-up of ``--changes`` new approvals in
+the projector's steps (changes/s) and ``check`` (what ``guji sync --check`` runs for Neo4j). The two sides alternate twice, so a busy machine slows both
 alike. THE NEO4J AT --neo4j IS REPLACED. Prints one line per run; asserts nothing.
 """
 
@@ -72,8 +72,12 @@ def run(args, tmp: Path, here) -> int:
             p.apply(store, changes)
             n, since = n + len(changes), changes[-1].sequence
         catch_up = time.perf_counter() - t
+        t = time.perf_counter()
+        report = p.check(store)
+        check = time.perf_counter() - t
         print(f"{name:>14}: rebuild {items:,} nodes+rels in {rebuild:.1f} s = {items / rebuild:,.0f}/s; "
-              f"catch-up {n:,} changes in {catch_up:.1f} s = {n / catch_up:,.0f} changes/s", flush=True)
+              f"catch-up {n:,} changes in {catch_up:.1f} s = {n / catch_up:,.0f} changes/s; "
+              f"check {check:.1f} s ({'in sync' if report['in_sync'] else 'DRIFT'})", flush=True)
         p.close()
     return 0
 
