@@ -72,6 +72,28 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+
+def _training_split(config: SuggestConfig, rng: random.Random, limit: int | None, val_fraction: float,
+                    say: Callable[[str], None]) -> tuple[list, list]:
+    """CHisIEC's training sentences, shuffled by ``rng`` (cut to ``limit``), split into what the model
+    learns from and what chooses its epoch (never dev)."""
+    chisiec = config.chisiec_dir
+    if chisiec is None or not (chisiec / "ner_train.txt").is_file():
+        raise SuggestDataMissingError(
+            "CHisIEC training data not found; set GUJI_SHARED to the shared data folder",
+            file=str((chisiec or Path("shared/corpus/chisiec")) / "ner_train.txt"),
+        )
+    sentences = read_conll(chisiec / "ner_train.txt")
+    order = list(range(len(sentences)))
+    rng.shuffle(order)
+    if limit is not None:
+        order = order[:limit]
+    n_val = max(1, int(len(order) * val_fraction))
+    val = [sentences[i] for i in order[:n_val]]
+    train = [sentences[i] for i in order[n_val:]]
+    say(f"training sentences: {len(train)}, held out for choosing the epoch: {len(val)}")
+    return train, val
+
 def train_spacy_model(
     config: SuggestConfig,
     *,
@@ -88,27 +110,12 @@ def train_spacy_model(
     """The spaCy CNN model of ADR 0004 (before ADR 0023): kept to compare against (``bench.suggest
     --old``) and loadable by the service; :func:`train_model` builds the model in use."""
     say = progress or log.info
-    chisiec = config.chisiec_dir
-    if chisiec is None or not (chisiec / "ner_train.txt").is_file():
-        raise SuggestDataMissingError(
-            "CHisIEC training data not found; set GUJI_SHARED to the shared data folder",
-            file=str((chisiec or Path("shared/corpus/chisiec")) / "ner_train.txt"),
-        )
     cbdb = config.cbdb_dir
     out_dir = out_dir or config.model_path
     t_start = time.perf_counter()
     fix_random_seed(seed)
     rng = random.Random(seed)
-
-    sentences = read_conll(chisiec / "ner_train.txt")
-    order = list(range(len(sentences)))
-    rng.shuffle(order)
-    if limit is not None:
-        order = order[:limit]
-    n_val = max(1, int(len(order) * val_fraction))
-    val = [sentences[i] for i in order[:n_val]]
-    train = [sentences[i] for i in order[n_val:]]
-    say(f"training sentences: {len(train)}, held out for choosing the epoch: {len(val)}")
+    train, val = _training_split(config, rng, limit, val_fraction, say)
 
     parts = [train[k::folds] for k in range(folds)]
     fold_gaz = [build_gazetteer(cbdb, [s for j, p in enumerate(parts) if j != k for s in p]) for k in range(folds)]
@@ -162,11 +169,7 @@ def train_spacy_model(
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     nlp.to_disk(tmp)
-    sources = {"ner_train.txt": _sha256(chisiec / "ner_train.txt")}
-    if cbdb is not None:
-        for name in ("cbdb_entity_offices.csv", "cbdb_entity_addresses.csv", "cbdb_address_belongs_combination_pairs.csv"):
-            if (cbdb / name).is_file():
-                sources[name] = _sha256(cbdb / name)
+    sources = _sources(config.chisiec_dir, cbdb)
     report = TrainReport(
         path=str(out_dir),
         seconds=round(seconds, 1),
@@ -225,27 +228,12 @@ def train_model(
     from . import tagger as T
 
     say = progress or log.info
-    chisiec = config.chisiec_dir
-    if chisiec is None or not (chisiec / "ner_train.txt").is_file():
-        raise SuggestDataMissingError(
-            "CHisIEC training data not found; set GUJI_SHARED to the shared data folder",
-            file=str((chisiec or Path("shared/corpus/chisiec")) / "ner_train.txt"),
-        )
     cbdb = config.cbdb_dir
     out_dir = out_dir or config.model_path
     t_start = time.perf_counter()
     thinc_seed(seed)
     rng = random.Random(seed)
-
-    sentences = read_conll(chisiec / "ner_train.txt")
-    order = list(range(len(sentences)))
-    rng.shuffle(order)
-    if limit is not None:
-        order = order[:limit]
-    n_val = max(1, int(len(order) * val_fraction))
-    val = [sentences[i] for i in order[:n_val]]
-    train = [sentences[i] for i in order[n_val:]]
-    say(f"training sentences: {len(train)}, held out for choosing the epoch: {len(val)}")
+    train, val = _training_split(config, rng, limit, val_fraction, say)
 
     vectors = None
     if use_vectors:
@@ -324,7 +312,7 @@ def train_model(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seed": seed,
         "model": tagger.config,
-        "sources": _sources(chisiec, cbdb),
+        "sources": _sources(config.chisiec_dir, cbdb),
         "gazetteer_sources": tagger.gazetteer.source_counts(),
         "report": asdict(report),
     }
