@@ -169,8 +169,11 @@ def test_ctrl_c_on_guji_ingest_leaves_nothing(bag, tmp_path):
     home = tmp_path / "home"
     env = {**os.environ, "GUJI_HOME": str(home), "PYTHONPATH": str(ROOT), "GUJI_PACKAGE_BATCH_BOOKS": "1", "GUJI_PACKAGE_LOAD_BYTES": "1",
            "GUJI_ENVIRONMENT": "development"}
+    # Ctrl-C as a terminal delivers it: the child starts with SIGINT's default action even when this test
+    # runs under a shell that ignores it (a background `sh -c … &` does, and children inherit that)
     proc = subprocess.Popen([sys.executable, "-m", "api", "ingest", "--no-sync", str(bag)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     for line in proc.stderr:
         lines.append(line)
