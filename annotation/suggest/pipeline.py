@@ -201,6 +201,16 @@ def with_persons(folded: str, spans: list[tuple], taken: bytearray) -> list[tupl
     return [sp for sp in spans if sp[2] != "PER" or (sp[0], sp[1]) not in grown] + found
 
 
+def add_persons(text: str, spans: list[tuple]) -> list[tuple]:
+    """``spans`` of one line (or piece) found some other way — the tagger's, merged with the
+    patterns' — with the persons the prose shapes show in what is left (范仲淹為…，歐陽修知… : a
+    name opening a clause before its verb), as the rules path adds them."""
+    taken = bytearray(len(text))
+    for s, e, *_ in spans:
+        taken[s:e] = b"\x01" * (e - s)
+    return sorted(with_persons(fold(text), sorted(spans, key=lambda t: t[0]), taken), key=lambda t: t[0])
+
+
 def _context(text: str, start: int) -> str:
     """The clause just before ``start`` (at most 12 characters): what may name the date's regime."""
     window = text[max(0, start - 12) : start]

@@ -31,7 +31,7 @@ from .corpus import read_conll
 from .dates import ReignCalendar
 from .gazetteer import Gazetteer, build_gazetteer
 from .models import LineSuggestions, Span
-from .pipeline import SUGGESTION_SPANS, blank_pipeline, rules_spans_batch
+from .pipeline import SUGGESTION_SPANS, add_persons, blank_pipeline, rules_spans_batch
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +138,8 @@ class SuggestionService:
             for text, cuts in zip(batch, pieces):
                 spans = []
                 for a, _b in cuts:
-                    spans += [(s + a, e + a, label, source, readings)
-                              for s, e, label, source, readings in _merge(found[k], predicted[k])]
+                    merged = add_persons(flat[k], _merge(found[k], predicted[k]))  # prose shapes in the gaps
+                    spans += [(s + a, e + a, label, source, readings) for s, e, label, source, readings in merged]
                     k += 1
                 yield _rules_line(text, spans)
 

@@ -75,6 +75,21 @@ def test_training_builds_a_model_that_finds_unseen_names(made_up):
     assert {(0, 2, "PER", "model"), (3, 5, "LOC", "model"), (5, 7, "OFI", "model")} <= spans
 
 
+def test_the_prose_shapes_of_persons_fill_the_models_gaps():
+    """Model mode adds what the rules path finds by a name's place in the prose (a name opening a
+    clause before its verb: issue 14's own sentence) where the model proposed nothing; what the
+    model proposed stays, and nothing overlaps."""
+    from annotation.suggest.pipeline import add_persons
+
+    text = "范仲淹為參知政事，歐陽修知滁州"
+    model = [(0, 3, "PER", "model", None), (4, 8, "OFI", "model", None), (13, 15, "LOC", "model", None)]
+    spans = add_persons(text, model)
+    assert set(model) < set(spans) and (9, 12, "PER", "pattern", None) in spans
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # in order, no overlaps
+    taken = [(0, 3, "PER", "model", None), (9, 14, "PER", "model", None)]  # the model's own (wrong) span stays
+    assert add_persons(text, taken) == taken
+
+
 def test_service_sees_the_new_model(made_up):
     _config, _report, before = made_up
     assert before.model_changed()  # made before training: a new service would use the model
