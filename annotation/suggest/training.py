@@ -94,6 +94,7 @@ def _training_split(config: SuggestConfig, rng: random.Random, limit: int | None
     say(f"training sentences: {len(train)}, held out for choosing the epoch: {len(val)}")
     return train, val
 
+
 def train_spacy_model(
     config: SuggestConfig,
     *,
