@@ -84,7 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             context.store  # hold the store from the start, so a CLI command finds it taken and comes here
             app.state.operator_token = publish(settings, url)
+        direct = None
+        if getattr(app.state, "direct_sparql", False):  # `guji serve`: /sparql connections answered by their worker (ADR 0026)
+            from api import sparql_direct
+
+            direct = sparql_direct.start(context)
         yield
+        if direct is not None:
+            sparql_direct.stop(direct)
         if url:
             withdraw(settings)
         context.close()

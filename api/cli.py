@@ -70,6 +70,7 @@ def serve(
     host, port = host or settings.host, port or settings.port
     application = create_app(settings)
     application.state.operator_url = server_url(host, port)  # published under $GUJI_HOME/run once serving
+    application.state.direct_sparql = True  # uvicorn with api.protocol: /sparql connections can be handed over (ADR 0026)
     from api.protocol import http_protocol
 
     uvicorn.run(application, host=host, port=port, access_log=settings.access_log, http=http_protocol())

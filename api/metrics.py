@@ -32,7 +32,35 @@ class _ProjectorCollector:
         yield up
 
 
+class _DirectSparqlCollector:
+    """The direct SPARQL workers of a running server (ADR 0026), when it has them."""
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily
+
+        from api import sparql_direct
+
+        pool = sparql_direct.POOL
+        if pool is None:
+            return
+        st = pool.stats()
+        workers = GaugeMetricFamily("guji_sparql_direct_workers", "Direct SPARQL workers, by state", labels=["state"])
+        workers.add_metric(["ready"], st["ready"])
+        workers.add_metric(["serving"], st["serving"])
+        yield workers
+        for key, name, doc in [
+            ("handed", "guji_sparql_direct_connections", "Connections handed to a direct SPARQL worker"),
+            ("sent_back", "guji_sparql_direct_sent_back", "Handed connections sent back to the server (a request for another path)"),
+            ("answered", "guji_sparql_direct_answered", "Requests answered by direct SPARQL workers"),
+            ("timed_out", "guji_sparql_direct_timeouts", "Queries a direct worker ended at their time limit"),
+            ("failed_for", "guji_sparql_direct_failures", "Queries whose direct worker died otherwise (memory, a crash)"),
+            ("replaced", "guji_sparql_direct_workers_replaced", "Direct SPARQL workers started again after one ended"),
+        ]:
+            yield CounterMetricFamily(name, doc, value=st[key])
+
+
 def render(ctx) -> tuple[bytes, str]:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_ProjectorCollector(ctx))
+    registry.register(_DirectSparqlCollector())
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -56,6 +56,23 @@ def _is_json(content_type: str | None) -> bool:
     return not media or media == "application/json" or media.endswith("+json")
 
 
+def too_large(rule: BodyLimit, declared: int | None = None) -> PayloadTooLargeError:
+    """The refusal of a body over ``rule``'s limit (with its declared size when Content-Length said it)."""
+    if declared is None:
+        return PayloadTooLargeError(
+            f"the request body is larger than the limit of {rule.limit} bytes for {rule.what} ({rule.setting})", limit=rule.limit)
+    return PayloadTooLargeError(
+        f"the request body is {declared} bytes; the limit for {rule.what} is {rule.limit} bytes ({rule.setting})", limit=rule.limit)
+
+
+def declared_too_large(rule: BodyLimit, declared: str) -> None:
+    """Refuse a Content-Length that is not a number or is over ``rule``'s limit, before any body is read."""
+    if not declared.strip().isdigit():
+        raise ValidationError(f"Content-Length is not a number: {declared!r}", field="Content-Length")
+    if int(declared) > rule.limit:
+        raise too_large(rule, int(declared))
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, *, limits: list[BodyLimit], default: BodyLimit, max_json_depth: int) -> None:
         self.app = app
@@ -72,23 +89,17 @@ class BodyLimitMiddleware:
             return
         rule = self.limit_for(scope["path"])
         headers = Headers(scope=scope)
-        too_large = PayloadTooLargeError(
-            f"the request body is larger than the limit of {rule.limit} bytes for {rule.what} ({rule.setting})",
-            limit=rule.limit)
         declared = headers.get("content-length")
         if declared is not None:
-            if not declared.strip().isdigit():
-                await response_for(ValidationError(f"Content-Length is not a number: {declared!r}", field="Content-Length"))(scope, receive, send)
-                return
-            if int(declared) > rule.limit:
-                too_large.message = (f"the request body is {int(declared)} bytes; the limit for {rule.what} is "
-                                     f"{rule.limit} bytes ({rule.setting})")
-                await response_for(too_large)(scope, receive, send)
+            try:
+                declared_too_large(rule, declared)
+            except GujiError as exc:
+                await response_for(exc)(scope, receive, send)
                 return
         if rule.limit <= BUFFER_MAX:
-            await self._buffered(scope, receive, send, rule, too_large, check_depth=_is_json(headers.get("content-type")))
+            await self._buffered(scope, receive, send, rule, too_large(rule), check_depth=_is_json(headers.get("content-type")))
         else:
-            await self._streamed(scope, receive, send, rule, too_large)
+            await self._streamed(scope, receive, send, rule, too_large(rule))
 
     async def _buffered(self, scope: Scope, receive: Receive, send: Send, rule: BodyLimit,
                         too_large: GujiError, *, check_depth: bool) -> None:

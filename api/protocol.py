@@ -28,6 +28,27 @@ def http_protocol():
         return "auto"
 
     class JsonErrorsHttpToolsProtocol(HttpToolsProtocol):
+        direct_checked = False
+        initial = b""  # bytes another process read from this connection before handing it here (ADR 0026)
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            if self.initial:  # before the transport reads anything more: they come first
+                data, self.initial = self.initial, b""
+                self.data_received(data)
+
+        def data_received(self, data: bytes) -> None:
+            """A connection that opens with a /sparql request goes to a direct SPARQL worker when
+            one is idle (api.sparql_direct, ADR 0026); everything else is served here."""
+            if not self.direct_checked:
+                self.direct_checked = True
+                from api import sparql_direct
+
+                pool = sparql_direct.POOL
+                if pool is not None and sparql_direct.is_sparql_request(data) and pool.hand_off(self, data):
+                    return
+            super().data_received(data)
+
         def send_400_response(self, msg: str) -> None:
             body = json.dumps(error_body("bad_request", MESSAGE, {"server": msg}), ensure_ascii=False).encode()
             content = [STATUS_LINE[400]]

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     sparql_max_results: int = Field(default=10_000, gt=0, description="Rows (or triples) a query may return")
     sparql_allow_service: bool = Field(default=False, description="Allow SERVICE (federated) queries")
     sparql_workers: int = Field(default=4, gt=0, description="Worker processes answering SPARQL queries (idle ones cost ~50 MB each)")
+    sparql_direct_workers: int = Field(default=2, ge=0, description="Worker processes that answer a /sparql connection themselves, "
+                                       "in process (ADR 0026; `guji serve` only; 0 = every query goes through the server)")
     sparql_worker_memory_mb: int = Field(default=2048, ge=0, description="Heap limit of one SPARQL worker (0 = none)")
     sparql_per_client: int = Field(default=1, gt=0, description="Queries one client may run at the same time (429 beyond); keep it below sparql_workers")
     sparql_max_query_bytes: int = Field(default=64 * 1024, gt=0, description="Longest query text accepted (413 beyond)")

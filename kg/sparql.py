@@ -64,7 +64,9 @@ _UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", 
 _FORM_WORDS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 # strings, IRIs and comments are blanked before looking for keywords, so a literal "SERVICE" is harmless
 _LEXICAL = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
-_WORD = re.compile(r"[A-Za-z]+")
+_WORD = re.compile(r"[A-Za-z]+")  # a word: a maximal run of ASCII letters
+_MAYBE_SERVICE = re.compile(r"service", re.I | re.A)
+_KEYWORDS = _FORM_WORDS | _UPDATE_WORDS
 _SYNTAX_AT = re.compile(r"error at (\d+):(\d+)")
 
 
@@ -84,19 +86,15 @@ _OPEN, _CLOSE = "{([", "})]"
 _NOT_BRACKET = re.compile(r"[^{}()\[\]]+")
 
 
-def _blanked(m: re.Match) -> str:
-    return " " * len(m.group(0))
-
-
 def check_limits(text: str, *, max_bytes: int = MAX_QUERY_BYTES, max_depth: int = MAX_QUERY_DEPTH) -> str:
     """Size and nesting of a query, checked before any parser sees it (a query of 3,000 nested
     ``{`` overflowed the parser's stack and killed the process). Returns the text with strings,
-    IRIs and comments blanked, for the keyword checks that follow."""
+    IRIs and comments replaced by a space each, for the keyword checks that follow."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise QueryTooLongError(
             f"the query is {size} bytes; this endpoint accepts at most {max_bytes} bytes", limit=max_bytes, size=size)
-    blank = _LEXICAL.sub(_blanked, text)
+    blank = _LEXICAL.sub(" ", text)  # one space each (no Python call per token): only the order of what is left matters
     depth = deepest = 0
     for ch in _NOT_BRACKET.sub("", blank):  # the brackets alone, in order (a Python loop over every character cost ~20 µs)
         if ch in _OPEN:
@@ -132,14 +130,17 @@ def classify_query(text: str, *, allow_service: bool = False, max_bytes: int = M
     updates and (unless allowed) SERVICE. The query is parsed only inside a worker, under the
     time and memory limits, where a syntax error comes back with its line and column."""
     blank = check_limits(text, max_bytes=max_bytes, max_depth=max_depth)
-    words = [w.upper() for w in _WORD.findall(blank)]
-    form = next((w for w in words if w in _FORM_WORDS or w in _UPDATE_WORDS), None)
+    form = None
+    for word in _WORD.finditer(blank):  # the first word that is a form or an update (it comes early: after the prologue)
+        if (w := word.group().upper()) in _KEYWORDS:
+            form = w
+            break
     if form in _UPDATE_WORDS:
         raise QueryRefusedError(
             f"SPARQL Update ({form}) is not allowed: this endpoint is read-only",
             operation=form,
         )
-    uses_service = "SERVICE" in words
+    uses_service = _MAYBE_SERVICE.search(blank) is not None and any(w.upper() == "SERVICE" for w in _WORD.findall(blank))
     if uses_service and not allow_service:
         raise QueryRefusedError(
             "SERVICE (federated query) is disabled on this endpoint; an operator can enable it with GUJI_SPARQL_ALLOW_SERVICE=true",
@@ -380,26 +381,121 @@ class _Worker:
         self.conn.close()
 
 
+class LocalClients:
+    """Queries running per client, in this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[str, int] = {}
+
+    def enter(self, client: str, per_client: int) -> int | None:
+        """Count one more query of ``client``; or, at ``per_client`` already, the number running (nothing counted)."""
+        with self._lock:
+            running = self._running.get(client, 0)
+            if running >= per_client:
+                return running
+            self._running[client] = running + 1
+            return None
+
+    def leave(self, client: str) -> None:
+        with self._lock:
+            n = self._running.get(client, 1) - 1
+            if n <= 0:
+                self._running.pop(client, None)
+            else:
+                self._running[client] = n
+
+
+class SharedClients:
+    """Queries running per client, shared by processes (the server and its direct SPARQL workers,
+    ADR 0026): a small open-addressing table in shared memory, keyed by a stable 64-bit digest of
+    the client. Only running queries hold an entry, so the table never fills (``size`` is far above
+    the number of query processes)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        ctx = mp.get_context("spawn")
+        self.size = size
+        self._keys = ctx.RawArray("q", size)
+        self._counts = ctx.RawArray("i", size)
+        self._lock = ctx.Lock()
+
+    @staticmethod
+    def key(client: str) -> int:
+        import hashlib
+
+        return int.from_bytes(hashlib.blake2b(client.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                              "little", signed=True) or 1  # 0 marks a free entry
+
+    def _find(self, key: int, *, insert: bool) -> int | None:
+        """The entry of ``key``; else the free entry where it would go (``insert``) or None. Linear
+        probing with chains kept whole on removal: the first free entry ends the search."""
+        i = key % self.size
+        for _ in range(self.size):
+            k = self._keys[i]
+            if k == key:
+                return i
+            if k == 0:
+                return i if insert else None
+            i = (i + 1) % self.size
+        return None
+
+    def enter(self, client: str, per_client: int) -> int | None:
+        return self.enter_key(self.key(client), per_client)
+
+    def enter_key(self, key: int, per_client: int) -> int | None:
+        with self._lock:
+            i = self._find(key, insert=True)
+            if i is None:  # never: only running queries hold entries
+                raise QueryBusyError("the endpoint is busy; retry later", retry_after=1)
+            running = self._counts[i] if self._keys[i] == key else 0
+            if running >= per_client:
+                return running
+            self._keys[i], self._counts[i] = key, running + 1
+            return None
+
+    def leave(self, client: str) -> None:
+        self.leave_key(self.key(client))
+
+    def leave_key(self, key: int) -> None:
+        with self._lock:
+            i = self._find(key, insert=False)
+            if i is None or self._keys[i] != key:
+                return
+            self._counts[i] -= 1
+            if self._counts[i] <= 0:
+                self._counts[i] = 0
+                # keep probe chains whole: a freed entry in the middle of a chain is marked by rehashing the chain
+                self._keys[i] = 0
+                j = (i + 1) % self.size
+                while self._keys[j] != 0:
+                    k, n = self._keys[j], self._counts[j]
+                    self._keys[j], self._counts[j] = 0, 0
+                    m = self._find(k, insert=True)
+                    self._keys[m], self._counts[m] = k, n
+                    j = (j + 1) % self.size
+
+
+def busy(running: int, limit: float) -> QueryBusyError:
+    return QueryBusyError(
+        f"you already have {running} quer{'y' if running == 1 else 'ies'} running; wait for it before sending another",
+        retry_after=max(1, int(limit // 2)))
+
+
 class Admission:
     """At most ``slots`` queries at a time, at most ``per_client`` of one client (the local workers and a remote server alike)."""
 
-    def __init__(self, slots: int, per_client: int, queue_wait: float) -> None:
+    def __init__(self, slots: int, per_client: int, queue_wait: float, clients: "LocalClients | SharedClients | None" = None) -> None:
         self.per_client, self.queue_wait = per_client, queue_wait
         self._slots = threading.Semaphore(slots)
-        self._lock = threading.Lock()
-        self._clients: dict[str, int] = {}
+        self.clients = clients or LocalClients()
 
     def enter(self, client: str | None, limit: float, *, wait: bool = True) -> bool:
         """Take a slot for ``client``. With ``wait=False`` only a slot free right now is taken:
         False (and nothing held) when none is, so an event loop can wait for one off-loop."""
         if client is not None:
-            with self._lock:
-                running = self._clients.get(client, 0)
-                if running >= self.per_client:
-                    raise QueryBusyError(
-                        f"you already have {running} quer{'y' if running == 1 else 'ies'} running; wait for it before sending another",
-                        retry_after=max(1, int(limit // 2)))
-                self._clients[client] = running + 1
+            running = self.clients.enter(client, self.per_client)
+            if running is not None:
+                raise busy(running, limit)
         if not wait:
             if self._slots.acquire(blocking=False):
                 return True
@@ -417,14 +513,8 @@ class Admission:
         self._leave_client(client)
 
     def _leave_client(self, client: str | None) -> None:
-        if client is None:
-            return
-        with self._lock:
-            n = self._clients.get(client, 1) - 1
-            if n <= 0:
-                self._clients.pop(client, None)
-            else:
-                self._clients[client] = n
+        if client is not None:
+            self.clients.leave(client)
 
 
 def file_stamp(path: str | None) -> tuple | None:
@@ -536,6 +626,13 @@ class QueryRunner:
         self._admission = Admission(workers, per_client, queue_wait)
         self.cache = ResultCache(self.generation, cache_bytes)
 
+    def options(self) -> dict:
+        """What another process needs to build a runner with the same dataset and limits."""
+        return dict(timeout=self.timeout, max_results=self.max_results, allow_service=self.allow_service,
+                    union_default_graph=self.union_default_graph, generation=self.generation, memory_mb=self.memory_mb,
+                    per_client=self.per_client, queue_wait=self.queue_wait, max_query_bytes=self.max_query_bytes,
+                    max_query_depth=self.max_query_depth, base_iri=self.base_iri, cache_bytes=self.cache.max_bytes)
+
     def warm(self) -> None:
         """Start the workers now rather than on the first queries."""
         with self._lock:
@@ -557,6 +654,10 @@ class QueryRunner:
     def _give_back(self, w: _Worker) -> None:
         with self._lock:
             self._idle.append(w)
+
+    def share_clients(self, clients: "SharedClients") -> None:
+        """Count per-client queries in ``clients``, which other processes count in too (ADR 0026)."""
+        self._admission.clients = clients
 
     def inspect(self, text: str) -> QueryInfo:
         return inspect_query(text, allow_service=self.allow_service, max_bytes=self.max_query_bytes,
@@ -684,6 +785,57 @@ class QueryRunner:
                 if w.process.is_alive():
                     w.kill()
             self._idle.clear()
+
+
+class InProcessRunner(QueryRunner):
+    """A :class:`QueryRunner` that evaluates in this process: for a process that is itself a query
+    worker (the direct SPARQL workers of ADR 0026), one query at a time. The same checks, formats,
+    cache and errors; the time limit is ``guard``'s business (``arm(limit, client_key)`` before the
+    engine runs, ``disarm()`` after): it must stop the query for real, which only ending the
+    process does, so ``guard`` ends it past the limit. Per-client limits count in ``clients``
+    (shared with the server's other query processes)."""
+
+    def __init__(self, store_path: Path | str, *, guard, clients: "SharedClients", **kwargs) -> None:
+        kwargs["workers"] = 1
+        super().__init__(store_path, **kwargs)
+        self.guard = guard
+        self.clients = clients
+        self._handle = _ReadOnlyStore(self.store_path, self.generation)
+
+    def warm(self) -> None:
+        self._handle.get()
+
+    def run(self, text: str, fmt: ResultFormat | None = None, *, default_graph: list[str] | None = None,
+            named_graphs: list[str] | None = None, timeout: float | None = None,
+            client: str | None = None, base_iri: str | None = None) -> tuple[bytes, ResultFormat, QueryInfo]:
+        info, fmt, limit, job, key, stamp, hit = self._prepare(text, fmt, default_graph, named_graphs, timeout, base_iri)
+        if hit is not None:
+            return hit, fmt, info
+        key = 0 if client is None else SharedClients.key(client)
+        if key:
+            running = self.clients.enter_key(key, self.per_client)
+            if running is not None:
+                raise busy(running, limit)
+        try:
+            self.guard.arm(limit, key)
+            try:
+                payload = _execute_read_only(self._handle, job[0], fmt, *job[2:])
+            except MemoryError:
+                raise QueryFailedError("the query needed more memory than a query may use; narrow it") from None
+            finally:
+                self.guard.disarm()
+        finally:
+            if key:
+                self.clients.leave_key(key)
+        self.cache.put(key, stamp, payload)
+        return payload, fmt, info
+
+    async def run_async(self, text: str, fmt: ResultFormat | None = None, **kwargs) -> tuple[bytes, ResultFormat, QueryInfo]:
+        """``run`` itself: this process does nothing else while a query runs (that is its point)."""
+        return self.run(text, fmt, **kwargs)
+
+    def close(self) -> None:
+        self._handle = _ReadOnlyStore(self.store_path, self.generation)
 
 
 def public_dataset(graphs: list[str], default_graph_uris: list[str] | None = None,

@@ -67,7 +67,8 @@ def service_iri(ctx) -> str:
     return ctx.settings.base_url + "sparql"
 
 
-async def _run(ctx, query: str | None, params: dict[str, list[str]], accept: str | None, client: str | None = None) -> Response:
+async def _run(ctx, query: str | None, params: dict[str, list[str]], accept: str | None,
+               client: str | None = None) -> tuple[bytes, str]:
     if not query:
         raise QuerySyntaxError("missing the 'query' parameter (SPARQL 1.1 Protocol)")
     runner = ctx.sparql
@@ -80,12 +81,11 @@ async def _run(ctx, query: str | None, params: dict[str, list[str]], accept: str
         payload, used, _ = await run_async(query, fmt, **kwargs)
     else:  # a remote engine: a blocking HTTP exchange, in a thread
         payload, used, _ = await run_in_threadpool(lambda: runner.run(query, fmt, **kwargs))
-    media = used.value + ("; charset=utf-8" if used in (ResultFormat.CSV, ResultFormat.TSV, ResultFormat.TURTLE, ResultFormat.NTRIPLES) else "")
-    return Response(payload, media_type=media, headers={"Vary": "Accept", "Cache-Control": "public, max-age=60"})
+    return payload, used.value + ("; charset=utf-8" if used in _TEXT_FORMATS else "")
 
 
-def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
+_TEXT_FORMATS = (ResultFormat.CSV, ResultFormat.TSV, ResultFormat.TURTLE, ResultFormat.NTRIPLES)
+ANSWER_HEADERS = {"Vary": "Accept", "Cache-Control": "public, max-age=60"}
 
 
 def _parse(text: str, where: str) -> dict[str, list[str]]:
@@ -96,10 +96,10 @@ def _parse(text: str, where: str) -> dict[str, list[str]]:
         raise QuerySyntaxError(f"the {where} is not valid UTF-8 once percent-decoded (byte {exc.start})") from None
 
 
-def _query_string(request: Request) -> str:
+def _query_string(raw: bytes) -> str:
     """The URL's query part as text (what ``request.url.query`` gives, without building the whole URL)."""
     try:
-        return request.scope.get("query_string", b"").decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise QuerySyntaxError(f"the URL query string is not valid UTF-8 (byte {exc.start})") from None
 
@@ -111,18 +111,9 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-@router.get("/sparql", summary="SPARQL query (GET)", description=_DOC, response_class=Response,
-            responses={200: {"content": {f.value: {} for f in ResultFormat}}})
-async def sparql_get(request: Request, ctx: ContextDep) -> Response:
-    params = _parse(_query_string(request), "URL query string")
-    if "update" in params:
-        raise QueryRefusedError(_UPDATE_REFUSED)
-    return await _run(ctx, _single(params, "query"), params, request.headers.get("accept"), _client(request))
-
-
-def _media_type(request: Request) -> tuple[str, str | None]:
+def _media_type(content_type: str | None) -> tuple[str, str | None]:
     """The body's media type and its charset parameter (None when not given)."""
-    ctype, _, rest = (request.headers.get("content-type") or "").partition(";")
+    ctype, _, rest = (content_type or "").partition(";")
     charset = None
     for param in rest.split(";"):
         name, _, value = param.partition("=")
@@ -131,11 +122,17 @@ def _media_type(request: Request) -> tuple[str, str | None]:
     return ctype.strip().lower(), charset
 
 
-@router.post("/sparql", summary="SPARQL query (POST form or application/sparql-query)", description=_DOC,
-             response_class=Response, responses={200: {"content": {f.value: {} for f in ResultFormat}}})
-async def sparql_post(request: Request, ctx: ContextDep) -> Response:
-    ctype, charset = _media_type(request)
-    params = _parse(_query_string(request), "URL query string")
+async def answer(ctx, method: str, query_string: bytes, *, accept: str | None, content_type: str | None = None,
+                 body: bytes = b"", client: str | None = None) -> tuple[bytes, str]:
+    """One SPARQL 1.1 Protocol query request → (payload, media type), or a typed error / HTTPException.
+    Framework-free: the routes below and :class:`SparqlFastPath` (in the server and in a direct
+    worker, ADR 0026) both answer through it."""
+    params = _parse(_query_string(query_string), "URL query string")
+    if method == "GET":
+        if "update" in params:
+            raise QueryRefusedError(_UPDATE_REFUSED)
+        return await _run(ctx, _single(params, "query"), params, accept, client)
+    ctype, charset = _media_type(content_type)
     if ctype == "application/sparql-update" or "update" in params:
         raise QueryRefusedError(_UPDATE_REFUSED)
     if "query" in params:  # a POST carries its query in the body only; which of two would we run?
@@ -145,7 +142,6 @@ async def sparql_post(request: Request, ctx: ContextDep) -> Response:
                                  "application/x-www-form-urlencoded (SPARQL 1.1 Protocol)")
     if charset not in (None, "utf-8", "utf8"):
         raise HTTPException(415, f"unsupported charset {charset}: the SPARQL 1.1 Protocol takes UTF-8 only")
-    body = await request.body()
     if ctype == "application/sparql-query":
         try:
             query = body.decode("utf-8")
@@ -162,18 +158,45 @@ async def sparql_post(request: Request, ctx: ContextDep) -> Response:
         for k, v in form.items():
             params.setdefault(k, []).extend(v)
         query = _single(form, "query")
-    return await _run(ctx, query, params, request.headers.get("accept"), _client(request))
+    return await _run(ctx, query, params, accept, client)
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@router.get("/sparql", summary="SPARQL query (GET)", description=_DOC, response_class=Response,
+            responses={200: {"content": {f.value: {} for f in ResultFormat}}})
+async def sparql_get(request: Request, ctx: ContextDep) -> Response:
+    payload, media = await answer(ctx, "GET", request.scope.get("query_string", b""), accept=request.headers.get("accept"),
+                                  client=_client(request))
+    return Response(payload, media_type=media, headers=ANSWER_HEADERS)
+
+
+@router.post("/sparql", summary="SPARQL query (POST form or application/sparql-query)", description=_DOC,
+             response_class=Response, responses={200: {"content": {f.value: {} for f in ResultFormat}}})
+async def sparql_post(request: Request, ctx: ContextDep) -> Response:
+    payload, media = await answer(ctx, "POST", request.scope.get("query_string", b""), accept=request.headers.get("accept"),
+                                  content_type=request.headers.get("content-type"), body=await request.body(),
+                                  client=_client(request))
+    return Response(payload, media_type=media, headers=ANSWER_HEADERS)
 
 
 class SparqlFastPath:
-    """``GET``/``POST /sparql`` answered just inside the body-limit and security-header layers, below
-    FastAPI's router and dependency solving: the same handlers as the routes above (which document
-    the endpoint in OpenAPI and answer it when this layer is not installed), with the errors mapped
-    to the same JSON shape here, because FastAPI's exception layer is not on this path. A light
-    query's own cost is ~0.2 ms; the router around it cost more than that (docs/sparql-benchmark.md)."""
+    """``GET``/``POST /sparql`` answered on the raw ASGI messages, below FastAPI's router, request
+    and response objects: the same :func:`answer` as the routes above (which document the endpoint
+    in OpenAPI and answer it when this layer is not installed), with the errors mapped to the same
+    JSON shape here, because FastAPI's exception layer is not on this path. A light query's own
+    cost is ~0.1 ms; the layers around it cost more than that (docs/sparql-benchmark.md).
 
-    def __init__(self, app, *, context) -> None:
-        self.app, self.context = app, context
+    In the server, the body limit and the security headers are the middleware's around it; a
+    direct worker (ADR 0026) has no other layer and passes ``body_limit`` and ``headers`` to get
+    the same refusals and headers from here."""
+
+    def __init__(self, app, *, context, body_limit=None, headers: dict[str, str] | None = None) -> None:
+        self.app, self.context, self.body_limit = app, context, body_limit
+        self.extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+        self.answer_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in ANSWER_HEADERS.items()]
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"] != "/sparql" or scope["method"] not in ("GET", "POST"):
@@ -182,12 +205,54 @@ class SparqlFastPath:
         from kg.errors import GujiError
         from starlette.exceptions import HTTPException as StarletteHTTPException
 
-        request = Request(scope, receive)
+        accept = content_type = length = None
+        for name, value in scope["headers"]:  # the first of each, as Request.headers.get gives
+            if name == b"accept":
+                accept = value.decode("latin-1") if accept is None else accept
+            elif name == b"content-type":
+                content_type = value.decode("latin-1") if content_type is None else content_type
+            elif name == b"content-length":
+                length = value.decode("latin-1") if length is None else length
         try:
-            handler = sparql_get if scope["method"] == "GET" else sparql_post
-            response = await handler(request, self.context)
+            body = await self._body(receive, length) if scope["method"] == "POST" else b""
+            if body is None:  # the client went away
+                return
+            client = scope.get("client")
+            payload, media = await answer(self.context, scope["method"], scope.get("query_string", b""), accept=accept,
+                                          content_type=content_type, body=body, client=client[0] if client else None)
         except GujiError as exc:
-            response = response_for(exc)
+            return await self._error(response_for(exc), scope, receive, send)
         except StarletteHTTPException as exc:
-            response = http_response(exc)
+            return await self._error(http_response(exc), scope, receive, send)
+        headers = [(b"content-length", str(len(payload)).encode("ascii")), (b"content-type", media.encode("latin-1")),
+                   *self.answer_headers, *self.extra]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _body(self, receive, declared: str | None) -> bytes | None:
+        rule = self.body_limit
+        if rule is not None and declared is not None:
+            from api.middleware import declared_too_large
+
+            declared_too_large(rule, declared)  # raises the middleware's own refusals
+        chunks = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if rule is not None and size > rule.limit:
+                from api.middleware import too_large
+
+                raise too_large(rule)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _error(self, response, scope, receive, send) -> None:
+        if self.extra:
+            present = {k for k, _ in response.raw_headers}
+            response.raw_headers.extend((k, v) for k, v in self.extra if k not in present)
         await response(scope, receive, send)

@@ -28,6 +28,7 @@ from api.app import create_app
 from api.routes.sparql import service_iri
 from api.settings import Settings
 from kg.store import OxigraphStore
+from tests._live import LiveServer
 
 SUITE = Path(__file__).resolve().parents[1] / "fixtures" / "w3c-sparql-protocol"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -161,9 +162,11 @@ def test_every_query_test_has_an_expectation():
         assert len(EXPECTED[t.name].statuses) == len(t.requests), t.name
 
 
-@pytest.fixture(scope="module")
-def w3c_client(tmp_path_factory):
-    """A GUJI_HOME whose store holds every graph the manifest's tests name, and a client over it."""
+@pytest.fixture(scope="module", params=["in-process", "live server"])
+def w3c_client(request, tmp_path_factory):
+    """A GUJI_HOME whose store holds every graph the manifest's tests name, and a client over it:
+    the app in process, or a real ``guji serve`` where every request opens its own connection, so
+    each is answered by a direct SPARQL worker (ADR 0026) — the same suite for both paths."""
     home = tmp_path_factory.mktemp("w3c-home")
     store = OxigraphStore(home / "oxigraph")
     graphs = {iri: path for t in TESTS for iri, path in t.graphs.items()}
@@ -171,12 +174,31 @@ def w3c_client(tmp_path_factory):
         triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)]
         store.replace_graph(iri, triples, agent="w3c-protocol-tests")
     store.close()
-    settings = Settings(home=home, environment="test", sparql_timeout=5, sparql_workers=1)
-    with TestClient(create_app(settings)) as c:
-        yield c
+    if request.param == "in-process":
+        settings = Settings(home=home, environment="test", sparql_timeout=5, sparql_workers=1)
+        with TestClient(create_app(settings)) as c:
+            c.service_iri = service_iri(c.app.state.context)
+            yield c
+        return
+    server = LiveServer(home, GUJI_SPARQL_TIMEOUT="5", GUJI_SPARQL_WORKERS="1")
+    try:
+        with server.fresh(timeout=30) as c:
+            c.service_iri = server.base + "/sparql"
+            before = server.metric("guji_sparql_direct_answered_total")
+            yield c
+            # the suite's requests were answered by the direct workers (all but a few that found both busy)
+            assert server.metric("guji_sparql_direct_answered_total") - before >= 0.9 * _requests_sent(c)
+    finally:
+        server.stop()
+
+
+def _requests_sent(client) -> int:
+    return getattr(client, "sparql_requests", 0)
 
 
 def send(client: TestClient, r: Request):
+    if r.path.startswith("/sparql"):
+        client.sparql_requests = getattr(client, "sparql_requests", 0) + 1
     return client.request(r.method, r.path, headers=r.headers, content=r.body, follow_redirects=False)
 
 
@@ -215,7 +237,7 @@ def test_construct_resolves_relative_iris_against_the_service(w3c_client):
     (r,) = next(t for t in TESTS if t.name == "query_content_type_construct").requests
     response = send(w3c_client, r)
     triples = list(ox.parse(response.content, format=ox.RdfFormat.TURTLE))
-    here = service_iri(w3c_client.app.state.context).rsplit("/", 1)[0]  # <s> beside .../sparql
+    here = w3c_client.service_iri.rsplit("/", 1)[0]  # <s> beside .../sparql
     one = ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
     assert [(t.subject, t.predicate, t.object) for t in triples] == [(ox.NamedNode(here + "/s"), ox.NamedNode(here + "/p"), one)]
 
