@@ -131,3 +131,121 @@ def test_a_valid_package_gets_one_pyramid_per_service_image(tmp_path):
 
     levels = pyvips.Image.new_from_file(str(tifs[0])).get("n-pages")
     assert levels >= 3
+
+
+def _outcome(path: Path, fast: bool):
+    try:
+        info = inspect(path, "image/png", fast_png=fast)
+    except InvalidImageError as exc:  # libvips's own detail after the colon varies from run to run
+        # for one file ("unable to call avg" / "pngload: load error"): the message up to it is compared
+        return ("refused", exc.reason, exc.message_zh.split("：")[0], exc.message_en.split(": ")[0])
+    return ("accepted", info.width, info.height, info.bands, info.loader)
+
+
+def _pngs() -> dict[str, bytes]:
+    import pyvips
+
+    page = pyvips.Image.new_from_file(str(PAGE)).crop(0, 0, 97, 61)
+    grey = page.colourspace("b-w")
+    return {
+        "rgb": page.pngsave_buffer(),
+        "interlaced": page.pngsave_buffer(interlace=True),
+        "palette": page.pngsave_buffer(palette=True),
+        "grey16": grey.cast("ushort").pngsave_buffer(bitdepth=16),
+        "grey1": (grey > 128).pngsave_buffer(bitdepth=1),
+        "rgba": page.bandjoin(255).pngsave_buffer(),
+        "sample": PAGE.read_bytes(),
+    }
+
+
+def test_a_png_is_not_decoded_when_whole_and_every_broken_one_gets_the_decoders_own_error(tmp_path):
+    """The PNG check (images.check.png_intact) decides exactly as the full libvips decode: seeded
+    random truncations, flipped bytes, cut and appended bytes of PNGs of every colour type, depth
+    and interlacing give the same outcome (accepted with the same info, or refused with the same
+    reason and message) with and without it; and the whole ones pass it, so they are not decoded."""
+    import random
+
+    from images.check import png_intact
+
+    rng = random.Random(20261205)
+    cases = 0
+    for name, data in _pngs().items():
+        whole = tmp_path / f"{name}.png"
+        whole.write_bytes(data)
+        assert png_intact(whole), name
+        assert _outcome(whole, True) == _outcome(whole, False)
+        for i in range(40 if name != "sample" else 12):
+            b = bytearray(data)
+            kind = i % 5
+            if kind == 0:
+                b = b[: rng.randrange(8, len(b))]
+            elif kind == 1:
+                for _ in range(rng.randrange(1, 4)):
+                    b[rng.randrange(8, len(b))] ^= 1 << rng.randrange(8)
+            elif kind == 2:
+                at = rng.randrange(8, len(b))
+                del b[at: at + rng.randrange(1, 50)]
+            elif kind == 3:
+                b += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 20)))
+            else:  # inside the pixel data, where a decoder finds it only by decoding
+                idat = data.index(b"IDAT")
+                b[idat + 4 + rng.randrange(int.from_bytes(data[idat - 4: idat], "big"))] ^= 0xFF
+            path = tmp_path / f"{name}-{i}.png"
+            path.write_bytes(bytes(b))
+            assert _outcome(path, True) == _outcome(path, False), (name, i, kind)
+            cases += 1
+    assert cases > 200
+
+
+def test_a_png_doubt_falls_back_to_the_decoder(tmp_path):
+    """What png_intact does not vouch for is decoded: a truncated PNG, one with a flipped pixel-data
+    byte whose CRC was made to match (only the zlib stream shows it), one with data after IEND."""
+    import struct
+    import zlib
+
+    from images.check import png_intact
+
+    data = PAGE.read_bytes()
+    (tmp_path / "half.png").write_bytes(data[: len(data) // 2])
+    assert not png_intact(tmp_path / "half.png")
+    at = data.index(b"IDAT")
+    length = struct.unpack(">I", data[at - 4: at])[0]
+    body = bytearray(data[at + 4: at + 4 + length])
+    body[len(body) // 2] ^= 0x55
+    forged = data[:at + 4] + bytes(body) + struct.pack(">I", zlib.crc32(b"IDAT" + bytes(body))) + data[at + 8 + length:]
+    (tmp_path / "forged.png").write_bytes(forged)
+    assert not png_intact(tmp_path / "forged.png")
+    assert reason(tmp_path / "forged.png") == "corrupt_image"
+    (tmp_path / "trailing.png").write_bytes(data + b"junk")
+    assert not png_intact(tmp_path / "trailing.png")
+    assert inspect(tmp_path / "trailing.png", "image/png").width == 700  # libvips, as before, reads what it needs
+
+
+def _rebuilt_png(width: int, rows: list[bytes]) -> bytes:
+    """An 8-bit greyscale PNG whose IDAT is exactly ``rows`` (filter byte + pixels), with valid
+    CRCs and a valid zlib stream: only the rows themselves can be wrong."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, 4, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("rows, intact", [
+    ([b"\x00" + bytes(6)] * 4, True),
+    ([b"\x00" + bytes(6)] * 3 + [b"\x07" + bytes(6)], False),  # a filter type that does not exist
+    ([b"\x00" + bytes(6)] * 3, False),  # a row short: a well-formed stream with too little data
+    ([b"\x00" + bytes(6)] * 5, False),  # a row too many
+])
+def test_the_png_check_reads_the_rows_not_only_the_checksums(tmp_path, rows, intact):
+    from images.check import png_intact
+
+    path = tmp_path / "rows.png"
+    path.write_bytes(_rebuilt_png(6, rows))
+    assert png_intact(path) is intact
+    assert _outcome(path, True) == _outcome(path, False)
+    if intact:
+        assert _outcome(path, True)[0] == "accepted"
