@@ -408,10 +408,16 @@ def worker_main(ctrl: socket.socket, spec: dict, state, clients: SharedClients) 
                 await loop.connect_accepted_socket(protocol, sock)
             except OSError:
                 sock.close()
-                ctrl.send(IDLE)
+                try:
+                    ctrl.send(IDLE)
+                except OSError:
+                    pass
 
         loop.add_reader(ctrl.fileno(), on_ctrl)
-        ctrl.send(READY)
+        try:
+            ctrl.send(READY)
+        except OSError:  # the server closed its pool while this worker started: nothing to serve
+            return
         await stopped
 
     try:

@@ -811,13 +811,13 @@ class InProcessRunner(QueryRunner):
         info, fmt, limit, job, key, stamp, hit = self._prepare(text, fmt, default_graph, named_graphs, timeout, base_iri)
         if hit is not None:
             return hit, fmt, info
-        key = 0 if client is None else SharedClients.key(client)
-        if key:
-            running = self.clients.enter_key(key, self.per_client)
+        ckey = 0 if client is None else SharedClients.key(client)
+        if ckey:
+            running = self.clients.enter_key(ckey, self.per_client)
             if running is not None:
                 raise busy(running, limit)
         try:
-            self.guard.arm(limit, key)
+            self.guard.arm(limit, ckey)
             try:
                 payload = _execute_read_only(self._handle, job[0], fmt, *job[2:])
             except MemoryError:
@@ -825,8 +825,8 @@ class InProcessRunner(QueryRunner):
             finally:
                 self.guard.disarm()
         finally:
-            if key:
-                self.clients.leave_key(key)
+            if ckey:
+                self.clients.leave_key(ckey)
         self.cache.put(key, stamp, payload)
         return payload, fmt, info
 

@@ -60,6 +60,15 @@ class LiveServer:
         assert m, f"{name} not in /metrics"
         return float(m.group(1))
 
+    def wait_direct_ready(self, n: int = 2, timeout: float = 60) -> None:
+        """Until ``n`` direct SPARQL workers are ready (they start after the server answers)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if f'guji_sparql_direct_workers{{state="ready"}} {float(n)}' in httpx.get(self.base + "/metrics", timeout=10).text:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{n} direct SPARQL workers were not ready in {timeout} s")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)

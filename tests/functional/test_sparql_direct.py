@@ -27,14 +27,8 @@ def live(tmp_path_factory):
     assert "Traceback" not in server.log(), server.log()[-3000:]
 
 
-def _wait_ready(live: LiveServer, n: int = 2, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = httpx.get(live.base + "/metrics").text
-        if f'guji_sparql_direct_workers{{state="ready"}} {float(n)}' in text:
-            return
-        time.sleep(0.2)
-    raise AssertionError("direct workers not ready")
+def _wait_ready(live: LiveServer) -> None:
+    live.wait_direct_ready(2)
 
 
 def test_a_connection_opening_with_sparql_is_answered_by_a_direct_worker(live):
@@ -125,7 +119,7 @@ def _children(pid: int) -> list[int]:
 
 
 def test_a_worker_killed_mid_query_still_answers_its_client_in_json(live):
-    """A real failure (SIGKILL to every worker process while the query runs), not a mock."""
+    """A real failure (SIGKILL to every query process while the query runs), not a mock."""
     _wait_ready(live)
     failures = live.metric("guji_sparql_direct_failures_total")
     result: list[httpx.Response] = []
@@ -139,7 +133,8 @@ def test_a_worker_killed_mid_query_still_answers_its_client_in_json(live):
     time.sleep(0.8)
     for pid in _children(live.proc.pid):
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            if b"multiprocessing" in f.read():
+            cmdline = f.read()
+            if b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:  # the query processes
                 os.kill(pid, signal.SIGKILL)
     t.join()
     (r,) = result
