@@ -89,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from api import sparql_direct
 
             direct = sparql_direct.start(context)
+            if direct is not None:  # serve only once they are up: a client's first connection is the one it keeps
+                await direct.wait_ready()
         yield
         if direct is not None:
             sparql_direct.stop(direct)

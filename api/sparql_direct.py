@@ -131,6 +131,13 @@ class DirectPool:
         for _ in range(self.size):
             self._spawn()
 
+    async def wait_ready(self, timeout: float = 60) -> bool:
+        """Until every worker has opened the dataset (so the first connections already go direct)."""
+        deadline = time.monotonic() + timeout
+        while not all(w.ready for w in self.workers) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return all(w.ready for w in self.workers)
+
     def _spawn(self) -> None:
         w = _Worker(self)
         self.workers.append(w)
