@@ -123,6 +123,7 @@ class DirectPool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._protocol: tuple | None = None  # how to build the server's own protocol for a connection sent back
         self.handed = self.sent_back = self.replaced = self.failed_for = self.timed_out = 0
+        self._answered_by_gone = 0  # requests answered by workers that have ended since
         self.closed = False
 
     # lifecycle
@@ -170,7 +171,6 @@ class DirectPool:
                 "sent_back": self.sent_back, "answered": sum(w.state[ANSWERED] for w in self.workers) + self._answered_by_gone,
                 "replaced": self.replaced, "failed_for": self.failed_for, "timed_out": self.timed_out}
 
-    _answered_by_gone = 0
 
     # connections
     def hand_off(self, protocol, data: bytes) -> bool:
