@@ -19,11 +19,27 @@ MESSAGE = ("the request could not be read as HTTP/1.1. A URL may not carry raw n
            "-G --data-urlencode 'q=缤纷渔人'")
 
 
+def invalid_request_bytes(date: bytes, detail: str = "Invalid HTTP request received.") -> bytes:
+    """The whole 400 response (closing the connection) for bytes that are not an HTTP/1.1 request:
+    ``date`` is the server's ``date``/``server`` header block. Shared by the server's protocol and
+    the direct SPARQL workers' (ADR 0026)."""
+    from uvicorn.protocols.http.httptools_impl import STATUS_LINE
+
+    body = json.dumps(error_body("bad_request", MESSAGE, {"server": detail}), ensure_ascii=False).encode()
+    content = [STATUS_LINE[400], date]
+    for name, value in SECURITY_HEADERS.items():
+        content.extend([name.lower().encode("latin-1"), b": ", value.encode("latin-1"), b"\r\n"])
+    content.extend([b"content-type: application/json\r\n",
+                    b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+                    b"connection: close\r\n", b"\r\n", body])
+    return b"".join(content)
+
+
 def http_protocol():
     """The protocol class for ``uvicorn.run(http=...)``: httptools (uvicorn[standard]) with JSON
     errors, or uvicorn's own choice where httptools is not installed."""
     try:
-        from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools
         return "auto"
 
@@ -50,16 +66,8 @@ def http_protocol():
             super().data_received(data)
 
         def send_400_response(self, msg: str) -> None:
-            body = json.dumps(error_body("bad_request", MESSAGE, {"server": msg}), ensure_ascii=False).encode()
-            content = [STATUS_LINE[400]]
-            for name, value in self.server_state.default_headers:
-                content.extend([name, b": ", value, b"\r\n"])
-            for name, value in SECURITY_HEADERS.items():
-                content.extend([name.lower().encode("latin-1"), b": ", value.encode("latin-1"), b"\r\n"])
-            content.extend([b"content-type: application/json\r\n",
-                            b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
-                            b"connection: close\r\n", b"\r\n", body])
-            self.transport.write(b"".join(content))
+            date = b"".join(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers)
+            self.transport.write(invalid_request_bytes(date, msg))
             self.transport.close()
 
     return JsonErrorsHttpToolsProtocol

@@ -189,13 +189,11 @@ class SparqlFastPath:
     JSON shape here, because FastAPI's exception layer is not on this path. A light query's own
     cost is ~0.1 ms; the layers around it cost more than that (docs/sparql-benchmark.md).
 
-    In the server, the body limit and the security headers are the middleware's around it; a
-    direct worker (ADR 0026) has no other layer and passes ``body_limit`` and ``headers`` to get
-    the same refusals and headers from here."""
+    The body limit and the security headers are the middleware's around it. A direct worker
+    (ADR 0026) does not use this layer: it speaks HTTP itself (``api.sparql_direct.DirectHttp``)."""
 
-    def __init__(self, app, *, context, body_limit=None, headers: dict[str, str] | None = None) -> None:
-        self.app, self.context, self.body_limit = app, context, body_limit
-        self.extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    def __init__(self, app, *, context) -> None:
+        self.app, self.context = app, context
         self.answer_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in ANSWER_HEADERS.items()]
 
     async def __call__(self, scope, receive, send) -> None:
@@ -205,16 +203,14 @@ class SparqlFastPath:
         from kg.errors import GujiError
         from starlette.exceptions import HTTPException as StarletteHTTPException
 
-        accept = content_type = length = None
+        accept = content_type = None
         for name, value in scope["headers"]:  # the first of each, as Request.headers.get gives
             if name == b"accept":
                 accept = value.decode("latin-1") if accept is None else accept
             elif name == b"content-type":
                 content_type = value.decode("latin-1") if content_type is None else content_type
-            elif name == b"content-length":
-                length = value.decode("latin-1") if length is None else length
         try:
-            body = await self._body(receive, length) if scope["method"] == "POST" else b""
+            body = await self._body(receive) if scope["method"] == "POST" else b""
             if body is None:  # the client went away
                 return
             client = scope.get("client")
@@ -225,34 +221,19 @@ class SparqlFastPath:
         except StarletteHTTPException as exc:
             return await self._error(http_response(exc), scope, receive, send)
         headers = [(b"content-length", str(len(payload)).encode("ascii")), (b"content-type", media.encode("latin-1")),
-                   *self.answer_headers, *self.extra]
+                   *self.answer_headers]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
-    async def _body(self, receive, declared: str | None) -> bytes | None:
-        rule = self.body_limit
-        if rule is not None and declared is not None:
-            from api.middleware import declared_too_large
-
-            declared_too_large(rule, declared)  # raises the middleware's own refusals
+    async def _body(self, receive) -> bytes | None:
         chunks = []
-        size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
                 return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if rule is not None and size > rule.limit:
-                from api.middleware import too_large
-
-                raise too_large(rule)
-            chunks.append(chunk)
+            chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
     async def _error(self, response, scope, receive, send) -> None:
-        if self.extra:
-            present = {k for k, _ in response.raw_headers}
-            response.raw_headers.extend((k, v) for k, v in self.extra if k not in present)
         await response(scope, receive, send)

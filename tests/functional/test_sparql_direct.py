@@ -5,7 +5,9 @@ count against its limit wherever they run; a worker that dies mid-query still an
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import signal
 import threading
 import time
@@ -143,3 +145,155 @@ def test_a_worker_killed_mid_query_still_answers_its_client_in_json(live):
     _wait_ready(live)
     with live.fresh() as c:
         assert c.post("/sparql", data={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+
+
+# -- the worker's own HTTP/1.1 (api.sparql_direct.DirectHttp): raw bytes on one socket -------------
+
+ASK = b"query=ASK+%7B+%3Fs+%3Fp+%3Fo+%7D"
+
+
+def _post(body: bytes = ASK, extra: bytes = b"") -> bytes:
+    return (b"POST /sparql HTTP/1.1\r\nhost: t\r\ncontent-type: application/x-www-form-urlencoded\r\n"
+            b"accept: application/sparql-results+json\r\ncontent-length: " + str(len(body)).encode() + b"\r\n" + extra + b"\r\n" + body)
+
+
+def _read_responses(sock, n: int, timeout: float = 10) -> list[tuple[int, dict[str, str], bytes]]:
+    """``n`` whole responses from ``sock`` (content-length framed), then whatever ended the read."""
+    sock.settimeout(timeout)
+    buf, out = b"", []
+    while len(out) < n:
+        while b"\r\n\r\n" not in buf:
+            chunk = sock.recv(65536)
+            assert chunk, f"connection closed after {len(out)} responses: {buf!r}"
+            buf += chunk
+        head, _, buf = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        length = int(headers["content-length"])
+        while len(buf) < length:
+            chunk = sock.recv(65536)
+            assert chunk, "connection closed mid-body"
+            buf += chunk
+        out.append((status, headers, buf[:length]))
+        buf = buf[length:]
+        if status == 100:
+            n += 1
+    return out
+
+
+def _closed(sock, timeout: float) -> bool:
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(1) == b""
+    except (socket.timeout, TimeoutError):
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def _connect(live):
+    return socket.create_connection(("127.0.0.1", live.port))
+
+
+def test_pipelined_sparql_requests_are_answered_in_order_on_one_connection(live):
+    _wait_ready(live)
+    handed = live.metric("guji_sparql_direct_connections_total")
+    queries = [f"SELECT ?n WHERE {{ VALUES ?n {{ {i} }} }}".encode() for i in range(5)]
+    with _connect(live) as s:
+        s.sendall(b"".join(_post(q, b"") .replace(b"application/x-www-form-urlencoded", b"application/sparql-query") for q in queries))
+        got = _read_responses(s, 5)
+    assert [r[0] for r in got] == [200] * 5
+    assert [json.loads(b)["results"]["bindings"][0]["n"]["value"] for _, _, b in got] == [str(i) for i in range(5)]
+    assert all(h["x-frame-options"] == "DENY" and h["server"] and h["date"] for _, h, _ in got)
+    assert live.metric("guji_sparql_direct_connections_total") == handed + 1
+
+
+def test_a_pipelined_request_for_another_path_gets_421_and_the_connection_closes(live):
+    _wait_ready(live)
+    with _connect(live) as s:
+        s.sendall(_post() + b"GET /healthz HTTP/1.1\r\nhost: t\r\n\r\n")
+        (s1, _, b1), (s2, h2, b2) = _read_responses(s, 2)
+        assert s1 == 200 and json.loads(b1)["boolean"] is True
+        assert s2 == 421 and json.loads(b2)["error"]["code"] == "misdirected_request" and h2["connection"] == "close"
+        assert _closed(s, 5)
+
+
+def test_expect_100_continue_is_answered_before_the_body(live):
+    _wait_ready(live)
+    with _connect(live) as s:
+        head, _, body = _post(extra=b"expect: 100-continue\r\n").partition(b"\r\n\r\n")
+        s.sendall(head + b"\r\n\r\n")
+        s.settimeout(10)
+        interim = s.recv(65536)
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), interim
+        s.sendall(body)
+        rest = interim[len(b"HTTP/1.1 100 Continue\r\n\r\n"):]
+        status = _read_responses(_Prefixed(s, rest), 1)[0][0]
+    assert status == 200
+
+
+class _Prefixed:
+    """A socket whose first bytes were already read."""
+
+    def __init__(self, sock, first: bytes) -> None:
+        self.sock, self.first = sock, first
+
+    def settimeout(self, t) -> None:
+        self.sock.settimeout(t)
+
+    def recv(self, n: int) -> bytes:
+        if self.first:
+            data, self.first = self.first, b""
+            return data
+        return self.sock.recv(n)
+
+
+def test_an_oversized_declared_body_is_refused_without_reading_it_and_the_connection_closes(live):
+    _wait_ready(live)
+    with _connect(live) as s:
+        s.sendall(b"POST /sparql HTTP/1.1\r\nhost: t\r\ncontent-type: application/sparql-query\r\n"
+                  b"expect: 100-continue\r\ncontent-length: 50000000\r\n\r\n")
+        status, headers, body = _read_responses(s, 1)[0]
+        assert status == 413 and json.loads(body)["error"]["code"] == "payload_too_large"
+        assert headers["connection"] == "close" and headers["x-content-type-options"] == "nosniff"
+
+
+def test_request_headers_beyond_the_limit_are_refused_with_the_json_shape(live):
+    _wait_ready(live)
+    with _connect(live) as s:
+        s.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nhost: t\r\n" + b"x-pad: " + b"a" * 800_000 + b"\r\n\r\n")
+        status, headers, body = _read_responses(s, 1)[0]
+    assert status == 413 and json.loads(body)["error"]["code"] == "payload_too_large"
+
+
+def test_bytes_that_are_not_http_get_the_json_400_and_the_connection_closes(live):
+    _wait_ready(live)
+    with _connect(live) as s:
+        s.sendall(b"GET /sparql?query=ASK HTTP/1.1\r\nhost: t\r\n\r\nGET /sparql?query=\xe7\xbc\xa4 HTTP/1.1\r\n\r\n")
+        (s1, _, _), (s2, h2, b2) = _read_responses(s, 2)
+        assert s2 == 400 and json.loads(b2)["error"]["code"] == "bad_request" and h2["connection"] == "close"
+        assert _closed(s, 5)
+
+
+def test_connection_close_and_http_1_0_end_the_connection_after_the_answer(live):
+    _wait_ready(live)
+    for request in (_post(extra=b"connection: close\r\n"), _post().replace(b"HTTP/1.1", b"HTTP/1.0", 1)):
+        with _connect(live) as s:
+            s.sendall(request)
+            status, headers, _ = _read_responses(s, 1)[0]
+            assert status == 200 and headers.get("connection") == "close"
+            assert _closed(s, 5)
+
+
+def test_an_idle_keep_alive_connection_is_closed_and_frees_its_worker(live):
+    _wait_ready(live)
+    with _connect(live) as a, _connect(live) as b:
+        for s in (a, b):  # both direct workers held by idle keep-alive clients
+            s.sendall(_post())
+            assert _read_responses(s, 1)[0][0] == 200
+        assert _closed(a, 10) and _closed(b, 10)  # uvicorn's keep-alive timeout, 5 s
+    handed = live.metric("guji_sparql_direct_connections_total")
+    with live.fresh() as c:
+        assert c.post("/sparql", data={"query": "ASK {}"}).status_code == 200
+    assert live.metric("guji_sparql_direct_connections_total") == handed + 1  # a worker was free again
