@@ -212,6 +212,7 @@ def train_model(
     limit: int | None = None,
     width: int = 64,
     depth: int = 3,
+    dilations: tuple[int, ...] | None = None,
     pieces: int = 1,
     dropout: float = 0.1,
     feature_dropout: float = 0.25,
@@ -223,6 +224,8 @@ def train_model(
     teacher_epochs: int = 12,
     extra_per_epoch: int = 0,
     average: bool = False,
+    pretrain_chars: int = 0,
+    pretrain_seconds: float = 300.0,
     progress: Callable[[str], None] | None = None,
 ) -> TrainReport:
     """Train the character tagger (:mod:`.tagger`), keep the epoch that scores best on the held-out
@@ -233,7 +236,11 @@ def train_model(
     (``teacher_epochs``) labels ``extra_chars`` characters of the punctuated Kanripo texts
     (:mod:`.selftrain`: its sure characters, and the titles their editors bracketed); a second
     model is trained on CHisIEC plus ``extra_per_epoch`` characters of them an epoch.
-    ``average``: keep the optimiser's running average of the weights instead of the last ones."""
+    ``average``: keep the optimiser's running average of the weights instead of the last ones.
+    ``dilations`` (e.g. ``(1, 2, 4)``): dilated convolution layers, a view of ±7 characters
+    (:func:`.tagger.dilated_window`). ``pretrain_chars`` (needs ``dilations`` and the vectors):
+    first train the encoder to predict hidden characters of that many characters of the
+    punctuated Kanripo sentences (:mod:`.pretrain`, at most ``pretrain_seconds``)."""
     import numpy as np
     from thinc.api import Adam
     from thinc.api import fix_random_seed as thinc_seed
@@ -255,8 +262,10 @@ def train_model(
         vectors = build_vectors(kanripo_files(config.shared), dims=width, seed=seed)
         say(f"character vectors: {len(vectors[0]) if vectors else 0} characters from Kanripo "
             f"({time.perf_counter() - t_start:.1f}s)")
-    tagger = T.CharTagger.new(build_gazetteer(cbdb, train), vectors=vectors, width=width, depth=depth,
-                              pieces=pieces, dropout=dropout)
+    shape = dict(width=width, depth=depth, pieces=pieces, dropout=dropout)
+    if dilations:
+        shape["dilations"] = list(dilations)
+    tagger = T.CharTagger.new(build_gazetteer(cbdb, train), vectors=vectors, **shape)
     parts = [train[k::folds] for k in range(folds)]
     X: list = []
     Y: list = []
@@ -265,6 +274,9 @@ def train_model(
         X += tagger.features([s.text for s in part], gaz)
         Y += [T.gold_tags(len(s.text), s.entities) for s in part]
     say(f"gazetteers built ({time.perf_counter() - t_start:.1f}s)")
+    if pretrain_chars and tagger.vocab is not None:
+        _pretrain(config, tagger, X, Y, max_chars=pretrain_chars, max_seconds=pretrain_seconds, seed=seed,
+                  learn_rate=learn_rate, say=say, t_start=t_start)
     fit = dict(epochs=epochs, max_seconds=max_seconds, t_start=t_start, feature_dropout=feature_dropout,
                learn_rate=learn_rate, batch_size=batch_size, seed=seed, say=say, average=average)
     first_fit = dict(fit, epochs=min(epochs, teacher_epochs)) if self_training else fit
@@ -275,8 +287,7 @@ def train_model(
         if extra is not None:
             texts, tags, weights = extra
             first = (best_f1, best_epoch)
-            tagger = T.CharTagger.new(tagger.gazetteer, vectors=vectors, width=width, depth=depth, pieces=pieces,
-                                      dropout=dropout)
+            tagger = T.CharTagger.new(tagger.gazetteer, vectors=vectors, **shape)
             thinc_seed(seed)
             X2 = X + tagger.features(texts)
             Y2 = Y + tags
@@ -342,6 +353,26 @@ def _extra_sentences(config: SuggestConfig, train: list, best_bytes: bytes, tagg
     return [s.text for s in extra], tags, weights
 
 
+def _pretrain(config: SuggestConfig, tagger, X: list, Y: list, *, max_chars: int, max_seconds: float, seed: int,
+              learn_rate: float, say: Callable[[str], None], t_start: float) -> None:
+    """Initialise ``tagger`` and pretrain its encoder on the punctuated Kanripo sentences
+    (:mod:`.pretrain`); :func:`_fit` then starts from these weights."""
+    from .pretrain import pretrain
+    from .selftrain import punctuated_files, sentences
+
+    files = punctuated_files(config.shared)
+    if not files:
+        say("no punctuated Kanripo text: no pretraining")
+        return
+    texts = [s.text for s in sentences(files)]
+    tagger.initialize(X, Y)
+    stats = pretrain(tagger, texts, max_chars=max_chars, max_seconds=max_seconds, seed=seed, learn_rate=learn_rate,
+                     say=say)
+    tagger.initialized = True
+    say(f"pretrained on {stats['chars']} Kanripo characters ({len(texts)} sentences), hidden-character accuracy "
+        f"{stats['accuracy']:.3f} ({time.perf_counter() - t_start:.0f}s)")
+
+
 def _fit(tagger, X: list, Y: list, W: list | None, val: list, rng: random.Random, *, epochs: int, max_seconds: float,
          t_start: float, feature_dropout: float, learn_rate: float, batch_size: int, seed: int,
          say: Callable[[str], None], average: bool = False, n_extra: int = 0, extra_per_epoch: int = 0):
@@ -354,7 +385,8 @@ def _fit(tagger, X: list, Y: list, W: list | None, val: list, rng: random.Random
 
     from . import tagger as T
 
-    tagger.initialize(X, Y)
+    if not getattr(tagger, "initialized", False):  # pretrained weights are kept
+        tagger.initialize(X, Y)
     optimizer = Adam(learn_rate)
 
     best_f1, best_epoch, best_bytes, history = -1.0, -1, None, []
