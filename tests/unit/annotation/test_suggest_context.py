@@ -103,3 +103,32 @@ def test_hide_blanks_the_character_and_the_ngrams_holding_it():
     assert h[1, 2] == 0 and h[1, 3] == 0 and h[1, 1] == x[1, 1]  # (乙丙), (甲乙丙) gone; (甲乙) stays
     assert h[3, 1] == 0 and h[3, 3] == 0 and h[3, 2] == x[3, 2]
     assert (h[0][[0, 1, 2, 3, 6]] == x[0][[0, 1, 2, 3, 6]]).all() and (h[4][[0, 1, 2, 3, 6]] == x[4][[0, 1, 2, 3, 6]]).all()
+
+
+@pytest.mark.parametrize("shape, window", [({"depth": 2}, "expand_window"), ({"dilations": [1, 2, 4, 8]}, "dilated_window")])
+def test_a_saved_model_loads_with_its_own_windows(tmp_path, shape, window):
+    """Models built before amendment 3 have no ``dilations`` in tagger.json: they load as the ±1
+    windows they were trained with; a dilated one loads dilated. Both predict what they did."""
+    tagger = CharTagger.new(Gazetteer(), width=64, pieces=1, **shape)
+    lines = ["甲乙丙丁", "戊", "己庚辛壬癸甲乙丙丁戊己庚"]
+    tagger.initialize(tagger.features(lines), None)
+    before = tagger.probabilities(lines)
+    tagger.to_disk(tmp_path / "m")
+    loaded = CharTagger.from_disk(tmp_path / "m")
+    assert ("dilations" in loaded.config) == ("dilations" in shape)
+    names = [node.name for node in loaded.model.walk()]
+    assert any(n.startswith(window) for n in names)
+    assert not any(n.startswith({"expand_window": "dilated_window", "dilated_window": "expand_window"}[window]) for n in names)
+    for a, b in zip(before, loaded.probabilities(lines)):
+        assert np.abs(a - b).max() < 1e-6
+
+
+def test_titles_from_elsewhere_are_book_terms_of_the_gazetteer():
+    from annotation.suggest.gazetteer import build_gazetteer
+    from annotation.suggest.normalize import fold
+
+    gaz = build_gazetteer(None, None, titles=["資暇錄", "易", "史記"])
+    assert gaz.terms == {fold("資暇錄"): "BOOK", fold("史記"): "BOOK"}  # one character is never a term
+    assert gaz.source_counts() == {"kanripo-titles": 2}
+    assert fold("資暇錄") not in gaz.confirmed_terms()  # not from the training corpus
+    assert build_gazetteer(None, None).terms == {}
