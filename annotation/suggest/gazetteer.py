@@ -262,8 +262,10 @@ def build_gazetteer(
     *,
     prune: bool = True,
     min_precision: float = 0.5,
+    titles: Iterable[str] = (),
 ) -> Gazetteer:
-    """Authority lists + training names, pruned on the training text."""
+    """Authority lists + training names (+ ``titles``: BOOK terms from elsewhere, e.g. the
+    titles Kanripo's editors bracketed), pruned on the training text."""
     gaz = Gazetteer()
     if train:
         for label, names in corpus_names(train).items():
@@ -272,6 +274,8 @@ def build_gazetteer(
     if cbdb_dir is not None:
         gaz.add(cbdb_offices(cbdb_dir), "OFI", "cbdb-offices")
         gaz.add(cbdb_places(cbdb_dir), "LOC", "cbdb-places")
+    if titles:
+        gaz.add(titles, "BOOK", "kanripo-titles")
     if prune and train:
         gaz.prune(train, min_precision=min_precision)
     return gaz

@@ -225,10 +225,57 @@ def use_fast_ops(model) -> None:
 
 
 
+def dilated_window(dilation: int):
+    """thinc layer, Ragged (n, w) → Ragged (n, 3w): each row beside the rows ``dilation`` before and
+    after it in its own sequence (zeros past either end) — ``expand_window(1)`` with a stride.
+    Sequences are never padded: no row sees another sequence, and no padding rows cost time."""
+    from thinc.api import Model
+    from thinc.types import Ragged
+
+    def forward(model, X, is_train):
+        data, lengths = X.dataXd, X.lengths
+        n, w = data.shape
+        d = dilation
+        lengths_np = np.asarray(lengths, dtype=np.int64)
+        starts = np.cumsum(lengths_np) - lengths_np
+        pos = np.arange(n, dtype=np.int64) - np.repeat(starts, lengths_np)
+        left_bad = np.flatnonzero(pos < d)  # no row d before in the same sequence
+        right_bad = np.flatnonzero(pos >= np.repeat(lengths_np, lengths_np) - d)
+        out = np.empty((n, 3 * w), dtype=data.dtype)
+        out[:, w : 2 * w] = data
+        if n > d:
+            out[d:, :w] = data[:-d]
+            out[:-d, 2 * w :] = data[d:]
+        out[left_bad, :w] = 0.0
+        out[right_bad, 2 * w :] = 0.0
+
+        def backprop(dY):
+            g = dY.dataXd
+            dX = g[:, w : 2 * w].copy()
+            left = g[:, :w].copy()
+            left[left_bad] = 0.0
+            right = g[:, 2 * w :].copy()
+            right[right_bad] = 0.0
+            if n > d:
+                dX[:-d] += left[d:]
+                dX[d:] += right[:-d]
+            return Ragged(dX, lengths)
+
+        return Ragged(out, lengths), backprop
+
+    return Model(f"dilated_window({dilation})", forward)
+
+
 def build_model(width: int = 64, depth: int = 3, rows: int = 30000, dropout: float = 0.1, vectors: int = 0,
-                vocab_size: int = 0, pieces: int = 2, embed: str = "sum", lexicon: bool = True):
+                vocab_size: int = 0, pieces: int = 2, embed: str = "sum", lexicon: bool = True,
+                dilations: list[int] | None = None):
     """``embed="sum"``: the feature embeddings are added (all ``width`` wide), no mixing layer —
-    the cheap form; ``"concat"``: concatenated and mixed by a maxout layer (ADR 0023 compares)."""
+    the cheap form; ``"concat"``: concatenated and mixed by a maxout layer (ADR 0023 compares).
+
+    ``dilations`` (one per layer, e.g. ``[1, 2, 4]``; ``depth`` is then ignored): each convolution
+    layer sees the rows that far before and after (:func:`dilated_window`), so three layers see
+    ±7 characters instead of ±3, for the same work per character. ``None``: the ±1 windows of
+    ADR 0023 (models saved before amendment 3 have no ``dilations`` and load as they were)."""
     from thinc.api import (Dropout, Embed, HashEmbed, LayerNorm, Maxout, Relu, Softmax, add, chain, clone, concatenate,
                            expand_window, residual, with_array)
 
@@ -260,8 +307,14 @@ def build_model(width: int = 64, depth: int = 3, rows: int = 30000, dropout: flo
     else:
         def layer():
             return Maxout(width, width * 3, nP=pieces, normalize=True, dropout=dropout)
-    encode = clone(residual(chain(expand_window(window_size=1), layer())), depth)
-    model = with_array(chain(mixed, encode, Softmax(N_TAGS, width)), pad=depth)
+    if dilations:
+        from thinc.api import list2ragged, ragged2list
+
+        encode = chain(*[residual(chain(dilated_window(d), with_array(layer()))) for d in dilations])
+        model = chain(list2ragged(), with_array(mixed), encode, with_array(Softmax(N_TAGS, width)), ragged2list())
+    else:
+        encode = clone(residual(chain(expand_window(window_size=1), layer())), depth)
+        model = with_array(chain(mixed, encode, Softmax(N_TAGS, width)), pad=depth)
     use_fast_ops(model)
     return model
 

@@ -212,6 +212,7 @@ def train_model(
     limit: int | None = None,
     width: int = 64,
     depth: int = 3,
+    dilations: tuple[int, ...] | None = None,
     pieces: int = 1,
     dropout: float = 0.1,
     feature_dropout: float = 0.25,
@@ -223,6 +224,9 @@ def train_model(
     teacher_epochs: int = 12,
     extra_per_epoch: int = 0,
     average: bool = False,
+    pretrain_chars: int = 0,
+    pretrain_seconds: float = 300.0,
+    book_titles: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> TrainReport:
     """Train the character tagger (:mod:`.tagger`), keep the epoch that scores best on the held-out
@@ -233,7 +237,12 @@ def train_model(
     (``teacher_epochs``) labels ``extra_chars`` characters of the punctuated Kanripo texts
     (:mod:`.selftrain`: its sure characters, and the titles their editors bracketed); a second
     model is trained on CHisIEC plus ``extra_per_epoch`` characters of them an epoch.
-    ``average``: keep the optimiser's running average of the weights instead of the last ones."""
+    ``average``: keep the optimiser's running average of the weights instead of the last ones.
+    ``dilations`` (e.g. ``(1, 2, 4)``): dilated convolution layers, a view of ±7 characters
+    (:func:`.tagger.dilated_window`). ``pretrain_chars`` (needs ``dilations`` and the vectors):
+    first train the encoder to predict hidden characters of that many characters of the
+    punctuated Kanripo sentences (:mod:`.pretrain`, at most ``pretrain_seconds``).
+    ``book_titles``: the titles bracketed 《…》 in those sentences are BOOK terms of every gazetteer."""
     import numpy as np
     from thinc.api import Adam
     from thinc.api import fix_random_seed as thinc_seed
@@ -255,16 +264,29 @@ def train_model(
         vectors = build_vectors(kanripo_files(config.shared), dims=width, seed=seed)
         say(f"character vectors: {len(vectors[0]) if vectors else 0} characters from Kanripo "
             f"({time.perf_counter() - t_start:.1f}s)")
-    tagger = T.CharTagger.new(build_gazetteer(cbdb, train), vectors=vectors, width=width, depth=depth,
-                              pieces=pieces, dropout=dropout)
+    shape = dict(width=width, depth=depth, pieces=pieces, dropout=dropout)
+    if dilations:
+        shape["dilations"] = list(dilations)
+    kanripo = None
+    if pretrain_chars or book_titles:
+        from .selftrain import punctuated_files, sentences
+
+        kanripo = sentences(punctuated_files(config.shared))
+    titles = sorted({s.text[a:b] for s in kanripo or () for a, b in s.books}) if book_titles else []
+    if book_titles:
+        say(f"Kanripo titles for the gazetteer: {len(titles)}")
+    tagger = T.CharTagger.new(build_gazetteer(cbdb, train, titles=titles), vectors=vectors, **shape)
     parts = [train[k::folds] for k in range(folds)]
     X: list = []
     Y: list = []
     for k, part in enumerate(parts):
-        gaz = build_gazetteer(cbdb, [s for j, p in enumerate(parts) if j != k for s in p])
+        gaz = build_gazetteer(cbdb, [s for j, p in enumerate(parts) if j != k for s in p], titles=titles)
         X += tagger.features([s.text for s in part], gaz)
         Y += [T.gold_tags(len(s.text), s.entities) for s in part]
     say(f"gazetteers built ({time.perf_counter() - t_start:.1f}s)")
+    if pretrain_chars and tagger.vocab is not None:
+        _pretrain(kanripo, tagger, X, Y, max_chars=pretrain_chars, max_seconds=pretrain_seconds, seed=seed,
+                  learn_rate=learn_rate, say=say, t_start=t_start)
     fit = dict(epochs=epochs, max_seconds=max_seconds, t_start=t_start, feature_dropout=feature_dropout,
                learn_rate=learn_rate, batch_size=batch_size, seed=seed, say=say, average=average)
     first_fit = dict(fit, epochs=min(epochs, teacher_epochs)) if self_training else fit
@@ -275,8 +297,7 @@ def train_model(
         if extra is not None:
             texts, tags, weights = extra
             first = (best_f1, best_epoch)
-            tagger = T.CharTagger.new(tagger.gazetteer, vectors=vectors, width=width, depth=depth, pieces=pieces,
-                                      dropout=dropout)
+            tagger = T.CharTagger.new(tagger.gazetteer, vectors=vectors, **shape)
             thinc_seed(seed)
             X2 = X + tagger.features(texts)
             Y2 = Y + tags
@@ -286,7 +307,7 @@ def train_model(
             say(f"with the Kanripo sentences: held-out F1 {best_f1:.3f} (epoch {best_epoch}); "
                 f"CHisIEC alone: {first[0]:.3f} (epoch {first[1]})")
     tagger.model.from_bytes(best_bytes)
-    tagger.gazetteer = build_gazetteer(cbdb, train + val)
+    tagger.gazetteer = build_gazetteer(cbdb, train + val, titles=titles)
     seconds = time.perf_counter() - t_start
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -342,6 +363,24 @@ def _extra_sentences(config: SuggestConfig, train: list, best_bytes: bytes, tagg
     return [s.text for s in extra], tags, weights
 
 
+def _pretrain(kanripo: list, tagger, X: list, Y: list, *, max_chars: int, max_seconds: float, seed: int,
+              learn_rate: float, say: Callable[[str], None], t_start: float) -> None:
+    """Initialise ``tagger`` and pretrain its encoder on the punctuated Kanripo sentences
+    (:mod:`.pretrain`); :func:`_fit` then starts from these weights."""
+    from .pretrain import pretrain
+
+    if not kanripo:
+        say("no punctuated Kanripo text: no pretraining")
+        return
+    texts = [s.text for s in kanripo]
+    tagger.initialize(X, Y)
+    stats = pretrain(tagger, texts, max_chars=max_chars, max_seconds=max_seconds, seed=seed, learn_rate=learn_rate,
+                     say=say)
+    tagger.initialized = True
+    say(f"pretrained on {stats['chars']} Kanripo characters ({len(texts)} sentences), hidden-character accuracy "
+        f"{stats['accuracy']:.3f} ({time.perf_counter() - t_start:.0f}s)")
+
+
 def _fit(tagger, X: list, Y: list, W: list | None, val: list, rng: random.Random, *, epochs: int, max_seconds: float,
          t_start: float, feature_dropout: float, learn_rate: float, batch_size: int, seed: int,
          say: Callable[[str], None], average: bool = False, n_extra: int = 0, extra_per_epoch: int = 0):
@@ -354,7 +393,8 @@ def _fit(tagger, X: list, Y: list, W: list | None, val: list, rng: random.Random
 
     from . import tagger as T
 
-    tagger.initialize(X, Y)
+    if not getattr(tagger, "initialized", False):  # pretrained weights are kept
+        tagger.initialize(X, Y)
     optimizer = Adam(learn_rate)
 
     best_f1, best_epoch, best_bytes, history = -1.0, -1, None, []
