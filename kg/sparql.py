@@ -64,9 +64,17 @@ _UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", 
 _FORM_WORDS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 # strings, IRIs and comments are blanked before looking for keywords, so a literal "SERVICE" is harmless
 _LEXICAL = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
-_WORD = re.compile(r"[A-Za-z]+")  # a word: a maximal run of ASCII letters
-_MAYBE_SERVICE = re.compile(r"service", re.I | re.A)
 _KEYWORDS = _FORM_WORDS | _UPDATE_WORDS
+
+
+def _whole_word(words) -> re.Pattern:
+    """A word (a maximal run of ASCII letters, any case) that is one of ``words``: the leftmost
+    match is the first such word, found in C (a Python loop over a query's prologue cost ~15 µs)."""
+    return re.compile(r"(?<![A-Za-z])(?:" + "|".join(sorted(words)) + r")(?![A-Za-z])", re.I | re.A)
+
+
+_FIRST_KEYWORD = _whole_word(_KEYWORDS)
+_SERVICE_WORD = _whole_word({"SERVICE"})
 _SYNTAX_AT = re.compile(r"error at (\d+):(\d+)")
 
 
@@ -130,17 +138,14 @@ def classify_query(text: str, *, allow_service: bool = False, max_bytes: int = M
     updates and (unless allowed) SERVICE. The query is parsed only inside a worker, under the
     time and memory limits, where a syntax error comes back with its line and column."""
     blank = check_limits(text, max_bytes=max_bytes, max_depth=max_depth)
-    form = None
-    for word in _WORD.finditer(blank):  # the first word that is a form or an update (it comes early: after the prologue)
-        if (w := word.group().upper()) in _KEYWORDS:
-            form = w
-            break
+    first = _FIRST_KEYWORD.search(blank)  # the first word that is a form or an update (after the prologue)
+    form = first.group().upper() if first else None
     if form in _UPDATE_WORDS:
         raise QueryRefusedError(
             f"SPARQL Update ({form}) is not allowed: this endpoint is read-only",
             operation=form,
         )
-    uses_service = _MAYBE_SERVICE.search(blank) is not None and any(w.upper() == "SERVICE" for w in _WORD.findall(blank))
+    uses_service = _SERVICE_WORD.search(blank) is not None
     if uses_service and not allow_service:
         raise QueryRefusedError(
             "SERVICE (federated query) is disabled on this endpoint; an operator can enable it with GUJI_SPARQL_ALLOW_SERVICE=true",

@@ -212,7 +212,7 @@ def train_model(
     limit: int | None = None,
     width: int = 64,
     depth: int = 3,
-    dilations: tuple[int, ...] | None = None,
+    dilations: tuple[int, ...] | None = (1, 2, 4),
     pieces: int = 1,
     dropout: float = 0.1,
     feature_dropout: float = 0.25,
@@ -238,8 +238,9 @@ def train_model(
     (:mod:`.selftrain`: its sure characters, and the titles their editors bracketed); a second
     model is trained on CHisIEC plus ``extra_per_epoch`` characters of them an epoch.
     ``average``: keep the optimiser's running average of the weights instead of the last ones.
-    ``dilations`` (e.g. ``(1, 2, 4)``): dilated convolution layers, a view of ±7 characters
-    (:func:`.tagger.dilated_window`). ``pretrain_chars`` (needs ``dilations`` and the vectors):
+    ``dilations`` (default ``(1, 2, 4)``, ADR 0023 amendment 4; ``depth`` is then ignored):
+    dilated convolution layers, a view of ±7 characters (:func:`.tagger.dilated_window`); ``None``:
+    ``depth`` layers of ±1 windows (the network before the amendment). ``pretrain_chars`` (needs ``dilations`` and the vectors):
     first train the encoder to predict hidden characters of that many characters of the
     punctuated Kanripo sentences (:mod:`.pretrain`, at most ``pretrain_seconds``).
     ``book_titles``: the titles bracketed 《…》 in those sentences are BOOK terms of every gazetteer."""

@@ -119,8 +119,8 @@ def with_kanripo(tmp_path_factory):
     (text_dir / "KR9z0001_001.txt").write_text(HEADER + "\n\n".join(body) + "\n", encoding="utf-8")
     alone = SuggestConfig(home=root / "alone", shared_dir=shared)
     both = SuggestConfig(home=root / "both", shared_dir=shared)
-    train_model(alone, epochs=8, width=64, depth=2, max_seconds=300)
-    report = train_model(both, epochs=8, width=64, depth=2, self_training=True, teacher_epochs=8, max_seconds=300)
+    train_model(alone, epochs=8, width=64, dilations=(1, 2), max_seconds=300)
+    report = train_model(both, epochs=8, width=64, dilations=(1, 2), self_training=True, teacher_epochs=8, max_seconds=300)
     return alone, both, report
 
 

@@ -59,7 +59,7 @@ def made_up(tmp_path_factory):
     config = SuggestConfig(home=root / "home", shared_dir=shared)
     before = SuggestionService(config)
     assert before.info().mode == "rules"
-    report = train_model(config, epochs=6, width=64, depth=2, max_seconds=300)
+    report = train_model(config, epochs=6, width=64, dilations=(1, 2), max_seconds=300)
     return config, report, before
 
 
