@@ -40,6 +40,9 @@ from kg.store import OxigraphStore
 
 BATCH = 1000
 ROWS = 5000  # rows per UNWIND statement (one transaction each)
+WEIGHT = 20000  # list entries + rows per statement of GujiGraph records (a huge graph's IRIs are many rows' worth)
+PART = 2000  # IRIs per list on one GujiGraph / GujiGraphPart node: a 100,000-book package graph is many small nodes
+MEMORY_POOL_FULL = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
 GRAPHS_PER_STEP = 2000  # named graphs read from the store and written together
 REBUILD_STEP = 250  # graphs per step of a rebuild: small, so reading the next step overlaps writing this one
 FORMAT = 2  # 2: GujiGraph nodes record what each graph stated (older projections are rebuilt)
@@ -279,10 +282,42 @@ _MERGE_NODES = ("UNWIND $rows AS row MERGE (n:Resource {{iri: row.iri}}) SET n{l
                 "SET n.graphs = CASE WHEN n.graphs IS NULL THEN [row.g] WHEN row.g IN n.graphs THEN n.graphs ELSE n.graphs + row.g END")
 
 
-def _graph_rows(models: list[GraphModel]) -> list[dict]:
-    """What each graph stated, for its ``GujiGraph`` node (how ``_remove_graphs`` finds it again)."""
-    return [{"g": m.graph, "nodes": sorted(m.nodes), "subjects": sorted({s for s, _, _ in m.rels}),
-             "touched": sorted(set(m.nodes) | {x for s, _, o in m.rels for x in (s, o)})} for m in models]
+def _graph_rows(models: list[GraphModel]) -> tuple[list[dict], list[dict]]:
+    """What each graph stated, for its ``GujiGraph`` node (how ``_remove_graphs`` finds it again):
+    the first ``PART`` IRIs of each list on the node itself, the rest on ``GujiGraphPart`` nodes
+    (``graph``, ``part``), so no node and no statement grows with the size of one graph (a
+    100,000-book package graph states millions of IRIs; Neo4j caps one transaction's memory)."""
+    heads, parts = [], []
+    for m in models:
+        lists = {"nodes": sorted(m.nodes), "subjects": sorted({s for s, _, _ in m.rels}),
+                 "touched": sorted(set(m.nodes) | {x for s, _, o in m.rels for x in (s, o)})}
+        n = max(1, -(-max(len(v) for v in lists.values()) // PART))
+        heads.append({"g": m.graph, "count": len(lists["nodes"]), "subject_count": len(lists["subjects"]),
+                      "parts": n - 1, **{k: v[:PART] for k, v in lists.items()}})
+        parts += [{"g": m.graph, "part": i, **{k: v[i * PART:(i + 1) * PART] for k, v in lists.items()}}
+                  for i in range(1, n)]
+    return heads, parts
+
+
+def _weight(row: dict) -> int:
+    return 1 + sum(len(v) for v in row.values() if isinstance(v, list))
+
+
+def _weighed(rows: list[dict], budget: int) -> list[list[dict]]:
+    """``rows`` in consecutive statements of at most ``budget`` weight (at least one row each)."""
+    out, here, used = [], [], 0
+    for row in rows:
+        w = _weight(row)
+        if here and used + w > budget:
+            out.append(here)
+            here, used = [], 0
+        here.append(row)
+        used += w
+    return out + ([here] if here else [])
+
+
+class _TransactionTooLarge(StoreError):
+    """Neo4j refused a statement for its transaction memory limit: sent again in halves."""
 
 
 class _Writer:
@@ -335,6 +370,7 @@ class Neo4jProjection:
     def __init__(self, uri: str, *, user: str = "neo4j", password: str | None = None, database: str = "neo4j") -> None:
         self.uri, self.user, self.password, self.database = uri, user, password, database
         self._driver = None
+        self._row_cap: dict[str, int] = {}  # rows per statement learned from Neo4j's memory refusals
 
     @property
     def driver(self):
@@ -355,7 +391,8 @@ class Neo4jProjection:
         try:
             records, _, _ = self.driver.execute_query(query, params, database_=self.database)
         except Exception as exc:  # the driver raises several unrelated types for "down"
-            raise StoreError(f"Neo4j at {self.uri} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            kind = _TransactionTooLarge if getattr(exc, "code", None) == MEMORY_POOL_FULL else StoreError
+            raise kind(f"Neo4j at {self.uri} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
                              uri=self.uri) from None
         return records
 
@@ -383,6 +420,7 @@ class Neo4jProjection:
     def ensure_schema(self) -> None:
         self._run("CREATE CONSTRAINT guji_resource_iri IF NOT EXISTS FOR (n:Resource) REQUIRE n.iri IS UNIQUE")
         self._run("CREATE CONSTRAINT guji_graph_iri IF NOT EXISTS FOR (m:GujiGraph) REQUIRE m.iri IS UNIQUE")
+        self._run("CREATE INDEX guji_graph_part IF NOT EXISTS FOR (p:GujiGraphPart) ON (p.graph)")
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -406,6 +444,7 @@ class Neo4jProjection:
         self._mark_rebuilding(store)
         self._delete_in_batches("MATCH (n:Resource) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n")
         self._delete_in_batches("MATCH (m:GujiGraph) WITH m LIMIT $batch DELETE m RETURN count(*) AS n")
+        self._delete_in_batches("MATCH (m:GujiGraphPart) WITH m LIMIT $batch DELETE m RETURN count(*) AS n")
         graphs = projected_graphs(store)
         stats = self._project(store, graphs, fresh=True)
         self._set_checkpoint(store, last)
@@ -463,8 +502,7 @@ class Neo4jProjection:
         """Undo what these graphs stated (their ``GujiGraph`` nodes say what). A node no graph states
         any more loses its labels and properties; it is deleted unless other graphs' relationships
         still point at it (then it waits, bare, for the graph that types it to be projected again)."""
-        marks = self._run("UNWIND $gs AS g MATCH (m:GujiGraph {iri: g}) RETURN m.iri AS g, m.nodes AS nodes, "
-                          "m.subjects AS subjects, m.touched AS touched", gs=graphs)
+        marks = self._marks(graphs)
         if not marks:
             return
         all_labels = ":".join(f"`{lab}`" for lab in sorted(set(LABELS.values())))
@@ -476,7 +514,26 @@ class Neo4jProjection:
                      [{"g": m["g"], "iri": iri} for m in marks for iri in m["nodes"] or ()])
         self._unwind("UNWIND $rows AS iri MATCH (n:Resource {iri: iri}) WHERE size(n.graphs) = 0 AND NOT (n)--() DELETE n",
                      sorted({iri for m in marks for iri in m["touched"] or ()}))
+        self._unwind("UNWIND $rows AS g MATCH (m:GujiGraphPart {graph: g}) DELETE m",
+                     [m["g"] for m in marks if m["parts"]])
         self._unwind("UNWIND $rows AS g MATCH (m:GujiGraph {iri: g}) DELETE m", [m["g"] for m in marks])
+
+    def _marks(self, graphs: list[str]) -> list[dict]:
+        """What these graphs stated, from their ``GujiGraph`` nodes and parts (see ``_graph_rows``)."""
+        marks = {}
+        for i in range(0, len(graphs), ROWS):
+            for r in self._run("UNWIND $gs AS g MATCH (m:GujiGraph {iri: g}) RETURN m.iri AS g, m.nodes AS nodes, "
+                               "m.subjects AS subjects, m.touched AS touched, coalesce(m.parts, 0) AS parts",
+                               gs=graphs[i:i + ROWS]):
+                marks[r["g"]] = {k: (list(r[k] or ()) if k in ("nodes", "subjects", "touched") else r[k]) for k in r.keys()}
+        big = sorted(g for g, m in marks.items() if m["parts"])
+        for i in range(0, len(big), 10):
+            for r in self._run("UNWIND $gs AS g MATCH (p:GujiGraphPart {graph: g}) RETURN p.graph AS g, p.part AS part, "
+                               "p.nodes AS nodes, p.subjects AS subjects, p.touched AS touched ORDER BY g, part",
+                               gs=big[i:i + 10]):
+                for k in ("nodes", "subjects", "touched"):
+                    marks[r["g"]][k] += r[k] or ()
+        return [marks[g] for g in sorted(marks)]
 
     def _delete_in_batches(self, query: str, **params) -> None:
         """Large deletes in bounded transactions (Neo4j caps the memory of one transaction)."""
@@ -484,9 +541,27 @@ class Neo4jProjection:
             pass
 
     def _unwind(self, query: str, rows: list, **params) -> None:
-        """One statement (one transaction) per ``ROWS`` rows."""
-        for i in range(0, len(rows), ROWS):
-            self._run(query, rows=rows[i:i + ROWS], **params)
+        """One statement (one transaction) per ``ROWS`` rows; GujiGraph records (rows carrying
+        lists) by weight instead (``WEIGHT``). A statement Neo4j refuses for its transaction memory
+        limit (``dbms.memory.transaction.total.max``) is sent again in halves, down to one row."""
+        lists = any(isinstance(v, list) for v in rows[0].values()) if rows and isinstance(rows[0], dict) else False
+        chunks = _weighed(rows, WEIGHT) if lists else [rows[i:i + ROWS] for i in range(0, len(rows), ROWS)]
+        for chunk in chunks:
+            cap = self._row_cap.get(query, len(chunk))
+            for i in range(0, len(chunk), cap):
+                self._send(query, chunk[i:i + cap], params)
+
+    def _send(self, query: str, rows: list, params: dict) -> None:
+        try:
+            self._run(query, rows=rows, **params)
+        except _TransactionTooLarge:
+            if len(rows) == 1:
+                raise
+            half = len(rows) // 2
+            # remembered for this statement: each refusal costs the driver's retries (seconds)
+            self._row_cap[query] = min(self._row_cap.get(query, half), half)
+            self._send(query, rows[:half], params)
+            self._send(query, rows[half:], params)
 
     def _write(self, m: GraphModel) -> None:
         self._write_models([m])
@@ -511,9 +586,11 @@ class Neo4jProjection:
                 "MERGE (b:Resource {iri: row.o}) ON CREATE SET b.graphs = [] "
                 f"MERGE (a)-[r:`{t}` {{graph: row.g}}]->(b)",
                 rows)
-        send(
-            "UNWIND $rows AS row MERGE (m:GujiGraph {iri: row.g}) SET m.nodes = row.nodes, m.subjects = row.subjects, "
-            "m.touched = row.touched", _graph_rows(models))
+        heads, parts = _graph_rows(models)
+        send("UNWIND $rows AS row MERGE (m:GujiGraph {iri: row.g}) SET m.nodes = row.nodes, m.subjects = row.subjects, "
+             "m.touched = row.touched, m.count = row.count, m.subject_count = row.subject_count, m.parts = row.parts", heads)
+        send("UNWIND $rows AS row MERGE (p:GujiGraphPart {graph: row.g, part: row.part}) SET p.nodes = row.nodes, "
+             "p.subjects = row.subjects, p.touched = row.touched", parts)
 
     # -- checking ----------------------------------------------------------------------------------
 
@@ -565,7 +642,7 @@ class Neo4jProjection:
         holds, per graph, exactly the nodes and relationships that node recorded."""
         drift = []
         marks = {r["g"]: r for r in self._run(
-            "MATCH (m:GujiGraph) RETURN m.iri AS g, size(m.nodes) AS nodes, size(m.subjects) AS subjects")}
+            "MATCH (m:GujiGraph) RETURN m.iri AS g, coalesce(m.count, size(m.nodes)) AS nodes")}
         for g in sorted(set(graphs) - set(marks)):
             drift.append({"kind": "graph", "name": g, "store": "projected", "projection": "missing"})
         for g in sorted(set(marks) - set(graphs)):
@@ -600,9 +677,10 @@ class Neo4jProjection:
                 drift.append({"kind": "node-labels", "name": iri, "store": sorted(labels), "projection": sorted(got)})
             if not ok_props:
                 drift.append({"kind": "node-properties", "name": iri, "store": want, "projection": stored})
+        subjects = [s for mark in self._marks([m.graph]) for s in mark["subjects"]]
         got_rels = {(r["s"], r["t"], r["o"]) for r in self._run(
-            "MATCH (m:GujiGraph {iri: $g}) UNWIND m.subjects AS s MATCH (a:Resource {iri: s})-[r]->(b) WHERE r.graph = $g "
-            "RETURN a.iri AS s, type(r) AS t, b.iri AS o", g=m.graph)}
+            "UNWIND $subjects AS s MATCH (a:Resource {iri: s})-[r]->(b) WHERE r.graph = $g "
+            "RETURN a.iri AS s, type(r) AS t, b.iri AS o", g=m.graph, subjects=subjects)}
         if got_rels != m.rels:
             drift.append({"kind": "graph-relationships", "name": m.graph, "store": len(m.rels - got_rels),
                           "projection": len(got_rels - m.rels)})

@@ -92,3 +92,53 @@ def test_a_projection_of_the_older_format_is_rebuilt(store, projection):
     assert projection.checkpoint(store) is None
     assert projection.sync(store)["from"] is None  # rebuilt, not trusted
     assert projection.checkpoint(store) == store.last_sequence()
+
+
+def test_a_graph_larger_than_one_record_is_recorded_in_parts_and_removed_whole(store, projection, monkeypatch):
+    # a 100,000-book package graph states millions of IRIs: its GujiGraph record is split into
+    # GujiGraphPart nodes so no node or statement grows with one graph (here: parts of 4 IRIs)
+    monkeypatch.setattr(neo4j_module, "PART", 4)
+    monkeypatch.setattr(neo4j_module, "WEIGHT", 30)
+    projection.sync(store, rebuild=True)
+    assert projection.check(store)["in_sync"]
+    parted = [r["g"] for r in projection._run(
+        "MATCH (p:GujiGraphPart) RETURN p.graph AS g, count(*) AS n ORDER BY n DESC")]
+    assert parted, "the sample package graph states more than 4 IRIs"
+    big = parted[0]
+    whole = projection._marks([big])[0]
+    assert whole["parts"] >= 1 and len(whole["nodes"]) > 4
+    assert len(whole["nodes"]) == projection._run("MATCH (n:Resource) WHERE $g IN n.graphs RETURN count(n) AS n", g=big)[0]["n"]
+
+    since = projection.checkpoint(store)
+    store.replace_graphs({big: []}, agent="t")  # the package graph is withdrawn
+    changes = store.changes_since(since)
+    projection.apply(store, changes)
+    assert projection._run("MATCH (p:GujiGraphPart {graph: $g}) RETURN count(p) AS n", g=big)[0]["n"] == 0
+    assert projection._run("MATCH (n:Resource) WHERE $g IN n.graphs RETURN count(n) AS n", g=big)[0]["n"] == 0
+    assert projection._run("MATCH ()-[r]->() WHERE r.graph = $g RETURN count(r) AS n", g=big)[0]["n"] == 0
+    report = projection.check(store)
+    assert report["in_sync"], report["drift"]
+    after = dump(projection)
+    projection.apply(store, changes)  # again: nothing changes
+    assert dump(projection) == after
+    projection.sync(store, rebuild=True)
+    assert dump(projection) == after
+
+
+def test_a_statement_over_neo4js_transaction_memory_limit_is_sent_again_in_halves(projection):
+    limit = projection._run("SHOW SETTINGS YIELD name, value WHERE name = 'dbms.memory.transaction.total.max' "
+                            "RETURN value")[0]["value"]
+    if limit in ("0", "0B", "0b"):
+        pytest.skip("this Neo4j has no transaction memory limit (scripts/services sets 256m)")
+    # each row makes Neo4j hold a list of a million integers (several MB of transaction state)
+    query = "UNWIND $rows AS row CREATE (n:GujiMemoryProbe {k: row.k, v: range(1, 1000000)})"
+    rows = [{"k": i} for i in range(40)]
+    try:
+        with pytest.raises(neo4j_module._TransactionTooLarge):
+            projection._run(query, rows=rows)  # the premise: all at once is refused ...
+        projection._unwind(query, rows)  # ... so the projection sends it in halves
+        assert projection._run("MATCH (n:GujiMemoryProbe) RETURN count(n) AS n")[0]["n"] == 40
+        assert projection._row_cap[query] < 40  # learned: the next statements start smaller
+    finally:
+        projection._unwind("UNWIND $rows AS row MATCH (n:GujiMemoryProbe {k: row.k}) DELETE n", rows)
+    assert projection._run("MATCH (n:GujiMemoryProbe) RETURN count(n) AS n")[0]["n"] == 0
