@@ -536,9 +536,17 @@ class Neo4jProjection:
         return [marks[g] for g in sorted(marks)]
 
     def _delete_in_batches(self, query: str, **params) -> None:
-        """Large deletes in bounded transactions (Neo4j caps the memory of one transaction)."""
-        while self._run(query, batch=BATCH * 10, **params)[0]["n"]:
-            pass
+        """Large deletes in bounded transactions (Neo4j caps the memory of one transaction): a batch
+        Neo4j refuses for that cap (nodes with many relationships) is halved, down to one node."""
+        batch = BATCH * 10
+        while True:
+            try:
+                if not self._run(query, batch=batch, **params)[0]["n"]:
+                    return
+            except _TransactionTooLarge:
+                if batch == 1:
+                    raise
+                batch //= 2
 
     def _unwind(self, query: str, rows: list, **params) -> None:
         """One statement (one transaction) per ``ROWS`` rows; GujiGraph records (rows carrying
