@@ -292,7 +292,7 @@ def _graph_rows(models: list[GraphModel]) -> tuple[list[dict], list[dict]]:
         lists = {"nodes": sorted(m.nodes), "subjects": sorted({s for s, _, _ in m.rels}),
                  "touched": sorted(set(m.nodes) | {x for s, _, o in m.rels for x in (s, o)})}
         n = max(1, -(-max(len(v) for v in lists.values()) // PART))
-        heads.append({"g": m.graph, "count": len(lists["nodes"]), "subject_count": len(lists["subjects"]),
+        heads.append({"g": m.graph, "count": len(lists["nodes"]),
                       "parts": n - 1, **{k: v[:PART] for k, v in lists.items()}})
         parts += [{"g": m.graph, "part": i, **{k: v[i * PART:(i + 1) * PART] for k, v in lists.items()}}
                   for i in range(1, n)]
@@ -596,7 +596,7 @@ class Neo4jProjection:
                 rows)
         heads, parts = _graph_rows(models)
         send("UNWIND $rows AS row MERGE (m:GujiGraph {iri: row.g}) SET m.nodes = row.nodes, m.subjects = row.subjects, "
-             "m.touched = row.touched, m.count = row.count, m.subject_count = row.subject_count, m.parts = row.parts", heads)
+             "m.touched = row.touched, m.count = row.count, m.parts = row.parts", heads)
         send("UNWIND $rows AS row MERGE (p:GujiGraphPart {graph: row.g, part: row.part}) SET p.nodes = row.nodes, "
              "p.subjects = row.subjects, p.touched = row.touched", parts)
 
