@@ -108,12 +108,20 @@ class OxigraphPublicDataset:
             last = store.last_sequence()  # changes after this one are applied afterwards (idempotent)
             self.state.write(rebuilding=True, store=store.store_id())
             self._store.clear()
-            n = 0
             graphs = public_graphs(store)
-            for g in graphs:
-                quads = list(store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(g)))
-                self._store.extend(quads)
-                n += len(quads)
+            counted = [0]
+
+            def quads():
+                for g in graphs:
+                    for q in store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(g)):
+                        counted[0] += 1
+                        yield q
+
+            # the bulk loader: streamed (no graph held in memory), no transaction per graph; it is
+            # not atomic, which the state above already covers (an interrupted rebuild reads as
+            # "rebuilding" and is done again from the start)
+            self._store.bulk_extend(quads())
+            n = counted[0]
             self._store.flush()
             self._store.optimize()
             self.state.write(rebuilding=False, store=store.store_id(), checkpoint=last)

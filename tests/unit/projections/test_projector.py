@@ -140,23 +140,25 @@ def test_lag_is_the_age_of_the_oldest_pending_change(store, public):
 
 
 def test_an_interrupted_rebuild_is_detected_and_redone(store, public, monkeypatch):
-    """Simulated crash (named as such): the copy of the second graph raises mid-rebuild."""
+    """Simulated crash (named as such): the bulk load stops half-way through the stream of quads,
+    after the first half is on disk."""
     projector = Projector(store, [public])
-    calls = {"n": 0}
-    real_extend = public._store.extend
+    real_bulk = public._store.bulk_extend
+    written = {"n": 0}
 
     class Crash(RuntimeError):
         pass
 
     def flaky(quads):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise Crash("power cut")
-        return real_extend(quads)
+        quads = list(quads)
+        written["n"] = len(quads) // 2
+        real_bulk(quads[:written["n"]])
+        raise Crash("power cut")
 
-    monkeypatch.setattr(public, "_store", _Proxy(public._store, extend=flaky))
+    monkeypatch.setattr(public, "_store", _Proxy(public._store, bulk_extend=flaky))
     with pytest.raises(Crash):
         public.rebuild(store)
+    assert written["n"] > 0 and len(public._store._target) == written["n"]  # premise: a partial copy is on disk
     assert public.checkpoint(store) is None  # marked rebuilding: never trusted as complete
     monkeypatch.undo()
     projector.catch_up()  # plain sync: rebuilds
