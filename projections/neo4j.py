@@ -133,16 +133,19 @@ def projected_graphs(store: OxigraphStore) -> list[str]:
 
 
 def typed_nodes(store: OxigraphStore, graphs: list[str]) -> dict[str, set[str]]:
-    """iri → labels over the given graphs (a node typed in one graph may be linked from another)."""
-    values = " ".join(f"<{c}>" for c in LABELS)
-    rows = store.query(
-        f"SELECT DISTINCT ?s ?t WHERE {{ VALUES ?t {{ {values} }} ?s <{RDF_TYPE}> ?t }}",
-        default_graph=[ox.NamedNode(g) for g in graphs] or [ox.DefaultGraph()],
-    )
+    """iri → labels over the given graphs (a node typed in one graph may be linked from another).
+
+    One index range per projected class (``?s rdf:type <class>`` in any graph), kept when its graph
+    is one of ``graphs``: it reads only the typing triples, where a query over a dataset of every
+    projected graph cost a sixth of a rebuild at 10,000 graphs."""
+    wanted = set(graphs)
+    rdf_type = ox.NamedNode(RDF_TYPE)
     out: dict[str, set[str]] = defaultdict(set)
-    for r in rows:
-        if isinstance(r["s"], ox.NamedNode):
-            out[r["s"].value].add(LABELS[r["t"].value])
+    for cls, label in LABELS.items():
+        for q in store.oxigraph.quads_for_pattern(None, rdf_type, ox.NamedNode(cls), None):
+            g = q.graph_name
+            if isinstance(q.subject, ox.NamedNode) and isinstance(g, ox.NamedNode) and g.value in wanted:
+                out[q.subject.value].add(label)
     return out
 
 
@@ -378,8 +381,11 @@ class Neo4jProjection:
             from neo4j import GraphDatabase
 
             auth = (self.user, self.password) if self.password else None
-            # fail fast when Neo4j is down: the change log keeps everything for the next sync
-            self._driver = GraphDatabase.driver(self.uri, auth=auth, connection_timeout=5, max_transaction_retry_time=5)
+            # fail fast when Neo4j is down: the change log keeps everything for the next sync. No server
+            # notifications: on a fresh database every lookup of our own labels ("label does not exist")
+            # came back as a warning the driver logged in full, a screen per statement
+            self._driver = GraphDatabase.driver(self.uri, auth=auth, connection_timeout=5, max_transaction_retry_time=5,
+                                                notifications_min_severity="OFF")
         return self._driver
 
     def close(self) -> None:
