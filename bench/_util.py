@@ -66,6 +66,17 @@ def peak_rss_mb(pid: int | str = "self") -> float:
     return _status_mb("VmHWM", pid)
 
 
+def reset_peak_rss() -> bool:
+    """Start a new peak (VmHWM) for this process, so a step's own peak can be read after it
+    (Linux: writing 5 to /proc/self/clear_refs). False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def load_average() -> str:
     """``load average 1.20, 0.80, 0.50 (2 cores)``: what to print beside every figure."""
     one, five, fifteen = os.getloadavg()

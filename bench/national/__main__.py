@@ -40,7 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench._util import log as _log, peak_rss_mb, percentile, print_table, rss_mb, timed  # noqa: E402
+from bench._util import log as _log, peak_rss_mb, percentile, print_table, reset_peak_rss, rss_mb, timed  # noqa: E402
 from bench.load.__main__ import wait_healthy  # noqa: E402
 from bench.national.generate import packages  # noqa: E402
 from bench.projections.generate import annotations, juan_texts, write_approved  # noqa: E402
@@ -104,11 +104,16 @@ def build(home: Path, shared: Path | None, records: int, notes: int, chunk: int,
     secs = time.perf_counter() - t
     row(f"write {notes:,} approved annotations (public + private graph each)", f"{secs:.1f} s, {notes / secs:,.0f}/s")
     row("store after ingest", f"{ctx.store.count():,} quads, {len(ctx.store.graphs()):,} named graphs")
+    peaks = {"ingest + approvals": peak_rss_mb()}
     for name in ctx.projector.projections:
+        reset = reset_peak_rss()
         t = time.perf_counter()
         out = ctx.projector.catch_up(name)
         row(f"projection {name} from the change log", f"{time.perf_counter() - t:.1f} s  {out.get(name)!s:.160}")
-    row("peak RSS of the ingest + projection process", f"{peak_rss_mb():,.0f} MB")
+        if reset:
+            peaks[name] = peak_rss_mb()
+    row("peak RSS of the ingest + projection process", f"{max(peaks.values()):,.0f} MB (per step: "
+        + ", ".join(f"{k} {v:,.0f}" for k, v in peaks.items()) + " MB)")
     books = [r["b"].value for r in ctx.store.query(
         PREFIXES + "SELECT ?b WHERE { GRAPH ?g { ?b a guji:PhysicalBook } }")]
     census = [r["n"].value for r in ctx.store.query(
