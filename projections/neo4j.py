@@ -171,30 +171,47 @@ def _known_for(store: OxigraphStore, graphs: list[str], present: set[str]) -> di
     return out
 
 
+KEEP_TRIPLES = 50_000  # a graph larger than this is read again for its annotations (if it has any)
+
+
 def model_of(store: OxigraphStore, graph: str, known: dict[str, set[str]]) -> GraphModel:
+    """The nodes, properties and relationships ``graph`` states, in one pass over its quads.
+
+    Only graphs of up to ``KEEP_TRIPLES`` quads are kept in memory (for the annotation decoder,
+    which needs a whole annotation graph); a 10,000-record package graph (2.85 M quads) is never
+    held as a list: what it costs is its model, not its triples."""
     m = GraphModel(graph)
-    triples = [q.triple for q in store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
-    for t in triples:
-        if t.predicate.value == RDF_TYPE and t.object.value in LABELS and isinstance(t.subject, ox.NamedNode):
-            m.nodes.setdefault(t.subject.value, set()).add(LABELS[t.object.value])
-    for t in triples:
-        s = t.subject.value if isinstance(t.subject, ox.NamedNode) else None
-        if s is None or s not in known:
+    name = ox.NamedNode(graph)
+    triples: list[ox.Quad] | None = []
+    props: dict[str, dict[str, list]] = {}  # of subjects in ``known``; kept for those typed here
+    for t in store.oxigraph.quads_for_pattern(None, None, None, name):
+        if triples is not None:
+            triples.append(t)
+            if len(triples) > KEEP_TRIPLES:
+                triples = None
+        if not isinstance(t.subject, ox.NamedNode):
             continue
-        p = t.predicate.value
-        if isinstance(t.object, ox.Literal):
-            if s in m.nodes and p not in SKIP_PROPERTIES:
-                m.props.setdefault(s, {}).setdefault(prop_name(p), []).append(_value(t.object))
-        elif isinstance(t.object, ox.NamedNode) and p != RDF_TYPE and t.object.value in known:
-            m.rels.add((s, rel_type(p), t.object.value))
-    _annotations(m, triples, known)
+        s, p, o = t.subject.value, t.predicate.value, t.object
+        if p == RDF_TYPE and o.value in LABELS:
+            m.nodes.setdefault(s, set()).add(LABELS[o.value])
+        if s not in known:
+            continue
+        if isinstance(o, ox.Literal):
+            if p not in SKIP_PROPERTIES:
+                props.setdefault(s, {}).setdefault(prop_name(p), []).append(_value(o))
+        elif isinstance(o, ox.NamedNode) and p != RDF_TYPE and o.value in known:
+            m.rels.add((s, rel_type(p), o.value))
+    m.props.update((s, v) for s, v in props.items() if s in m.nodes)
+    if triples is None and any({"Entity", "Annotation"} & labels for labels in m.nodes.values()):
+        triples = list(store.oxigraph.quads_for_pattern(None, None, None, name))
+    _annotations(m, triples or [], known)
     for iri, props in m.props.items():
         for k, v in list(props.items()):
             props[k] = v[0] if len(v) == 1 else sorted(v, key=str)
     return m
 
 
-def _annotations(m: GraphModel, triples: list[ox.Triple], known: dict[str, set[str]]) -> None:
+def _annotations(m: GraphModel, triples: list[ox.Triple] | list[ox.Quad], known: dict[str, set[str]]) -> None:
     """Annotation → the juan it marks (TARGETS, with the code-point span and quote as annotation
     properties) and → the entity it identifies (IDENTIFIES); entities get their category's label.
     The annotation is read by the one decoder of annotation graphs (:func:`annotation.rdf.decode`)."""

@@ -127,3 +127,22 @@ def test_the_counts_hold_for_annotations_of_every_shape(tmp_path):
     labels, types = expected_counts(store, graphs)
     assert types == Counter(t for _, t, _, _ in rels)
     assert labels == Counter(lab for ls in nodes.values() for lab in ls)
+
+
+def test_a_graph_larger_than_the_kept_triples_is_modelled_the_same(tmp_path, monkeypatch):
+    """``model_of`` keeps a graph's quads only up to ``KEEP_TRIPLES`` (a package graph is never held
+    whole); an annotation graph past that limit is read again for the decoder: same model."""
+    import projections.neo4j as neo
+    from bench.projections.decode_ab import build
+
+    store, *_ = build(tmp_path, 16)
+    graphs = projected_graphs(store)
+    known = typed_nodes(store, graphs)
+    kept = {g: model_of(store, g, known) for g in graphs}
+    monkeypatch.setattr(neo, "KEEP_TRIPLES", 3)
+    annotated = 0
+    for g in graphs:
+        m = model_of(store, g, known)
+        assert (m.nodes, m.props, m.rels) == (kept[g].nodes, kept[g].props, kept[g].rels), g
+        annotated += any(t == "TARGETS" for _, t, _ in m.rels) and len(list(store.triples(g))) > 3
+    assert annotated >= 8  # premise: annotation graphs past the limit were modelled (read again)
