@@ -15,8 +15,9 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from kg.errors import NotFoundError, WorkMovedError
+from kg.graphs import public_filter as _public_filter
 from kg.namespaces import GG, GUJI, ID, sparql_prefixes
-from kg.sparql import PRIVATE_GRAPH_PREFIXES, public_dataset
+from kg.sparql import public_dataset
 from kg.store import OxigraphStore
 
 PREFIXES = sparql_prefixes() + "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
@@ -31,8 +32,9 @@ ANNOTATION_GRAPHS = (GG + "annotation/", GG + "private/annotation/", GG + "priva
 def public_filter(var: str = "g") -> str:
     """A FILTER keeping ``?var`` to public graphs, for queries that name their graphs themselves
     (``GRAPH ?var { … }``). Every ``GRAPH ?x`` of a public read needs one, OPTIONAL ones included:
-    a label looked up in any graph shows a preservation copy's or a private draft's name."""
-    return "FILTER(" + " && ".join(f'!STRSTARTS(STR(?{var}), "{p}")' for p in PRIVATE_GRAPH_PREFIXES) + ")"
+    a label looked up in any graph shows a preservation copy's or a private draft's name.
+    (The rule itself is :func:`kg.graphs.public_filter`'s; this spelling takes the bare name.)"""
+    return _public_filter("?" + var)
 
 
 # a FILTER keeping ?g to public graphs, for queries that must look into annotation graphs too

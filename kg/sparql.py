@@ -33,7 +33,7 @@ from kg.errors import (
 )
 from kg.namespaces import GG, PREFIXES
 
-from kg.graphs import NON_PUBLIC_PREFIXES as PRIVATE_GRAPH_PREFIXES, is_public  # noqa: E402  (kept for callers)
+from kg.graphs import is_public  # noqa: E402
 
 
 class ResultFormat(str, Enum):
