@@ -183,7 +183,7 @@ def model_of(store: OxigraphStore, graph: str, known: dict[str, set[str]]) -> Gr
     m = GraphModel(graph)
     name = ox.NamedNode(graph)
     triples: list[ox.Quad] | None = []
-    props: dict[str, dict[str, list]] = {}  # of subjects in ``known``; kept for those typed here
+    literals: dict[str, dict[str, list]] = {}  # of subjects in ``known``; kept for those typed here
     for t in store.oxigraph.quads_for_pattern(None, None, None, name):
         if triples is not None:
             triples.append(t)
@@ -198,10 +198,10 @@ def model_of(store: OxigraphStore, graph: str, known: dict[str, set[str]]) -> Gr
             continue
         if isinstance(o, ox.Literal):
             if p not in SKIP_PROPERTIES:
-                props.setdefault(s, {}).setdefault(prop_name(p), []).append(_value(o))
+                literals.setdefault(s, {}).setdefault(prop_name(p), []).append(_value(o))
         elif isinstance(o, ox.NamedNode) and p != RDF_TYPE and o.value in known:
             m.rels.add((s, rel_type(p), o.value))
-    m.props.update((s, v) for s, v in props.items() if s in m.nodes)
+    m.props.update((s, v) for s, v in literals.items() if s in m.nodes)
     if triples is None and any({"Entity", "Annotation"} & labels for labels in m.nodes.values()):
         triples = list(store.oxigraph.quads_for_pattern(None, None, None, name))
     _annotations(m, triples or [], known)

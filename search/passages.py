@@ -344,9 +344,8 @@ def _works(store: Any, graph: str, labels: dict[str, str]) -> dict[str, dict[str
     # far as public graphs say: a preservation master is not a digital copy the public can have.
     # Four narrow queries, joined here: one query with the types and holders as OPTIONALs returned
     # their cross product (34 rows per work in a census package, two thirds of the graph's time).
-    keys = list(works)
-    found = [(_v(r, "work"), r["inst"], r["item"]) for i in range(0, len(keys), VALUES_CHUNK) for r in _rows(store, f"""
-      SELECT DISTINCT ?work ?inst ?item WHERE {{ VALUES ?work {{ {_values(keys[i:i + VALUES_CHUNK])} }}
+    found = [(_v(r, "work"), r["inst"], r["item"]) for block in _value_blocks(list(works)) for r in _rows(store, f"""
+      SELECT DISTINCT ?work ?inst ?item WHERE {{ VALUES ?work {{ {block} }}
       GRAPH ?g1 {{ ?inst bf:reproductionOf*/bf:instanceOf ?work }} {public_filter("g1")}
       GRAPH ?g2 {{ ?item bf:itemOf ?inst }} {public_filter("g2")} }}""")]
     if not found:
@@ -378,8 +377,8 @@ def _public_values(store: Any, predicates: Sequence[str], keys: Iterable[Any]) -
     if engine is None:  # a store with a query method only: the same in SPARQL (IRIs; VALUES cannot hold blank nodes)
         iris = sorted(k.value for k in keys if isinstance(k, ox.NamedNode))
         path = "|".join(f"<{p}>" for p in predicates)
-        for i in range(0, len(iris), VALUES_CHUNK):
-            for r in _rows(store, f"""SELECT DISTINCT ?x ?o WHERE {{ VALUES ?x {{ {_values(iris[i:i + VALUES_CHUNK])} }}
+        for block in _value_blocks(iris):
+            for r in _rows(store, f"""SELECT DISTINCT ?x ?o WHERE {{ VALUES ?x {{ {block} }}
               GRAPH ?g {{ ?x {path} ?o }} {public_filter("g")} }}"""):
                 out[r["x"]].append(r["o"])
         return out
@@ -394,6 +393,7 @@ def _public_values(store: Any, predicates: Sequence[str], keys: Iterable[Any]) -
         if found:
             out[key] = found
     return out
+
 
 def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
                    only: Iterable[str] | None = None) -> list[JuanText]:
@@ -488,6 +488,12 @@ def _values(iris: Iterable[str]) -> str:
     return " ".join(f"<{i}>" for i in iris)
 
 
+def _value_blocks(iris: Sequence[str]) -> Iterator[str]:
+    """``iris`` as VALUES bodies of at most ``VALUES_CHUNK`` IRIs each."""
+    for i in range(0, len(iris), VALUES_CHUNK):
+        yield _values(iris[i:i + VALUES_CHUNK])
+
+
 def approved_annotations(store: Any, juans: Iterable[str]) -> dict[str, list[PassageEntity]]:
     """The readings of the approved annotations on ``juans`` (juan IRI → entities, in span order).
 
@@ -503,8 +509,8 @@ def approved_annotations(store: Any, juans: Iterable[str]) -> dict[str, list[Pas
     juans = list(dict.fromkeys(juans))
     if not juans:
         return {}
-    graphs = sorted({_v(r, "g") for i in range(0, len(juans), VALUES_CHUNK) for r in _rows(store, f"""SELECT DISTINCT ?g WHERE {{
-      VALUES ?juan {{ {_values(juans[i:i + VALUES_CHUNK])} }}
+    graphs = sorted({_v(r, "g") for block in _value_blocks(juans) for r in _rows(store, f"""SELECT DISTINCT ?g WHERE {{
+      VALUES ?juan {{ {block} }}
       GRAPH ?g {{ ?t oa:hasSource ?juan . ?a oa:hasTarget ?t ; guji:reviewStatus "approved" }}
       FILTER(STRSTARTS(STR(?g), "{ANNOTATION_GRAPHS}")) }}""")})
     wanted = set(juans)
@@ -603,9 +609,8 @@ def _entity_labels(store: Any, entities: set[str]) -> dict[str, str]:
         return {}
     rank = {"zh-hant": 0, "zh": 1, "": 2, "zh-hans": 3}
     best: dict[str, tuple[int, str]] = {}
-    keys = sorted(entities)
-    rows = (r for i in range(0, len(keys), VALUES_CHUNK) for r in _rows(store, f"""SELECT ?e ?l ?g WHERE {{
-      VALUES ?e {{ {_values(keys[i:i + VALUES_CHUNK])} }} GRAPH ?g {{ ?e rdfs:label|skos:prefLabel ?l }} }}"""))
+    rows = (r for block in _value_blocks(sorted(entities)) for r in _rows(store, f"""SELECT ?e ?l ?g WHERE {{
+      VALUES ?e {{ {block} }} GRAPH ?g {{ ?e rdfs:label|skos:prefLabel ?l }} }}"""))
     for r in rows:
         if not is_public_graph(_v(r, "g")):  # a draft's provisional record, preservation data ...
             continue
