@@ -1,9 +1,11 @@
 """The projector: applies the change log to every projection, live, inside ``guji serve``.
 
-One background thread wakes when the store commits (the store calls :meth:`Projector.notify`
-after every transaction) and otherwise every ``poll_interval`` seconds (a safety net, and how a
-projection that was down is retried). For each projection it reads the changes after that
-projection's checkpoint, in batches, and applies them; the checkpoint moves only after a batch
+Each projection has its own background thread, woken when the store commits (the store calls
+:meth:`Projector.notify` after every transaction) and otherwise every ``poll_interval`` seconds (a
+safety net, and how a projection that was down is retried): a long job of one projection (Neo4j
+working through a 600,000-quad ingest, a rebuild) does not hold the others back, so an approval
+reaches search and the public SPARQL dataset while Neo4j is still busy. Each thread reads the
+changes after its projection's checkpoint, in batches, and applies them; the checkpoint moves only after a batch
 is applied, so delivery is at least once and ordered by the change log, and since ``apply``
 re-projects whole graphs from the store's current state, applying twice is harmless.
 
@@ -67,49 +69,51 @@ class Projector:
         self.batch = batch
         self._status = {p.name: ProjectionStatus(p.name) for p in projections}
         self._locks = {p.name: threading.Lock() for p in projections}
-        self._wake = threading.Event()
+        self._wakes = {p.name: threading.Event() for p in projections}
         self._stop = threading.Event()
         self._progress = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._threads: dict[str, threading.Thread] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
-        if self._thread is not None or not self.projections:
+        if self._threads or not self.projections:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="guji-projector", daemon=True)
-        self._thread.start()
+        for name in self.projections:
+            t = threading.Thread(target=self._run, args=(name,), name=f"guji-projector-{name}", daemon=True)
+            self._threads[name] = t
+            t.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self.notify()
+        deadline = time.monotonic() + timeout
+        for t in self._threads.values():
+            t.join(max(0.0, deadline - time.monotonic()))
+        self._threads = {}
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return any(t.is_alive() for t in self._threads.values())
 
     def notify(self, *_changes: object) -> None:
-        """Called by the store after every commit: wake the thread now."""
-        self._wake.set()
+        """Called by the store after every commit: wake every projection's thread now."""
+        for wake in self._wakes.values():
+            wake.set()
 
-    def _run(self) -> None:
+    def _run(self, name: str) -> None:
+        wake, st = self._wakes[name], self._status[name]
         while not self._stop.is_set():
-            self._wake.clear()
-            now = time.monotonic()
-            for name in self.projections:
-                st = self._status[name]
-                if st._next_try > now:
-                    continue
+            wake.clear()
+            if st._next_try <= time.monotonic():
                 try:
                     self.catch_up(name)
                 except Exception:  # noqa: BLE001 - recorded in the status, retried with backoff
                     log.exception("projection %s failed", name)
-            waits = [st._next_try - time.monotonic() for st in self._status.values() if st.failures]
-            timeout = min([self.poll_interval, *[w for w in waits if w > 0]])
-            self._wake.wait(max(0.05, timeout))
+            timeout = self.poll_interval
+            if st.failures:
+                timeout = min(timeout, max(0.0, st._next_try - time.monotonic()))
+            wake.wait(max(0.05, timeout))
 
     # -- applying --------------------------------------------------------------------------------
     def catch_up(self, name: str | None = None, *, rebuild: bool = False) -> dict[str, Any]:
@@ -205,7 +209,7 @@ class Projector:
         if not self.running:
             return all((st.checkpoint or 0) >= target for st in self._status.values())
         deadline = time.monotonic() + timeout
-        self._wake.set()
+        self.notify()
         with self._progress:
             while True:
                 # a failing projection is not waited for: it catches up when it is back

@@ -110,6 +110,45 @@ def test_live_projector_applies_a_commit_within_a_second(store, public, search):
         projector.stop()
 
 
+def test_a_projection_busy_with_a_long_job_does_not_hold_the_others_back(store, public, tmp_path):
+    """Each projection has its own thread: while one is stuck in a long ``apply`` (a stand-in,
+    named as such, for Neo4j working through a large ingest: a second real public dataset whose
+    apply blocks until released), a commit still reaches the public SPARQL dataset at once."""
+    import threading
+
+    slow_target = OxigraphPublicDataset(tmp_path / "slow")
+    entered, release = threading.Event(), threading.Event()
+
+    def blocking_apply(st, changes):
+        entered.set()
+        release.wait(30)
+        return slow_target.apply(st, changes)
+
+    slow = _Proxy(slow_target, name="slow", apply=blocking_apply)
+    projector = Projector(store, [slow, public], poll_interval=30)
+    projector.catch_up()
+    store.subscribe(projector.notify)
+    projector.start()
+    try:
+        store.replace_graph(G_PUBLIC, [triple("busy", "長工")], agent="t")
+        assert entered.wait(5)  # the slow projection is inside its long job now
+        store.replace_graph(G_PUBLIC, [triple("busy", "插隊")], agent="t")
+        t0 = time.monotonic()
+        while public.checkpoint(store) < store.last_sequence() and time.monotonic() - t0 < 5:
+            time.sleep(0.01)
+        assert ask(public, 'ASK { ?s ?p "插隊" }'), "the public dataset waited for the slow projection"
+        assert public.checkpoint(store) == store.last_sequence()
+        assert {st.name: st for st in projector.status()}["slow"].pending >= 1  # still inside its long job
+        release.set()
+        assert projector.wait_until(store.last_sequence(), timeout=10)
+        assert slow_target.checkpoint(store) == store.last_sequence()
+    finally:
+        release.set()
+        projector.stop()
+        slow_target.close()
+    assert not projector.running
+
+
 def test_a_projection_that_is_down_is_retried_and_does_not_hold_the_others(store, public):
     down = Neo4jProjection("bolt://127.0.0.1:9")  # nothing listens there: a real connection failure
     projector = Projector(store, [public, down], max_backoff=4)
