@@ -13,8 +13,14 @@ so run it when no test suite is using them. Everything is a real process on 127.
    approved, then started again: time until the projector caught up by itself, then
    ``guji sync --check`` beside the server;
 4. the same with Elasticsearch stopped;
-5. ``kill -9`` of the server while it projects a Kanripo ingest (``guji ingest`` beside it), a
-   restart, and ``guji sync --check``.
+5. approvals while a large ingest is projected: two Kanripo works ingested beside the server
+   (``guji ingest``), then one approval after another while the projections work through them:
+   approval → found by /api/search and /sparql (p50/p95/max), and when each projection was done
+   with the ingest (one projection's long job must not hold the others back);
+6. ``kill -9`` of the server while it projects a Kanripo ingest (``guji ingest`` beside it, the
+   remaining works), a restart, and ``guji sync --check``.
+
+``--steps`` picks some of them: ``latency`` (2), ``down`` (3, 4), ``busy`` (5), ``kill`` (6).
 
 Prints what it measured; asserts nothing.
 """
@@ -142,12 +148,145 @@ def check(server: Server) -> tuple[int, dict]:
         return r.returncode, {"output": r.stdout[-2000:], "error": r.stderr[-2000:]}
 
 
+BUSY_WORKS = ("KR2a0001", "KR2a0002")  # 史記 and 漢書: the two largest of the shared texts but one
+
+
+def projections(server: Server) -> dict[str, dict]:
+    return {p["name"]: p for p in server.health()["projections"]}
+
+
+def workflow_seen(http: httpx.Client, keys: dict, label: str) -> tuple[float, float]:
+    """One whole workflow: (seconds to the approval's answer, seconds from the approval request
+    until /api/search and /sparql both find the new label)."""
+    answered = annotate(http, keys["alice"], keys["rita"], label)
+    t0 = time.monotonic()
+    while not all(visible(http, label).values()):
+        time.sleep(0.01)
+    return answered, answered + time.monotonic() - t0
+
+
+def latency(server: Server, http: httpx.Client, keys: dict, n: int) -> None:
+    answer, seen = [], []
+    t_all = time.monotonic()
+    for i in range(n):
+        a, s = workflow_seen(http, keys, f"測{i:04d}號")
+        answer.append(a)
+        seen.append(s)
+    rate = n / (time.monotonic() - t_all)
+    print(f"\napproval answered: p50 {statistics.median(answer) * 1000:.0f} ms, p95 {percentile(answer, .95) * 1000:.0f} ms")
+    print(f"approval → found by /api/search (Elasticsearch) and /sparql: p50 {statistics.median(seen) * 1000:.0f} ms, "
+          f"p95 {percentile(seen, .95) * 1000:.0f} ms (n={len(seen)})")
+    t0 = time.monotonic()
+    while neo4j_count("Annotation") < n and time.monotonic() - t0 < 30:
+        time.sleep(0.05)
+    print(f"Neo4j holds {neo4j_count('Annotation')} Annotation nodes {time.monotonic() - t0:.2f} s after the last approval")
+    print(f"sustained: {rate:.2f} whole workflows/s (create + submit + approve, each visible everywhere before the next)")
+    rc, report = check(server)
+    print(f"guji sync --check beside the server: exit {rc}, in_sync={report.get('in_sync')}")
+
+
+def down(server: Server, http: httpx.Client, keys: dict, seconds: float) -> None:
+    """Neo4j, then Elasticsearch, down while annotations are approved."""
+    for name, stop, start in (("neo4j", ("stop-neo4j",), ("start-neo4j",)), ("search", ("down", "es"), ("up", "es"))):
+        services(*stop)
+        t0 = time.monotonic()
+        n, slow = 0, []
+        while time.monotonic() - t0 < seconds:
+            slow.append(annotate(http, keys["alice"], keys["rita"], f"斷{name}{n:03d}"))
+            n += 1
+            time.sleep(1)
+        st = projections(server)[name]
+        print(f"\n{name} down {seconds:.0f} s: {n} approvals answered (p50 {statistics.median(slow) * 1000:.0f} ms, "
+              f"max {max(slow) * 1000:.0f} ms); /healthz {name}: state={st['state']} pending={st['pending']} "
+              f"lag={st['lag_seconds']:.0f} s retry_in={st['retry_in']:.0f} s; error: {(st['last_error'] or '')[:90]}")
+        t_up = time.monotonic()
+        services(*start)
+        print(f"{name} back after {time.monotonic() - t_up:.0f} s; projector caught up by itself "
+              f"{wait_caught_up(server, name):.1f} s later (no operator step)")
+        rc, report = check(server)
+        print(f"guji sync --check: exit {rc}, in_sync={report.get('in_sync')}, "
+              f"{name} drift={len(report.get(name, {}).get('drift', []))}")
+
+
+def busy(server: Server, env: dict, http: httpx.Client, keys: dict, works: list[Path]) -> None:
+    """Approvals while the projections work through a large ingest made beside the server.
+
+    /healthz is sampled every 0.25 s meanwhile: a projection is busy with the ingest while its
+    state is catching-up (an approval alone keeps it so for milliseconds)."""
+    import threading
+
+    busy_until: dict[str, float] = {}
+    stop = threading.Event()
+    t0 = time.monotonic()
+
+    def sample() -> None:
+        with httpx.Client(base_url=server.base, timeout=30) as c:
+            while not stop.is_set():
+                for p in c.get("/healthz").json()["projections"]:
+                    if p["state"] in ("catching-up", "rebuilding"):
+                        busy_until[p["name"]] = time.monotonic() - t0
+                time.sleep(0.25)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    ingest = subprocess.Popen([sys.executable, "-m", "api", "ingest", *map(str, works), "--quiet"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen: list[float] = []
+    n = 0
+    while ingest.poll() is None:  # the CLI answers once every projection shows the ingest (≤ 600 s)
+        _, s = workflow_seen(http, keys, f"忙{n:03d}號")
+        seen.append(s)
+        print(f"  approval {n}: found by /api/search and /sparql {s * 1000:.0f} ms after the request "
+              f"({time.monotonic() - t0:.1f} s after `guji ingest` started)")
+        n += 1
+        time.sleep(1)
+    t_cli = time.monotonic() - t0
+    stop.set()
+    sampler.join()
+    print(f"\n{n} approvals during `guji ingest {' '.join(w.name for w in works)}` beside the server (CLI returned after "
+          f"{t_cli:.1f} s, exit {ingest.returncode}): approval → found by /api/search and /sparql "
+          f"p50 {statistics.median(seen) * 1000:.0f} ms, p95 {percentile(seen, .95) * 1000:.0f} ms, max {max(seen) * 1000:.0f} ms")
+    print("each projection last seen busy (s after the ingest started): "
+          + ", ".join(f"{k} {v:.1f}" for k, v in sorted(busy_until.items(), key=lambda kv: kv[1])))
+
+
+def kill(server: Server, env: dict, kanripo: Path) -> None:
+    """kill -9 of the server during the projection of a large ingest."""
+    ingest = subprocess.Popen([sys.executable, "-m", "api", "ingest", str(kanripo), "--quiet"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    t0 = time.monotonic()
+    st: dict = {}
+    while time.monotonic() - t0 < 900:
+        try:
+            st = projections(server)
+        except httpx.HTTPError:
+            st = {}
+        if any(p["pending"] > 0 for p in st.values()) and server.health()["quads"] > 100_000:
+            break
+        time.sleep(0.5)
+    time.sleep(3)  # mid-projection
+    pending = {k: v["pending"] for k, v in st.items()}
+    server.kill9()
+    ingest.wait(60)
+    print(f"\nkill -9 of the server while projecting the Kanripo ingest (pending then: {pending}); "
+          f"the CLI said: {(ingest.stderr.read() or '').strip().splitlines()[-1:]}")
+    up = server.start()
+    print(f"restart: up and caught up in {up:.1f} s")
+    r = server.cli("ingest", str(kanripo), "--quiet")
+    print(f"the interrupted ingest run again beside the server: exit {r.returncode}")
+    rc, report = check(server)
+    drift = {k: len(v.get("drift", [])) for k, v in report.items() if isinstance(v, dict)}
+    print(f"guji sync --check after the crash: exit {rc}, in_sync={report.get('in_sync')}, drift per projection {drift}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--annotations", type=int, default=60)
     ap.add_argument("--down", type=float, default=60)
     ap.add_argument("--kanripo", type=Path, default=ROOT.parent / "shared" / "corpus" / "kanripo")
+    ap.add_argument("--steps", default="latency,down,busy,kill", help="comma-separated: latency, down, busy, kill")
     args = ap.parse_args()
+    steps = set(args.steps.split(","))
     import tempfile
 
     home = Path(tempfile.mkdtemp(prefix="guji-bench-faults-"))
@@ -163,75 +302,14 @@ def main() -> None:
         keys[name] = {"Authorization": f"Bearer {json.loads(r.stdout)['api_key']}"}
     http = httpx.Client(base_url=server.base, timeout=60)
     try:
-        # 1. approval latency and sustained workflows
-        answer, seen, neo = [], [], []
-        t_all = time.monotonic()
-        for i in range(args.annotations):
-            label = f"測{i:04d}號"
-            answer.append(annotate(http, keys["alice"], keys["rita"], label))
-            t0 = time.monotonic()
-            while not all(visible(http, label).values()):
-                time.sleep(0.01)
-            seen.append(answer[-1] + time.monotonic() - t0)
-        rate = args.annotations / (time.monotonic() - t_all)
-        print(f"\napproval answered: p50 {statistics.median(answer) * 1000:.0f} ms, p95 {percentile(answer, .95) * 1000:.0f} ms")
-        print(f"approval → found by /api/search (Elasticsearch) and /sparql: p50 {statistics.median(seen) * 1000:.0f} ms, "
-              f"p95 {percentile(seen, .95) * 1000:.0f} ms (n={len(seen)})")
-        t0 = time.monotonic()
-        while neo4j_count("Annotation") < args.annotations and time.monotonic() - t0 < 30:
-            time.sleep(0.05)
-        print(f"Neo4j holds {neo4j_count('Annotation')} Annotation nodes {time.monotonic() - t0:.2f} s after the last approval")
-        print(f"sustained: {rate:.2f} whole workflows/s (create + submit + approve, each visible everywhere before the next)")
-        rc, report = check(server)
-        print(f"guji sync --check beside the server: exit {rc}, in_sync={report.get('in_sync')}")
-
-        # 2. Neo4j, then Elasticsearch, down while annotations are approved
-        for name, stop, start in (("neo4j", ("stop-neo4j",), ("start-neo4j",)), ("search", ("down", "es"), ("up", "es"))):
-            services(*stop)
-            t0 = time.monotonic()
-            n, slow = 0, []
-            while time.monotonic() - t0 < args.down:
-                slow.append(annotate(http, keys["alice"], keys["rita"], f"斷{name}{n:03d}"))
-                n += 1
-                time.sleep(1)
-            st = {p["name"]: p for p in server.health()["projections"]}[name]
-            print(f"\n{name} down {args.down:.0f} s: {n} approvals answered (p50 {statistics.median(slow) * 1000:.0f} ms, "
-                  f"max {max(slow) * 1000:.0f} ms); /healthz {name}: state={st['state']} pending={st['pending']} "
-                  f"lag={st['lag_seconds']:.0f} s retry_in={st['retry_in']:.0f} s; error: {(st['last_error'] or '')[:90]}")
-            t_up = time.monotonic()
-            services(*start)
-            print(f"{name} back after {time.monotonic() - t_up:.0f} s; projector caught up by itself "
-                  f"{wait_caught_up(server, name):.1f} s later (no operator step)")
-            rc, report = check(server)
-            print(f"guji sync --check: exit {rc}, in_sync={report.get('in_sync')}, "
-                  f"{name} drift={len(report.get(name, {}).get('drift', []))}")
-
-        # 3. kill -9 during projection of a large ingest
-        if args.kanripo.is_dir():
-            ingest = subprocess.Popen([sys.executable, "-m", "api", "ingest", str(args.kanripo), "--quiet"], env=env, cwd=ROOT,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            t0 = time.monotonic()
-            while time.monotonic() - t0 < 900:
-                try:
-                    st = {p["name"]: p for p in server.health()["projections"]}
-                except httpx.HTTPError:
-                    st = {}
-                if any(p["pending"] > 0 for p in st.values()) and server.health()["quads"] > 100_000:
-                    break
-                time.sleep(0.5)
-            time.sleep(3)  # mid-projection
-            pending = {k: v["pending"] for k, v in st.items()}
-            server.kill9()
-            ingest.wait(60)
-            print(f"\nkill -9 of the server while projecting the Kanripo ingest (pending then: {pending}); "
-                  f"the CLI said: {(ingest.stderr.read() or '').strip().splitlines()[-1:]}")
-            up = server.start()
-            print(f"restart: up and caught up in {up:.1f} s")
-            r = server.cli("ingest", str(args.kanripo), "--quiet")
-            print(f"the interrupted ingest run again beside the server: exit {r.returncode}")
-            rc, report = check(server)
-            drift = {k: len(v.get("drift", [])) for k, v in report.items() if isinstance(v, dict)}
-            print(f"guji sync --check after the crash: exit {rc}, in_sync={report.get('in_sync')}, drift per projection {drift}")
+        if "latency" in steps:
+            latency(server, http, keys, args.annotations)
+        if "down" in steps:
+            down(server, http, keys, args.down)
+        if "busy" in steps and args.kanripo.is_dir():
+            busy(server, env, http, keys, [args.kanripo / w for w in BUSY_WORKS])
+        if "kill" in steps and args.kanripo.is_dir():
+            kill(server, env, args.kanripo)
     finally:
         http.close()
         server.stop()
