@@ -38,7 +38,9 @@ class Health(BaseModel):
 
 class VisibleWhenDone:
     """A write answers once the projections show it (search, Neo4j, public SPARQL), waiting at most
-    GUJI_WRITE_VISIBILITY_SECONDS; past that it answers anyway and /healthz shows the lag. Pure
+    GUJI_WRITE_VISIBILITY_SECONDS; past that it answers anyway and /healthz shows the lag. A
+    projection busy with a long step taken before the write (an ingest, a rebuild) is not waited
+    for (``Projector.wait_until``'s ``not_behind_long_jobs``). Pure
     ASGI (no per-request task like BaseHTTPMiddleware): reads pass straight through."""
 
     def __init__(self, app, *, context: Context, settings: Settings) -> None:
@@ -58,7 +60,8 @@ class VisibleWhenDone:
                 if after > before and "projector" in ctx.__dict__:
                     from starlette.concurrency import run_in_threadpool
 
-                    await run_in_threadpool(ctx.projector.wait_until, after, self.settings.write_visibility_seconds)
+                    await run_in_threadpool(lambda: ctx.projector.wait_until(
+                        after, self.settings.write_visibility_seconds, not_behind_long_jobs=True))
             await send(message)
 
         await self.app(scope, receive, hold_start)

@@ -31,6 +31,7 @@ from projections.base import Projection
 
 log = logging.getLogger("guji.projector")
 
+LONG_JOB = 1.0  # seconds: a step that has taken this long is a bulk job (an ingest, a rebuild)
 BATCH = 500  # change-log entries applied per step (a step re-projects each named graph once)
 # A projection may take larger steps (its ``batch`` attribute): the search index coalesces every
 # annotation change of a step into one re-index per juan, so a backlog of approvals costs one
@@ -52,21 +53,30 @@ class ProjectionStatus:
     failures: int = 0
     retry_in: float = 0.0
     _next_try: float = field(default=0.0, repr=False)
+    _busy_since: float | None = field(default=None, repr=False)  # monotonic start of the step in hand
+    _busy_to: int = field(default=0, repr=False)  # the last change of that step (0: a rebuild)
 
     def public(self) -> dict[str, Any]:
         d = asdict(self)
-        d.pop("_next_try", None)
+        for private in ("_next_try", "_busy_since", "_busy_to"):
+            d.pop(private, None)
         return d
+
+    def behind_long_job(self, sequence: int, long_job: float) -> bool:
+        """Busy for ``long_job`` seconds or more with a step that does not hold ``sequence``."""
+        since = self._busy_since
+        return since is not None and self._busy_to < sequence and time.monotonic() - since >= long_job
 
 
 class Projector:
     def __init__(self, store: Store, projections: list[Projection], *, poll_interval: float = 2.0,
-                 max_backoff: float = 30.0, batch: int = BATCH) -> None:
+                 max_backoff: float = 30.0, batch: int = BATCH, long_job: float = LONG_JOB) -> None:
         self.store = store
         self.projections = {p.name: p for p in projections}
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.batch = batch
+        self.long_job = long_job
         self._status = {p.name: ProjectionStatus(p.name) for p in projections}
         self._locks = {p.name: threading.Lock() for p in projections}
         self._wakes = {p.name: threading.Event() for p in projections}
@@ -148,7 +158,11 @@ class Projector:
         done: dict[str, Any] = {"from": checkpoint}
         if checkpoint is None:
             st.state = "rebuilding"
-            done.update(p.rebuild(self.store))
+            st._busy_since, st._busy_to = time.monotonic(), 0
+            try:
+                done.update(p.rebuild(self.store))
+            finally:
+                st._busy_since = None
             checkpoint = p.checkpoint(self.store) or 0
             done["rebuilt"] = True
         applied = 0
@@ -158,7 +172,12 @@ class Projector:
             if not changes:
                 break
             st.state = "catching-up"
-            for k, v in p.apply(self.store, changes).items():
+            st._busy_since, st._busy_to = time.monotonic(), changes[-1].sequence
+            try:
+                result = p.apply(self.store, changes)
+            finally:
+                st._busy_since = None
+            for k, v in result.items():
                 if isinstance(v, (int, float)):
                     done[k] = done.get(k, 0) + v
             checkpoint = changes[-1].sequence
@@ -203,8 +222,16 @@ class Projector:
             st.lag_seconds = self._lag(cp) if st.pending else 0.0
         return list(self._status.values())
 
-    def wait_until(self, sequence: int | None = None, timeout: float = 10.0) -> bool:
-        """Block until every projection has applied ``sequence`` (default: the last change now)."""
+    def wait_until(self, sequence: int | None = None, timeout: float = 10.0, *,
+                   not_behind_long_jobs: bool = False) -> bool:
+        """Block until every projection has applied ``sequence`` (default: the last change now).
+
+        ``not_behind_long_jobs`` (a write request's answer): a projection busy for
+        ``long_job`` seconds or more with a step that does not hold ``sequence`` (working through
+        a large ingest made before, or rebuilding) is not waited for either: it shows the write
+        when it is through, and waiting would only add the whole bound to every click of an
+        annotator while a librarian's ingest is projected. Returns False when it did not wait
+        for everything."""
         target = self.store.last_sequence() if sequence is None else sequence
         if not self.running:
             return all((st.checkpoint or 0) >= target for st in self._status.values())
@@ -215,6 +242,10 @@ class Projector:
                 # a failing projection is not waited for: it catches up when it is back
                 if all((st.checkpoint or 0) >= target or st.state == "failing" for st in self._status.values()):
                     return True
+                if not_behind_long_jobs and all(
+                        (st.checkpoint or 0) >= target or st.state == "failing" or st.behind_long_job(target, self.long_job)
+                        for st in self._status.values()):
+                    return False
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False

@@ -149,6 +149,46 @@ def test_a_projection_busy_with_a_long_job_does_not_hold_the_others_back(store, 
     assert not projector.running
 
 
+def test_a_write_answer_does_not_wait_behind_another_projections_long_job(store, public, tmp_path):
+    """A write request waits for the projections to show it, but not for one busy with a long
+    step that was taken before the write (a large ingest made before): that one shows the write
+    when it is through. The same wait without the option does wait for it (until its bound)."""
+    import threading
+
+    slow_target = OxigraphPublicDataset(tmp_path / "slow")
+    entered, release = threading.Event(), threading.Event()
+
+    def blocking_apply(st, changes):
+        entered.set()
+        release.wait(30)
+        return slow_target.apply(st, changes)
+
+    slow = _Proxy(slow_target, name="slow", apply=blocking_apply)
+    projector = Projector(store, [slow, public], poll_interval=30, long_job=0.3)
+    projector.catch_up()
+    store.subscribe(projector.notify)
+    projector.start()
+    try:
+        store.replace_graph(G_PUBLIC, [triple("bulk", "大批")], agent="t")
+        assert entered.wait(5)
+        time.sleep(0.4)  # the slow projection's step has now run longer than long_job
+        store.replace_graph(G_PUBLIC, [triple("click", "點擊")], agent="t")
+        target = store.last_sequence()
+        assert projector.wait_until(target, timeout=0.5) is False  # the plain wait waits for the slow one
+        t0 = time.monotonic()
+        projector.wait_until(target, timeout=10, not_behind_long_jobs=True)
+        assert time.monotonic() - t0 < 2, "the write's answer waited behind the long job"
+        assert ask(public, 'ASK { ?s ?p "點擊" }'), "it returned before the quick projection showed the write"
+        assert slow_target.checkpoint(store) < target
+        release.set()
+        assert projector.wait_until(target, timeout=10)  # the slow one takes the write in its next step
+        assert slow_target.checkpoint(store) == target
+    finally:
+        release.set()
+        projector.stop()
+        slow_target.close()
+
+
 def test_a_projection_that_is_down_is_retried_and_does_not_hold_the_others(store, public):
     down = Neo4jProjection("bolt://127.0.0.1:9")  # nothing listens there: a real connection failure
     projector = Projector(store, [public, down], max_backoff=4)
