@@ -110,10 +110,10 @@ def test_live_projector_applies_a_commit_within_a_second(store, public, search):
         projector.stop()
 
 
-def test_a_projection_busy_with_a_long_job_does_not_hold_the_others_back(store, public, tmp_path):
-    """Each projection has its own thread: while one is stuck in a long ``apply`` (a stand-in,
-    named as such, for Neo4j working through a large ingest: a second real public dataset whose
-    apply blocks until released), a commit still reaches the public SPARQL dataset at once."""
+def _stuck_projection(tmp_path):
+    """A stand-in, named as such, for a projection inside a long job (Neo4j working through a large
+    ingest): a second real public dataset whose ``apply`` blocks until ``release`` is set.
+    Returns (projection, its dataset, entered, release)."""
     import threading
 
     slow_target = OxigraphPublicDataset(tmp_path / "slow")
@@ -124,7 +124,13 @@ def test_a_projection_busy_with_a_long_job_does_not_hold_the_others_back(store, 
         release.wait(30)
         return slow_target.apply(st, changes)
 
-    slow = _Proxy(slow_target, name="slow", apply=blocking_apply)
+    return _Proxy(slow_target, name="slow", apply=blocking_apply), slow_target, entered, release
+
+
+def test_a_projection_busy_with_a_long_job_does_not_hold_the_others_back(store, public, tmp_path):
+    """Each projection has its own thread: while one is stuck in a long ``apply``, a commit still
+    reaches the public SPARQL dataset at once."""
+    slow, slow_target, entered, release = _stuck_projection(tmp_path)
     projector = Projector(store, [slow, public], poll_interval=30)
     projector.catch_up()
     store.subscribe(projector.notify)
@@ -153,17 +159,7 @@ def test_a_write_answer_does_not_wait_behind_another_projections_long_job(store,
     """A write request waits for the projections to show it, but not for one busy with a long
     step that was taken before the write (a large ingest made before): that one shows the write
     when it is through. The same wait without the option does wait for it (until its bound)."""
-    import threading
-
-    slow_target = OxigraphPublicDataset(tmp_path / "slow")
-    entered, release = threading.Event(), threading.Event()
-
-    def blocking_apply(st, changes):
-        entered.set()
-        release.wait(30)
-        return slow_target.apply(st, changes)
-
-    slow = _Proxy(slow_target, name="slow", apply=blocking_apply)
+    slow, slow_target, entered, release = _stuck_projection(tmp_path)
     projector = Projector(store, [slow, public], poll_interval=30, long_job=0.3)
     projector.catch_up()
     store.subscribe(projector.notify)
