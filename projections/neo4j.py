@@ -28,13 +28,15 @@ import random
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import chain, islice
 from typing import Any
 
 import pyoxigraph as ox
 
 from annotation import rdf as annotation_rdf
 from kg.errors import StoreError
-from kg.namespaces import BF, GG, GUJI, GUJIV, OA, PREMIS, PROV, RDF, SKOS
+from kg.namespaces import BF, GUJI, GUJIV, OA, PREMIS, RDF, XSD
 from kg.graphs import SCHEMA_PREFIXES, is_public
 from kg.store import OxigraphStore
 
@@ -90,18 +92,25 @@ CATEGORY_LABELS = {
 }
 
 
+@lru_cache(maxsize=4096)  # a store has few predicates; the name is asked for once per quad
 def rel_type(predicate: str) -> str:
     local = re.split(r"[#/]", predicate)[-1]
     return re.sub(r"(?<!^)(?=[A-Z])", "_", local).upper()
 
 
+@lru_cache(maxsize=4096)
 def prop_name(predicate: str) -> str:
     return re.split(r"[#/]", predicate)[-1]
+
+
+_PLAIN = {XSD + "string", RDF + "langString"}
 
 
 def _value(term) -> Any:
     if isinstance(term, ox.Literal):
         dt = term.datatype.value if term.datatype else ""
+        if dt in _PLAIN:
+            return term.value
         if dt.endswith(("#integer", "#int", "#long", "#nonNegativeInteger")):
             try:
                 return int(term.value)
@@ -182,25 +191,35 @@ def model_of(store: OxigraphStore, graph: str, known: dict[str, set[str]]) -> Gr
     held as a list: what it costs is its model, not its triples."""
     m = GraphModel(graph)
     name = ox.NamedNode(graph)
-    triples: list[ox.Quad] | None = []
+    quads = store.oxigraph.quads_for_pattern(None, None, None, name)
+    # the first KEEP_TRIPLES quads are kept for the annotation decoder; the loop below is the
+    # rebuild's hottest Python (every public quad of the store), hence the local names
+    head = list(islice(quads, KEEP_TRIPLES + 1))
+    triples: list[ox.Quad] | None = head if len(head) <= KEEP_TRIPLES else None
+    named, literal = ox.NamedNode, ox.Literal
+    nodes, rels = m.nodes, m.rels
     literals: dict[str, dict[str, list]] = {}  # of subjects in ``known``; kept for those typed here
-    for t in store.oxigraph.quads_for_pattern(None, None, None, name):
-        if triples is not None:
-            triples.append(t)
-            if len(triples) > KEEP_TRIPLES:
-                triples = None
-        if not isinstance(t.subject, ox.NamedNode):
+    for t in chain(head, quads):
+        subject = t.subject
+        if type(subject) is not named:
             continue
-        s, p, o = t.subject.value, t.predicate.value, t.object
-        if p == RDF_TYPE and o.value in LABELS:
-            m.nodes.setdefault(s, set()).add(LABELS[o.value])
+        s, p, o = subject.value, t.predicate.value, t.object
+        if p == RDF_TYPE:
+            label = LABELS.get(o.value)
+            if label is not None:
+                nodes.setdefault(s, set()).add(label)
+            if type(o) is not literal:
+                continue  # a typing triple is no property and no relationship
         if s not in known:
             continue
-        if isinstance(o, ox.Literal):
+        if type(o) is literal:
             if p not in SKIP_PROPERTIES:
                 literals.setdefault(s, {}).setdefault(prop_name(p), []).append(_value(o))
-        elif isinstance(o, ox.NamedNode) and p != RDF_TYPE and o.value in known:
-            m.rels.add((s, rel_type(p), o.value))
+        elif type(o) is named and p != RDF_TYPE:
+            v = o.value
+            if v in known:
+                rels.add((s, rel_type(p), v))
+    del head
     m.props.update((s, v) for s, v in literals.items() if s in m.nodes)
     if triples is None and any({"Entity", "Annotation"} & labels for labels in m.nodes.values()):
         triples = list(store.oxigraph.quads_for_pattern(None, None, None, name))
@@ -365,7 +384,10 @@ class _Writer:
                 return
             if self._error is None:
                 try:
-                    self._unwind(*item)
+                    if callable(item):
+                        item()
+                    else:
+                        self._unwind(*item)
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                     self._error = exc
 
@@ -374,6 +396,12 @@ class _Writer:
             raise self._error
         if rows:
             self._queue.put((query, rows))
+
+    def call(self, work) -> None:
+        """Run ``work()`` in the writer's turn: after what was sent before, before what follows."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put(work)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._queue.put(None)
@@ -465,9 +493,6 @@ class Neo4jProjection:
         self.ensure_schema()
         last = store.last_sequence()
         self._mark_rebuilding(store)
-        self._delete_in_batches("MATCH (n:Resource) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n")
-        self._delete_in_batches("MATCH (m:GujiGraph) WITH m LIMIT $batch DELETE m RETURN count(*) AS n")
-        self._delete_in_batches("MATCH (m:GujiGraphPart) WITH m LIMIT $batch DELETE m RETURN count(*) AS n")
         graphs = projected_graphs(store)
         stats = self._project(store, graphs, fresh=True)
         self._set_checkpoint(store, last)
@@ -486,7 +511,8 @@ class Neo4jProjection:
 
     def _project(self, store: OxigraphStore, todo: list[str], *, fresh: bool = False) -> dict:
         """Re-project ``todo`` graphs, ``GRAPHS_PER_STEP`` at a time: remove what they stated, then
-        write their models, all graphs of a step together in ``ROWS``-row statements."""
+        write their models, all graphs of a step together in ``ROWS``-row statements. ``fresh``:
+        empty the database and write every graph anew (a rebuild)."""
         present = set(projected_graphs(store))
         stats: Counter = Counter()
         if fresh:
@@ -506,15 +532,22 @@ class Neo4jProjection:
         writer thread, so the next ``REBUILD_STEP`` graphs' models are read from the store while
         Neo4j writes the previous ones (``CREATE`` instead of ``MERGE`` into the emptied database
         was measured too: no faster here, and it would need Neo4j to have no other writer)."""
-        known = typed_nodes(store, sorted(present))
         stats: Counter = Counter()
         with _Writer(self._unwind) as writer:
+            # the old projection is deleted by the writer, first, while the first models are read
+            writer.call(self._delete_all)
+            known = typed_nodes(store, sorted(present))
             for i in range(0, len(graphs), REBUILD_STEP):
                 models = [model_of(store, g, known) for g in graphs[i:i + REBUILD_STEP]]
                 self._write_models(models, writer.send)
                 stats["nodes"] += sum(len(m.nodes) for m in models)
                 stats["relationships"] += sum(len(m.rels) for m in models)
         return dict(stats)
+
+    def _delete_all(self) -> None:
+        self._delete_in_batches("MATCH (n:Resource) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n")
+        self._delete_in_batches("MATCH (m:GujiGraph) WITH m LIMIT $batch DELETE m RETURN count(*) AS n")
+        self._delete_in_batches("MATCH (m:GujiGraphPart) WITH m LIMIT $batch DELETE m RETURN count(*) AS n")
 
     @staticmethod
     def _models(store: OxigraphStore, graphs: list[str], present: set[str]) -> list[GraphModel]:

@@ -69,6 +69,21 @@ def test_check_reports_drift(store, projection, neo4j_driver):
     assert ("label", "Work") in kinds
 
 
+def test_a_rebuild_starts_from_an_empty_database(store, projection, neo4j_driver):
+    """The rebuild deletes the old projection in the writer's turn, before the first new statement
+    and while the first models are read: what no graph states any more is gone, what the store
+    states is all there (were the delete run after the writes, nothing would be left)."""
+    projection.sync(store, rebuild=True)
+    neo4j_driver.execute_query("CREATE (:Resource:Work {iri: 'https://example.org/stale-work', graphs: ['gone']})")
+    projection.sync(store, rebuild=True)
+    records, _, _ = neo4j_driver.execute_query(
+        "MATCH (n:Resource {iri: 'https://example.org/stale-work'}) RETURN count(n) AS n")
+    assert records[0]["n"] == 0
+    report = projection.check(store)
+    assert report["in_sync"], report["drift"]
+    assert report["labels"]["Juan"] > 0
+
+
 def test_a_changed_source_is_reprojected(store, projection, tmp_path):
     import shutil
 
