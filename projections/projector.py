@@ -5,9 +5,9 @@ Each projection has its own background thread, woken when the store commits (the
 safety net, and how a projection that was down is retried): a long job of one projection (Neo4j
 working through a 600,000-quad ingest, a rebuild) does not hold the others back, so an approval
 reaches search and the public SPARQL dataset while Neo4j is still busy. Each thread reads the
-changes after its projection's checkpoint, in batches, and applies them; the checkpoint moves only after a batch
-is applied, so delivery is at least once and ordered by the change log, and since ``apply``
-re-projects whole graphs from the store's current state, applying twice is harmless.
+changes after its projection's checkpoint, in batches, and applies them; the checkpoint moves only
+after a batch is applied, so delivery is at least once and ordered by the change log, and since
+``apply`` re-projects whole graphs from the store's current state, applying twice is harmless.
 
 A projection that fails (Neo4j or Elasticsearch down) is retried with exponential backoff
 (1 s, 2 s, 4 s … ``max_backoff``); the others go on. Nothing is lost meanwhile: the change log
@@ -21,6 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -57,10 +59,16 @@ class ProjectionStatus:
     _busy_to: int = field(default=0, repr=False)  # the last change of that step (0: a rebuild)
 
     def public(self) -> dict[str, Any]:
-        d = asdict(self)
-        for private in ("_next_try", "_busy_since", "_busy_to"):
-            d.pop(private, None)
-        return d
+        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+
+    @contextmanager
+    def busy(self, to: int) -> Iterator[None]:
+        """Mark a step in hand (``to``: its last change; 0 for a rebuild) for :meth:`behind_long_job`."""
+        self._busy_since, self._busy_to = time.monotonic(), to
+        try:
+            yield
+        finally:
+            self._busy_since = None
 
     def behind_long_job(self, sequence: int, long_job: float) -> bool:
         """Busy for ``long_job`` seconds or more with a step that does not hold ``sequence``."""
@@ -158,11 +166,8 @@ class Projector:
         done: dict[str, Any] = {"from": checkpoint}
         if checkpoint is None:
             st.state = "rebuilding"
-            st._busy_since, st._busy_to = time.monotonic(), 0
-            try:
+            with st.busy(0):
                 done.update(p.rebuild(self.store))
-            finally:
-                st._busy_since = None
             checkpoint = p.checkpoint(self.store) or 0
             done["rebuilt"] = True
         applied = 0
@@ -172,11 +177,8 @@ class Projector:
             if not changes:
                 break
             st.state = "catching-up"
-            st._busy_since, st._busy_to = time.monotonic(), changes[-1].sequence
-            try:
+            with st.busy(changes[-1].sequence):
                 result = p.apply(self.store, changes)
-            finally:
-                st._busy_since = None
             for k, v in result.items():
                 if isinstance(v, (int, float)):
                     done[k] = done.get(k, 0) + v
@@ -240,11 +242,10 @@ class Projector:
         with self._progress:
             while True:
                 # a failing projection is not waited for: it catches up when it is back
-                if all((st.checkpoint or 0) >= target or st.state == "failing" for st in self._status.values()):
+                waiting = [st for st in self._status.values() if (st.checkpoint or 0) < target and st.state != "failing"]
+                if not waiting:
                     return True
-                if not_behind_long_jobs and all(
-                        (st.checkpoint or 0) >= target or st.state == "failing" or st.behind_long_job(target, self.long_job)
-                        for st in self._status.values()):
+                if not_behind_long_jobs and all(st.behind_long_job(target, self.long_job) for st in waiting):
                     return False
                 left = deadline - time.monotonic()
                 if left <= 0:
