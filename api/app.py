@@ -27,6 +27,7 @@ class ProjectionHealth(BaseModel):
     lag_seconds: float = Field(description="age of the oldest change not applied yet")
     last_error: str | None = None
     retry_in: float = Field(0.0, description="seconds until a failing projection is tried again")
+    express_changes: int = Field(0, description="small changes (annotations) applied ahead of a long step since start")
 
 
 class Health(BaseModel):
@@ -61,7 +62,7 @@ class VisibleWhenDone:
                     from starlette.concurrency import run_in_threadpool
 
                     await run_in_threadpool(lambda: ctx.projector.wait_until(
-                        after, self.settings.write_visibility_seconds, not_behind_long_jobs=True))
+                        after, self.settings.write_visibility_seconds, not_behind_long_jobs=True, since=before))
             await send(message)
 
         await self.app(scope, receive, hold_start)

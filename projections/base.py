@@ -29,6 +29,11 @@ class Projection(Protocol):
       rebuild is seen by ``checkpoint`` as "rebuild again".
     - ``check(store)``: compare *content* with the store (counts per source graph and per
       type/label, sampled fingerprints). ``{"in_sync": bool, "drift": [...], ...}``.
+
+    Optionally, the express lane (``projections.projector``): ``expressable(change)`` says whether
+    a change is small enough to go ahead of a long step, ``express(store, changes)`` applies such
+    changes *without* moving the checkpoint, and ``apply`` then takes ``between``, a callback it
+    calls at safe points of a long step (nothing half-written exposed).
     """
 
     name: str

@@ -9,6 +9,18 @@ changes after its projection's checkpoint, in batches, and applies them; the che
 after a batch is applied, so delivery is at least once and ordered by the change log, and since
 ``apply`` re-projects whole graphs from the store's current state, applying twice is harmless.
 
+**The express lane.** A long step (a 10,000-book package, a Kanripo ingest) would hold every change
+after it back, so an annotator's approval made meanwhile would wait for the whole ingest to be
+projected. A projection that offers it (``express`` and ``expressable``; search and the public
+SPARQL dataset) is handed a callback, ``between``, that its ``apply`` calls at safe points (after a
+graph, after a slice of a new graph: nothing half-written is exposed). Once the step has run
+``express_after`` seconds, the callback applies the small changes committed after the step
+(annotation graphs) there and then, in log order, *without* moving the checkpoint: the step and
+the express changes run in the one projection thread, so nothing is written concurrently, and
+since ``apply`` re-reads current state, the in-order pass that follows re-applies them harmlessly.
+:meth:`wait_until` with ``since`` (a write's answer) counts an express-applied change as shown
+(ADR 0011, amendment 3).
+
 A projection that fails (Neo4j or Elasticsearch down) is retried with exponential backoff
 (1 s, 2 s, 4 s … ``max_backoff``); the others go on. Nothing is lost meanwhile: the change log
 is the queue. ``status()`` reports, per projection, the checkpoint, the pending changes, the lag
@@ -21,7 +33,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -34,6 +46,8 @@ from projections.base import Projection
 log = logging.getLogger("guji.projector")
 
 LONG_JOB = 1.0  # seconds: a step that has taken this long is a bulk job (an ingest, a rebuild)
+EXPRESS_AFTER = 0.5  # seconds into a step before small changes after it are applied at its safe points
+EXPRESS_LIMIT = 500  # change-log entries looked at per safe point
 BATCH = 500  # change-log entries applied per step (a step re-projects each named graph once)
 # A projection may take larger steps (its ``batch`` attribute): the search index coalesces every
 # annotation change of a step into one re-index per juan, so a backlog of approvals costs one
@@ -57,6 +71,8 @@ class ProjectionStatus:
     _next_try: float = field(default=0.0, repr=False)
     _busy_since: float | None = field(default=None, repr=False)  # monotonic start of the step in hand
     _busy_to: int = field(default=0, repr=False)  # the last change of that step (0: a rebuild)
+    express_changes: int = 0  # changes applied ahead of their turn by the express lane (since start)
+    _express: set[int] = field(default_factory=set, repr=False)  # their sequences, until the checkpoint passes them
 
     def public(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
@@ -70,6 +86,17 @@ class ProjectionStatus:
         finally:
             self._busy_since = None
 
+    def shows(self, sequence: int, since: int | None = None) -> bool:
+        """Whether this projection holds every change up to ``sequence`` (its checkpoint is there),
+        or, with ``since``, every change in ``(since, sequence]`` (a write's own changes), in order
+        or by the express lane."""
+        checkpoint = self.checkpoint or 0
+        if checkpoint >= sequence:
+            return True
+        first = max(checkpoint, since if since is not None else sequence) + 1
+        return since is not None and sequence - first < EXPRESS_LIMIT and all(
+            s in self._express for s in range(first, sequence + 1))
+
     def behind_long_job(self, sequence: int, long_job: float) -> bool:
         """Busy for ``long_job`` seconds or more with a step that does not hold ``sequence``."""
         since = self._busy_since
@@ -78,13 +105,15 @@ class ProjectionStatus:
 
 class Projector:
     def __init__(self, store: Store, projections: list[Projection], *, poll_interval: float = 2.0,
-                 max_backoff: float = 30.0, batch: int = BATCH, long_job: float = LONG_JOB) -> None:
+                 max_backoff: float = 30.0, batch: int = BATCH, long_job: float = LONG_JOB,
+                 express_after: float = EXPRESS_AFTER) -> None:
         self.store = store
         self.projections = {p.name: p for p in projections}
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.batch = batch
         self.long_job = long_job
+        self.express_after = express_after
         self._status = {p.name: ProjectionStatus(p.name) for p in projections}
         self._locks = {p.name: threading.Lock() for p in projections}
         self._wakes = {p.name: threading.Event() for p in projections}
@@ -178,19 +207,48 @@ class Projector:
                 break
             st.state = "catching-up"
             with st.busy(changes[-1].sequence):
-                result = p.apply(self.store, changes)
+                if hasattr(p, "express"):
+                    result = p.apply(self.store, changes, between=self._between(p, st, changes[-1].sequence))
+                else:
+                    result = p.apply(self.store, changes)
             for k, v in result.items():
                 if isinstance(v, (int, float)):
                     done[k] = done.get(k, 0) + v
             checkpoint = changes[-1].sequence
             applied += len(changes)
             st.checkpoint, st.applied_changes = checkpoint, st.applied_changes + len(changes)
+            st._express = {s for s in st._express if s > checkpoint}
             st.last_applied_at = time.time()
             with self._progress:
                 self._progress.notify_all()
         st.failures, st.retry_in, st._next_try, st.state = 0, 0.0, 0.0, "ok"
         done.update({"to": checkpoint, "changes": applied})
         return done
+
+    def _between(self, p: Any, st: ProjectionStatus, step_end: int) -> Callable[[], None]:
+        """The express lane of one step of ``p`` (the module docstring): called by ``p.apply`` at
+        its safe points, in the projection's own thread."""
+        started = time.monotonic()
+        seen = step_end  # the last change looked at
+
+        def between() -> None:
+            nonlocal seen
+            if time.monotonic() - started < self.express_after or self.store.last_sequence() <= seen:
+                return
+            while True:  # everything committed by now, EXPRESS_LIMIT entries at a time
+                news = self.store.changes_since(seen, limit=EXPRESS_LIMIT)
+                if not news:
+                    return
+                seen = news[-1].sequence
+                small = [c for c in news if c.sequence not in st._express and p.expressable(c)]
+                if small:
+                    p.express(self.store, small)
+                    st._express.update(c.sequence for c in small)
+                    st.express_changes += len(small)
+                    with self._progress:
+                        self._progress.notify_all()
+
+        return between
 
     def _refresh(self, p: Projection, st: ProjectionStatus) -> None:
         last = self.store.last_sequence()
@@ -225,8 +283,10 @@ class Projector:
         return list(self._status.values())
 
     def wait_until(self, sequence: int | None = None, timeout: float = 10.0, *,
-                   not_behind_long_jobs: bool = False) -> bool:
-        """Block until every projection has applied ``sequence`` (default: the last change now).
+                   not_behind_long_jobs: bool = False, since: int | None = None) -> bool:
+        """Block until every projection has applied ``sequence`` (default: the last change now), or
+        with ``since`` (a write request: its changes are those after ``since``) every change in
+        ``(since, sequence]``, counting those the express lane applied ahead of a long step.
 
         ``not_behind_long_jobs`` (a write request's answer): a projection busy for
         ``long_job`` seconds or more with a step that does not hold ``sequence`` (working through
@@ -236,13 +296,13 @@ class Projector:
         for everything."""
         target = self.store.last_sequence() if sequence is None else sequence
         if not self.running:
-            return all((st.checkpoint or 0) >= target for st in self._status.values())
+            return all(st.shows(target, since) for st in self._status.values())
         deadline = time.monotonic() + timeout
         self.notify()
         with self._progress:
             while True:
                 # a failing projection is not waited for: it catches up when it is back
-                waiting = [st for st in self._status.values() if (st.checkpoint or 0) < target and st.state != "failing"]
+                waiting = [st for st in self._status.values() if not st.shows(target, since) and st.state != "failing"]
                 if not waiting:
                     return True
                 if not_behind_long_jobs and all(st.behind_long_job(target, self.long_job) for st in waiting):

@@ -18,17 +18,18 @@ import os
 import random
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from kg.graphs import is_public
+from kg.graphs import is_annotation, is_public
 from kg.store import Change, OxigraphStore
 from projections.base import ProjectionError
 
 SAMPLE = 25
+SLICE = 50_000  # quads per transaction when a new graph is copied in slices (the express lane's safe points)
 
 
 def _blank(q: ox.Quad) -> bool:
@@ -75,7 +76,7 @@ class OxigraphPublicDataset:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.state = StateFile(self.path.parent / (self.path.name + ".state.json"))
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the express lane runs inside apply, in the same thread
         try:
             self._store = ox.Store(str(self.path))
         except OSError as exc:
@@ -93,14 +94,35 @@ class OxigraphPublicDataset:
             return None
         return int(st.get("checkpoint", 0))
 
-    def apply(self, store: OxigraphStore, changes: Sequence[Change]) -> dict[str, Any]:
+    def apply(self, store: OxigraphStore, changes: Sequence[Change], *,
+              between: Callable[[], None] | None = None) -> dict[str, Any]:
+        """Copy the graphs these changes name. ``between`` (the express lane) is called after each
+        graph and after each slice of a graph new to the dataset (a query sees part of a new
+        package for a while, never a half-replaced graph)."""
         graphs = list(dict.fromkeys(c.graph for c in changes))
         n = 0
         with self._lock:
             for g in graphs:
-                n += self._copy_graph(store, g)
+                n += self._copy_graph(store, g, between=between)
+                if between is not None:
+                    between()
             self._store.flush()
             self.state.write(store=store.store_id(), checkpoint=changes[-1].sequence if changes else self.checkpoint(store) or 0)
+        return {"graphs": len(graphs), "triples": n}
+
+    @staticmethod
+    def expressable(change: Change) -> bool:
+        """An annotation's graph: a few dozen triples, copied (or, private, skipped) at once."""
+        return is_annotation(change.graph)
+
+    def express(self, store: OxigraphStore, changes: Sequence[Change]) -> dict[str, Any]:
+        """Copy these graphs ahead of a long step (called at its safe points, in its thread); the
+        checkpoint stays, the state file is rewritten so the query workers open the dataset again."""
+        graphs = list(dict.fromkeys(c.graph for c in changes))
+        with self._lock:
+            n = sum(self._copy_graph(store, g) for g in graphs)
+            self._store.flush()
+            self.state.write(express=changes[-1].sequence)
         return {"graphs": len(graphs), "triples": n}
 
     def rebuild(self, store: OxigraphStore) -> dict[str, Any]:
@@ -167,9 +189,11 @@ class OxigraphPublicDataset:
                 self._store = None
 
     # -- internals -------------------------------------------------------------------------------
-    def _copy_graph(self, store: OxigraphStore, graph: str) -> int:
+    def _copy_graph(self, store: OxigraphStore, graph: str, *, between: Callable[[], None] | None = None) -> int:
         """Make the public copy of ``graph`` equal the store's (or absent when not public)."""
         g = ox.NamedNode(graph)
+        if between is not None and is_public(graph) and next(iter(self._store.quads_for_pattern(None, None, None, g)), None) is None:
+            return self._copy_new(store, g, between)
         new = graph_triples(store, graph) if is_public(graph) else set()
         old = {q.triple for q in self._store.quads_for_pattern(None, None, None, g)}
         if old == new:
@@ -183,6 +207,13 @@ class OxigraphPublicDataset:
                 self._store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in new)
             return len(new)
         removed, added = old - new, new - old
+        if not removed:  # e.g. the rest of a graph whose copy in slices was cut short
+            self._store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in added)
+            return len(added)
+        if len(removed) + len(added) > SLICE:  # too much for one update text
+            self._store.remove_graph(g)
+            self._store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in new)
+            return len(new)
         parts = []
         if removed:
             parts.append(f"DELETE DATA {{ GRAPH {g} {{ {_nt(removed)} }} }}")
@@ -190,3 +221,20 @@ class OxigraphPublicDataset:
             parts.append(f"INSERT DATA {{ GRAPH {g} {{ {_nt(added)} }} }}")
         self._store.update(" ;\n".join(parts))  # one transaction
         return len(added) + len(removed)
+
+    def _copy_new(self, store: OxigraphStore, g: ox.NamedNode, between: Callable[[], None]) -> int:
+        """Copy a graph the dataset does not hold yet in slices of ``SLICE`` quads (each slice one
+        transaction), streamed from the store (a 10,000-book package is not held in memory)."""
+        n = 0
+        part: list[ox.Quad] = []
+        for q in store.oxigraph.quads_for_pattern(None, None, None, g):
+            part.append(q)
+            if len(part) >= SLICE:
+                self._store.extend(part)
+                n += len(part)
+                part = []
+                between()
+        if part:
+            self._store.extend(part)
+            n += len(part)
+        return n

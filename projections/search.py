@@ -7,9 +7,10 @@ import json
 import random
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from kg.graphs import is_annotation
 from kg.store import Change, Store
 from search.documents import to_index_doc
 from search.errors import IndexOutdatedError
@@ -28,7 +29,7 @@ class SearchProjection:
 
     def __init__(self, service: Any) -> None:
         self.service = service
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the express lane runs inside apply, in the same thread
 
     @property
     def index(self):
@@ -42,9 +43,19 @@ class SearchProjection:
         except IndexOutdatedError:
             return None
 
-    def apply(self, store: Store, changes: Sequence[Change]) -> dict[str, Any]:
+    def apply(self, store: Store, changes: Sequence[Change], *, between: Callable[[], None] | None = None) -> dict[str, Any]:
         with self._lock:
-            return {"passages": self.service.apply_changes(store, changes)}
+            return {"passages": self.service.apply_changes(store, changes, between=between)}
+
+    @staticmethod
+    def expressable(change: Change) -> bool:
+        """An annotation's graph (public or private): a few juans re-indexed, whatever the text's size."""
+        return is_annotation(change.graph)
+
+    def express(self, store: Store, changes: Sequence[Change]) -> dict[str, Any]:
+        """Apply annotation changes ahead of a long step (called at its safe points, in its thread)."""
+        with self._lock:
+            return {"passages": self.service.apply_changes(store, changes, checkpoint=False)}
 
     def rebuild(self, store: Store) -> dict[str, Any]:
         with self._lock:

@@ -396,12 +396,12 @@ def _public_values(store: Any, predicates: Sequence[str], keys: Iterable[Any]) -
 
 
 def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
-                   only: Iterable[str] | None = None) -> list[JuanText]:
+                   only: Iterable[str] | None = None, works: dict[str, dict[str, Any]] | None = None) -> list[JuanText]:
     """Every juan of ``graph`` (or only these juans of it) with its folio sides and the work/edition
-    metadata of its copy."""
+    metadata of its copy (``works``: :func:`_works` of the graph, when the caller has it)."""
     labels = _concept_labels(store) if labels is None else labels
     pick = f"VALUES ?juan {{ {_values(sorted(set(only)))} }}" if only is not None else ""
-    works = _works(store, graph, labels)
+    works = _works(store, graph, labels) if works is None else works
     rows = _rows(store, f"""SELECT ?juan ?text ?layout ?num ?seq ?label ?item ?einst ?inst ?work ?code ?icode ?elabel ?idyn ?mt ?day WHERE {{
       {pick} GRAPH <{graph}> {{
         ?juan a guji:Juan ; guji:text ?text ; dcterms:isPartOf ?item .
@@ -636,6 +636,30 @@ def private_use_equivalents(store: Any) -> dict[str, str]:
         if len(eq) == 1:
             out[ch] = eq
     return out
+
+
+JUAN_SLICE = 200  # juans per slice of a graph indexed in slices (:func:`passage_slices`)
+
+
+def passage_slices(store: Any, normaliser: Normaliser, graph: str, size: int | None = None) -> Iterator[list[Passage]]:
+    """The passages of ``graph`` in slices of ``size`` juans (the same passages as
+    :func:`passages_from_store`): a 10,000-book package is read and indexed a slice at a time, so
+    the search projection reaches a safe point for the express lane every slice. The graph's works
+    are read once."""
+    labels = _concept_labels(store)
+    iris = [_v(r, "j") for r in _rows(store, f"SELECT ?j WHERE {{ GRAPH <{graph}> {{ ?j a guji:Juan }} }} ORDER BY ?j")]
+    if not iris:
+        return
+    works = _works(store, graph, labels)
+    size = size or JUAN_SLICE
+    for i in range(0, len(iris), size):
+        juans = juans_in_graph(store, graph, labels, only=iris[i:i + size], works=works)
+        entities = approved_annotations(store, (j.iri for j in juans))
+        out: list[Passage] = []
+        for juan in juans:
+            juan.entities = entities.get(juan.iri, [])
+            out.extend(juan_passages(juan, normaliser))
+        yield out
 
 
 def passages_from_store(store: Any, normaliser: Normaliser, *, graphs: Iterable[str] | None = None,

@@ -20,7 +20,7 @@ from search.index import FACETS, FILTER_FIELDS, EngineHit, EngineQuery, SearchIn
 from search.normalise import Normaliser, get_normaliser
 from search.passages import (
     ANNOTATION_GRAPHS, ANNOTATION_HISTORY_GRAPHS, ANNOTATION_IRIS, PRIVATE_ANNOTATION_GRAPHS, PassageEntity, annotation_juans,
-    passages_from_store, private_use_equivalents, source_graphs,
+    passage_slices, passages_from_store, private_use_equivalents, source_graphs,
 )
 from search.query import compile_tree, parse
 
@@ -383,7 +383,8 @@ class SearchService:
             self.index.set_checkpoint(checkpoint)
         return n
 
-    def apply_changes(self, store: Any, changes: Iterable[Any]) -> int:
+    def apply_changes(self, store: Any, changes: Iterable[Any], *, between: Callable[[], None] | None = None,
+                      checkpoint: bool = True) -> int:
         """Re-index what change-log entries touch.
 
         ``changes`` are ``kg.store.Change`` records (or anything with a ``graph``, or graph IRIs).
@@ -393,8 +394,14 @@ class SearchService:
         juans the index still shows it on: their text did not change, so the passages keep their
         ids and are replaced in place. A private graph is read for that routing only, never indexed.
         Returns the number of passages written.
+
+        ``between`` (the projector's express lane) is called at safe points: after each source
+        graph, and after each slice of a graph that was new at these changes (nothing of it was
+        indexed, so a commit in between shows part of it, never a half-replaced graph).
+        ``checkpoint=False`` (the express lane itself): the checkpoint stays where it is.
         """
         graphs: list[str] = []
+        new: set[str] = set()  # source graphs every one of these changes only added to
         annotations: list[str] = []  # ids of the changed annotations
         last = None
         for c in changes:
@@ -403,8 +410,14 @@ class SearchService:
             last = seq if seq is not None else last
             if g.startswith((ANNOTATION_GRAPHS, PRIVATE_ANNOTATION_GRAPHS)):
                 annotations.append(g.rsplit("/", 1)[-1])
-            elif not g.startswith(ANNOTATION_HISTORY_GRAPHS) and g not in graphs:
-                graphs.append(g)
+            elif not g.startswith(ANNOTATION_HISTORY_GRAPHS):
+                grew = getattr(c, "action", None) == "replace" and getattr(c, "removed", 1) == 0
+                if g not in graphs:
+                    graphs.append(g)
+                    if grew:
+                        new.add(g)
+                elif not grew:
+                    new.discard(g)
         juans: dict[str, set[str]] = {}
         if annotations:
             ids = list(dict.fromkeys(annotations))
@@ -413,7 +426,7 @@ class SearchService:
                 if source not in graphs:
                     juans.setdefault(source, set()).update(found)
         if not graphs and not juans:
-            if last is not None:  # annotations on no indexed text: nothing to re-index, the checkpoint moves on
+            if last is not None and checkpoint:  # annotations on no indexed text: nothing to re-index, the checkpoint moves on
                 self.index.set_checkpoint(last)
             return 0
         self._store = store
@@ -422,12 +435,19 @@ class SearchService:
         n = 0
         for g in graphs:
             self.index.delete_graph(g)
-            n += self.index.add(to_index_doc(p, norm) for p in passages_from_store(store, norm, graphs=[g]))
+            if between is not None and g in new:
+                for part in passage_slices(store, norm, g):
+                    n += self.index.add(to_index_doc(p, norm) for p in part)
+                    between()
+            else:
+                n += self.index.add(to_index_doc(p, norm) for p in passages_from_store(store, norm, graphs=[g]))
+                if between is not None:
+                    between()
         if juans:
             n += self.index.add(to_index_doc(p, norm)
                                 for p in passages_from_store(store, norm, graphs=sorted(juans), only=juans))
         self.index.commit()  # the checkpoint moves only once the passages are committed
-        if last is not None:
+        if last is not None and checkpoint:
             self.index.set_checkpoint(last)
         return n
 

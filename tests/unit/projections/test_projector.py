@@ -119,10 +119,10 @@ def _stuck_projection(tmp_path):
     slow_target = OxigraphPublicDataset(tmp_path / "slow")
     entered, release = threading.Event(), threading.Event()
 
-    def blocking_apply(st, changes):
+    def blocking_apply(st, changes, **kw):
         entered.set()
         release.wait(30)
-        return slow_target.apply(st, changes)
+        return slow_target.apply(st, changes, **kw)
 
     return _Proxy(slow_target, name="slow", apply=blocking_apply), slow_target, entered, release
 
@@ -280,7 +280,7 @@ def test_a_backlog_of_annotation_changes_on_few_juans_is_coalesced_and_loses_not
         store.replace_graphs({annotation_graph(a.id, public=True): []}, agent="t")
     calls = []
     real_apply = projection.apply
-    projection.apply = lambda s, changes: (calls.append(len(changes)), real_apply(s, changes))[1]
+    projection.apply = lambda s, changes, **kw: (calls.append(len(changes)), real_apply(s, changes, **kw))[1]
     done = projector.catch_up("search")
     assert calls == [store.last_sequence() - done["search"]["from"]]  # one step: every change coalesced
     assert projection.check(store, sample=50)["in_sync"]
@@ -295,3 +295,115 @@ def test_a_backlog_of_annotation_changes_on_few_juans_is_coalesced_and_loses_not
     assert {a.iri for a in made[:40]} <= got and {a.iri for a in made[70:]} <= got
     events = {x["annotation"] for d in stored.values() for x in d.get("entities") or () if x.get("category") == "event"}
     assert {a.iri for a in made[:40]} <= events  # the edits arrived
+
+
+@pytest.mark.parametrize("which", ["search", "sparql"])
+def test_an_approval_made_during_a_long_step_is_shown_before_the_step_ends(tmp_path, monkeypatch, which):
+    """The express lane (ADR 0011, amendment 3): while a projection works through a new source
+    graph in slices (the stand-in for a 10,000-book package: a Kanripo work read one juan, or 50
+    quads, per slice), an annotation approved meanwhile is applied at the step's next safe point,
+    not after the whole step; the checkpoint does not move past the unfinished step, and the
+    in-order pass that follows leaves the projection in sync."""
+    import threading
+
+    import projections.public_sparql as public_sparql
+    import search.passages as passages
+    from bench.projections.generate import annotations, juan_texts, write_approved
+
+    monkeypatch.setattr(passages, "JUAN_SLICE", 1)
+    monkeypatch.setattr(public_sparql, "SLICE", 50)
+    store = OxigraphStore(tmp_path / "store")
+    works = {w.name: w for w in find_works([ROOT / "samples" / "kanripo"])}
+    for name in ("GJ3a0001", "GJ4a0001"):
+        ingest_work(store, works[name])
+    if which == "search":
+        search = SearchService(TantivyIndex(tmp_path / "search"), store=store)
+        projection = SearchProjection(search)
+    else:
+        projection = OxigraphPublicDataset(tmp_path / "public")
+    projector = Projector(store, [projection], poll_interval=30, express_after=0)
+    projector.catch_up()
+    existing = juan_texts(store)
+
+    # hold the step at its first two safe points, so that the test can act inside it
+    reached = [threading.Event(), threading.Event()]
+    go = [threading.Event(), threading.Event()]
+    calls = []
+    real_between = projector._between
+
+    def held_between(p, st, step_end):
+        inner = real_between(p, st, step_end)
+
+        def between():
+            k = len(calls)
+            calls.append(step_end)
+            if k < 2:
+                reached[k].set()
+                go[k].wait(20)
+            inner()
+        return between
+
+    monkeypatch.setattr(projector, "_between", held_between)
+    store.subscribe(projector.notify)
+    projector.start()
+    try:
+        ingest_work(store, works["GJ4a0002"])  # the long step: a new source graph
+        step_end = store.last_sequence()
+        assert reached[0].wait(20), "the step never reached a safe point"
+        made = next(annotations(existing, 1, seed=11, prefix="EXPRESS"))
+        write_approved(store, iter([made]))
+        approval = store.last_sequence()
+        assert not projector.wait_until(approval, timeout=0.3, since=step_end)  # nothing applied it: the step holds
+        go[0].set()
+        assert reached[1].wait(20)  # the next safe point: the first one applied the approval
+        st = {s.name: s for s in projector.status()}[projection.name]
+        assert (st.checkpoint or 0) < step_end  # the step is not finished, its checkpoint has not moved
+        assert st.express_changes == 2  # the annotation's public and private graph
+        # shown: a write's answer need not wait for the step; everything up to it is not shown yet
+        assert projector.wait_until(approval, timeout=1, since=step_end)
+        assert not projector.wait_until(approval, timeout=0.1)
+        iri = made.iri
+        if which == "search":
+            assert search.index.annotated_juans([iri]), "the approval is not in the search index"
+        else:
+            assert ask(projection, f"ASK {{ <{iri}> ?p ?o }}"), "the approval is not in the public dataset"
+        go[1].set()
+        assert projector.wait_until(store.last_sequence(), timeout=20)
+        check = projection.check(store)
+        assert check["in_sync"], check["drift"]
+    finally:
+        for e in go:
+            e.set()
+        projector.stop()
+        projection.close()
+        store.close()
+
+
+def test_a_new_graph_copied_in_slices_and_cut_short_is_completed_by_the_next_apply(store, public, monkeypatch):
+    """A new graph reaches the public dataset in slices (one transaction each); a step cut short
+    after two of them (the process killed) leaves part of it and the old checkpoint, and applying
+    the step again completes it."""
+    import projections.public_sparql as public_sparql
+
+    monkeypatch.setattr(public_sparql, "SLICE", 20)
+    Projector(store, [public]).catch_up()
+    store.replace_graph(G_PUBLIC, [triple(f"s{i}", f"值{i}") for i in range(100)], agent="t")
+    changes = store.changes_since(public.checkpoint(store))
+
+    class Killed(Exception):
+        pass
+
+    calls = []
+
+    def between():
+        calls.append(1)
+        if len(calls) == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        public.apply(store, changes, between=between)
+    held = len(list(public._store.quads_for_pattern(None, None, None, N(G_PUBLIC))))
+    assert held == 40 and public.checkpoint(store) < store.last_sequence()
+    public.apply(store, changes)  # the projector's next try
+    assert len(list(public._store.quads_for_pattern(None, None, None, N(G_PUBLIC)))) == 100
+    assert public.check(store)["in_sync"]

@@ -153,3 +153,19 @@ def test_a_changed_annotation_is_routed_to_the_source_of_its_juan(store):
     assert annotation_sources(store, ids[:2]) == [f"{data.GG}kanripo/KR2b0003"]
     assert annotation_sources(store, ids) == [f"{data.GG}kanripo/KR2a0031", f"{data.GG}kanripo/KR2b0003"]
     assert annotation_sources(store, ["01KNOTHERE0000000000000000"]) == []
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_a_graph_read_in_slices_gives_the_same_passages_and_entities(store, size):
+    """The search projection reads a new source graph in slices of juans (the express lane's safe
+    points, ADR 0011 amendment 3): the passages, metadata and entities are those of one read."""
+    from search.passages import passage_slices, source_graphs
+
+    norm = get_normaliser()
+    for graph in source_graphs(store):
+        whole = list(passages_from_store(store, norm, graphs=[graph]))
+        parts = list(passage_slices(store, norm, graph, size=size))
+        assert sorted((p for part in parts for p in part), key=lambda p: p.id) == sorted(whole, key=lambda p: p.id)
+        juans = {p.juan_iri for p in whole}
+        assert len(parts) == -(-len(juans) // size)  # one slice per `size` juans
+    assert any(p.entities for p in passages_from_store(store, norm))  # the comparison covers entities
