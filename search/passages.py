@@ -638,28 +638,38 @@ def private_use_equivalents(store: Any) -> dict[str, str]:
     return out
 
 
-JUAN_SLICE = 200  # juans per slice of a graph indexed in slices (:func:`passage_slices`)
+SLICE_SECONDS = 0.5  # what one slice of a graph indexed in slices should take (:func:`passage_slices`)
+JUAN_SLICE = 20  # juans in the first slice; later slices are sized from the time the last one took
 
 
 def passage_slices(store: Any, normaliser: Normaliser, graph: str, size: int | None = None) -> Iterator[list[Passage]]:
-    """The passages of ``graph`` in slices of ``size`` juans (the same passages as
-    :func:`passages_from_store`): a 10,000-book package is read and indexed a slice at a time, so
-    the search projection reaches a safe point for the express lane every slice. The graph's works
-    are read once."""
+    """The passages of ``graph`` in slices of juans (the same passages as :func:`passages_from_store`):
+    a 10,000-book package or a Kanripo work of 500 juans is read and indexed a slice at a time, so
+    the search projection reaches a safe point for the express lane about every
+    :data:`SLICE_SECONDS` (a slice is sized from the time the previous one took, reading and
+    indexing, so a juan of 6 passages and one of 60 both fit). The graph's works are read once.
+    A fixed ``size`` (juans per slice) turns the sizing off."""
+    import time
+
     labels = _concept_labels(store)
     iris = [_v(r, "j") for r in _rows(store, f"SELECT ?j WHERE {{ GRAPH <{graph}> {{ ?j a guji:Juan }} }} ORDER BY ?j")]
     if not iris:
         return
     works = _works(store, graph, labels)
-    size = size or JUAN_SLICE
-    for i in range(0, len(iris), size):
-        juans = juans_in_graph(store, graph, labels, only=iris[i:i + size], works=works)
+    step, i = size or JUAN_SLICE, 0
+    while i < len(iris):
+        started = time.monotonic()
+        juans = juans_in_graph(store, graph, labels, only=iris[i:i + step], works=works)
         entities = approved_annotations(store, (j.iri for j in juans))
         out: list[Passage] = []
         for juan in juans:
             juan.entities = entities.get(juan.iri, [])
             out.extend(juan_passages(juan, normaliser))
-        yield out
+        i += step
+        yield out  # the caller indexes the slice and reaches its safe point before coming back
+        if size is None:
+            took = max(time.monotonic() - started, 1e-3)
+            step = max(1, min(2 * step, int(step * SLICE_SECONDS / took), 5000))
 
 
 def passages_from_store(store: Any, normaliser: Normaliser, *, graphs: Iterable[str] | None = None,

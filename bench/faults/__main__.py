@@ -253,6 +253,8 @@ def busy(server: Server, env: dict, http: httpx.Client, keys: dict, works: list[
           f"the four requests of a workflow answered in p50 {statistics.median(clicks) * 1000:.0f} ms, max {max(clicks) * 1000:.0f} ms")
     print("each projection last seen busy (s after the ingest started): "
           + ", ".join(f"{k} {v:.1f}" for k, v in sorted(busy_until.items(), key=lambda kv: kv[1])))
+    express = {p["name"]: p.get("express_changes", 0) for p in http.get("/healthz").json()["projections"]}
+    print(f"changes applied ahead of the ingest by the express lane: {express}")
 
 
 def kill(server: Server, env: dict, kanripo: Path) -> None:
