@@ -243,6 +243,8 @@ class Projector:
                 small = [c for c in news if c.sequence not in st._express and p.expressable(c)]
                 if small:
                     p.express(self.store, small)
+                    log.info("projection %s: %d change(s) up to %d applied ahead of the step ending at %d, %.1f s into it",
+                             p.name, len(small), small[-1].sequence, step_end, time.monotonic() - started)
                     st._express.update(c.sequence for c in small)
                     st.express_changes += len(small)
                     with self._progress:

@@ -316,11 +316,13 @@ def _concept_labels(store: Any) -> dict[str, str]:
     return {c: label for c, (_, label) in best.items()}
 
 
-def _works(store: Any, graph: str, labels: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Work-level metadata of the works described in ``graph``: source id, title, facets."""
+def _works(store: Any, graph: str, labels: dict[str, str], only: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Work-level metadata of the works described in ``graph`` (or of these works of it): source
+    id, title, facets."""
     works: dict[str, dict[str, Any]] = {}
+    pick = f"VALUES ?work {{ {_values(sorted(set(only)))} }}" if only is not None else ""
     rows = _rows(store, f"""SELECT ?work ?sid ?title ?main ?cls ?dyn ?author WHERE {{
-      GRAPH <{graph}> {{ ?work a bf:Work .
+      GRAPH <{graph}> {{ {pick} ?work a bf:Work .
         OPTIONAL {{ ?work bf:contribution/bf:agent/rdfs:label ?author }}
         OPTIONAL {{ ?work dcterms:identifier ?sid }}
         OPTIONAL {{ ?work rdfs:label ?title }}
@@ -396,14 +398,16 @@ def _public_values(store: Any, predicates: Sequence[str], keys: Iterable[Any]) -
 
 
 def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
-                   only: Iterable[str] | None = None, works: dict[str, dict[str, Any]] | None = None) -> list[JuanText]:
+                   only: Iterable[str] | None = None) -> list[JuanText]:
     """Every juan of ``graph`` (or only these juans of it) with its folio sides and the work/edition
-    metadata of its copy (``works``: :func:`_works` of the graph, when the caller has it)."""
+    metadata of its copy."""
     labels = _concept_labels(store) if labels is None else labels
+    # the VALUES block first inside the GRAPH group: outside it, Oxigraph evaluated the nested
+    # OPTIONAL group (with its BIND) for the whole graph per juan — 200 juans of a 1,000-juan
+    # package graph took 4.9 s (0.05 s inside); a 10,000-book graph made each approval's re-index slow
     pick = f"VALUES ?juan {{ {_values(sorted(set(only)))} }}" if only is not None else ""
-    works = _works(store, graph, labels) if works is None else works
-    rows = _rows(store, f"""SELECT ?juan ?text ?layout ?num ?seq ?label ?item ?einst ?inst ?work ?code ?icode ?elabel ?idyn ?mt ?day WHERE {{
-      {pick} GRAPH <{graph}> {{
+    rows = list(_rows(store, f"""SELECT ?juan ?text ?layout ?num ?seq ?label ?item ?einst ?inst ?work ?code ?icode ?elabel ?idyn ?mt ?day WHERE {{
+      GRAPH <{graph}> {{ {pick}
         ?juan a guji:Juan ; guji:text ?text ; dcterms:isPartOf ?item .
         OPTIONAL {{ ?juan guji:layout ?layout }}
         OPTIONAL {{ ?juan guji:juanNumber ?num }}
@@ -418,7 +422,17 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
           OPTIONAL {{ ?inst rdfs:label ?elabel }}
           OPTIONAL {{ ?inst guji:dynasty ?idyn }}
           OPTIONAL {{ ?inst guji:materialType ?mt }}
-          OPTIONAL {{ ?inst guji:issueDate ?day }} }} }} }}""")
+          OPTIONAL {{ ?inst guji:issueDate ?day }} }} }} }}"""))
+    if only is not None:
+        # only the works of these juans (a 10,000-book package graph describes 10,000 works: reading
+        # them all made each approval's re-index of one juan take seconds); all of them when a copy
+        # names no work of this graph (the one-work fallback below needs them)
+        named = {_v(r, "work") for r in rows}
+        works = _works(store, graph, labels, only=[w for w in named if w]) if rows else {}
+        if None in named or not named <= works.keys():
+            works = _works(store, graph, labels)
+    else:
+        works = _works(store, graph, labels)
     juans: dict[str, JuanText] = {}
     for r in rows:
         iri = _v(r, "juan")
@@ -448,7 +462,7 @@ def juans_in_graph(store: Any, graph: str, labels: dict[str, str] | None = None,
             notes=_notes_of(_v(r, "layout")),
         )
     rows = _rows(store, f"""SELECT ?juan ?fs ?start ?end ?folio ?side WHERE {{
-      {pick} GRAPH <{graph}> {{ ?fs a guji:FolioSide ; dcterms:isPartOf ?juan ; guji:startOffset ?start .
+      GRAPH <{graph}> {{ {pick} ?fs a guji:FolioSide ; dcterms:isPartOf ?juan ; guji:startOffset ?start .
         OPTIONAL {{ ?fs guji:endOffset ?end }} OPTIONAL {{ ?fs guji:folio ?folio }} OPTIONAL {{ ?fs guji:side ?side }} }} }}""")
     for r in rows:
         j = juans.get(_v(r, "juan"))
@@ -647,19 +661,16 @@ def passage_slices(store: Any, normaliser: Normaliser, graph: str, size: int | N
     a 10,000-book package or a Kanripo work of 500 juans is read and indexed a slice at a time, so
     the search projection reaches a safe point for the express lane about every
     :data:`SLICE_SECONDS` (a slice is sized from the time the previous one took, reading and
-    indexing, so a juan of 6 passages and one of 60 both fit). The graph's works are read once.
+    indexing, so a juan of 6 passages and one of 60 both fit), with the works of its juans only.
     A fixed ``size`` (juans per slice) turns the sizing off."""
     import time
 
     labels = _concept_labels(store)
     iris = [_v(r, "j") for r in _rows(store, f"SELECT ?j WHERE {{ GRAPH <{graph}> {{ ?j a guji:Juan }} }} ORDER BY ?j")]
-    if not iris:
-        return
-    works = _works(store, graph, labels)
     step, i = size or JUAN_SLICE, 0
     while i < len(iris):
         started = time.monotonic()
-        juans = juans_in_graph(store, graph, labels, only=iris[i:i + step], works=works)
+        juans = juans_in_graph(store, graph, labels, only=iris[i:i + step])
         entities = approved_annotations(store, (j.iri for j in juans))
         out: list[Passage] = []
         for juan in juans:

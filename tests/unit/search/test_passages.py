@@ -161,3 +161,26 @@ def test_copies_and_sources_come_from_public_graphs_only(tmp_path):
     # the sample package names its works (books.csv work_id): 岳陽樓記 is GJ4a0002, 桃花源記 GJ4a0001
     assert works["https://w3id.org/guji/id/work/GJ4a0002"]["copies"] == {"physical", "microfilm"}
     assert works["https://w3id.org/guji/id/work/GJ4a0001"]["copies"] == {"physical", "microfilm", "digital"}
+
+
+def test_one_juan_of_a_package_graph_is_read_with_its_own_works_only(tmp_path, monkeypatch):
+    """Re-indexing a juan of a package graph (an approval on it) reads the works of that juan, not
+    the graph's thousands: the passages are the same as those of a whole read, metadata included."""
+    from kg.package import ingest_package
+    from kg.store import OxigraphStore
+    from search import passages as P
+
+    s = OxigraphStore(tmp_path / "store")
+    ingest_package(s, Path(__file__).resolve().parents[3] / "samples" / "package" / "guji-sample-2026-001", agent="t")
+    graph = "https://w3id.org/guji/graph/package/guji-sample-2026-001"
+    norm = get_normaliser()
+    whole = {p.id: p for p in P.passages_from_store(s, norm, graphs=[graph])}
+    juans = sorted({p.juan_iri for p in whole.values()})
+    assert len(juans) >= 2 and len({p.work for p in whole.values()}) >= 2  # several works in one graph
+    read = []
+    real = P._works
+    monkeypatch.setattr(P, "_works", lambda *a, **kw: read.append(kw.get("only")) or real(*a, **kw))
+    for j in juans:
+        one = list(P.passages_from_store(s, norm, graphs=[graph], only={graph: [j]}))
+        assert one and all(p == whole[p.id] for p in one)
+    assert read and all(only is not None and len(only) == 1 for only in read)  # one work per juan read
