@@ -29,7 +29,7 @@ from kg.store import Change, OxigraphStore
 from projections.base import ProjectionError
 
 SAMPLE = 25
-SLICE = 50_000  # quads per transaction when a new graph is copied in slices (the express lane's safe points)
+SLICE = 50_000  # quads per bulk load when a new graph is copied in slices (the express lane's safe points)
 
 
 def _blank(q: ox.Quad) -> bool:
@@ -223,18 +223,22 @@ class OxigraphPublicDataset:
         return len(added) + len(removed)
 
     def _copy_new(self, store: OxigraphStore, g: ox.NamedNode, between: Callable[[], None]) -> int:
-        """Copy a graph the dataset does not hold yet in slices of ``SLICE`` quads (each slice one
-        transaction), streamed from the store (a 10,000-book package is not held in memory)."""
+        """Copy a graph the dataset does not hold yet in slices of ``SLICE`` quads, streamed from
+        the store (a 10,000-book package is not held in memory), each slice by Oxigraph's bulk
+        loader: this thread is the dataset's only writer, and a slice cut short is completed by the
+        next apply (the rest is added). Measured on a 1,000-book package graph (284,770 quads):
+        3.4 s, against 8.0 s for transactional slices and 15 s for one transaction (a
+        10,000-book package in one transaction had not finished after 6 minutes)."""
         n = 0
         part: list[ox.Quad] = []
         for q in store.oxigraph.quads_for_pattern(None, None, None, g):
             part.append(q)
             if len(part) >= SLICE:
-                self._store.extend(part)
+                self._store.bulk_extend(part)
                 n += len(part)
                 part = []
                 between()
         if part:
-            self._store.extend(part)
+            self._store.bulk_extend(part)
             n += len(part)
         return n

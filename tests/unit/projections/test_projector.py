@@ -380,7 +380,7 @@ def test_an_approval_made_during_a_long_step_is_shown_before_the_step_ends(tmp_p
 
 
 def test_a_new_graph_copied_in_slices_and_cut_short_is_completed_by_the_next_apply(store, public, monkeypatch):
-    """A new graph reaches the public dataset in slices (one transaction each); a step cut short
+    """A new graph reaches the public dataset in slices (one bulk load each); a step cut short
     after two of them (the process killed) leaves part of it and the old checkpoint, and applying
     the step again completes it."""
     import projections.public_sparql as public_sparql
