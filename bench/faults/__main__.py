@@ -266,6 +266,11 @@ def busy(server: Server, env: dict, http: httpx.Client, keys: dict, works: list[
           + ", ".join(f"{k} {v:.1f}" for k, v in sorted(busy_until.items(), key=lambda kv: kv[1])))
     express = {p["name"]: p.get("express_changes", 0) for p in http.get("/healthz").json()["projections"]}
     print(f"changes applied ahead of the ingest by the express lane: {express}")
+    t = time.monotonic()
+    rc, report = check(server)
+    drift = {k: len(v.get("drift", [])) for k, v in report.items() if isinstance(v, dict)}
+    print(f"guji sync --check beside the server afterwards: exit {rc} in {time.monotonic() - t:.1f} s, "
+          f"in_sync={report.get('in_sync')}, drift per projection {drift}")
 
 
 def kill(server: Server, env: dict, kanripo: Path) -> None:
