@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -75,7 +75,9 @@ class ProjectionStatus:
     _express: set[int] = field(default_factory=set, repr=False)  # their sequences, until the checkpoint passes them
 
     def public(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        # the public fields only, read as they are: copying the express set (asdict) while the
+        # projection thread adds to it could fail
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
     @contextmanager
     def busy(self, to: int) -> Iterator[None]:
@@ -233,10 +235,11 @@ class Projector:
 
         def between() -> None:
             nonlocal seen
-            if time.monotonic() - started < self.express_after or self.store.last_sequence() <= seen:
+            end = self.store.last_sequence()
+            if time.monotonic() - started < self.express_after or end <= seen:
                 return
-            while True:  # everything committed by now, EXPRESS_LIMIT entries at a time
-                news = self.store.changes_since(seen, limit=EXPRESS_LIMIT)
+            while seen < end:  # what was committed when the safe point came, EXPRESS_LIMIT entries at a time
+                news = self.store.changes_since(seen, limit=min(EXPRESS_LIMIT, end - seen))
                 if not news:
                     return
                 seen = news[-1].sequence
