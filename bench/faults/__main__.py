@@ -107,14 +107,17 @@ def neo4j_count(label: str) -> int:
         return records[0]["n"]
 
 
-def annotate(http: httpx.Client, alice: dict, rita: dict, label: str) -> float:
-    """One whole workflow; returns the seconds from the approval request to its answer."""
+def annotate(http: httpx.Client, alice: dict, rita: dict, label: str,
+             target: tuple[str, str, int] = (JUAN, "范仲淹", 10)) -> float:
+    """One whole workflow on ``target`` (juan IRI, the characters, their start); returns the
+    seconds from the approval request to its answer."""
+    juan, exact, start = target
     doc = {"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation",
            "body": {"type": "SpecificResource", "guji:category": PERSON, "purpose": "identifying",
                     "source": {"id": f"https://example.org/person/{label}", "label": label}},
-           "target": {"type": "SpecificResource", "source": JUAN,
-                      "selector": [{"type": "TextQuoteSelector", "exact": "范仲淹"},
-                                   {"type": "TextPositionSelector", "start": 10, "end": 13}]}}
+           "target": {"type": "SpecificResource", "source": juan,
+                      "selector": [{"type": "TextQuoteSelector", "exact": exact},
+                                   {"type": "TextPositionSelector", "start": start, "end": start + len(exact)}]}}
     r = http.post("/annotations/", json=doc, headers={**alice, "Content-Type": MEDIA})
     r.raise_for_status()
     url = httpx.URL(r.headers["location"]).path
@@ -156,11 +159,11 @@ def projections(server: Server) -> dict[str, dict]:
     return {p["name"]: p for p in server.health()["projections"]}
 
 
-def workflow_seen(http: httpx.Client, keys: dict, label: str, each: dict | None = None) -> tuple[float, float]:
+def workflow_seen(http: httpx.Client, keys: dict, label: str, each: dict | None = None, **target) -> tuple[float, float]:
     """One whole workflow: (seconds to the approval's answer, seconds from the approval request
     until /api/search and /sparql both find the new label); ``each`` receives the seconds from
     the approval request until each of them found it."""
-    answered = annotate(http, keys["alice"], keys["rita"], label)
+    answered = annotate(http, keys["alice"], keys["rita"], label, **target)
     t0 = time.monotonic()
     while True:
         found = visible(http, label)
@@ -266,11 +269,28 @@ def busy(server: Server, env: dict, http: httpx.Client, keys: dict, works: list[
           + ", ".join(f"{k} {v:.1f}" for k, v in sorted(busy_until.items(), key=lambda kv: kv[1])))
     express = {p["name"]: p.get("express_changes", 0) for p in http.get("/healthz").json()["projections"]}
     print(f"changes applied ahead of the ingest by the express lane: {express}")
+    if works[0].name.startswith("national-"):
+        on_package(http, keys, works[0].name)
     t = time.monotonic()
     rc, report = check(server)
     drift = {k: len(v.get("drift", [])) for k, v in report.items() if isinstance(v, dict)}
     print(f"guji sync --check beside the server afterwards: exit {rc} in {time.monotonic() - t:.1f} s, "
           f"in_sync={report.get('in_sync')}, drift per projection {drift}")
+
+
+def on_package(http: httpx.Client, keys: dict, package: str, n: int = 20) -> None:
+    """Workflows on the census texts of the package just ingested (an annotator at work on a
+    10,000-book graph): each re-indexes a juan of that graph."""
+    graph = f"https://w3id.org/guji/graph/package/{package}"
+    q = f"SELECT ?j ?t WHERE {{ GRAPH <{graph}> {{ ?j <https://w3id.org/guji/ontology#text> ?t }} }} LIMIT {n}"
+    rows = http.get("/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"}).json()
+    targets = [(b["j"]["value"], b["t"]["value"][20:23], 20) for b in rows["results"]["bindings"]]
+    seen = []
+    for i, target in enumerate(targets):
+        _, s = workflow_seen(http, keys, f"包{i:03d}號", target=target)
+        seen.append(s)
+    print(f"{len(seen)} workflows on juans of {package} afterwards: approval → found by /api/search and /sparql "
+          f"p50 {statistics.median(seen) * 1000:.0f} ms, max {max(seen) * 1000:.0f} ms")
 
 
 def kill(server: Server, env: dict, kanripo: Path) -> None:
