@@ -198,21 +198,17 @@ class OxigraphPublicDataset:
         old = {q.triple for q in self._store.quads_for_pattern(None, None, None, g)}
         if old == new:
             return 0
-        blank = any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in old | new)
-        if blank or not old:
-            # blank nodes cannot be matched by DELETE DATA: replace the graph whole
-            if old:
-                self._store.remove_graph(g)
-            if new:
-                self._store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in new)
-            return len(new)
         removed, added = old - new, new - old
-        if not removed:  # e.g. the rest of a graph whose copy in slices was cut short
+        if not removed:  # a new graph, or the rest of one whose copy in slices was cut short
             self._store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in added)
             return len(added)
-        if len(removed) + len(added) > SLICE:  # too much for one update text
+        blank = any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in old | new)
+        if blank or len(removed) + len(added) > SLICE:
+            # blank nodes cannot be matched by DELETE DATA, and a large difference is too much for
+            # one update text: replace the graph whole
             self._store.remove_graph(g)
-            self._store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in new)
+            if new:
+                self._store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in new)
             return len(new)
         parts = []
         if removed:

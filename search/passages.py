@@ -670,12 +670,7 @@ def passage_slices(store: Any, normaliser: Normaliser, graph: str, size: int | N
     step, i = size or JUAN_SLICE, 0
     while i < len(iris):
         started = time.monotonic()
-        juans = juans_in_graph(store, graph, labels, only=iris[i:i + step])
-        entities = approved_annotations(store, (j.iri for j in juans))
-        out: list[Passage] = []
-        for juan in juans:
-            juan.entities = entities.get(juan.iri, [])
-            out.extend(juan_passages(juan, normaliser))
+        out = list(_juans_passages(store, normaliser, graph, labels, iris[i:i + step]))
         i += step
         yield out  # the caller indexes the slice and reaches its safe point before coming back
         if size is None:
@@ -694,13 +689,19 @@ def passages_from_store(store: Any, normaliser: Normaliser, *, graphs: Iterable[
     labels = _concept_labels(store)
     for g in (source_graphs(store) if graphs is None else graphs):
         n = 0
-        juans = juans_in_graph(store, g, labels, only=None if only is None else only.get(g, ()))
-        entities = approved_annotations(store, (j.iri for j in juans))
-        for juan in juans:
-            juan.entities = entities.get(juan.iri, [])
-            for p in juan_passages(juan, normaliser):
-                n += 1
-                yield p
+        for p in _juans_passages(store, normaliser, g, labels, None if only is None else only.get(g, ())):
+            n += 1
+            yield p
         if on_graph:
             on_graph(g, n)
+
+
+def _juans_passages(store: Any, normaliser: Normaliser, graph: str, labels: dict[str, str],
+                    only: Iterable[str] | None) -> Iterator[Passage]:
+    """The passages of the juans of ``graph`` (or of these juans), with their approved annotations."""
+    juans = juans_in_graph(store, graph, labels, only=only)
+    entities = approved_annotations(store, (j.iri for j in juans))
+    for juan in juans:
+        juan.entities = entities.get(juan.iri, [])
+        yield from juan_passages(juan, normaliser)
 
